@@ -1,0 +1,160 @@
+package backend
+
+import "fmt"
+
+// Conv2DShape is the geometry of a 2-D convolution over NCHW tensors:
+// input x[N][C][H][W], weights w[K][C][R][S], bias b[K], output
+// y[N][K][OH][OW] with OH = (H+2*PadH-R)/StrideH+1 (floor), likewise OW.
+type Conv2DShape struct {
+	N, C, H, W       uint32
+	K, R, S          uint32
+	StrideH, StrideW uint32
+	PadH, PadW       uint32
+	OH, OW           uint32
+}
+
+// NewConv2DShape fills OH and OW from the other fields (square stride and
+// padding as PyTorch's Conv2d(stride=s, padding=p)).
+func NewConv2DShape(n, c, h, w, k, r, s, stride, pad int) Conv2DShape {
+	g := Conv2DShape{N: u32(n), C: u32(c), H: u32(h), W: u32(w), K: u32(k), R: u32(r), S: u32(s),
+		StrideH: u32(stride), StrideW: u32(stride), PadH: u32(pad), PadW: u32(pad)}
+	if h+2*pad >= r && w+2*pad >= s && stride > 0 {
+		g.OH = u32((h+2*pad-r)/stride + 1)
+		g.OW = u32((w+2*pad-s)/stride + 1)
+	}
+	return g
+}
+
+// XLen, WLen, YLen are the element counts of input, weights and output.
+func (g Conv2DShape) XLen() int { return mul(g.N, g.C, g.H, g.W) }
+
+// WLen is the element count of the weights K*C*R*S.
+func (g Conv2DShape) WLen() int { return mul(g.K, g.C, g.R, g.S) }
+
+// YLen is the element count of the output N*K*OH*OW.
+func (g Conv2DShape) YLen() int { return mul(g.N, g.K, g.OH, g.OW) }
+
+// Validate checks that every size is positive and OH, OW follow from the rest.
+func (g Conv2DShape) Validate() error {
+	if g.N == 0 || g.C == 0 || g.H == 0 || g.W == 0 || g.K == 0 || g.R == 0 || g.S == 0 || g.StrideH == 0 || g.StrideW == 0 {
+		return fmt.Errorf("conv2d: every size and stride must be positive: %+v", g)
+	}
+	if g.H+2*g.PadH < g.R || g.W+2*g.PadW < g.S {
+		return fmt.Errorf("conv2d: kernel %dx%d larger than padded input %dx%d", g.R, g.S, g.H+2*g.PadH, g.W+2*g.PadW)
+	}
+	oh := (g.H+2*g.PadH-g.R)/g.StrideH + 1
+	ow := (g.W+2*g.PadW-g.S)/g.StrideW + 1
+	if g.OH != oh || g.OW != ow {
+		return fmt.Errorf("conv2d: output %dx%d does not follow from the geometry (want %dx%d)", g.OH, g.OW, oh, ow)
+	}
+	return nil
+}
+
+// Conv2DFwd computes y = conv(x, w) + b.
+// Buffers: x[XLen], w[WLen], b[K], y[YLen].
+type Conv2DFwd struct{ Conv2DShape }
+
+// Kernel implements Params.
+func (Conv2DFwd) Kernel() Kernel { return KConv2DFwd }
+
+// BufferSizes implements Params.
+func (p Conv2DFwd) BufferSizes() []int { return []int{p.XLen(), p.WLen(), int(p.K), p.YLen()} }
+
+// Conv2DBwdData computes dx = conv_transpose(dy, w), the gradient of the
+// input. Buffers: dy[YLen], w[WLen], dx[XLen] (overwritten).
+type Conv2DBwdData struct{ Conv2DShape }
+
+// Kernel implements Params.
+func (Conv2DBwdData) Kernel() Kernel { return KConv2DBwdData }
+
+// BufferSizes implements Params.
+func (p Conv2DBwdData) BufferSizes() []int { return []int{p.YLen(), p.WLen(), p.XLen()} }
+
+// Conv2DBwdFilter computes the weight gradient dw and the bias gradient
+// db[k] = sum over n,oh,ow of dy. Buffers: x[XLen], dy[YLen], dw[WLen], db[K]
+// (dw and db overwritten).
+type Conv2DBwdFilter struct{ Conv2DShape }
+
+// Kernel implements Params.
+func (Conv2DBwdFilter) Kernel() Kernel { return KConv2DBwdFilter }
+
+// BufferSizes implements Params.
+func (p Conv2DBwdFilter) BufferSizes() []int {
+	return []int{p.XLen(), p.YLen(), p.WLen(), int(p.K)}
+}
+
+// Pool2DShape is the geometry of a max-pool over NCHW: x[N][C][H][W] ->
+// y[N][C][OH][OW], OH = (H+2*PadH-KH)/StrideH+1 (floor, as PyTorch's
+// default ceil_mode=False); padded positions count as -inf.
+type Pool2DShape struct {
+	N, C, H, W       uint32
+	KH, KW           uint32
+	StrideH, StrideW uint32
+	PadH, PadW       uint32
+	OH, OW           uint32
+}
+
+// NewPool2DShape fills OH and OW (square window, stride and padding).
+func NewPool2DShape(n, c, h, w, k, stride, pad int) Pool2DShape {
+	g := Pool2DShape{N: u32(n), C: u32(c), H: u32(h), W: u32(w), KH: u32(k), KW: u32(k),
+		StrideH: u32(stride), StrideW: u32(stride), PadH: u32(pad), PadW: u32(pad)}
+	if h+2*pad >= k && w+2*pad >= k && stride > 0 {
+		g.OH = u32((h+2*pad-k)/stride + 1)
+		g.OW = u32((w+2*pad-k)/stride + 1)
+	}
+	return g
+}
+
+// XLen is the input element count N*C*H*W.
+func (g Pool2DShape) XLen() int { return mul(g.N, g.C, g.H, g.W) }
+
+// YLen is the output element count N*C*OH*OW.
+func (g Pool2DShape) YLen() int { return mul(g.N, g.C, g.OH, g.OW) }
+
+// Validate checks sizes and that OH, OW follow from the rest.
+func (g Pool2DShape) Validate() error {
+	if g.N == 0 || g.C == 0 || g.H == 0 || g.W == 0 || g.KH == 0 || g.KW == 0 || g.StrideH == 0 || g.StrideW == 0 {
+		return fmt.Errorf("maxpool: every size and stride must be positive: %+v", g)
+	}
+	if 2*g.PadH > g.KH || 2*g.PadW > g.KW {
+		return fmt.Errorf("maxpool: padding %dx%d must be at most half the window %dx%d", g.PadH, g.PadW, g.KH, g.KW)
+	}
+	if g.H+2*g.PadH < g.KH || g.W+2*g.PadW < g.KW {
+		return fmt.Errorf("maxpool: window %dx%d larger than padded input %dx%d", g.KH, g.KW, g.H+2*g.PadH, g.W+2*g.PadW)
+	}
+	oh := (g.H+2*g.PadH-g.KH)/g.StrideH + 1
+	ow := (g.W+2*g.PadW-g.KW)/g.StrideW + 1
+	if g.OH != oh || g.OW != ow {
+		return fmt.Errorf("maxpool: output %dx%d does not follow from the geometry (want %dx%d)", g.OH, g.OW, oh, ow)
+	}
+	return nil
+}
+
+// MaxPoolFwd computes y = max over each window, and idx = the position
+// h*W+w within the input plane of the first maximum (stored as an exact
+// float). Buffers: x[XLen], y[YLen], idx[YLen].
+type MaxPoolFwd struct{ Pool2DShape }
+
+// Kernel implements Params.
+func (MaxPoolFwd) Kernel() Kernel { return KMaxPoolFwd }
+
+// BufferSizes implements Params.
+func (p MaxPoolFwd) BufferSizes() []int { return []int{p.XLen(), p.YLen(), p.YLen()} }
+
+// MaxPoolBwd routes dy to the argmax positions: dx[n][c][i] = sum of dy over
+// the windows whose idx is i. Buffers: dy[YLen], idx[YLen], dx[XLen]
+// (overwritten).
+type MaxPoolBwd struct{ Pool2DShape }
+
+// Kernel implements Params.
+func (MaxPoolBwd) Kernel() Kernel { return KMaxPoolBwd }
+
+// BufferSizes implements Params.
+func (p MaxPoolBwd) BufferSizes() []int { return []int{p.YLen(), p.YLen(), p.XLen()} }
+
+func u32(v int) uint32 {
+	if v < 0 {
+		return 0
+	}
+	return uint32(v)
+}

@@ -1,0 +1,290 @@
+package backend
+
+import (
+	"fmt"
+	"math"
+)
+
+// ReluFwd computes y = max(x, 0). Buffers: x[N], y[N] (may be the same).
+type ReluFwd struct{ N uint32 }
+
+// Kernel implements Params.
+func (ReluFwd) Kernel() Kernel { return KReluFwd }
+
+// BufferSizes implements Params.
+func (p ReluFwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
+
+// Validate implements Params.
+func (p ReluFwd) Validate() error { return positive("relu_fwd", "N", p.N) }
+
+// ReluBwd computes dx = dy where y > 0, else 0, from the forward output y.
+// Buffers: y[N], dy[N], dx[N] (dx may be dy).
+type ReluBwd struct{ N uint32 }
+
+// Kernel implements Params.
+func (ReluBwd) Kernel() Kernel { return KReluBwd }
+
+// BufferSizes implements Params.
+func (p ReluBwd) BufferSizes() []int { return []int{int(p.N), int(p.N), int(p.N)} }
+
+// Validate implements Params.
+func (p ReluBwd) Validate() error { return positive("relu_bwd", "N", p.N) }
+
+// DropoutFwd computes y = x*Scale where element i is kept, else 0. Element i
+// is kept when the uniform number u(Seed, Step, i) in [0,1) from Philox4x32-10
+// is >= P; Scale is 1/(1-P) computed on the host (0 when P >= 1), as
+// PyTorch's inverted dropout. Buffers: x[N], y[N] (may be the same).
+type DropoutFwd struct {
+	N, Seed, Step uint32
+	P, Scale      float32
+}
+
+// Kernel implements Params.
+func (DropoutFwd) Kernel() Kernel { return KDropoutFwd }
+
+// BufferSizes implements Params.
+func (p DropoutFwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
+
+// Validate implements Params.
+func (p DropoutFwd) Validate() error { return validDropout("dropout_fwd", p.N, p.P) }
+
+// DropoutBwd computes dx = dy*Scale where element i was kept by the
+// DropoutFwd with the same Seed, Step and P. Buffers: dy[N], dx[N].
+type DropoutBwd struct {
+	N, Seed, Step uint32
+	P, Scale      float32
+}
+
+// Kernel implements Params.
+func (DropoutBwd) Kernel() Kernel { return KDropoutBwd }
+
+// BufferSizes implements Params.
+func (p DropoutBwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
+
+// Validate implements Params.
+func (p DropoutBwd) Validate() error { return validDropout("dropout_bwd", p.N, p.P) }
+
+// DropoutScale is PyTorch's inverted-dropout scale 1/(1-p), and 0 for p >= 1.
+func DropoutScale(p float32) float32 {
+	if p >= 1 {
+		return 0
+	}
+	return float32(1 / (1 - float64(p)))
+}
+
+// Gemm computes C = Alpha*op(A)*op(B) + Beta*C over row-major matrices, where
+// op(A) is M x K (A stored K x M when TransA != 0) and op(B) is K x N (B
+// stored N x K when TransB != 0). With Beta == 0, C is not read (NaN in C does
+// not propagate). Buffers: A[M*K], B[K*N], C[M*N].
+type Gemm struct {
+	M, N, K        uint32
+	TransA, TransB uint32
+	Alpha, Beta    float32
+}
+
+// Kernel implements Params.
+func (Gemm) Kernel() Kernel { return KGemm }
+
+// BufferSizes implements Params.
+func (p Gemm) BufferSizes() []int {
+	return []int{mul(p.M, p.K), mul(p.K, p.N), mul(p.M, p.N)}
+}
+
+// Validate implements Params.
+func (p Gemm) Validate() error {
+	if p.M == 0 || p.N == 0 || p.K == 0 {
+		return fmt.Errorf("gemm: M, N, K must be positive, got %d, %d, %d", p.M, p.N, p.K)
+	}
+	if p.TransA > 1 || p.TransB > 1 {
+		return fmt.Errorf("gemm: TransA and TransB must be 0 or 1, got %d, %d", p.TransA, p.TransB)
+	}
+	return nil
+}
+
+// BiasAdd adds b[c] to every row of y[Rows][Cols] in place.
+// Buffers: y[Rows*Cols], b[Cols].
+type BiasAdd struct{ Rows, Cols uint32 }
+
+// Kernel implements Params.
+func (BiasAdd) Kernel() Kernel { return KBiasAdd }
+
+// BufferSizes implements Params.
+func (p BiasAdd) BufferSizes() []int { return []int{mul(p.Rows, p.Cols), int(p.Cols)} }
+
+// Validate implements Params.
+func (p BiasAdd) Validate() error { return positive2("bias_add", p.Rows, p.Cols) }
+
+// BiasGrad computes the column sums db[c] = sum over r of dy[r][c].
+// Buffers: dy[Rows*Cols], db[Cols] (overwritten).
+type BiasGrad struct{ Rows, Cols uint32 }
+
+// Kernel implements Params.
+func (BiasGrad) Kernel() Kernel { return KBiasGrad }
+
+// BufferSizes implements Params.
+func (p BiasGrad) BufferSizes() []int { return []int{mul(p.Rows, p.Cols), int(p.Cols)} }
+
+// Validate implements Params.
+func (p BiasGrad) Validate() error { return positive2("bias_grad", p.Rows, p.Cols) }
+
+// SoftmaxXent is softmax followed by cross-entropy against integer labels,
+// averaged over the batch as torch.nn.CrossEntropyLoss. It writes the
+// gradient of the mean loss with respect to the logits, and stats[0] = mean
+// loss, stats[1] = number of rows whose first maximal logit is the label.
+// Buffers: logits[N*C], labels[N] (class index as float), dlogits[N*C],
+// stats[2].
+type SoftmaxXent struct{ N, C uint32 }
+
+// Kernel implements Params.
+func (SoftmaxXent) Kernel() Kernel { return KSoftmaxXent }
+
+// BufferSizes implements Params.
+func (p SoftmaxXent) BufferSizes() []int {
+	return []int{mul(p.N, p.C), int(p.N), mul(p.N, p.C), 2}
+}
+
+// Validate implements Params.
+func (p SoftmaxXent) Validate() error { return positive2("softmax_xent", p.N, p.C) }
+
+// Adam applies one torch.optim.Adam step (weight_decay 0, amsgrad off):
+//
+//	m = lerp(m, g, 1-Beta1); v = Beta2*v + (1-Beta2)*g*g
+//	p -= StepSize * m / (sqrt(v)/BC2Sqrt + Eps)
+//
+// with StepSize = lr/(1-Beta1^t) and BC2Sqrt = sqrt(1-Beta2^t) computed on
+// the host in float64 (see NewAdam). Buffers: p[N], g[N], m[N], v[N].
+type Adam struct {
+	N                 uint32
+	Beta1, Beta2, Eps float32
+	StepSize, BC2Sqrt float32
+}
+
+// NewAdam returns the Adam params of step t (1-based) for n parameters.
+func NewAdam(n int, lr, beta1, beta2, eps float64, t int) Adam {
+	bc1 := 1 - math.Pow(beta1, float64(t))
+	bc2 := 1 - math.Pow(beta2, float64(t))
+	return Adam{N: u32(n), Beta1: float32(beta1), Beta2: float32(beta2), Eps: float32(eps),
+		StepSize: float32(lr / bc1), BC2Sqrt: float32(math.Sqrt(bc2))}
+}
+
+// Kernel implements Params.
+func (Adam) Kernel() Kernel { return KAdam }
+
+// BufferSizes implements Params.
+func (p Adam) BufferSizes() []int { n := int(p.N); return []int{n, n, n, n} }
+
+// Validate implements Params.
+func (p Adam) Validate() error {
+	if err := positive("adam", "N", p.N); err != nil {
+		return err
+	}
+	if !(p.BC2Sqrt > 0) || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) {
+		return fmt.Errorf("adam: need 0 <= betas < 1 and BC2Sqrt > 0, got %+v (use NewAdam)", p)
+	}
+	return nil
+}
+
+// Fill sets x[i] = Value. Buffers: x[N].
+type Fill struct {
+	N     uint32
+	Value float32
+}
+
+// Kernel implements Params.
+func (Fill) Kernel() Kernel { return KFill }
+
+// BufferSizes implements Params.
+func (p Fill) BufferSizes() []int { return []int{int(p.N)} }
+
+// Validate implements Params.
+func (p Fill) Validate() error { return positive("fill", "N", p.N) }
+
+// Axpy computes y += Alpha*x. Buffers: x[N], y[N].
+type Axpy struct {
+	N     uint32
+	Alpha float32
+}
+
+// Kernel implements Params.
+func (Axpy) Kernel() Kernel { return KAxpy }
+
+// BufferSizes implements Params.
+func (p Axpy) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
+
+// Validate implements Params.
+func (p Axpy) Validate() error { return positive("axpy", "N", p.N) }
+
+// Scale computes x *= Alpha. Buffers: x[N].
+type Scale struct {
+	N     uint32
+	Alpha float32
+}
+
+// Kernel implements Params.
+func (Scale) Kernel() Kernel { return KScale }
+
+// BufferSizes implements Params.
+func (p Scale) BufferSizes() []int { return []int{int(p.N)} }
+
+// Validate implements Params.
+func (p Scale) Validate() error { return positive("scale", "N", p.N) }
+
+// ResizeBilinear resizes N single-channel uint8 images of InH x InW to float
+// OutH x OutW in [0,1], as torchvision Resize (PIL bilinear, half-pixel
+// centres, a horizontal pass rounded to uint8, then a vertical pass rounded to
+// uint8) followed by ToTensor (/255). With Packed != 0 the source holds the
+// bytes packed four per 32-bit word, little-endian (see PackBytes), image i
+// starting at byte i*InH*InW; otherwise one byte value per float.
+// Buffers: src[SrcLen()], dst[N*OutH*OutW].
+type ResizeBilinear struct {
+	N, InH, InW, OutH, OutW, Packed uint32
+}
+
+// Kernel implements Params.
+func (ResizeBilinear) Kernel() Kernel { return KResizeBilinear }
+
+// SrcLen is the float32 element count of the source buffer.
+func (p ResizeBilinear) SrcLen() int {
+	n := mul(p.N, p.InH, p.InW)
+	if p.Packed != 0 {
+		return (n + 3) / 4
+	}
+	return n
+}
+
+// BufferSizes implements Params.
+func (p ResizeBilinear) BufferSizes() []int {
+	return []int{p.SrcLen(), mul(p.N, p.OutH, p.OutW)}
+}
+
+// Validate implements Params.
+func (p ResizeBilinear) Validate() error {
+	if p.N == 0 || p.InH == 0 || p.InW == 0 || p.OutH == 0 || p.OutW == 0 {
+		return fmt.Errorf("resize_bilinear: every size must be positive: %+v", p)
+	}
+	return nil
+}
+
+func positive(kernel, field string, v uint32) error {
+	if v == 0 {
+		return fmt.Errorf("%s: %s must be positive", kernel, field)
+	}
+	return nil
+}
+
+func positive2(kernel string, rows, cols uint32) error {
+	if rows == 0 || cols == 0 {
+		return fmt.Errorf("%s: Rows and Cols must be positive, got %d, %d", kernel, rows, cols)
+	}
+	return nil
+}
+
+func validDropout(kernel string, n uint32, p float32) error {
+	if err := positive(kernel, "N", n); err != nil {
+		return err
+	}
+	if !(p >= 0 && p <= 1) {
+		return fmt.Errorf("%s: P must be in [0,1], got %v", kernel, p)
+	}
+	return nil
+}
