@@ -1,0 +1,18 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	_ "github.com/crossgrad/crossgrad/backend/ref"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "crossgrad",
+		Short:         "Vendor-neutral GPU training engine: AlexNet on Fashion-MNIST over OpenCL or Vulkan",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newDevicesCmd(), newSelftestCmd())
+	return root
+}
