@@ -1,0 +1,180 @@
+// Package config loads the training configuration from a YAML file (or an
+// embedded one), CROSSGRAD_<KEY> environment variables and command-line
+// flags, in increasing precedence, and validates every value. It is the only
+// package that imports viper.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Config is one training run's configuration. Field tags give the key used in
+// files (key), in the environment (CROSSGRAD_ + upper-case key) and as a flag
+// (--key with '_' replaced by '-').
+type Config struct {
+	// Backend lists device selections tried in order, e.g. [vulkan, opencl,
+	// ref]; each is "auto" or backend[:selector] as backend.Open takes it.
+	Backend []string `key:"backend" json:"backend"`
+	// InputSize is the side the 28x28 images are resized to (>= 65).
+	InputSize int `key:"input_size" json:"input_size"`
+	// Width multiplies every conv channel count and hidden fc width.
+	Width float64 `key:"width" json:"width"`
+	// BatchSize is the mini-batch size (training and evaluation).
+	BatchSize int `key:"batch_size" json:"batch_size"`
+	// Epochs is the number of passes over the training set.
+	Epochs int `key:"epochs" json:"epochs"`
+	// LR is Adam's learning rate.
+	LR float64 `key:"lr" json:"lr"`
+	// AdamBeta1, AdamBeta2 and AdamEps are Adam's other hyper-parameters.
+	AdamBeta1 float64 `key:"adam_beta1" json:"adam_beta1"`
+	AdamBeta2 float64 `key:"adam_beta2" json:"adam_beta2"`
+	AdamEps   float64 `key:"adam_eps" json:"adam_eps"`
+	// Dropout is the drop probability of the two dropout layers.
+	Dropout float64 `key:"dropout" json:"dropout"`
+	// Seed selects weight init, shuffle order and dropout masks.
+	Seed int64 `key:"seed" json:"seed"`
+	// DataDir holds the Fashion-MNIST (or MNIST) IDX files.
+	DataDir string `key:"data_dir" json:"data_dir"`
+	// TrainLimit and TestLimit use only the first N images; 0 = all.
+	TrainLimit int `key:"train_limit" json:"train_limit"`
+	TestLimit  int `key:"test_limit" json:"test_limit"`
+	// CheckpointDir receives checkpoints and metrics; Load fills an empty
+	// value with a new folder runs/<date>-<time>-<pid>.
+	CheckpointDir string `key:"checkpoint_dir" json:"checkpoint_dir"`
+	// CheckpointEverySteps saves every N optimizer steps (0 = only at the
+	// end of each epoch).
+	CheckpointEverySteps int `key:"checkpoint_every_steps" json:"checkpoint_every_steps"`
+	// CheckpointEveryMinutes saves when that much wall time has passed
+	// since the last save (0 = off).
+	CheckpointEveryMinutes float64 `key:"checkpoint_every_minutes" json:"checkpoint_every_minutes"`
+	// Resume names a checkpoint file, or a run folder whose latest
+	// checkpoint is used; "" starts fresh.
+	Resume string `key:"resume" json:"resume"`
+	// MetricsJSONL and MetricsCSV are metric output paths; Load turns ""
+	// into a file in CheckpointDir and "off" into "" (disabled).
+	MetricsJSONL string `key:"metrics_jsonl" json:"metrics_jsonl"`
+	MetricsCSV   string `key:"metrics_csv" json:"metrics_csv"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `key:"log_level" json:"log_level"`
+	// Quiet prints only errors and the final summary.
+	Quiet bool `key:"quiet" json:"quiet"`
+
+	// Source says where the file layer came from: a path or
+	// "embedded:<name>". Not a key.
+	Source string `json:"-"`
+	// Warnings lists ignored inputs (unknown CROSSGRAD_* variables) for
+	// the caller to log. Not a key.
+	Warnings []string `json:"-"`
+}
+
+// Default returns the built-in defaults, equal to configs/default.yaml.
+func Default() Config {
+	return Config{
+		Backend:                []string{"auto"},
+		InputSize:              224,
+		Width:                  1.0,
+		BatchSize:              128,
+		Epochs:                 10,
+		LR:                     0.001,
+		AdamBeta1:              0.9,
+		AdamBeta2:              0.999,
+		AdamEps:                1e-8,
+		Dropout:                0.5,
+		Seed:                   1,
+		DataDir:                "/usr/share/datasets/fashion-mnist",
+		CheckpointEveryMinutes: 10,
+		LogLevel:               "info",
+	}
+}
+
+// help is each key's flag usage text.
+var help = map[string]string{
+	"backend":                  "device selections tried in order, comma-separated: auto, opencl, opencl:1, vulkan:nvidia, ref",
+	"input_size":               "side the 28x28 images are resized to (65..1024)",
+	"width":                    "channel multiplier for conv channels and hidden fc widths (0 < width <= 4)",
+	"batch_size":               "mini-batch size (1..65536)",
+	"epochs":                   "passes over the training set",
+	"lr":                       "Adam learning rate (0 < lr <= 1)",
+	"adam_beta1":               "Adam beta1 [0, 1)",
+	"adam_beta2":               "Adam beta2 [0, 1)",
+	"adam_eps":                 "Adam epsilon (0 < eps <= 1)",
+	"dropout":                  "dropout probability [0, 1)",
+	"seed":                     "seed of weight init, shuffle order and dropout masks (>= 0)",
+	"data_dir":                 "folder with the Fashion-MNIST IDX files (Debian: dataset-fashion-mnist)",
+	"train_limit":              "use only the first N training images (0 = all)",
+	"test_limit":               "use only the first N test images (0 = all)",
+	"checkpoint_dir":           "folder for checkpoints and metrics (\"\" = new runs/<date>-<time>-<pid>)",
+	"checkpoint_every_steps":   "also save every N steps (0 = only at epoch ends)",
+	"checkpoint_every_minutes": "also save after this many minutes (0 = off)",
+	"resume":                   "checkpoint file or run folder to resume from",
+	"metrics_jsonl":            "per-step metrics as JSON lines (\"\" = <checkpoint_dir>/metrics.jsonl, off = none)",
+	"metrics_csv":              "per-epoch metrics as CSV (\"\" = <checkpoint_dir>/metrics.csv, off = none)",
+	"log_level":                "debug, info, warn or error",
+	"quiet":                    "print only errors and the final summary",
+}
+
+// field is one key of Config.
+type field struct {
+	key   string
+	index int
+	typ   reflect.Type
+}
+
+// fields lists Config's keys in declaration order.
+func fields() []field {
+	t := reflect.TypeOf(Config{})
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if k := f.Tag.Get("key"); k != "" {
+			out = append(out, field{key: k, index: i, typ: f.Type})
+		}
+	}
+	return out
+}
+
+// Keys lists every configuration key in declaration order.
+func Keys() []string {
+	var out []string
+	for _, f := range fields() {
+		out = append(out, f.key)
+	}
+	return out
+}
+
+// EnvName is the environment variable overriding key: CROSSGRAD_<KEY>.
+func EnvName(key string) string { return EnvPrefix + strings.ToUpper(key) }
+
+// FlagName is the flag overriding key: key with '_' replaced by '-'.
+func FlagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
+
+// EnvPrefix starts every environment variable this package reads.
+const EnvPrefix = "CROSSGRAD_"
+
+// JSON returns the keys and values as a JSON object (for checkpoint
+// metadata and logs).
+func (c Config) JSON() string {
+	b, err := json.Marshal(c)
+	if err != nil { // cannot happen: plain fields only
+		return fmt.Sprintf(`{"error":%q}`, err.Error())
+	}
+	return string(b)
+}
+
+// FromJSON parses Config.JSON output (as stored in a checkpoint) and
+// validates it.
+func FromJSON(s string) (Config, error) {
+	c := Default()
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("config: stored JSON: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}

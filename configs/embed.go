@@ -1,0 +1,35 @@
+// Package configs embeds the stock training configurations (the *.yaml files
+// of this folder) so the binary runs without them on disk. Package config
+// loads them by name: "default" or "cpu-quick".
+package configs
+
+import (
+	"embed"
+	"sort"
+	"strings"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Get returns the embedded YAML named name (with or without ".yaml") and
+// whether it exists. The returned slice is a copy owned by the caller.
+func Get(name string) ([]byte, bool) {
+	name = strings.TrimSuffix(name, ".yaml") + ".yaml"
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return nil, false
+	}
+	return append([]byte(nil), b...), true
+}
+
+// Names lists the embedded configurations without the ".yaml" suffix, sorted.
+func Names() []string {
+	ents, _ := files.ReadDir(".")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
