@@ -1,0 +1,124 @@
+package opencl
+
+import (
+	"fmt"
+
+	"github.com/jgillich/go-opencl/cl"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+func init() {
+	registerLauncher(backend.KConv2DFwd, func(d *Device, p backend.Params, bufs []*Buffer) error {
+		q, err := paramsAs[backend.Conv2DFwd](p)
+		if err != nil {
+			return err
+		}
+		return d.convFwdWith(d.tiling(), q, bufs)
+	})
+	registerLauncher(backend.KConv2DBwdData, func(d *Device, p backend.Params, bufs []*Buffer) error {
+		q, err := paramsAs[backend.Conv2DBwdData](p)
+		if err != nil {
+			return err
+		}
+		return d.convBwdDataWith(d.tiling(), q, bufs)
+	})
+	registerLauncher(backend.KConv2DBwdFilter, func(d *Device, p backend.Params, bufs []*Buffer) error {
+		q, err := paramsAs[backend.Conv2DBwdFilter](p)
+		if err != nil {
+			return err
+		}
+		return d.convBwdFilterWith(d.tiling(), q, bufs, 0)
+	})
+}
+
+// convFwdWith runs conv2d_fwd as an implicit GEMM of K x (N*OH*OW) with
+// tiling t. Buffers: x, w, b, y.
+func (d *Device) convFwdWith(t tiling, q backend.Conv2DFwd, bufs []*Buffer) error {
+	global, local := t.global(int(q.K), int(q.N*q.OH*q.OW), 1)
+	return d.enqueue(backend.KConv2DFwd, "conv2d_fwd"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3])
+}
+
+// directBwdDataMaxC is the channel count below which conv2d_bwd_data runs
+// the direct kernel: a tile of fewer rows than a quarter of its height
+// wastes most of its work.
+const directBwdDataMaxC = 16
+
+// convBwdDataWith runs conv2d_bwd_data with tiling t as an implicit GEMM of
+// C x (pixels of one stride phase), one phase per index of dimension 2, or
+// with the direct kernel when C is small. Buffers: dy, w, dx.
+func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buffer) error {
+	if q.C < directBwdDataMaxC {
+		return d.convBwdDataDirect(q, bufs)
+	}
+	sh, sw := int(q.StrideH), int(q.StrideW)
+	cols := int(q.N) * ((int(q.H) + sh - 1) / sh) * ((int(q.W) + sw - 1) / sw)
+	global, local := t.global(int(q.C), cols, 1)
+	global, local = append(global, sh*sw), append(local, 1)
+	return d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2])
+}
+
+// convBwdDataDirect runs conv2d_bwd_data_direct, one work-item per dx
+// element.
+func (d *Device) convBwdDataDirect(q backend.Conv2DBwdData, bufs []*Buffer) error {
+	return d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data_direct", []int{q.XLen()}, []int{64}, q, bufs[0], bufs[1], bufs[2])
+}
+
+// Split-K of conv2d_bwd_filter: aim at splitGroupsPerCU work-groups per
+// compute unit, each split covering at least splitMinSlabs slabs, at most
+// maxSplits splits.
+const (
+	splitGroupsPerCU = 4
+	splitMinSlabs    = 8
+	maxSplits        = 64
+)
+
+// bwdFilterSplits chooses the split count and the per-split reduction
+// length (a multiple of the slab depth) of a K x cols result reduced over
+// red on d.
+func (d *Device) bwdFilterSplits(t tiling, k, cols, red int) (splits, chunk int) {
+	tiles := ((k + t.mwg - 1) / t.mwg) * ((cols + t.nwg - 1) / t.nwg)
+	target := splitGroupsPerCU * max(d.info.ComputeUnits, 1)
+	splits = 1
+	if tiles < target {
+		splits = min((target+tiles-1)/tiles, maxSplits, max(red/(splitMinSlabs*t.kwg), 1))
+	}
+	chunk = (red + splits - 1) / splits
+	chunk = (chunk + t.kwg - 1) / t.kwg * t.kwg
+	return (red + chunk - 1) / chunk, chunk
+}
+
+// convBwdFilterWith runs conv2d_bwd_filter as an implicit GEMM of K x
+// (C*R*S+1) (the last column is db) with tiling t, split over the N*OH*OW
+// reduction when there are few tiles: forceSplits > 0 imposes the split
+// count (tests), 0 lets bwdFilterSplits choose. The partial results live in
+// a scratch buffer released right after queueing (OpenCL keeps it alive for
+// the queued kernels). Buffers: x, dy, dw, db.
+func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*Buffer, forceSplits int) error {
+	k, cols, red := int(q.K), int(q.C*q.R*q.S)+1, int(q.N*q.OH*q.OW)
+	splits, chunk := d.bwdFilterSplits(t, k, cols, red)
+	if forceSplits > 0 {
+		chunk = ((red+forceSplits-1)/forceSplits + t.kwg - 1) / t.kwg * t.kwg
+		splits = (red + chunk - 1) / chunk
+	}
+	name := "conv2d_bwd_filter" + t.suffix
+	global, local := t.global(k, cols, splits)
+	if splits == 1 {
+		// part is unused: pass dw in its place.
+		return d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], bufs[2], uint32(1), uint32(chunk))
+	}
+	n := splits * k * cols
+	if n > backend.MaxElements {
+		return fmt.Errorf("opencl: conv2d_bwd_filter: %d partial sums exceed the buffer limit", n)
+	}
+	mem, err := d.ctx.CreateEmptyBuffer(cl.MemReadWrite, 4*n)
+	if err != nil {
+		return fmt.Errorf("opencl: conv2d_bwd_filter: scratch of %d elements: %w", n, wrapCL("clCreateBuffer", err))
+	}
+	defer mem.Release()
+	part := &Buffer{dev: d, mem: mem, n: n}
+	if err := d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], part, uint32(splits), uint32(chunk)); err != nil {
+		return err
+	}
+	return d.enqueue(backend.KConv2DBwdFilter, "conv2d_bwd_filter_reduce", []int{k * cols}, []int{64}, q, part, bufs[2], bufs[3], uint32(splits))
+}

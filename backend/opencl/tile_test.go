@@ -1,0 +1,160 @@
+package opencl
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/ref"
+)
+
+// tileBufs uploads host slices to d; outputs (listed in out) are poisoned
+// with NaN first so that unwritten elements fail the comparison.
+func tileBufs(t *testing.T, d *Device, host [][]float32, out ...int) []*Buffer {
+	t.Helper()
+	bufs := make([]*Buffer, len(host))
+	for i, h := range host {
+		b, err := d.Alloc(len(h))
+		require.NoError(t, err)
+		src := h
+		for _, o := range out {
+			if o == i {
+				src = make([]float32, len(h))
+				for j := range src {
+					src[j] = float32(math.NaN())
+				}
+			}
+		}
+		require.NoError(t, d.Write(b, 0, src))
+		bufs[i] = b.(*Buffer)
+		t.Cleanup(bufs[i].Release)
+	}
+	return bufs
+}
+
+func tileRand(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = rng.Float32()*2 - 1
+	}
+	return v
+}
+
+// tileCheck asserts |got-want| <= atol + rtol*|want| for every element of
+// buffer b (NaN fails).
+func tileCheck(t *testing.T, d *Device, name string, b *Buffer, want []float32, atol, rtol float64) {
+	t.Helper()
+	got := make([]float32, len(want))
+	require.NoError(t, d.Read(b, 0, got))
+	bad := 0
+	for i := range want {
+		w, g := float64(want[i]), float64(got[i])
+		if math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			if bad < 3 {
+				t.Errorf("%s[%d]: got %v, want %v", name, i, g, w)
+			}
+			bad++
+		}
+	}
+	require.Zero(t, bad, "%s: %d of %d elements out of tolerance", name, bad, len(want))
+}
+
+func openTileTest(t *testing.T) *Device {
+	t.Helper()
+	if _, err := listDevices(); err != nil {
+		t.Skipf("no OpenCL device: %v", err)
+	}
+	d, err := Open(0)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	return d
+}
+
+func TestGemmTilingsMatchRef(t *testing.T) {
+	d := openTileTest(t)
+	rng := rand.New(rand.NewSource(7))
+	shapes := [][3]int{{1, 1, 1}, {1, 37, 70}, {45, 1, 19}, {67, 131, 45}, {64, 64, 64}, {5, 200, 77}, {130, 3, 33}}
+	for _, tl := range tilings {
+		for _, sh := range shapes {
+			for i := range 4 {
+				ta, tb := uint32(i&1), uint32(i>>1)
+				for _, beta := range []float32{0, -0.5} {
+					p := backend.Gemm{M: uint32(sh[0]), N: uint32(sh[1]), K: uint32(sh[2]), TransA: ta, TransB: tb, Alpha: 1.25, Beta: beta}
+					name := fmt.Sprintf("gemm%s %+v", tl.suffix, p)
+					sizes := p.BufferSizes()
+					host := [][]float32{tileRand(rng, sizes[0]), tileRand(rng, sizes[1]), tileRand(rng, sizes[2])}
+					var bufs []*Buffer
+					if beta == 0 {
+						bufs = tileBufs(t, d, host, 2)
+					} else {
+						bufs = tileBufs(t, d, host)
+					}
+					require.NoError(t, d.gemmWith(tl, p, bufs), name)
+					ref.Gemm(p, host[0], host[1], host[2])
+					tileCheck(t, d, name, bufs[2], host[2], 1e-4, 1e-4)
+				}
+			}
+		}
+	}
+}
+
+// convCases are small odd geometries: strides 1, 2, 3, padding, non-square.
+func convCases() []backend.Conv2DShape {
+	g := []backend.Conv2DShape{
+		backend.NewConv2DShape(2, 3, 11, 11, 5, 3, 3, 1, 1),
+		backend.NewConv2DShape(1, 1, 17, 13, 7, 5, 3, 2, 2),
+		backend.NewConv2DShape(3, 4, 9, 10, 67, 3, 3, 3, 0),
+		backend.NewConv2DShape(2, 70, 5, 6, 3, 1, 1, 1, 0),
+		backend.NewConv2DShape(2, 17, 9, 7, 20, 3, 3, 2, 1),
+		backend.NewConv2DShape(1, 33, 10, 11, 5, 2, 2, 3, 1),
+		backend.NewConv2DShape(1, 2, 23, 23, 9, 11, 11, 4, 1),
+	}
+	asym := backend.Conv2DShape{N: 2, C: 3, H: 8, W: 12, K: 4, R: 3, S: 5, StrideH: 1, StrideW: 2, PadH: 2, PadW: 1}
+	asym.OH = (asym.H+2*asym.PadH-asym.R)/asym.StrideH + 1
+	asym.OW = (asym.W+2*asym.PadW-asym.S)/asym.StrideW + 1
+	return append(g, asym)
+}
+
+func TestConvTilingsMatchRef(t *testing.T) {
+	d := openTileTest(t)
+	rng := rand.New(rand.NewSource(8))
+	for _, tl := range tilings {
+		for _, g := range convCases() {
+			require.NoError(t, g.Validate())
+			x, w, b, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, int(g.K)), tileRand(rng, g.YLen())
+			const atol, rtol = 2e-4, 2e-4
+
+			fwd := backend.Conv2DFwd{Conv2DShape: g}
+			y := make([]float32, g.YLen())
+			bufs := tileBufs(t, d, [][]float32{x, w, b, y}, 3)
+			require.NoError(t, d.convFwdWith(tl, fwd, bufs))
+			ref.Conv2DFwd(fwd, x, w, b, y)
+			tileCheck(t, d, fmt.Sprintf("conv2d_fwd%s %+v", tl.suffix, g), bufs[3], y, atol, rtol)
+
+			bd := backend.Conv2DBwdData{Conv2DShape: g}
+			dx := make([]float32, g.XLen())
+			bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
+			require.NoError(t, d.convBwdDataWith(tl, bd, bufs))
+			ref.Conv2DBwdData(bd, dy, w, dx)
+			tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data%s %+v", tl.suffix, g), bufs[2], dx, atol, rtol)
+			bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
+			require.NoError(t, d.convBwdDataDirect(bd, bufs))
+			tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data_direct %+v", g), bufs[2], dx, atol, rtol)
+
+			bf := backend.Conv2DBwdFilter{Conv2DShape: g}
+			dw, db := make([]float32, g.WLen()), make([]float32, g.K)
+			ref.Conv2DBwdFilter(bf, x, dy, dw, db)
+			for _, splits := range []int{1, 3, 0} {
+				bufs = tileBufs(t, d, [][]float32{x, dy, make([]float32, len(dw)), make([]float32, len(db))}, 2, 3)
+				require.NoError(t, d.convBwdFilterWith(tl, bf, bufs, splits))
+				name := fmt.Sprintf("conv2d_bwd_filter%s splits=%d %+v", tl.suffix, splits, g)
+				tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
+				tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
+			}
+		}
+	}
+}

@@ -1,0 +1,131 @@
+// dx[n][c][h][w] = sum over k, r, s of w[k][c][r][s] * dy[n][k][oh][ow] with
+// oh = (h+PadH-r)/StrideH and ow = (w+PadW-s)/StrideW wherever the divisions
+// are exact and land inside dy: the gather form of the transposed
+// convolution, so every dx element is written once (no atomics).
+//
+// conv2d_bwd_data (GPU tiling TGG) and conv2d_bwd_data_cpu (TGC) are an
+// implicit GEMM on the tile engine of gemm_tile.h, split by stride phase so
+// that no work is spent on taps that do not divide: phase (a, b) =
+// get_group_id(2) = a*StrideW + b covers the pixels with (h+PadH) % StrideH
+// == a and (w+PadW) % StrideW == b, whose only taps are r = a + i*StrideH,
+// s = b + i2*StrideW. Per phase: rows m = c (C of them), columns = its
+// N*Hph*Wph pixels, reduction over (k, i, i2). Both operands load
+// "stationary". Work sizes: gemm over M = C, N = N*ceil(H/StrideH)*
+// ceil(W/StrideW), times StrideH*StrideW in dimension 2. Args: params, dy,
+// w, dx (overwritten).
+//
+// conv2d_bwd_data_direct sums the same taps per dx element, one work-item
+// each (1-D over N*C*H*W); the launcher uses it when C is too small to fill
+// a tile (AlexNet's conv1: C = 1).
+#include "params.h"
+#include "gemm_tile.h"
+
+// Reduction-row terms from the counters (bk, bi, bj) of gk = (k*Rph + i)*Sph + i2.
+#define CONVBD_ROW                                                                \
+    const bool kin_ = gk < KRS;                                                   \
+    const int woff_ = (int)(bk * CRS + (a + bi * sh) * p.S + b + bj * sw);        \
+    const int dyoff_ = (int)(bk * OHW);                                           \
+    const int i_h = (int)bi;                                                      \
+    const int i_w = (int)bj;
+#define CONVBD_ADV(CF) TL_ADV3(CF, CF##_MWG, bk, bi, bj, Rph, Sph)
+
+#define CONVBD_LOAD(CF, k0)                                                       \
+    TL_LOAD_STATIONARY2(CF, k0, CONVBD_ROW, CONVBD_ADV(CF),                       \
+                        (kin_ && ac[j] >= 0) ? w[woff_ + ac[j]] : 0.0f,           \
+                        (kin_ && (uint)(chq[j] - i_h) < p.OH && (uint)(cwq[j] - i_w) < p.OW) \
+                            ? dy[cb[j] + dyoff_ - i_h * (int)p.OW - i_w] : 0.0f)
+
+// Column gn of the phase is pixel (n, ha + th*sh, wb + tw*sw).
+#define CONVBD_STORE(gm, gn, v)                                                   \
+    {                                                                             \
+        const uint n_ = (gn) / HWph, t_ = (gn) - n_ * HWph, th_ = t_ / Wph;       \
+        dx[(n_ * p.C + (gm)) * HW + (ha + th_ * sh) * p.W + wb + (t_ - th_ * Wph) * sw] = (v); \
+    }
+
+#define CONVBD_STOREV(CF, gm, gn, v)                                              \
+    {                                                                             \
+        const uint n_ = (gn) / HWph, q_ = (gn) - n_ * HWph;                       \
+        if (sh == 1u && sw == 1u && q_ + CF##_VW <= HW) {                         \
+            TL_VSTORE(CF)(v, 0, dx + (n_ * p.C + (gm)) * HW + q_);                \
+        } else {                                                                  \
+            float e_[CF##_VW];                                                    \
+            TL_VSTORE(CF)(v, 0, e_);                                              \
+            for (int l_ = 0; l_ < CF##_VW; l_++) CONVBD_STORE(gm, (gn) + l_, e_[l_]) \
+        }                                                                         \
+    }
+
+#define CONVBD_BODY(CF)                                                           \
+    TL_DECLARE(CF)                                                                \
+    const uint sh = p.StrideH, sw = p.StrideW, OHW = p.OH * p.OW;                 \
+    const uint HW = p.H * p.W, RS = p.R * p.S, CRS = p.C * RS;                    \
+    const uint a = (uint)get_group_id(2) / sw, b = (uint)get_group_id(2) % sw;    \
+    const uint ha = (a + sh - p.PadH % sh) % sh, wb = (b + sw - p.PadW % sw) % sw; \
+    const uint Hph = p.H > ha ? (p.H - ha + sh - 1u) / sh : 0u;                   \
+    const uint Wph = p.W > wb ? (p.W - wb + sw - 1u) / sw : 0u;                   \
+    const uint Rph = p.R > a ? (p.R - a + sh - 1u) / sh : 0u;                     \
+    const uint Sph = p.S > b ? (p.S - b + sw - 1u) / sw : 0u;                     \
+    const uint HWph = Hph * Wph, NPIX = p.N * HWph, KRS = p.K * Rph * Sph;        \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                             \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                             \
+    if (n0 >= NPIX) return;                                                       \
+    int ac[TL_SPW(CF, CF##_MWG)];                                                 \
+    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                              \
+        const uint c = m0 + (uint)TL_SR(CF, CF##_MWG, j);                         \
+        ac[j] = c < p.C ? (int)(c * RS) : -1;                                     \
+    }                                                                             \
+    int chq[TL_SPW(CF, CF##_NWG)], cwq[TL_SPW(CF, CF##_NWG)], cb[TL_SPW(CF, CF##_NWG)]; \
+    for (int j = 0; j < TL_SPW(CF, CF##_NWG); j++) {                              \
+        const uint col = n0 + (uint)TL_SR(CF, CF##_NWG, j);                       \
+        const uint n = col / max(HWph, 1u), t = col - n * HWph, th = t / max(Wph, 1u); \
+        chq[j] = (int)((ha + th * sh + p.PadH - a) / sh);                         \
+        cwq[j] = (int)((wb + (t - th * Wph) * sw + p.PadW - b) / sw);             \
+        cb[j] = (int)(n * p.K * OHW) + chq[j] * (int)p.OW + cwq[j];               \
+        if (col >= NPIX) chq[j] = -(1 << 30);                                     \
+    }                                                                             \
+    const uint rsph_ = max(Rph * Sph, 1u), g0_ = TL_GK0(CF, CF##_MWG, 0u);        \
+    uint bk = g0_ / rsph_, bi = (g0_ - bk * rsph_) / max(Sph, 1u);                \
+    uint bj = g0_ - bk * rsph_ - bi * Sph;                                        \
+    TL_LOOP(CF, 0, KRS, CONVBD_LOAD)                                              \
+    TL_STORE_EACH(CF, m0, p.C, n0, NPIX, CONVBD_STORE, CONVBD_STOREV)
+
+__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
+void conv2d_bwd_data(const Conv2DBwdDataParams p, __global const float* restrict dy,
+                     __global const float* restrict w, __global float* restrict dx) {
+    CONVBD_BODY(TGG)
+}
+
+__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
+void conv2d_bwd_data_cpu(const Conv2DBwdDataParams p, __global const float* restrict dy,
+                         __global const float* restrict w, __global float* restrict dx) {
+    CONVBD_BODY(TGC)
+}
+
+// First tap t of a dimension (input position x, padding pad, stride st,
+// output size O, kernel size T) that reaches an output: the smallest t >= 0
+// with (x+pad-t) % st == 0 and (x+pad-t)/st <= O-1. Taps t, t+st, ... up
+// to min(T-1, x+pad) all reach outputs.
+inline int convbd_first_tap(int xp, int st, int O) {
+    const int lo = max(0, xp - (O - 1) * st);
+    return lo + (xp - lo) % st;
+}
+
+__kernel void conv2d_bwd_data_direct(const Conv2DBwdDataParams p, __global const float* restrict dy,
+                                     __global const float* restrict w, __global float* restrict dx) {
+    const uint i = (uint)get_global_id(0);
+    if (i >= p.N * p.C * p.H * p.W) return;
+    const uint x = i % p.W, y = (i / p.W) % p.H, c = (i / (p.W * p.H)) % p.C, n = i / (p.W * p.H * p.C);
+    const int hp = (int)(y + p.PadH), wp = (int)(x + p.PadW), sh = (int)p.StrideH, sw = (int)p.StrideW;
+    const int r0 = convbd_first_tap(hp, sh, (int)p.OH), r1 = min((int)p.R - 1, hp);
+    const int s0 = convbd_first_tap(wp, sw, (int)p.OW), s1 = min((int)p.S - 1, wp);
+    const uint OHW = p.OH * p.OW, RS = p.R * p.S;
+    float acc = 0.0f;
+    for (uint k = 0; k < p.K; k++) {
+        __global const float* dyk = dy + (n * p.K + k) * OHW;
+        __global const float* wk = w + (k * p.C + c) * RS;
+        for (int r = r0; r <= r1; r += sh) {
+            const int oh = (hp - r) / sh;
+            for (int s = s0; s <= s1; s += sw) acc = fma(dyk[oh * (int)p.OW + (wp - s) / sw], wk[r * (int)p.S + s], acc);
+        }
+    }
+    dx[i] = acc;
+}

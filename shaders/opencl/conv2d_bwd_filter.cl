@@ -1,0 +1,110 @@
+// dw[k][c][r][s] = sum over n, oh, ow of dy[n][k][oh][ow] *
+// x[n][c][oh*StrideH-PadH+r][ow*StrideW-PadW+s] (zero outside x) and
+// db[k] = sum over n, oh, ow of dy[n][k][oh][ow]. Implicit GEMM on the tile
+// engine of gemm_tile.h: rows m = k (K of them), columns = the C*R*S filter
+// taps plus one column of ones (whose result is db), reduction over the
+// N*OH*OW output pixels; both operands are loaded "stationary". The
+// reduction may be split over get_group_id(2) (split-K, for few tiles and a
+// long reduction): with nsplit > 1 split z covers [z*kchunk, (z+1)*kchunk)
+// and writes part[z][K][CRS+1], which conv2d_bwd_filter_reduce then sums in
+// split order (deterministic). Kernels conv2d_bwd_filter (GPU tiling TGG)
+// and conv2d_bwd_filter_cpu (TGC): work sizes of gemm over M = K, N =
+// C*R*S+1, times nsplit in dimension 2. Args: params, x, dy, dw, db, part,
+// nsplit, kchunk.
+#include "params.h"
+#include "gemm_tile.h"
+
+// Reduction-row terms from the counters (fn, foh, fow) of gk = (n*OH + oh)*OW + ow.
+#define CONVBF_ROW                                                                \
+    const int ih_ = (int)(foh * p.StrideH) - (int)p.PadH;                         \
+    const int iw_ = (int)(fow * p.StrideW) - (int)p.PadW;                         \
+    const bool kin_ = gk < kend;                                                  \
+    const int dyoff_ = (int)(fn * p.K * OHW + foh * p.OW + fow);                  \
+    const int xoff_ = (int)(fn * p.C * HW) + ih_ * (int)W + iw_;
+#define CONVBF_ADV(CF) TL_ADV3(CF, CF##_MWG, fn, foh, fow, p.OH, p.OW)
+
+#define CONVBF_LOAD(CF, k0)                                                       \
+    TL_LOAD_STATIONARY2(CF, k0, CONVBF_ROW, CONVBF_ADV(CF),                       \
+                        (kin_ && ak[j] >= 0) ? dy[dyoff_ + ak[j]] : 0.0f,         \
+                        (kin_ && (uint)(ih_ + br[j]) < H && (uint)(iw_ + bs[j]) < W) \
+                            ? x[xoff_ + bo[j]] : (kin_ ? bone[j] : 0.0f))
+
+// Column CRS of the result is db; with splits, everything goes to part.
+#define CONVBF_STORE(gm, gn, v)                                                   \
+    {                                                                             \
+        if (nsplit > 1u) part[(get_group_id(2) * p.K + (gm)) * (CRS + 1u) + (gn)] = (v); \
+        else if ((gn) < CRS) dw[(gm) * CRS + (gn)] = (v);                         \
+        else db[gm] = (v);                                                        \
+    }
+
+#define CONVBF_STOREV(CF, gm, gn, v)                                               \
+    {                                                                             \
+        if (nsplit > 1u) {                                                        \
+            TL_VSTORE(CF)(v, 0, part + (get_group_id(2) * p.K + (gm)) * (CRS + 1u) + (gn)); \
+        } else if ((gn) + CF##_VW <= CRS) {                                        \
+            TL_VSTORE(CF)(v, 0, dw + (gm) * CRS + (gn));                           \
+        } else {                                                                  \
+            float e_[CF##_VW];                                                     \
+            TL_VSTORE(CF)(v, 0, e_);                                               \
+            for (int l_ = 0; l_ < CF##_VW; l_++) CONVBF_STORE(gm, (gn) + l_, e_[l_]) \
+        }                                                                         \
+    }
+
+#define CONVBF_BODY(CF)                                                            \
+    TL_DECLARE(CF)                                                                 \
+    const uint H = p.H, W = p.W, HW = H * W, OHW = p.OH * p.OW;                   \
+    const uint RS = p.R * p.S, CRS = p.C * RS, RED = p.N * OHW;                   \
+    const uint kbeg = (uint)get_group_id(2) * kchunk;                             \
+    const uint kend = min(RED, kbeg + kchunk);                                    \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                              \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                              \
+    int ak[TL_SPW(CF, CF##_MWG)];                                                   \
+    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                                \
+        const uint k = m0 + (uint)TL_SR(CF, CF##_MWG, j);                           \
+        ak[j] = k < p.K ? (int)(k * OHW) : -1;                                    \
+    }                                                                             \
+    int br[TL_SPW(CF, CF##_NWG)], bs[TL_SPW(CF, CF##_NWG)], bo[TL_SPW(CF, CF##_NWG)];   \
+    float bone[TL_SPW(CF, CF##_NWG)];                                               \
+    for (int j = 0; j < TL_SPW(CF, CF##_NWG); j++) {                                \
+        const uint col = n0 + (uint)TL_SR(CF, CF##_NWG, j);                         \
+        const uint c = col / RS, rs = col - c * RS, r = rs / p.S;                 \
+        br[j] = (int)r;                                                           \
+        bs[j] = (int)(rs - r * p.S);                                              \
+        bo[j] = (int)(c * HW + r * W) + bs[j];                                    \
+        bone[j] = col == CRS ? 1.0f : 0.0f;                                       \
+        if (col >= CRS) br[j] = -(1 << 30);                                       \
+    }                                                                             \
+    uint fn = TL_GK0(CF, CF##_MWG, kbeg) / OHW, foh = TL_GK0(CF, CF##_MWG, kbeg) - fn * OHW; \
+    uint fow = foh % p.OW;                                                        \
+    foh /= p.OW;                                                                  \
+    TL_LOOP(CF, kbeg, kend, CONVBF_LOAD)                                           \
+    TL_STORE_EACH(CF, m0, p.K, n0, CRS + 1u, CONVBF_STORE, CONVBF_STOREV)
+
+__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
+void conv2d_bwd_filter(const Conv2DBwdFilterParams p, __global const float* restrict x,
+                       __global const float* restrict dy, __global float* dw, __global float* db,
+                       __global float* part, const uint nsplit, const uint kchunk) {
+    CONVBF_BODY(TGG)
+}
+
+__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
+void conv2d_bwd_filter_cpu(const Conv2DBwdFilterParams p, __global const float* restrict x,
+                           __global const float* restrict dy, __global float* dw, __global float* db,
+                           __global float* part, const uint nsplit, const uint kchunk) {
+    CONVBF_BODY(TGC)
+}
+
+// Sums the nsplit partial results of conv2d_bwd_filter in split order:
+// one work-item per element of [K][CRS+1]; column CRS goes to db.
+__kernel void conv2d_bwd_filter_reduce(const Conv2DBwdFilterParams p, __global const float* restrict part,
+                                       __global float* restrict dw, __global float* restrict db,
+                                       const uint nsplit) {
+    const uint cols = p.C * p.R * p.S + 1u, n = p.K * cols;
+    const uint i = (uint)get_global_id(0);
+    if (i >= n) return;
+    float s = 0.0f;
+    for (uint z = 0; z < nsplit; z++) s += part[z * n + i];
+    const uint k = i / cols, col = i - k * cols;
+    if (col + 1u < cols) dw[k * (cols - 1u) + col] = s;
+    else db[k] = s;
+}

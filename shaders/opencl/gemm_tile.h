@@ -1,0 +1,217 @@
+// The tile engine shared by the GEMM and the implicit-GEMM convolutions
+// (OpenCL C 1.2, no extension).
+//
+// A work-group computes an MWG x NWG tile of C = A*B where A is M x KR and B
+// is KR x N (KR: the reduction length). Each step of the tile loop copies a
+// KWG-deep slab of both operands into local memory (As[KWG][MWG] and
+// Bs[KWG][NWG], reduction index major) and every work-item then accumulates
+// a WPTM x WPTN register block of float vectors (VW columns per vector).
+// The operands are never materialised: each kernel fills As and Bs through
+// the TL_LOAD / TL_COPY_* macros with an element expression of its own
+// (plain row-major addressing for GEMM, im2col addresses computed on the fly
+// for the convolutions).
+//
+// A configuration CF is a family of macros CF_MWG, CF_NWG, CF_KWG,
+// CF_MDIMC, CF_NDIMC (work-group size: NDIMC along dimension 0 = columns,
+// MDIMC along dimension 1 = rows), CF_VW (accumulator vector width, 2, 4,
+// 8 or 16), CF_LVW (vector width of global loads in TL_COPY_*), CF_STRIDED
+// (1: a work-item's rows and column vectors are strided by the work-group
+// dimensions, which suits GPUs; 0: they are contiguous, which suits CPUs).
+// Requirements: MWG % MDIMC == 0, NWG % (NDIMC*VW) == 0, KWG and MWG, NWG
+// multiples of LVW.
+#ifndef CROSSGRAD_GEMM_TILE_H
+#define CROSSGRAD_GEMM_TILE_H
+
+// The two configurations of every tiled kernel (the launchers in
+// backend/opencl hold the same numbers). TGG, for GPUs: 64x64 tiles, 16x16
+// work-items of 4x4 outputs each, rows and float4 columns strided so that
+// neighbouring work-items touch neighbouring addresses.
+#ifndef TGG_MWG
+#define TGG_MWG 64
+#define TGG_NWG 64
+#define TGG_KWG 16
+#define TGG_MDIMC 16
+#define TGG_NDIMC 16
+#define TGG_VW 4
+#define TGG_LVW 4
+#define TGG_STRIDED 1
+#endif
+
+// TGC, for CPUs (PoCL runs a work-group as a loop over its work-items and
+// keeps each work-item's registers): 64x64 tiles, 2x8 work-items of 8x32
+// outputs each (two float16 per row, which LLVM maps onto AVX-512 or pairs
+// of AVX registers).
+#ifndef TGC_MWG
+#define TGC_MWG 64
+#define TGC_NWG 64
+#define TGC_KWG 32
+#define TGC_MDIMC 8
+#define TGC_NDIMC 2
+#define TGC_VW 16
+#define TGC_LVW 16
+#define TGC_STRIDED 0
+#endif
+
+#define TL_CAT_(a, b) a##b
+#define TL_CAT(a, b) TL_CAT_(a, b)
+
+// Derived sizes of configuration C.
+#define TL_WPTM(CF) (CF##_MWG / CF##_MDIMC)
+#define TL_NVEC(CF) (CF##_NWG / (CF##_NDIMC * CF##_VW))
+#define TL_WGS(CF) (CF##_MDIMC * CF##_NDIMC)
+
+// Accumulator vector type and its load/store; loader vector type likewise.
+#define TL_VEC(CF) TL_CAT(float, CF##_VW)
+#define TL_VLOAD(CF) TL_CAT(vload, CF##_VW)
+#define TL_VSTORE(CF) TL_CAT(vstore, CF##_VW)
+#define TL_LVEC(CF) TL_CAT(float, CF##_LVW)
+#define TL_LLOAD(CF) TL_CAT(vload, CF##_LVW)
+#define TL_LSTORE(CF) TL_CAT(vstore, CF##_LVW)
+
+// Tile row of a work-item's i-th row and tile column of its v-th vector.
+#define TL_ROW(CF, ty, i) (CF##_STRIDED ? (i) * CF##_MDIMC + (ty) : (ty) * TL_WPTM(CF) + (i))
+#define TL_COL(CF, tx, v) \
+    (CF##_STRIDED ? ((v) * CF##_NDIMC + (tx)) * CF##_VW : ((tx) * TL_NVEC(CF) + (v)) * CF##_VW)
+
+// Declares the tile state of configuration C at kernel scope: work-item
+// coordinates tx, ty, lid, the local slabs As and Bs, and the zeroed
+// accumulators acc[WPTM][NVEC].
+#define TL_DECLARE(CF)                                                        \
+    const int tx = (int)get_local_id(0);                                     \
+    const int ty = (int)get_local_id(1);                                     \
+    const int lid = ty * CF##_NDIMC + tx;                                     \
+    __local float As[CF##_KWG * CF##_MWG];                                     \
+    __local float Bs[CF##_KWG * CF##_NWG];                                     \
+    TL_VEC(CF) acc[TL_WPTM(CF)][TL_NVEC(CF)];                                   \
+    for (int i_ = 0; i_ < TL_WPTM(CF); i_++)                                  \
+        for (int v_ = 0; v_ < TL_NVEC(CF); v_++) acc[i_][v_] = (TL_VEC(CF))(0.0f);
+
+// One KWG-deep multiply-accumulate over the slabs As, Bs.
+#define TL_COMPUTE(CF)                                                        \
+    for (int kk_ = 0; kk_ < CF##_KWG; kk_++) {                                \
+        TL_VEC(CF) b_[TL_NVEC(CF)];                                            \
+        _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)            \
+            b_[v_] = TL_VLOAD(CF)(0, Bs + kk_ * CF##_NWG + TL_COL(CF, tx, v_)); \
+        _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {          \
+            TL_VEC(CF) a_ = (TL_VEC(CF))(As[kk_ * CF##_MWG + TL_ROW(CF, ty, i_)]); \
+            _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)        \
+                acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                  \
+        }                                                                    \
+    }
+
+// The tile loop over the reduction range [KBEG, KEND) (KBEG a multiple of
+// KWG): LOAD(C, k0) fills As and Bs with the slab starting at k0 (between
+// the two barriers), then every work-item accumulates it.
+#define TL_LOOP(CF, KBEG, KEND, LOAD)                                         \
+    for (uint k0 = (KBEG); k0 < (KEND); k0 += CF##_KWG) {                     \
+        barrier(CLK_LOCAL_MEM_FENCE);                                        \
+        LOAD(CF, k0)                                                          \
+        barrier(CLK_LOCAL_MEM_FENCE);                                        \
+        TL_COMPUTE(CF)                                                        \
+    }
+
+// Cooperative, bounds-checked scalar fill of dst[KWG][TR] (reduction major):
+// element (rr, kk) of the slab is operand element (gr, gk) = (r0+rr, k0+kk),
+// the expression EXPR (which may use gr and gk) when gr < R and gk < KR, else
+// 0. KFAST says whether consecutive work-items take consecutive gk (operand
+// contiguous along the reduction) or consecutive gr.
+#define TL_LOAD(CF, dst, TR, r0, R, k0, KR, KFAST, EXPR)                      \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG; t_ += TL_WGS(CF)) {               \
+        const int rr_ = (KFAST) ? t_ / CF##_KWG : t_ % (TR);                  \
+        const int kk_ = (KFAST) ? t_ % CF##_KWG : t_ / (TR);                  \
+        const uint gr = (r0) + (uint)rr_, gk = (k0) + (uint)kk_;             \
+        (dst)[kk_ * (TR) + rr_] = (gr < (R) && gk < (KR)) ? (EXPR) : 0.0f;   \
+    }
+
+// Vector fill of a slab lying wholly inside the operand, which is stored
+// with the tile rows contiguous: dst[kk][rr] = src[kk*ld + rr].
+#define TL_COPY_RFAST(CF, dst, TR, src, ld)                                   \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG / CF##_LVW; t_ += TL_WGS(CF)) {     \
+        const int rr_ = (t_ % ((TR) / CF##_LVW)) * CF##_LVW;                   \
+        const int kk_ = t_ / ((TR) / CF##_LVW);                               \
+        TL_LSTORE(CF)(TL_LLOAD(CF)(0, (src) + kk_ * (ld) + rr_), 0, (dst) + kk_ * (TR) + rr_); \
+    }
+
+// Vector fill of a slab lying wholly inside the operand, which is stored
+// with the reduction contiguous: dst[kk][rr] = src[rr*ld + kk].
+#define TL_COPY_KFAST(CF, dst, TR, src, ld)                                   \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG / CF##_LVW; t_ += TL_WGS(CF)) {     \
+        const int kk_ = (t_ % (CF##_KWG / CF##_LVW)) * CF##_LVW;                \
+        const int rr_ = t_ / (CF##_KWG / CF##_LVW);                            \
+        float e_[CF##_LVW];                                                   \
+        TL_LSTORE(CF)(TL_LLOAD(CF)(0, (src) + rr_ * (ld) + kk_), 0, e_);       \
+        _Pragma("unroll") for (int j_ = 0; j_ < CF##_LVW; j_++)               \
+            (dst)[(kk_ + j_) * (TR) + rr_] = e_[j_];                         \
+    }
+
+// Stationary fills, for operands whose addresses are costly (the im2col
+// views of the convolutions): work-item lid owns the TL_SPW tile rows
+// TL_SR(CF, TR, j) of dst[KWG][TR] for the whole tile loop, so it
+// precomputes their address terms once, and fills the slab rows kk = lid/TR
+// + i*TL_KSTEP. Over the whole loop the reduction indices a work-item visits
+// are TL_GK0(CF, TR, KBEG) + t*TL_KSTEP, t = 0, 1, ..., so the kernel keeps
+// the decomposition of the current index in counters (no division per row):
+// ROW declares the terms of the current row from them, ADV advances them by
+// TL_KSTEP, and dst[kk][TL_SR(j)] = EXPR (which may use j and gk = k0 + kk).
+// TR % WGS == 0 or WGS % TR == 0, and KWG % TL_KSTEP == 0.
+#define TL_SPW(CF, TR) ((TR) > TL_WGS(CF) ? (TR) / TL_WGS(CF) : 1)
+#define TL_KSTEP(CF, TR) (TL_WGS(CF) > (TR) ? TL_WGS(CF) / (TR) : 1)
+#define TL_SR(CF, TR, j) (lid % (TR) + (j) * TL_WGS(CF))
+#define TL_GK0(CF, TR, KBEG) ((KBEG) + (uint)(lid / (TR)))
+#define TL_LOAD_STATIONARY(CF, dst, TR, k0, ROW, ADV, EXPR)                  \
+    for (int i_ = 0; i_ < CF##_KWG / TL_KSTEP(CF, TR); i_++) {               \
+        const int kk_ = lid / (TR) + i_ * TL_KSTEP(CF, TR);                  \
+        const uint gk = (k0) + (uint)kk_;                                    \
+        ROW                                                                  \
+        _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)           \
+            (dst)[kk_ * (TR) + TL_SR(CF, TR, j)] = (EXPR);                   \
+        ADV                                                                  \
+    }
+
+// The same for both slabs at once, when both operands are stationary and
+// share the reduction decomposition (MWG == NWG): EXPRA fills As, EXPRB Bs.
+#define TL_LOAD_STATIONARY2(CF, k0, ROW, ADV, EXPRA, EXPRB)                  \
+    for (int i_ = 0; i_ < CF##_KWG / TL_KSTEP(CF, CF##_MWG); i_++) {         \
+        const int kk_ = lid / CF##_MWG + i_ * TL_KSTEP(CF, CF##_MWG);        \
+        const uint gk = (k0) + (uint)kk_;                                    \
+        ROW                                                                  \
+        _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {   \
+            As[kk_ * CF##_MWG + TL_SR(CF, CF##_MWG, j)] = (EXPRA);           \
+            Bs[kk_ * CF##_NWG + TL_SR(CF, CF##_NWG, j)] = (EXPRB);           \
+        }                                                                    \
+        ADV                                                                  \
+    }
+
+// Advances the mixed-radix counter (hi, mid, lo) of radices (MID, LO) by
+// TL_KSTEP(CF, TR) (lo fastest).
+#define TL_ADV3(CF, TR, hi, mid, lo, MID, LO)                                \
+    lo += TL_KSTEP(CF, TR);                                                  \
+    while (lo >= (LO)) { lo -= (LO); mid++; }                                \
+    while (mid >= (MID)) { mid -= (MID); hi++; }
+
+// Stores every accumulated element inside the M x N result, with gm = m0 +
+// tile row and gn = n0 + tile column: STOREV(C, gm, gn, vec) for a vector of VW
+// columns lying wholly inside, STORE(gm, gn, value) element by element at
+// the right edge.
+#define TL_STORE_EACH(CF, m0, M, n0, N, STORE, STOREV)                        \
+    for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {                                \
+        const uint gm = (m0) + (uint)TL_ROW(CF, ty, i_);                      \
+        if (gm >= (M)) continue;                                             \
+        for (int v_ = 0; v_ < TL_NVEC(CF); v_++) {                            \
+            const uint gn0_ = (n0) + (uint)TL_COL(CF, tx, v_);                \
+            if (gn0_ + CF##_VW <= (N)) {                                      \
+                const uint gn = gn0_;                                        \
+                const TL_VEC(CF) vec = acc[i_][v_];                           \
+                STOREV(CF, gm, gn, vec)                                       \
+                continue;                                                    \
+            }                                                                \
+            float e_[CF##_VW];                                                \
+            TL_VSTORE(CF)(acc[i_][v_], 0, e_);                                \
+            for (int l_ = 0; l_ < CF##_VW; l_++) {                            \
+                const uint gn = gn0_ + (uint)l_;                             \
+                if (gn < (N)) { STORE(gm, gn, e_[l_]) }                      \
+            }                                                                \
+        }                                                                    \
+    }
+
+#endif
