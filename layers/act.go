@@ -1,0 +1,146 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// ReLU is torch.nn.ReLU: y = max(x, 0), any shape. It may run in place and
+// its backward reads only the output y.
+type ReLU struct{ base }
+
+// NewReLU returns an unnamed ReLU.
+func NewReLU() *ReLU { return &ReLU{} }
+
+// Type implements Layer.
+func (*ReLU) Type() string { return "ReLU" }
+
+// String implements Layer.
+func (l *ReLU) String() string { return describe(l.name, l.Type(), "") }
+
+// OutShape implements Layer: the input shape.
+func (l *ReLU) OutShape(in Shape) (Shape, error) { return elementwiseShape(l, in) }
+
+// Params implements Layer (none).
+func (*ReLU) Params() []ParamSpec { return nil }
+
+// AuxSizes implements Layer (none).
+func (*ReLU) AuxSizes(Shape) []int { return nil }
+
+// Flags implements Layer.
+func (*ReLU) Flags() Flags { return Flags{InPlace: true, GradInPlace: true, NeedsOutput: true} }
+
+// Forward implements Layer: relu_fwd(x, y).
+func (*ReLU) Forward(c *Ctx) []Dispatch {
+	return []Dispatch{op(backend.ReluFwd{N: u32(c.In.Elems())}, c.X, c.Y)}
+}
+
+// Backward implements Layer: relu_bwd(y, dy, dx).
+func (*ReLU) Backward(c *Ctx) []Dispatch {
+	if c.DX == nil {
+		return nil
+	}
+	return []Dispatch{op(backend.ReluBwd{N: u32(c.In.Elems())}, c.Y, c.DY, c.DX)}
+}
+
+// Dropout is torch.nn.Dropout(p): in training, element i is zeroed when the
+// Philox uniform u(Seed, step, i) < P and the rest scaled by 1/(1-P); in
+// evaluation it is the identity. The mask is a pure function of (Seed, step,
+// i), so backward recomputes it and any backend reproduces it.
+type Dropout struct {
+	base
+	P    float32
+	Seed uint32
+}
+
+// NewDropout returns an unnamed Dropout with drop probability p and mask seed.
+func NewDropout(p float32, seed uint32) *Dropout { return &Dropout{P: p, Seed: seed} }
+
+// Type implements Layer.
+func (*Dropout) Type() string { return "Dropout" }
+
+// String implements Layer, e.g. "fc.2 (Dropout p0.5)".
+func (l *Dropout) String() string { return describe(l.name, l.Type(), fmt.Sprintf("p%g", l.P)) }
+
+// OutShape implements Layer: the input shape.
+func (l *Dropout) OutShape(in Shape) (Shape, error) {
+	if !(l.P >= 0 && l.P <= 1) {
+		return nil, fmt.Errorf("%s: p must be in [0, 1]", l)
+	}
+	return elementwiseShape(l, in)
+}
+
+// Params implements Layer (none).
+func (*Dropout) Params() []ParamSpec { return nil }
+
+// AuxSizes implements Layer (none).
+func (*Dropout) AuxSizes(Shape) []int { return nil }
+
+// Flags implements Layer: in place allowed, backward needs no activation.
+func (*Dropout) Flags() Flags { return Flags{InPlace: true} }
+
+// Forward implements Layer: dropout_fwd(x, y) in training; in evaluation
+// nothing when in place, else a copy (dropout_fwd with P=0, Scale=1).
+func (l *Dropout) Forward(c *Ctx) []Dispatch {
+	n := u32(c.In.Elems())
+	if !c.Train {
+		if c.X == c.Y {
+			return nil
+		}
+		return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, P: 0, Scale: 1}, c.X, c.Y)}
+	}
+	return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, P: l.P, Scale: backend.DropoutScale(l.P)}, c.X, c.Y)}
+}
+
+// Backward implements Layer: dropout_bwd(dy, dx) with the forward's mask.
+func (l *Dropout) Backward(c *Ctx) []Dispatch {
+	if c.DX == nil {
+		return nil
+	}
+	n := u32(c.In.Elems())
+	return []Dispatch{op(backend.DropoutBwd{N: n, Seed: l.Seed, Step: c.Step, P: l.P, Scale: backend.DropoutScale(l.P)}, c.DY, c.DX)}
+}
+
+// Flatten is x.view(N, -1): [N, C, H, W] -> [N, C*H*W]. It aliases its input
+// buffer and dispatches nothing.
+type Flatten struct{ base }
+
+// NewFlatten returns a Flatten named "flatten".
+func NewFlatten() *Flatten { return &Flatten{base{name: "flatten"}} }
+
+// Type implements Layer.
+func (*Flatten) Type() string { return "Flatten" }
+
+// String implements Layer.
+func (l *Flatten) String() string { return describe(l.name, l.Type(), "") }
+
+// OutShape implements Layer.
+func (l *Flatten) OutShape(in Shape) (Shape, error) {
+	if len(in) < 2 || in.Elems() <= 0 {
+		return nil, fmt.Errorf("%s: cannot flatten input %v", l, []int(in))
+	}
+	return Shape{in[0], in.Elems() / in[0]}, nil
+}
+
+// Params implements Layer (none).
+func (*Flatten) Params() []ParamSpec { return nil }
+
+// AuxSizes implements Layer (none).
+func (*Flatten) AuxSizes(Shape) []int { return nil }
+
+// Flags implements Layer.
+func (*Flatten) Flags() Flags { return Flags{Alias: true} }
+
+// Forward implements Layer (nothing: a view).
+func (*Flatten) Forward(*Ctx) []Dispatch { return nil }
+
+// Backward implements Layer (nothing: a view).
+func (*Flatten) Backward(*Ctx) []Dispatch { return nil }
+
+func elementwiseShape(l Layer, in Shape) (Shape, error) {
+	if len(in) < 2 || in.Elems() <= 0 {
+		return nil, fmt.Errorf("%s: invalid input shape %v", l, []int(in))
+	}
+	return append(Shape(nil), in...), nil
+}
