@@ -3,7 +3,9 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	_ "github.com/crossgrad/crossgrad/backend/opencl"
 	_ "github.com/crossgrad/crossgrad/backend/ref"
+	_ "github.com/crossgrad/crossgrad/backend/vulkan"
 )
 
 func newRootCmd() *cobra.Command {
@@ -13,6 +15,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevicesCmd(), newSelftestCmd())
+	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newSummaryCmd())
 	return root
 }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/train"
+)
+
+func newSummaryCmd() *cobra.Command {
+	var memory bool
+	cmd := &cobra.Command{
+		Use:   "summary",
+		Short: "Print each layer's output shape and parameter count (torchsummary style)",
+		Long: "summary prints the model of the configuration (input_size, width) layer by layer as torchsummary\n" +
+			"does; at the default setting the total is 46,764,746 parameters. --memory adds the device memory\n" +
+			"plan of a training step at batch_size.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			m, err := train.NewModel(cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if err := m.Summary(out); err != nil {
+				return err
+			}
+			if !memory {
+				return nil
+			}
+			lo, err := graph.NewLayout(m.Sequential, m.InputShape(cfg.BatchSize), train.GraphConfig(cfg))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nTraining plan at batch %d:\n", cfg.BatchSize)
+			return lo.Report(out)
+		},
+	}
+	cmd.Flags().BoolVar(&memory, "memory", false, "also print the device memory of a training step at batch_size")
+	config.RegisterFlags(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/train"
+)
+
+// keepCheckpoints is how many checkpoints a run folder keeps.
+const keepCheckpoints = 3
+
+func newTrainCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train AlexNet on Fashion-MNIST (the seed tutorial's run by default)",
+		Long: "train runs the seed tutorial's training (configs/default.yaml: input 224, batch 128, 10 epochs,\n" +
+			"Adam lr 1e-3, dropout 0.5) on the best device found, or the configuration given with --config\n" +
+			"(a YAML file, or the embedded default or cpu-quick). Every key can be overridden by a\n" +
+			"CROSSGRAD_<KEY> variable or a --<key> flag. backend may list several entries: the first that\n" +
+			"opens and fits the model is used. Checkpoints (model and Adam state) go to checkpoint_dir every\n" +
+			"epoch and on the configured step/minute cadence; --resume PATH (a checkpoint or a run folder)\n" +
+			"continues a run exactly. Ctrl-C finishes the step in flight, saves a checkpoint and says how to resume.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, explicit, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			bar := newTermProgress(cmd.ErrOrStderr())
+			if cfg.Quiet {
+				bar = nil
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg.LogLevel, cfg.Quiet, bar)
+			for _, w := range cfg.Warnings {
+				log.Warn(w)
+			}
+			log.Debug("configuration", "source", cfg.Source, "values", cfg.JSON())
+			ctx, stop := interruptContext(cmd.Context(), func(sig os.Signal) {
+				log.Warn(fmt.Sprintf("%v: finishing the step in flight and saving a checkpoint (send it again to abort at once)", sig))
+			})
+			defer stop()
+			o := train.Options{Config: cfg, Explicit: explicit, Out: cmd.OutOrStdout(), Log: log, KeepCheckpoints: keepCheckpoints}
+			if bar != nil {
+				o.Progress = bar
+			}
+			res, err := train.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			if res.Checkpoint != "" {
+				log.Info("run finished", "checkpoints", res.Dir, "metrics", metricsSummary(res.Config))
+			}
+			return nil
+		},
+	}
+	config.RegisterFlags(cmd.Flags())
+	return cmd
+}
+
+// metricsSummary names the metric files of c.
+func metricsSummary(c config.Config) string {
+	f := train.MetricsPaths(c.MetricsJSONL, c.MetricsCSV)
+	s := ""
+	for _, p := range []string{f.CSV, f.JSON, f.PNG, f.JSONL} {
+		if p != "" {
+			if s != "" {
+				s += ", "
+			}
+			s += p
+		}
+	}
+	if s == "" {
+		return "off"
+	}
+	return s
+}
+
+// interruptContext returns a context cancelled by the first SIGINT or
+// SIGTERM (onSignal is told which); after that the signals get their default
+// behaviour back, so a second one ends the process at once.
+func interruptContext(parent context.Context, onSignal func(os.Signal)) (context.Context, func()) {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			signal.Stop(ch)
+			onSignal(sig)
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
+}

@@ -1,0 +1,129 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/crossgrad/crossgrad/alexnet"
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/graph"
+)
+
+// DeviceName formats a device for the seed's lines: "name (backend:index)".
+func DeviceName(info backend.Info) string { return fmt.Sprintf("%s (%s)", info.Name, info.ID()) }
+
+// IsCPU reports whether a device computes on the host CPU (an OpenCL or
+// Vulkan CPU driver, or the reference backend).
+func IsCPU(info backend.Info) bool {
+	return info.Type == backend.CPUDevice || info.Type == backend.Reference
+}
+
+// NewModel builds the AlexNet of c: input size, width and dropout, the
+// dropout masks keyed by the low 32 bits of the seed.
+func NewModel(c config.Config) (*alexnet.Model, error) {
+	o := alexnet.DefaultOptions()
+	o.InputSize, o.Width, o.Dropout, o.Seed = c.InputSize, c.Width, float32(c.Dropout), uint32(c.Seed)
+	return alexnet.New(o)
+}
+
+// GraphConfig is the plan configuration of c (Adam hyper-parameters and the
+// initialisation seed).
+func GraphConfig(c config.Config) graph.Config {
+	return graph.Config{LR: c.LR, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2, Eps: c.AdamEps, Seed: uint64(c.Seed)}
+}
+
+// Opened is a device with the model planned on it. Close releases both.
+type Opened struct {
+	Dev   backend.Device
+	Plan  *graph.Plan
+	probe *recorder
+}
+
+// Close releases the plan and closes the device.
+func (o *Opened) Close() error {
+	var errs []error
+	if o.Plan != nil {
+		errs = append(errs, o.Plan.Close())
+	}
+	if o.Dev != nil {
+		errs = append(errs, o.Dev.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Open tries the entries of c.Backend in order, and within an entry the
+// devices it selects best first (backend.Select: "auto" lists every device,
+// the reference last), and returns the first device that opens and on which
+// the model, planned for c.BatchSize images, fits and allocates. Every
+// device or entry skipped is logged with the reason; when none works the
+// error lists them all.
+func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) {
+	log = orDiscard(log)
+	var errs []error
+	first := true
+	for _, spec := range c.Backend {
+		cands, err := backend.Select(spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("backend %q: %w", spec, err))
+			log.Warn(fmt.Sprintf("backend %q skipped", spec), "reason", err)
+			first = false
+			continue
+		}
+		for _, cand := range cands {
+			o, err := openOne(cand.ID(), c, m)
+			if err == nil {
+				if !first {
+					log.Info("using fallback device", "entry", spec, "device", DeviceName(o.Dev.Info()))
+				}
+				return o, nil
+			}
+			first = false
+			errs = append(errs, fmt.Errorf("backend %q: %s: %w", spec, DeviceName(cand), err))
+			log.Warn(fmt.Sprintf("device %s of backend %q skipped", DeviceName(cand), spec), "reason", err)
+		}
+	}
+	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", c.Backend, errors.Join(errs...))
+}
+
+func openOne(spec string, c config.Config, m *alexnet.Model) (*Opened, error) {
+	dev, err := backend.Open(spec)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recorder{Device: dev, on: true}
+	plan, err := graph.New(rec, m.Sequential, m.InputShape(c.BatchSize), GraphConfig(c))
+	rec.on = false
+	if err != nil {
+		_ = dev.Close()
+		return nil, err
+	}
+	return &Opened{Dev: dev, Plan: plan, probe: rec}, nil
+}
+
+// recorder passes every call to Device and remembers the buffers allocated
+// while on, i.e. those of graph.New, in allocation order, which is the
+// order of the plan's Layout.Buffers. They let the NaN report read
+// activations back.
+type recorder struct {
+	backend.Device
+	on   bool
+	bufs []backend.Buffer
+}
+
+// Alloc implements backend.Device.
+func (r *recorder) Alloc(n int) (backend.Buffer, error) {
+	b, err := r.Device.Alloc(n)
+	if err == nil && r.on {
+		r.bufs = append(r.bufs, b)
+	}
+	return b, err
+}
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

@@ -1,0 +1,343 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/crossgrad/crossgrad/checkpoint"
+	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/data"
+	"github.com/crossgrad/crossgrad/graph"
+)
+
+// accum sums the figures of the epoch in progress.
+type accum struct {
+	lossSum float64 // sum of batch loss * batch images
+	correct int64
+	images  int64
+	seconds float64 // summed step times
+}
+
+// run is the state of one Run call.
+type run struct {
+	cfg    config.Config
+	opts   Options
+	log    *slog.Logger
+	out    io.Writer
+	op     *Opened
+	device string
+	trainB *data.Batcher
+	testB  *data.Batcher
+	mw     *metricsWriter
+
+	step, epoch, batch int // steps done; epoch in progress (0-based); next batch of it
+	ep                 accum
+	totalSeconds       float64
+	totalImages        int64
+	history            []EpochMetrics
+
+	saved    position // position of the last checkpoint
+	savedAt  time.Time
+	lastCkpt string
+	timed    []float64 // step seconds of this process, for the CPU estimate
+}
+
+// Run trains the model of o.Config: it resumes from Config.Resume when set,
+// loads the data, opens the first working backend of the fallback list and
+// trains the remaining epochs, printing the seed's lines to o.Out. Errors
+// before training starts leave no files behind. A NaN or Inf loss returns a
+// *NonFiniteError; a cancelled ctx finishes the step in flight, saves a
+// checkpoint and returns an *InterruptedError. The Result is returned with
+// the figures so far also on those two errors.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	cfg := o.Config
+	log := orDiscard(o.Log)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var rs *resumed
+	if cfg.Resume != "" {
+		var err error
+		if rs, err = loadResume(&cfg, o.Explicit, log); err != nil {
+			return nil, err
+		}
+	}
+	model, err := NewModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if rs != nil {
+		if err := CheckTensors(model.Params(), rs.params, ModelDesc(cfg), rs.path); err != nil {
+			return nil, err
+		}
+	}
+	trainSet, testSet := o.TrainSet, o.TestSet
+	if trainSet == nil || testSet == nil {
+		if trainSet, err = data.Load(cfg.DataDir, true); err != nil {
+			return nil, err
+		}
+		if testSet, err = data.Load(cfg.DataDir, false); err != nil {
+			return nil, err
+		}
+	}
+	seed := uint64(cfg.Seed)
+	trainB, err := data.NewBatcher(trainSet, data.Options{BatchSize: cfg.BatchSize, Shuffle: true, Seed: seed, Limit: cfg.TrainLimit, Prefetch: 2})
+	if err != nil {
+		return nil, err
+	}
+	testB, err := data.NewBatcher(testSet, data.Options{BatchSize: cfg.BatchSize, Limit: cfg.TestLimit, Prefetch: 2})
+	if err != nil {
+		return nil, err
+	}
+	if rs != nil && (rs.state.Epoch > cfg.Epochs || rs.state.Batch > trainB.NumBatches()) {
+		return nil, fmt.Errorf("train: resume: %s is at epoch %d, batch %d, outside this run's %d epochs of %d batches (were batch_size or train_limit changed?)",
+			rs.path, rs.state.Epoch+1, rs.state.Batch, cfg.Epochs, trainB.NumBatches())
+	}
+
+	op, err := Open(cfg, model, log)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	r := &run{cfg: cfg, opts: o, log: log, out: o.Out, op: op, device: DeviceName(op.Dev.Info()),
+		trainB: trainB, testB: testB, saved: position{-1, -1, -1}, savedAt: time.Now(),
+		mw: &metricsWriter{files: MetricsPaths(cfg.MetricsJSONL, cfg.MetricsCSV)}}
+	if r.out == nil {
+		r.out = io.Discard
+	}
+	if rs != nil {
+		if err := r.load(rs); err != nil {
+			return nil, err
+		}
+	}
+	err = r.loop(ctx)
+	err = errors.Join(err, r.mw.close())
+	return r.result(), err
+}
+
+// load restores parameters, Adam state and position from rs.
+func (r *run) load(rs *resumed) error {
+	p := r.op.Plan
+	host := make([]graph.HostTensor, len(rs.params))
+	for i, t := range rs.params {
+		host[i] = graph.HostTensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
+	}
+	if err := p.LoadParams(host); err != nil {
+		return fmt.Errorf("train: resume %s: %w", rs.path, err)
+	}
+	adam := graph.AdamState{Step: int(rs.state.Step), M: fromCkpt(rs.state.M), V: fromCkpt(rs.state.V)}
+	if err := p.LoadAdam(adam); err != nil {
+		return fmt.Errorf("train: resume %s: %w", rs.path, err)
+	}
+	if err := r.restore(rs); err != nil {
+		return err
+	}
+	if err := trimJSONL(r.mw.files.JSONL, r.step, len(r.history)); err != nil {
+		return err
+	}
+	if l, err := checkpoint.Latest(r.cfg.CheckpointDir); err == nil && l != rs.path {
+		r.log.Warn("resuming from a checkpoint that is not the newest of the run folder; newer ones belong to the abandoned continuation", "resumed", rs.path, "newest", l)
+	}
+	return nil
+}
+
+func (r *run) result() *Result {
+	return &Result{Device: r.device, Epochs: append([]EpochMetrics(nil), r.history...), Step: r.step,
+		TrainSeconds: r.totalSeconds, Images: r.totalImages, Checkpoint: r.lastCkpt, Dir: r.cfg.CheckpointDir, Config: r.cfg}
+}
+
+// printf writes a line to Out, clearing the progress bar first.
+func (r *run) printf(format string, a ...any) {
+	if r.opts.Progress != nil {
+		r.opts.Progress.Clear()
+	}
+	fmt.Fprintf(r.out, format+"\n", a...)
+}
+
+func (r *run) loop(ctx context.Context) error {
+	if !r.cfg.Quiet {
+		r.printf("training on %s", r.device)
+	}
+	for r.epoch < r.cfg.Epochs {
+		if err := r.trainEpoch(ctx); err != nil {
+			return err
+		}
+		if err := r.endEpoch(ctx); err != nil {
+			return err
+		}
+	}
+	r.printf("total training time %.2f, %.1f images/sec on %s", r.totalSeconds, r.result().ImagesPerSec(), r.device)
+	return nil
+}
+
+// interrupted saves a checkpoint and returns the InterruptedError.
+func (r *run) interrupted(cause error) error {
+	if r.opts.Progress != nil {
+		r.opts.Progress.EndEpoch()
+	}
+	err := r.save("interrupted")
+	ie := &InterruptedError{Step: r.step, Epoch: r.epoch + 1, Batch: r.batch, Checkpoint: r.lastCkpt, Dir: r.cfg.CheckpointDir, Cause: cause}
+	if err != nil {
+		return fmt.Errorf("interrupted after step %d but the checkpoint could not be saved: %w", r.step, err)
+	}
+	return ie
+}
+
+// trainEpoch runs the remaining training steps of the epoch in progress.
+func (r *run) trainEpoch(ctx context.Context) error {
+	nb := r.trainB.NumBatches()
+	prog := r.opts.Progress
+	if prog != nil && !r.cfg.Quiet {
+		prog.StartEpoch(r.epoch+1, r.cfg.Epochs, nb, r.batch)
+		defer prog.EndEpoch()
+	} else {
+		prog = nil
+	}
+	it, err := r.trainB.Iter(r.epoch, r.batch)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	p := r.op.Plan
+	for r.batch < nb {
+		if err := ctx.Err(); err != nil {
+			return r.interrupted(err)
+		}
+		bt, ok := it.Next()
+		if !ok {
+			return fmt.Errorf("train: epoch %d ended after %d of %d batches", r.epoch+1, r.batch, nb)
+		}
+		step := r.step + 1
+		if r.opts.BeforeStep != nil {
+			if err := r.opts.BeforeStep(step, p); err != nil {
+				return err
+			}
+		}
+		t0 := time.Now()
+		if err := p.UploadPacked(bt.Images, bt.Labels); err != nil {
+			return fmt.Errorf("train: step %d: %w", step, err)
+		}
+		st, err := p.TrainStep(step, bt.N)
+		dt := time.Since(t0).Seconds()
+		if err != nil {
+			return fmt.Errorf("train: step %d: %w", step, err)
+		}
+		if !finite(float64(st.Loss)) {
+			e := &NonFiniteError{Step: step, Epoch: r.epoch + 1, Batch: bt.Index, Loss: st.Loss}
+			e.Stats, e.StatsErr = r.op.layerStats(bt.N)
+			return e
+		}
+		r.step, r.batch = step, r.batch+1
+		r.ep.lossSum += float64(st.Loss) * float64(bt.N)
+		r.ep.correct += int64(st.Correct)
+		r.ep.images += int64(bt.N)
+		r.ep.seconds += dt
+		r.totalSeconds += dt
+		r.totalImages += int64(bt.N)
+		if len(r.timed) < 64 {
+			r.timed = append(r.timed, dt)
+		}
+		if err := r.mw.step(StepRecord{Step: step, Epoch: r.epoch + 1, Batch: bt.Index, Images: bt.N,
+			Loss: float64(st.Loss), Correct: st.Correct, Seconds: dt}); err != nil {
+			return err
+		}
+		if prog != nil {
+			prog.Step(r.batch, r.ep.lossSum/float64(r.ep.images))
+		}
+		r.estimate()
+		if err := r.cadence(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cadence saves a checkpoint every checkpoint_every_steps steps and after
+// checkpoint_every_minutes since the last save.
+func (r *run) cadence() error {
+	if n := r.cfg.CheckpointEverySteps; n > 0 && r.step%n == 0 {
+		return r.save(fmt.Sprintf("every %d steps", n))
+	}
+	if m := r.cfg.CheckpointEveryMinutes; m > 0 && time.Since(r.savedAt) >= time.Duration(m*float64(time.Minute)) {
+		return r.save(fmt.Sprintf("every %g minutes", m))
+	}
+	return nil
+}
+
+// endEpoch evaluates on the test set, prints and records the epoch, and
+// saves the epoch's checkpoint.
+func (r *run) endEpoch(ctx context.Context) error {
+	ev, err := Evaluate(ctx, r.op.Plan, r.testB, false)
+	if err != nil {
+		if ctx.Err() != nil {
+			return r.interrupted(ctx.Err())
+		}
+		return err
+	}
+	e := EpochMetrics{Epoch: r.epoch + 1, Step: r.step, TestAcc: ev.Accuracy(), Seconds: r.ep.seconds}
+	if r.ep.images > 0 {
+		e.Loss = r.ep.lossSum / float64(r.ep.images)
+		e.TrainAcc = float64(r.ep.correct) / float64(r.ep.images)
+	}
+	if r.ep.seconds > 0 {
+		e.ImagesPerSec = float64(r.ep.images) / r.ep.seconds
+	}
+	r.history = append(r.history, e)
+	if !r.cfg.Quiet {
+		r.printf("epoch %d : loss %.3f, train acc %.3f, test acc %.3f", e.Epoch, e.Loss, e.TrainAcc, e.TestAcc)
+	}
+	r.log.Debug("epoch done", "epoch", e.Epoch, "step", e.Step, "test_loss", ev.Loss, "eval_seconds", ev.Seconds, "images_per_sec", e.ImagesPerSec)
+	if err := r.mw.epoch(e, r.history); err != nil {
+		return err
+	}
+	r.epoch, r.batch, r.ep = r.epoch+1, 0, accum{}
+	return r.save("end of epoch")
+}
+
+// estimate logs, once, how long the whole run will take on a CPU device,
+// from the step times after the first.
+func (r *run) estimate() {
+	n := r.opts.EstimateAfter
+	if n == 0 {
+		n = 4
+	}
+	if n < 0 || len(r.timed) != n+1 || !IsCPU(r.op.Dev.Info()) {
+		return
+	}
+	var sum float64
+	for _, t := range r.timed[1:] {
+		sum += t
+	}
+	perStep := sum / float64(n)
+	nb := r.trainB.NumBatches()
+	left := r.cfg.Epochs*nb - (r.epoch*nb + r.batch)
+	// A test pass costs about a third of a training step per batch (forward only).
+	evalSteps := float64(r.cfg.Epochs-r.epoch) * float64(r.testB.NumBatches()) / 3
+	total := time.Duration((float64(left) + evalSteps) * perStep * float64(time.Second)).Round(time.Second)
+	msg := fmt.Sprintf("%s is a CPU device: the remaining %d steps of %d epochs will take about %s (%.3f s per step of %d images)",
+		r.device, left, r.cfg.Epochs, total, perStep, r.cfg.BatchSize)
+	if r.cfg.Source != "embedded:cpu-quick" {
+		msg += "; for a quick CPU run use --config cpu-quick (configs/cpu-quick.yaml: input 65, width 0.25, 3 epochs)"
+	}
+	r.log.Warn(msg)
+}
+
+func toCkpt(ts []graph.HostTensor) []checkpoint.Tensor {
+	out := make([]checkpoint.Tensor, len(ts))
+	for i, t := range ts {
+		out[i] = checkpoint.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
+	}
+	return out
+}
+
+func fromCkpt(ts []checkpoint.Tensor) []graph.HostTensor {
+	out := make([]graph.HostTensor, len(ts))
+	for i, t := range ts {
+		out[i] = graph.HostTensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
+	}
+	return out
+}

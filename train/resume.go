@@ -1,0 +1,203 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+
+	"github.com/crossgrad/crossgrad/checkpoint"
+	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/layers"
+)
+
+// TrajectoryKeys are the configuration keys that fix a run's trajectory:
+// model shape, optimizer, data order, dropout masks and the epoch count.
+// Resuming takes them from the checkpoint unless set explicitly.
+var TrajectoryKeys = []string{"input_size", "width", "batch_size", "epochs", "lr", "adam_beta1",
+	"adam_beta2", "adam_eps", "dropout", "seed", "train_limit", "test_limit"}
+
+// ArchitectureKeys are the keys that fix the parameter shapes; eval takes
+// them from a checkpoint unless set explicitly.
+var ArchitectureKeys = []string{"input_size", "width"}
+
+// Checkpoint metadata written by the trainer (model file and state Extra).
+const (
+	metaArch      = "architecture" // "alexnet"
+	metaInputSize = "input_size"
+	metaWidth     = "width"
+	extraSeconds  = "train_seconds"  // summed step seconds of the run
+	extraImages   = "train_images"   // images trained in the run
+	extraELoss    = "epoch_loss_sum" // sum of loss*n in the epoch in progress
+	extraECorrect = "epoch_correct"
+	extraEImages  = "epoch_images"
+	extraESeconds = "epoch_seconds"
+	extraHistory  = "history" // JSON array of EpochMetrics of the finished epochs
+	extraDevice   = "device"
+)
+
+// ResolveCheckpoint turns a checkpoint file, or a run folder (its latest
+// checkpoint), into a checkpoint file path.
+func ResolveCheckpoint(p string) (string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("train: checkpoint %s: %w", p, err)
+	}
+	if st.IsDir() {
+		l, err := checkpoint.Latest(p)
+		if err != nil {
+			return "", fmt.Errorf("train: %w", err)
+		}
+		return l, nil
+	}
+	return p, nil
+}
+
+// keyField returns the field of c tagged key.
+func keyField(c *config.Config, key string) reflect.Value {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("key") == key {
+			return v.Field(i)
+		}
+	}
+	panic("train: no config key " + key) // programmer error: keys are constants above
+}
+
+// mergeStored copies keys from stored into cur unless explicit, logging
+// every value taken from the checkpoint that differs from cur and every
+// explicit value that differs from the checkpoint.
+func mergeStored(cur *config.Config, stored config.Config, keys []string, explicit map[string]bool, log *slog.Logger) {
+	for _, k := range keys {
+		dst, src := keyField(cur, k), keyField(&stored, k)
+		if reflect.DeepEqual(dst.Interface(), src.Interface()) {
+			continue
+		}
+		if explicit[k] {
+			log.Warn(fmt.Sprintf("%s = %v set explicitly; the checkpoint was made with %v", k, dst.Interface(), src.Interface()))
+			continue
+		}
+		log.Info(fmt.Sprintf("%s = %v from the checkpoint (configuration says %v)", k, src.Interface(), dst.Interface()))
+		dst.Set(src)
+	}
+}
+
+// ModelDesc describes the model of c for messages.
+func ModelDesc(c config.Config) string {
+	return fmt.Sprintf("alexnet input_size %d, width %g", c.InputSize, c.Width)
+}
+
+// CheckTensors checks that ts holds exactly the parameters params with
+// their shapes; the error names the first offending tensor and both shapes.
+// model describes the model (ModelDesc) and path the checkpoint.
+func CheckTensors(params []layers.NamedParam, ts []checkpoint.Tensor, model, path string) error {
+	byName := map[string]*checkpoint.Tensor{}
+	for i := range ts {
+		byName[ts[i].Name] = &ts[i]
+	}
+	for _, p := range params {
+		t, ok := byName[p.Name]
+		if !ok {
+			return fmt.Errorf("train: checkpoint %s has no tensor %s (shape %v in the model: %s); it was made for another architecture", path, p.Name, p.Shape, model)
+		}
+		if !reflect.DeepEqual(t.Shape, p.Shape) {
+			return fmt.Errorf("train: checkpoint %s: tensor %s has shape %v but the model (%s) expects %v; the checkpoint was made for another input size or width (set --input-size/--width as it was trained, or drop them to use the checkpoint's)", path, p.Name, t.Shape, model, p.Shape)
+		}
+		delete(byName, p.Name)
+	}
+	for _, t := range ts {
+		if _, extra := byName[t.Name]; extra {
+			return fmt.Errorf("train: checkpoint %s has tensor %s %v that the model (%s) does not have; it was made for another architecture", path, t.Name, t.Shape, model)
+		}
+	}
+	return nil
+}
+
+// derivedDir matches the checkpoint folder config.Load derives for this
+// process: runs/<date>-<time>-<pid>.
+var derivedDir = regexp.MustCompile(`^runs[/\\][0-9]{8}-[0-9]{6}-([0-9]+)$`)
+
+// isDerivedDir reports whether dir is the folder config.Load made up for
+// this process (checkpoint_dir left empty).
+func isDerivedDir(dir string) bool {
+	m := derivedDir.FindStringSubmatch(dir)
+	return m != nil && m[1] == strconv.Itoa(os.Getpid())
+}
+
+// moveRunDir points checkpoint_dir, and metric paths derived from it, at
+// dir.
+func moveRunDir(c *config.Config, dir string) {
+	old := c.CheckpointDir
+	for _, p := range []*string{&c.MetricsJSONL, &c.MetricsCSV} {
+		if *p != "" && filepath.Dir(*p) == filepath.Clean(old) {
+			*p = filepath.Join(dir, filepath.Base(*p))
+		}
+	}
+	c.CheckpointDir = dir
+}
+
+// resumed is a loaded checkpoint to continue from.
+type resumed struct {
+	path   string
+	params []checkpoint.Tensor
+	state  checkpoint.State
+}
+
+// loadResume loads the checkpoint named by cfg.Resume and merges its
+// configuration into cfg (see Options.Explicit). Unless checkpoint_dir was
+// given, the run continues in the checkpoint's folder.
+func loadResume(cfg *config.Config, explicit map[string]bool, log *slog.Logger) (*resumed, error) {
+	path, err := ResolveCheckpoint(cfg.Resume)
+	if err != nil {
+		return nil, err
+	}
+	params, _, st, err := checkpoint.LoadCheckpoint(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: resume: %w", err)
+	}
+	if st.Config == "" {
+		return nil, fmt.Errorf("train: resume: %s stores no configuration; it was not written by crossgrad train", path)
+	}
+	stored, err := config.FromJSON(st.Config)
+	if err != nil {
+		return nil, fmt.Errorf("train: resume: %s: %w", path, err)
+	}
+	log.Info("resuming", "checkpoint", path, "step", st.Step, "epoch", st.Epoch+1, "batch", st.Batch)
+	mergeStored(cfg, stored, TrajectoryKeys, explicit, log)
+	if !explicit["checkpoint_dir"] && isDerivedDir(cfg.CheckpointDir) {
+		moveRunDir(cfg, filepath.Dir(path))
+	}
+	return &resumed{path: path, params: params, state: st}, nil
+}
+
+// extraFloat parses a float of a state's Extra ("" -> 0).
+func extraFloat(extra map[string]string, key string) (float64, error) {
+	s, ok := extra[key]
+	if !ok || s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("train: checkpoint metadata %s = %q: %w", key, s, err)
+	}
+	return v, nil
+}
+
+// extraFloats parses several Extra floats.
+func extraFloats(extra map[string]string, keys ...string) ([]float64, error) {
+	out := make([]float64, len(keys))
+	var errs []error
+	for i, k := range keys {
+		v, err := extraFloat(extra, k)
+		out[i] = v
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

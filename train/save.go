@@ -1,0 +1,116 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/crossgrad/crossgrad/checkpoint"
+)
+
+// InterruptedError is returned by Run when its context was cancelled
+// (SIGINT, SIGTERM): the step in flight was finished and a checkpoint saved.
+type InterruptedError struct {
+	Step, Epoch, Batch int    // last step done; epoch (1-based) and next batch (0-based) in progress
+	Checkpoint         string // checkpoint written ("" when saving failed)
+	Dir                string // run folder
+	Cause              error  // the context's error
+}
+
+// Error says where the run stopped, the checkpoint and the command that
+// resumes it.
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted after step %d (epoch %d, batch %d); checkpoint saved as %s; resume with: crossgrad train --resume %s",
+		e.Step, e.Epoch, e.Batch, e.Checkpoint, e.Dir)
+}
+
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// position is where a run stands: step done, epoch in progress (0-based)
+// and next batch of it.
+type position struct{ step, epoch, batch int }
+
+// save writes a checkpoint of the model, Adam state, position and running
+// figures into the run folder, atomically; reason is logged. Saving twice
+// at the same position writes once.
+func (r *run) save(reason string) error {
+	pos := position{r.step, r.epoch, r.batch}
+	if r.saved == pos {
+		return nil
+	}
+	start := time.Now()
+	p := r.op.Plan
+	params, err := p.ReadParams()
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	adam, err := p.ReadAdam()
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	hist, err := json.Marshal(r.history)
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	st := checkpoint.State{
+		Step: int64(r.step), Epoch: r.epoch, Batch: r.batch, Config: r.cfg.JSON(),
+		M: toCkpt(adam.M), V: toCkpt(adam.V),
+		Extra: map[string]string{
+			extraSeconds:  formatFloat(r.totalSeconds),
+			extraImages:   strconv.FormatInt(r.totalImages, 10),
+			extraELoss:    formatFloat(r.ep.lossSum),
+			extraECorrect: strconv.FormatInt(r.ep.correct, 10),
+			extraEImages:  strconv.FormatInt(r.ep.images, 10),
+			extraESeconds: formatFloat(r.ep.seconds),
+			extraHistory:  string(hist),
+			extraDevice:   r.device,
+		},
+	}
+	meta := map[string]string{
+		checkpoint.MetaConfig: r.cfg.JSON(),
+		metaArch:              "alexnet",
+		metaInputSize:         strconv.Itoa(r.cfg.InputSize),
+		metaWidth:             formatFloat(r.cfg.Width),
+	}
+	if err := os.MkdirAll(r.cfg.CheckpointDir, 0o755); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
+	if err := checkpoint.SaveCheckpoint(path, toCkpt(params), meta, st); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	r.saved, r.savedAt, r.lastCkpt = pos, time.Now(), path
+	r.log.Info("checkpoint saved", "reason", reason, "path", path, "step", r.step, "seconds", fmt.Sprintf("%.2f", time.Since(start).Seconds()))
+	if r.opts.KeepCheckpoints > 0 {
+		if err := checkpoint.Prune(r.cfg.CheckpointDir, r.opts.KeepCheckpoints); err != nil {
+			r.log.Warn("pruning old checkpoints failed", "err", err)
+		}
+	}
+	return nil
+}
+
+// restore sets the run's position and figures from a resumed checkpoint.
+func (r *run) restore(rs *resumed) error {
+	st := rs.state
+	r.step, r.epoch, r.batch = int(st.Step), st.Epoch, st.Batch
+	fs, err := extraFloats(st.Extra, extraSeconds, extraImages, extraELoss, extraECorrect, extraEImages, extraESeconds)
+	if err != nil {
+		return err
+	}
+	r.totalSeconds, r.totalImages = fs[0], int64(fs[1])
+	r.ep = accum{lossSum: fs[2], correct: int64(fs[3]), images: int64(fs[4]), seconds: fs[5]}
+	if h := st.Extra[extraHistory]; h != "" {
+		if err := json.Unmarshal([]byte(h), &r.history); err != nil {
+			return fmt.Errorf("train: checkpoint %s: history metadata: %w", rs.path, err)
+		}
+	}
+	if len(r.history) > r.epoch {
+		r.history = r.history[:r.epoch]
+	}
+	r.saved, r.savedAt, r.lastCkpt = position{r.step, r.epoch, r.batch}, time.Now(), rs.path
+	return nil
+}
