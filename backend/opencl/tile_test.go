@@ -110,6 +110,7 @@ func convCases() []backend.Conv2DShape {
 		backend.NewConv2DShape(3, 4, 9, 10, 67, 3, 3, 3, 0),
 		backend.NewConv2DShape(2, 70, 5, 6, 3, 1, 1, 1, 0),
 		backend.NewConv2DShape(2, 17, 9, 7, 20, 3, 3, 2, 1),
+		backend.NewConv2DShape(1, 20, 12, 12, 24, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 33, 10, 11, 5, 2, 2, 3, 1),
 		backend.NewConv2DShape(1, 2, 23, 23, 9, 11, 11, 4, 1),
 	}

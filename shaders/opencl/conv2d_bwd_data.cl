@@ -21,71 +21,98 @@
 #include "gemm_tile.h"
 
 // Reduction-row terms from the counters (bk, bi, bj) of gk = (k*Rph + i)*Sph + i2.
-#define CONVBD_ROW                                                                \
-    const bool kin_ = gk < KRS;                                                   \
-    const int woff_ = (int)(bk * CRS + (a + bi * sh) * p.S + b + bj * sw);        \
-    const int dyoff_ = (int)(bk * OHW);                                           \
-    const int i_h = (int)bi;                                                      \
+#define CONVBD_ROW                                                              \
+    const bool kin_ = gk < KRS;                                                 \
+    const int woff_ = (int)(bk * CRS + (a + bi * sh) * p.S + b + bj * sw);      \
+    const int dyoff_ = (int)(bk * OHW);                                         \
+    const int i_h = (int)bi;                                                    \
     const int i_w = (int)bj;
 #define CONVBD_ADV(CF) TL_ADV3(CF, CF##_MWG, bk, bi, bj, Rph, Sph)
 
-#define CONVBD_LOAD(CF, k0)                                                       \
-    TL_LOAD_STATIONARY2(CF, k0, CONVBD_ROW, CONVBD_ADV(CF),                       \
-                        (kin_ && ac[j] >= 0) ? w[woff_ + ac[j]] : 0.0f,           \
-                        (kin_ && (uint)(chq[j] - i_h) < p.OH && (uint)(cwq[j] - i_w) < p.OW) \
-                            ? dy[cb[j] + dyoff_ - i_h * (int)p.OW - i_w] : 0.0f)
+// Row (k, i, i2) of both slabs: the weights of the work-item's channels,
+// and its pixel columns of dy, as one contiguous run when they are
+// neighbours in one row (stride 1) and the run lies inside dy.
+#define CONVBD_FILL(CF, kk)                                                     \
+    if (!kin_) {                                                                \
+        TL_FILL_ZERO(CF, As, CF##_MWG, kk)                                      \
+        TL_FILL_ZERO(CF, Bs, CF##_NWG, kk)                                      \
+    } else {                                                                    \
+        TL_FILL_EACH(CF, As, CF##_MWG, kk, w[woff_ + ac[j]])                    \
+        CONVBD_FILLB(CF, kk)                                                    \
+    }
+#define CONVBD_FILLB(CF, kk)                                                    \
+    if (runok && (uint)(chq[0] - i_h) >= p.OH) {                                \
+        TL_FILL_ZERO(CF, Bs, CF##_NWG, kk)                                      \
+    } else if (runok) {                                                         \
+        const int ow_ = cwq[0] - i_w;                                           \
+        __global const float* row_ = dy + cb[0] + dyoff_ - i_h * (int)p.OW - i_w; \
+        if (ow_ >= 0 && ow_ + TL_SPW(CF, CF##_NWG) <= (int)p.OW) {              \
+            TL_FILL_RUN(CF, Bs, CF##_NWG, kk, row_)                             \
+        } else {                                                                \
+            TL_FILL_EACH(CF, Bs, CF##_NWG, kk, (uint)(ow_ + j) < p.OW ? row_[j] : 0.0f) \
+        }                                                                       \
+    } else {                                                                    \
+        TL_FILL_EACH(CF, Bs, CF##_NWG, kk,                                      \
+                     ((uint)(chq[j] - i_h) < p.OH && (uint)(cwq[j] - i_w) < p.OW) \
+                         ? dy[cb[j] + dyoff_ - i_h * (int)p.OW - i_w] : 0.0f)   \
+    }
+
+#define CONVBD_LOAD(CF, k0) TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBD_ROW, CONVBD_ADV(CF), CONVBD_FILL)
 
 // Column gn of the phase is pixel (n, ha + th*sh, wb + tw*sw).
-#define CONVBD_STORE(gm, gn, v)                                                   \
-    {                                                                             \
-        const uint n_ = (gn) / HWph, t_ = (gn) - n_ * HWph, th_ = t_ / Wph;       \
+#define CONVBD_STORE(gm, gn, v)                                                 \
+    {                                                                           \
+        const uint n_ = (gn) / HWph, t_ = (gn) - n_ * HWph, th_ = t_ / Wph;     \
         dx[(n_ * p.C + (gm)) * HW + (ha + th_ * sh) * p.W + wb + (t_ - th_ * Wph) * sw] = (v); \
     }
 
-#define CONVBD_STOREV(CF, gm, gn, v)                                              \
-    {                                                                             \
-        const uint n_ = (gn) / HWph, q_ = (gn) - n_ * HWph;                       \
-        if (sh == 1u && sw == 1u && q_ + CF##_VW <= HW) {                         \
-            TL_VSTORE(CF)(v, 0, dx + (n_ * p.C + (gm)) * HW + q_);                \
-        } else {                                                                  \
-            float e_[CF##_VW];                                                    \
-            TL_VSTORE(CF)(v, 0, e_);                                              \
+#define CONVBD_STOREV(CF, gm, gn, v)                                            \
+    {                                                                           \
+        const uint n_ = (gn) / HWph, q_ = (gn) - n_ * HWph;                     \
+        if (sh == 1u && sw == 1u && q_ + CF##_VW <= HW) {                       \
+            TL_VSTORE(CF)(v, 0, dx + (n_ * p.C + (gm)) * HW + q_);              \
+        } else {                                                                \
+            float e_[CF##_VW];                                                  \
+            TL_VSTORE(CF)(v, 0, e_);                                            \
             for (int l_ = 0; l_ < CF##_VW; l_++) CONVBD_STORE(gm, (gn) + l_, e_[l_]) \
-        }                                                                         \
+        }                                                                       \
     }
 
-#define CONVBD_BODY(CF)                                                           \
-    TL_DECLARE(CF)                                                                \
-    const uint sh = p.StrideH, sw = p.StrideW, OHW = p.OH * p.OW;                 \
-    const uint HW = p.H * p.W, RS = p.R * p.S, CRS = p.C * RS;                    \
-    const uint a = (uint)get_group_id(2) / sw, b = (uint)get_group_id(2) % sw;    \
+#define CONVBD_BODY(CF)                                                         \
+    TL_DECLARE(CF)                                                              \
+    const uint sh = p.StrideH, sw = p.StrideW, OHW = p.OH * p.OW;               \
+    const uint HW = p.H * p.W, RS = p.R * p.S, CRS = p.C * RS;                  \
+    const uint a = (uint)get_group_id(2) / sw, b = (uint)get_group_id(2) % sw;  \
     const uint ha = (a + sh - p.PadH % sh) % sh, wb = (b + sw - p.PadW % sw) % sw; \
-    const uint Hph = p.H > ha ? (p.H - ha + sh - 1u) / sh : 0u;                   \
-    const uint Wph = p.W > wb ? (p.W - wb + sw - 1u) / sw : 0u;                   \
-    const uint Rph = p.R > a ? (p.R - a + sh - 1u) / sh : 0u;                     \
-    const uint Sph = p.S > b ? (p.S - b + sw - 1u) / sw : 0u;                     \
-    const uint HWph = Hph * Wph, NPIX = p.N * HWph, KRS = p.K * Rph * Sph;        \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                             \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                             \
-    if (n0 >= NPIX) return;                                                       \
-    int ac[TL_SPW(CF, CF##_MWG)];                                                 \
-    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                              \
-        const uint c = m0 + (uint)TL_SR(CF, CF##_MWG, j);                         \
-        ac[j] = c < p.C ? (int)(c * RS) : -1;                                     \
-    }                                                                             \
+    const uint Hph = p.H > ha ? (p.H - ha + sh - 1u) / sh : 0u;                 \
+    const uint Wph = p.W > wb ? (p.W - wb + sw - 1u) / sw : 0u;                 \
+    const uint Rph = p.R > a ? (p.R - a + sh - 1u) / sh : 0u;                   \
+    const uint Sph = p.S > b ? (p.S - b + sw - 1u) / sw : 0u;                   \
+    const uint HWph = Hph * Wph, NPIX = p.N * HWph, KRS = p.K * Rph * Sph;      \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    if (n0 >= NPIX) return;                                                     \
+    int ac[TL_SPW(CF, CF##_MWG)];                                               \
+    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \
+        const uint c = m0 + (uint)TL_SR(CF, CF##_MWG, j);                       \
+        ac[j] = (int)(min(c, p.C - 1u) * RS);                                   \
+    }                                                                           \
     int chq[TL_SPW(CF, CF##_NWG)], cwq[TL_SPW(CF, CF##_NWG)], cb[TL_SPW(CF, CF##_NWG)]; \
-    for (int j = 0; j < TL_SPW(CF, CF##_NWG); j++) {                              \
-        const uint col = n0 + (uint)TL_SR(CF, CF##_NWG, j);                       \
+    for (int j = 0; j < TL_SPW(CF, CF##_NWG); j++) {                            \
+        const uint col = min(n0 + (uint)TL_SR(CF, CF##_NWG, j), NPIX - 1u);     \
         const uint n = col / max(HWph, 1u), t = col - n * HWph, th = t / max(Wph, 1u); \
-        chq[j] = (int)((ha + th * sh + p.PadH - a) / sh);                         \
-        cwq[j] = (int)((wb + (t - th * Wph) * sw + p.PadW - b) / sw);             \
-        cb[j] = (int)(n * p.K * OHW) + chq[j] * (int)p.OW + cwq[j];               \
-        if (col >= NPIX) chq[j] = -(1 << 30);                                     \
-    }                                                                             \
-    const uint rsph_ = max(Rph * Sph, 1u), g0_ = TL_GK0(CF, CF##_MWG, 0u);        \
-    uint bk = g0_ / rsph_, bi = (g0_ - bk * rsph_) / max(Sph, 1u);                \
-    uint bj = g0_ - bk * rsph_ - bi * Sph;                                        \
-    TL_LOOP(CF, 0, KRS, CONVBD_LOAD)                                              \
+        chq[j] = (int)((ha + th * sh + p.PadH - a) / sh);                       \
+        cwq[j] = (int)((wb + (t - th * Wph) * sw + p.PadW - b) / sw);           \
+        cb[j] = (int)(n * p.K * OHW) + chq[j] * (int)p.OW + cwq[j];             \
+    }                                                                           \
+    const uint rc0_ = n0 + (uint)TL_SR(CF, CF##_NWG, 0);                        \
+    const uint rc1_ = rc0_ + (uint)TL_SPW(CF, CF##_NWG) - 1u;                   \
+    const bool runok = TL_SPW(CF, CF##_NWG) > 1 && sw == 1u && rc1_ < NPIX &&   \
+                       rc0_ / Wph == rc1_ / Wph;                                \
+    const uint rsph_ = max(Rph * Sph, 1u), g0_ = TL_GK0(CF, CF##_MWG, 0u);      \
+    uint bk = g0_ / rsph_, bi = (g0_ - bk * rsph_) / max(Sph, 1u);              \
+    uint bj = g0_ - bk * rsph_ - bi * Sph;                                      \
+    TL_LOOP(CF, 0, KRS, CONVBD_LOAD)                                            \
     TL_STORE_EACH(CF, m0, p.C, n0, NPIX, CONVBD_STORE, CONVBD_STOREV)
 
 __kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
@@ -118,13 +145,15 @@ __kernel void conv2d_bwd_data_direct(const Conv2DBwdDataParams p, __global const
     const int r0 = convbd_first_tap(hp, sh, (int)p.OH), r1 = min((int)p.R - 1, hp);
     const int s0 = convbd_first_tap(wp, sw, (int)p.OW), s1 = min((int)p.S - 1, wp);
     const uint OHW = p.OH * p.OW, RS = p.R * p.S;
+    const int ow0 = (wp - s0) / sw, oh0 = (hp - r0) / sh;
     float acc = 0.0f;
     for (uint k = 0; k < p.K; k++) {
         __global const float* dyk = dy + (n * p.K + k) * OHW;
         __global const float* wk = w + (k * p.C + c) * RS;
-        for (int r = r0; r <= r1; r += sh) {
-            const int oh = (hp - r) / sh;
-            for (int s = s0; s <= s1; s += sw) acc = fma(dyk[oh * (int)p.OW + (wp - s) / sw], wk[r * (int)p.S + s], acc);
+        for (int r = r0, oh = oh0; r <= r1; r += sh, oh--) {
+            __global const float* dyr = dyk + oh * (int)p.OW;
+            __global const float* wr = wk + r * (int)p.S;
+            for (int s = s0, ow = ow0; s <= s1; s += sw, ow--) acc = fma(dyr[ow], wr[s], acc);
         }
     }
     dx[i] = acc;

@@ -55,7 +55,7 @@
 #define TL_CAT_(a, b) a##b
 #define TL_CAT(a, b) TL_CAT_(a, b)
 
-// Derived sizes of configuration C.
+// Derived sizes of configuration CF.
 #define TL_WPTM(CF) (CF##_MWG / CF##_MDIMC)
 #define TL_NVEC(CF) (CF##_NWG / (CF##_NDIMC * CF##_VW))
 #define TL_WGS(CF) (CF##_MDIMC * CF##_NDIMC)
@@ -70,44 +70,44 @@
 
 // Tile row of a work-item's i-th row and tile column of its v-th vector.
 #define TL_ROW(CF, ty, i) (CF##_STRIDED ? (i) * CF##_MDIMC + (ty) : (ty) * TL_WPTM(CF) + (i))
-#define TL_COL(CF, tx, v) \
+#define TL_COL(CF, tx, v)                                                       \
     (CF##_STRIDED ? ((v) * CF##_NDIMC + (tx)) * CF##_VW : ((tx) * TL_NVEC(CF) + (v)) * CF##_VW)
 
-// Declares the tile state of configuration C at kernel scope: work-item
+// Declares the tile state of configuration CF at kernel scope: work-item
 // coordinates tx, ty, lid, the local slabs As and Bs, and the zeroed
 // accumulators acc[WPTM][NVEC].
-#define TL_DECLARE(CF)                                                        \
-    const int tx = (int)get_local_id(0);                                     \
-    const int ty = (int)get_local_id(1);                                     \
-    const int lid = ty * CF##_NDIMC + tx;                                     \
-    __local float As[CF##_KWG * CF##_MWG];                                     \
-    __local float Bs[CF##_KWG * CF##_NWG];                                     \
+#define TL_DECLARE(CF)                                                          \
+    const int tx = (int)get_local_id(0);                                        \
+    const int ty = (int)get_local_id(1);                                        \
+    const int lid = ty * CF##_NDIMC + tx;                                       \
+    __local float As[CF##_KWG * CF##_MWG];                                      \
+    __local float Bs[CF##_KWG * CF##_NWG];                                      \
     TL_VEC(CF) acc[TL_WPTM(CF)][TL_NVEC(CF)];                                   \
-    for (int i_ = 0; i_ < TL_WPTM(CF); i_++)                                  \
+    for (int i_ = 0; i_ < TL_WPTM(CF); i_++)                                    \
         for (int v_ = 0; v_ < TL_NVEC(CF); v_++) acc[i_][v_] = (TL_VEC(CF))(0.0f);
 
 // One KWG-deep multiply-accumulate over the slabs As, Bs.
-#define TL_COMPUTE(CF)                                                        \
-    for (int kk_ = 0; kk_ < CF##_KWG; kk_++) {                                \
-        TL_VEC(CF) b_[TL_NVEC(CF)];                                            \
-        _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)            \
+#define TL_COMPUTE(CF)                                                          \
+    for (int kk_ = 0; kk_ < CF##_KWG; kk_++) {                                  \
+        TL_VEC(CF) b_[TL_NVEC(CF)];                                             \
+        _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)              \
             b_[v_] = TL_VLOAD(CF)(0, Bs + kk_ * CF##_NWG + TL_COL(CF, tx, v_)); \
-        _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {          \
+        _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {            \
             TL_VEC(CF) a_ = (TL_VEC(CF))(As[kk_ * CF##_MWG + TL_ROW(CF, ty, i_)]); \
-            _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)        \
-                acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                  \
-        }                                                                    \
+            _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)          \
+                acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                     \
+        }                                                                       \
     }
 
 // The tile loop over the reduction range [KBEG, KEND) (KBEG a multiple of
-// KWG): LOAD(C, k0) fills As and Bs with the slab starting at k0 (between
+// KWG): LOAD(CF, k0) fills As and Bs with the slab starting at k0 (between
 // the two barriers), then every work-item accumulates it.
-#define TL_LOOP(CF, KBEG, KEND, LOAD)                                         \
-    for (uint k0 = (KBEG); k0 < (KEND); k0 += CF##_KWG) {                     \
-        barrier(CLK_LOCAL_MEM_FENCE);                                        \
-        LOAD(CF, k0)                                                          \
-        barrier(CLK_LOCAL_MEM_FENCE);                                        \
-        TL_COMPUTE(CF)                                                        \
+#define TL_LOOP(CF, KBEG, KEND, LOAD)                                           \
+    for (uint k0 = (KBEG); k0 < (KEND); k0 += CF##_KWG) {                       \
+        barrier(CLK_LOCAL_MEM_FENCE);                                           \
+        LOAD(CF, k0)                                                            \
+        barrier(CLK_LOCAL_MEM_FENCE);                                           \
+        TL_COMPUTE(CF)                                                          \
     }
 
 // Cooperative, bounds-checked scalar fill of dst[KWG][TR] (reduction major):
@@ -115,103 +115,113 @@
 // the expression EXPR (which may use gr and gk) when gr < R and gk < KR, else
 // 0. KFAST says whether consecutive work-items take consecutive gk (operand
 // contiguous along the reduction) or consecutive gr.
-#define TL_LOAD(CF, dst, TR, r0, R, k0, KR, KFAST, EXPR)                      \
-    for (int t_ = lid; t_ < (TR) * CF##_KWG; t_ += TL_WGS(CF)) {               \
-        const int rr_ = (KFAST) ? t_ / CF##_KWG : t_ % (TR);                  \
-        const int kk_ = (KFAST) ? t_ % CF##_KWG : t_ / (TR);                  \
-        const uint gr = (r0) + (uint)rr_, gk = (k0) + (uint)kk_;             \
-        (dst)[kk_ * (TR) + rr_] = (gr < (R) && gk < (KR)) ? (EXPR) : 0.0f;   \
+#define TL_LOAD(CF, dst, TR, r0, R, k0, KR, KFAST, EXPR)                        \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG; t_ += TL_WGS(CF)) {                \
+        const int rr_ = (KFAST) ? t_ / CF##_KWG : t_ % (TR);                    \
+        const int kk_ = (KFAST) ? t_ % CF##_KWG : t_ / (TR);                    \
+        const uint gr = (r0) + (uint)rr_, gk = (k0) + (uint)kk_;                \
+        (dst)[kk_ * (TR) + rr_] = (gr < (R) && gk < (KR)) ? (EXPR) : 0.0f;      \
     }
 
 // Vector fill of a slab lying wholly inside the operand, which is stored
 // with the tile rows contiguous: dst[kk][rr] = src[kk*ld + rr].
-#define TL_COPY_RFAST(CF, dst, TR, src, ld)                                   \
+#define TL_COPY_RFAST(CF, dst, TR, src, ld)                                     \
     for (int t_ = lid; t_ < (TR) * CF##_KWG / CF##_LVW; t_ += TL_WGS(CF)) {     \
-        const int rr_ = (t_ % ((TR) / CF##_LVW)) * CF##_LVW;                   \
-        const int kk_ = t_ / ((TR) / CF##_LVW);                               \
+        const int rr_ = (t_ % ((TR) / CF##_LVW)) * CF##_LVW;                    \
+        const int kk_ = t_ / ((TR) / CF##_LVW);                                 \
         TL_LSTORE(CF)(TL_LLOAD(CF)(0, (src) + kk_ * (ld) + rr_), 0, (dst) + kk_ * (TR) + rr_); \
     }
 
 // Vector fill of a slab lying wholly inside the operand, which is stored
-// with the reduction contiguous: dst[kk][rr] = src[rr*ld + kk].
-#define TL_COPY_KFAST(CF, dst, TR, src, ld)                                   \
-    for (int t_ = lid; t_ < (TR) * CF##_KWG / CF##_LVW; t_ += TL_WGS(CF)) {     \
-        const int kk_ = (t_ % (CF##_KWG / CF##_LVW)) * CF##_LVW;                \
-        const int rr_ = t_ / (CF##_KWG / CF##_LVW);                            \
-        float e_[CF##_LVW];                                                   \
-        TL_LSTORE(CF)(TL_LLOAD(CF)(0, (src) + rr_ * (ld) + kk_), 0, e_);       \
-        _Pragma("unroll") for (int j_ = 0; j_ < CF##_LVW; j_++)               \
-            (dst)[(kk_ + j_) * (TR) + rr_] = e_[j_];                         \
+// with the reduction contiguous: dst[kk][rr] = src[rr*ld + kk], by 4x4
+// blocks transposed in registers (KWG and TR multiples of 4).
+#define TL_COPY_KFAST(CF, dst, TR, src, ld)                                     \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG / 16; t_ += TL_WGS(CF)) {           \
+        const int kk_ = (t_ % (CF##_KWG / 4)) * 4;                              \
+        const int rr_ = (t_ / (CF##_KWG / 4)) * 4;                              \
+        __global const float* s_ = (src) + rr_ * (ld) + kk_;                    \
+        const float4 q0_ = vload4(0, s_);                                       \
+        const float4 q1_ = vload4(0, s_ + (ld));                                \
+        const float4 q2_ = vload4(0, s_ + 2 * (ld));                            \
+        const float4 q3_ = vload4(0, s_ + 3 * (ld));                            \
+        __local float* d_ = (dst) + kk_ * (TR) + rr_;                           \
+        vstore4((float4)(q0_.s0, q1_.s0, q2_.s0, q3_.s0), 0, d_);               \
+        vstore4((float4)(q0_.s1, q1_.s1, q2_.s1, q3_.s1), 0, d_ + (TR));        \
+        vstore4((float4)(q0_.s2, q1_.s2, q2_.s2, q3_.s2), 0, d_ + 2 * (TR));    \
+        vstore4((float4)(q0_.s3, q1_.s3, q2_.s3, q3_.s3), 0, d_ + 3 * (TR));    \
     }
 
 // Stationary fills, for operands whose addresses are costly (the im2col
 // views of the convolutions): work-item lid owns the TL_SPW tile rows
-// TL_SR(CF, TR, j) of dst[KWG][TR] for the whole tile loop, so it
-// precomputes their address terms once, and fills the slab rows kk = lid/TR
-// + i*TL_KSTEP. Over the whole loop the reduction indices a work-item visits
-// are TL_GK0(CF, TR, KBEG) + t*TL_KSTEP, t = 0, 1, ..., so the kernel keeps
-// the decomposition of the current index in counters (no division per row):
-// ROW declares the terms of the current row from them, ADV advances them by
-// TL_KSTEP, and dst[kk][TL_SR(j)] = EXPR (which may use j and gk = k0 + kk).
+// TL_SR(CF, TR, j), j < TL_SPW, of dst[KWG][TR] for the whole tile loop
+// (contiguous rows lid*SPW + j when TR >= WGS, so that runs of neighbouring
+// pixels can be copied without per-element checks), so it precomputes their
+// address terms once, and fills the slab rows kk = lid/TR + i*TL_KSTEP.
+// Over the whole loop the reduction indices a work-item visits are
+// TL_GK0(CF, TR, KBEG) + t*TL_KSTEP, t = 0, 1, ..., so the kernel keeps the
+// decomposition of the current index in counters (no division per row):
+// TL_LOAD_ROWS runs, for each of its slab rows, ROW (declares the row's
+// terms from the counters; gk = k0 + kk is in scope), FILL(CF, kk) (stores
+// the work-item's elements of row kk, e.g. with TL_FILL_EACH) and ADV
+// (advances the counters by TL_KSTEP). Operands that share the reduction
+// decomposition and tile height (MWG == NWG) fill both slabs in one FILL.
 // TR % WGS == 0 or WGS % TR == 0, and KWG % TL_KSTEP == 0.
 #define TL_SPW(CF, TR) ((TR) > TL_WGS(CF) ? (TR) / TL_WGS(CF) : 1)
 #define TL_KSTEP(CF, TR) (TL_WGS(CF) > (TR) ? TL_WGS(CF) / (TR) : 1)
-#define TL_SR(CF, TR, j) (lid % (TR) + (j) * TL_WGS(CF))
+#define TL_SR(CF, TR, j) ((TR) >= TL_WGS(CF) ? lid * TL_SPW(CF, TR) + (j) : lid % (TR))
 #define TL_GK0(CF, TR, KBEG) ((KBEG) + (uint)(lid / (TR)))
-#define TL_LOAD_STATIONARY(CF, dst, TR, k0, ROW, ADV, EXPR)                  \
-    for (int i_ = 0; i_ < CF##_KWG / TL_KSTEP(CF, TR); i_++) {               \
-        const int kk_ = lid / (TR) + i_ * TL_KSTEP(CF, TR);                  \
-        const uint gk = (k0) + (uint)kk_;                                    \
-        ROW                                                                  \
-        _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)           \
-            (dst)[kk_ * (TR) + TL_SR(CF, TR, j)] = (EXPR);                   \
-        ADV                                                                  \
+#define TL_LOAD_ROWS(CF, TR, k0, ROW, ADV, FILL)                                \
+    for (int i_ = 0; i_ < CF##_KWG / TL_KSTEP(CF, TR); i_++) {                  \
+        const int kk_ = lid / (TR) + i_ * TL_KSTEP(CF, TR);                     \
+        const uint gk = (k0) + (uint)kk_;                                       \
+        ROW                                                                     \
+        FILL(CF, kk_)                                                           \
+        ADV                                                                     \
     }
 
-// The same for both slabs at once, when both operands are stationary and
-// share the reduction decomposition (MWG == NWG): EXPRA fills As, EXPRB Bs.
-#define TL_LOAD_STATIONARY2(CF, k0, ROW, ADV, EXPRA, EXPRB)                  \
-    for (int i_ = 0; i_ < CF##_KWG / TL_KSTEP(CF, CF##_MWG); i_++) {         \
-        const int kk_ = lid / CF##_MWG + i_ * TL_KSTEP(CF, CF##_MWG);        \
-        const uint gk = (k0) + (uint)kk_;                                    \
-        ROW                                                                  \
-        _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {   \
-            As[kk_ * CF##_MWG + TL_SR(CF, CF##_MWG, j)] = (EXPRA);           \
-            Bs[kk_ * CF##_NWG + TL_SR(CF, CF##_NWG, j)] = (EXPRB);           \
-        }                                                                    \
-        ADV                                                                  \
-    }
+// dst[kk][TL_SR(j)] = EXPR (which may use j) for each owned row j.
+#define TL_FILL_EACH(CF, dst, TR, kk, EXPR)                                     \
+    _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)                  \
+        (dst)[(kk) * (TR) + TL_SR(CF, TR, j)] = (EXPR);
+
+// dst[kk][TL_SR(j)] = 0 for each owned row j (reduction rows past the end).
+#define TL_FILL_ZERO(CF, dst, TR, kk) TL_FILL_EACH(CF, dst, TR, kk, 0.0f)
+
+// dst[kk][TL_SR(j)] = src[j] for each owned row j (a contiguous run).
+#define TL_FILL_RUN(CF, dst, TR, kk, src)                                       \
+    _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)                  \
+        (dst)[(kk) * (TR) + TL_SR(CF, TR, 0) + j] = (src)[j];
 
 // Advances the mixed-radix counter (hi, mid, lo) of radices (MID, LO) by
 // TL_KSTEP(CF, TR) (lo fastest).
-#define TL_ADV3(CF, TR, hi, mid, lo, MID, LO)                                \
-    lo += TL_KSTEP(CF, TR);                                                  \
-    while (lo >= (LO)) { lo -= (LO); mid++; }                                \
+#define TL_ADV3(CF, TR, hi, mid, lo, MID, LO)                                   \
+    lo += TL_KSTEP(CF, TR);                                                     \
+    while (lo >= (LO)) { lo -= (LO); mid++; }                                   \
     while (mid >= (MID)) { mid -= (MID); hi++; }
 
 // Stores every accumulated element inside the M x N result, with gm = m0 +
 // tile row and gn = n0 + tile column: STOREV(C, gm, gn, vec) for a vector of VW
 // columns lying wholly inside, STORE(gm, gn, value) element by element at
 // the right edge.
-#define TL_STORE_EACH(CF, m0, M, n0, N, STORE, STOREV)                        \
-    for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {                                \
-        const uint gm = (m0) + (uint)TL_ROW(CF, ty, i_);                      \
-        if (gm >= (M)) continue;                                             \
-        for (int v_ = 0; v_ < TL_NVEC(CF); v_++) {                            \
-            const uint gn0_ = (n0) + (uint)TL_COL(CF, tx, v_);                \
-            if (gn0_ + CF##_VW <= (N)) {                                      \
-                const uint gn = gn0_;                                        \
-                const TL_VEC(CF) vec = acc[i_][v_];                           \
-                STOREV(CF, gm, gn, vec)                                       \
-                continue;                                                    \
-            }                                                                \
-            float e_[CF##_VW];                                                \
-            TL_VSTORE(CF)(acc[i_][v_], 0, e_);                                \
-            for (int l_ = 0; l_ < CF##_VW; l_++) {                            \
-                const uint gn = gn0_ + (uint)l_;                             \
-                if (gn < (N)) { STORE(gm, gn, e_[l_]) }                      \
-            }                                                                \
-        }                                                                    \
+#define TL_STORE_EACH(CF, m0, M, n0, N, STORE, STOREV)                          \
+    for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {                                  \
+        const uint gm = (m0) + (uint)TL_ROW(CF, ty, i_);                        \
+        if (gm >= (M)) continue;                                                \
+        for (int v_ = 0; v_ < TL_NVEC(CF); v_++) {                              \
+            const uint gn0_ = (n0) + (uint)TL_COL(CF, tx, v_);                  \
+            if (gn0_ + CF##_VW <= (N)) {                                        \
+                const uint gn = gn0_;                                           \
+                const TL_VEC(CF) vec = acc[i_][v_];                             \
+                STOREV(CF, gm, gn, vec)                                         \
+                continue;                                                       \
+            }                                                                   \
+            float e_[CF##_VW];                                                  \
+            TL_VSTORE(CF)(acc[i_][v_], 0, e_);                                  \
+            for (int l_ = 0; l_ < CF##_VW; l_++) {                              \
+                const uint gn = gn0_ + (uint)l_;                                \
+                if (gn < (N)) { STORE(gm, gn, e_[l_]) }                         \
+            }                                                                   \
+        }                                                                       \
     }
 
 #endif
