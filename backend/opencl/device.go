@@ -25,6 +25,7 @@ type Device struct {
 	maxItems []int          // CL_DEVICE_MAX_WORK_ITEM_SIZES
 	buffers  map[*Buffer]struct{}
 	pil      map[[2]int]pilTable // resize_bilinear tap tables by (in, out)
+	scratch  *Buffer             // temporary storage of split kernels, see scratchBuffer
 	closed   bool
 
 	timing  bool
@@ -193,6 +194,7 @@ func (d *Device) Close() error {
 	for b := range d.buffers {
 		b.Release()
 	}
+	d.releaseScratch()
 	for key, t := range d.pil {
 		t.mem.Release()
 		delete(d.pil, key)

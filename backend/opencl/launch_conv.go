@@ -3,8 +3,6 @@ package opencl
 import (
 	"fmt"
 
-	"github.com/jgillich/go-opencl/cl"
-
 	"github.com/crossgrad/crossgrad/backend"
 )
 
@@ -92,8 +90,7 @@ func (d *Device) bwdFilterSplits(t tiling, k, cols, red int) (splits, chunk int)
 // (C*R*S+1) (the last column is db) with tiling t, split over the N*OH*OW
 // reduction when there are few tiles: forceSplits > 0 imposes the split
 // count (tests), 0 lets bwdFilterSplits choose. The partial results live in
-// a scratch buffer released right after queueing (OpenCL keeps it alive for
-// the queued kernels). Buffers: x, dy, dw, db.
+// the device's scratch buffer (kept until Close). Buffers: x, dy, dw, db.
 func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*Buffer, forceSplits int) error {
 	k, cols, red := int(q.K), int(q.C*q.R*q.S)+1, int(q.N*q.OH*q.OW)
 	splits, chunk := d.bwdFilterSplits(t, k, cols, red)
@@ -111,12 +108,10 @@ func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*
 	if n > backend.MaxElements {
 		return fmt.Errorf("opencl: conv2d_bwd_filter: %d partial sums exceed the buffer limit", n)
 	}
-	mem, err := d.ctx.CreateEmptyBuffer(cl.MemReadWrite, 4*n)
+	part, err := d.scratchBuffer(n)
 	if err != nil {
-		return fmt.Errorf("opencl: conv2d_bwd_filter: scratch of %d elements: %w", n, wrapCL("clCreateBuffer", err))
+		return fmt.Errorf("opencl: conv2d_bwd_filter: %w", err)
 	}
-	defer mem.Release()
-	part := &Buffer{dev: d, mem: mem, n: n}
 	if err := d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], part, uint32(splits), uint32(chunk)); err != nil {
 		return err
 	}
