@@ -1,0 +1,184 @@
+package vulkan
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// gemmBenchShapes are the benchmarked products: a square one and the seed
+// AlexNet's fully connected layers (6400 -> 4096 -> 4096 -> 10) at batch 128
+// (forward: batch x out x in).
+var gemmBenchShapes = []struct {
+	name    string
+	m, n, k int
+}{
+	{"square_512", 512, 512, 512},
+	{"alexnet_fc1_b128", 128, 4096, 6400},
+	{"alexnet_fc2_b128", 128, 4096, 4096},
+	{"alexnet_fc3_b128", 128, 10, 4096},
+}
+
+// gemmBench holds the operands of one product on a device.
+type gemmBench struct {
+	d       *Device
+	p       backend.Gemm
+	a, b, c backend.Buffer
+}
+
+func newGemmBench(tb testing.TB, d *Device, m, n, k int) *gemmBench {
+	g := &gemmBench{d: d, p: backend.Gemm{M: uint32(m), N: uint32(n), K: uint32(k), Alpha: 1}}
+	r := rand.New(rand.NewSource(1))
+	fill := func(n int) backend.Buffer {
+		buf := allocT(tb, d, n)
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		require.NoError(tb, d.Write(buf, 0, v))
+		return buf
+	}
+	g.a, g.b, g.c = fill(m*k), fill(k*n), allocT(tb, d, m*n)
+	return g
+}
+
+func (g *gemmBench) release() { g.a.Release(); g.b.Release(); g.c.Release() }
+
+// tiled queues the production gemm kernel.
+func (g *gemmBench) tiled() error { return g.d.Dispatch(g.p, g.a, g.b, g.c) }
+
+// baseline queues gemm_baseline.comp, the 16x16 shared-tile textbook kernel.
+func (g *gemmBench) baseline() error {
+	d := g.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	bufs := []*Buffer{g.a.(*Buffer), g.b.(*Buffer), g.c.(*Buffer)}
+	sizes := g.p.BufferSizes()
+	ps := &pass{module: "gemm_baseline", groups: [3]uint32{uint32(ceilDiv(int(g.p.N), 16)), uint32(ceilDiv(int(g.p.M), 16)), 1},
+		push: pushBytes(g.p), binds: []binding{{b: bufs[0], elems: sizes[0]}, {b: bufs[1], elems: sizes[1]}, {b: bufs[2], elems: sizes[2], write: true}}}
+	return d.record("gemm_baseline", []*pass{ps})
+}
+
+// timeRuns runs f n times after one warm-up run and returns the mean wall
+// time per run (Sync included).
+func timeRuns(d *Device, n int, f func() error) (time.Duration, error) {
+	if err := f(); err != nil {
+		return 0, err
+	}
+	if err := d.Sync(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for range n {
+		if err := f(); err != nil {
+			return 0, err
+		}
+	}
+	if err := d.Sync(); err != nil {
+		return 0, err
+	}
+	return time.Since(start) / time.Duration(n), nil
+}
+
+// BenchmarkGemm reports, per shape, the GFLOP/s of the tiled gemm kernel,
+// of the 16x16 shared-tile baseline measured in the same run, and their
+// ratio. On lavapipe: go test -run '^$' -bench Gemm -benchtime 3x.
+func BenchmarkGemm(b *testing.B) {
+	d := openOrSkip(b, Options{})
+	defer d.Close()
+	b.Logf("device: %s", d.Info())
+	for _, s := range gemmBenchShapes {
+		b.Run(s.name, func(b *testing.B) {
+			g := newGemmBench(b, d, s.m, s.n, s.k)
+			defer g.release()
+			flop := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+			b.ResetTimer()
+			tiled, err := timeRuns(d, b.N, g.tiled)
+			require.NoError(b, err)
+			base, err := timeRuns(d, b.N, g.baseline)
+			require.NoError(b, err)
+			b.StopTimer()
+			b.ReportMetric(flop/tiled.Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(flop/base.Seconds()/1e9, "baseline_GFLOP/s")
+			b.ReportMetric(base.Seconds()/tiled.Seconds(), "x_baseline")
+			b.Logf("%s: tiling %v", s.name, d.tile(s.m, s.n))
+		})
+	}
+}
+
+// BenchmarkGemmTiles compares every tiling of tileConfigs on the square
+// product (tuning aid).
+func BenchmarkGemmTiles(b *testing.B) {
+	d := openOrSkip(b, Options{})
+	defer d.Close()
+	const n = 512
+	g := newGemmBench(b, d, n, n, n)
+	defer g.release()
+	for _, c := range append(append([]tileCfg{}, tileConfigs...), tileConfigsCPU...) {
+		if !d.tileFits(c) {
+			continue
+		}
+		c := c
+		b.Run(fmt.Sprintf("%dx%d_%dx%dx%d", c.wx, c.wy, c.tm, c.tn, c.tk), func(b *testing.B) {
+			d.tileOverride = &c
+			defer func() { d.tileOverride = nil }()
+			per, err := timeRuns(d, b.N, g.tiled)
+			require.NoError(b, err)
+			b.ReportMetric(2*n*n*n/per.Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConv reports the GFLOP/s of the three convolution kernels on
+// AlexNet's layers (the seed model at 224x224) at batch 1.
+func BenchmarkConv(b *testing.B) {
+	d := openOrSkip(b, Options{})
+	defer d.Close()
+	layers := []struct {
+		name string
+		g    backend.Conv2DShape
+	}{
+		{"conv1", backend.NewConv2DShape(1, 1, 224, 224, 96, 11, 11, 4, 1)},
+		{"conv2", backend.NewConv2DShape(1, 96, 26, 26, 256, 5, 5, 1, 2)},
+		{"conv3", backend.NewConv2DShape(1, 256, 12, 12, 384, 3, 3, 1, 1)},
+		{"conv4", backend.NewConv2DShape(1, 384, 12, 12, 384, 3, 3, 1, 1)},
+		{"conv5", backend.NewConv2DShape(1, 384, 12, 12, 256, 3, 3, 1, 1)},
+	}
+	r := rand.New(rand.NewSource(1))
+	buf := func(n int) backend.Buffer {
+		x := allocT(b, d, n)
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		require.NoError(b, d.Write(x, 0, v))
+		return x
+	}
+	for _, l := range layers {
+		g := l.g
+		x, w, bias, y := buf(g.XLen()), buf(g.WLen()), buf(int(g.K)), buf(g.YLen())
+		flop := 2 * float64(g.YLen()) * float64(g.C*g.R*g.S)
+		for _, k := range []struct {
+			name string
+			run  func() error
+		}{
+			{"fwd", func() error { return d.Dispatch(backend.Conv2DFwd{Conv2DShape: g}, x, w, bias, y) }},
+			{"bwd_data", func() error { return d.Dispatch(backend.Conv2DBwdData{Conv2DShape: g}, y, w, x) }},
+			{"bwd_filter", func() error { return d.Dispatch(backend.Conv2DBwdFilter{Conv2DShape: g}, x, y, w, bias) }},
+		} {
+			b.Run(l.name+"_"+k.name, func(b *testing.B) {
+				per, err := timeRuns(d, b.N, k.run)
+				require.NoError(b, err)
+				b.ReportMetric(flop/per.Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		for _, x := range []backend.Buffer{x, w, bias, y} {
+			x.Release()
+		}
+	}
+}

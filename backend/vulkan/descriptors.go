@@ -1,0 +1,144 @@
+package vulkan
+
+import (
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// descMaxSets is the capacity of the descriptor pool; when the cache reaches
+// it, the device waits for idle and starts over with an empty pool.
+const descMaxSets = 4096
+
+// descEntry is one storage-buffer binding: a block buffer range.
+type descEntry struct {
+	buf      vk.Buffer
+	off, rng uint64
+}
+
+// descKey identifies a descriptor set by its bindings.
+type descKey struct {
+	n int
+	e [maxBindings]descEntry
+}
+
+// descriptors caches one descriptor set per distinct list of bindings, so a
+// training loop that repeats the same dispatches allocates no sets after its
+// first step.
+type descriptors struct {
+	dev  vk.Device
+	pool vk.DescriptorPool
+	sets map[descKey]vk.DescriptorSet
+	gen  uint64 // incremented by every pool reset
+}
+
+func newDescriptors(dev vk.Device) *descriptors {
+	return &descriptors{dev: dev, sets: map[descKey]vk.DescriptorSet{}}
+}
+
+func (ds *descriptors) init() error {
+	ci := vk.DescriptorPoolCreateInfo{
+		SType:         vk.StructureTypeDescriptorPoolCreateInfo,
+		Flags:         vk.DescriptorPoolCreateFlags(vk.DescriptorPoolCreateFreeDescriptorSetBit),
+		MaxSets:       descMaxSets,
+		PoolSizeCount: 1,
+		PPoolSizes:    []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: descMaxSets * maxBindings}},
+	}
+	var p vk.DescriptorPool
+	r := vk.CreateDescriptorPool(ds.dev, &ci, nil, &p)
+	ci.Free()
+	if r != vk.Success {
+		return resultErr("vkCreateDescriptorPool", r)
+	}
+	ds.pool = p
+	return nil
+}
+
+// forget frees the cached sets that bind buf (its block is being destroyed;
+// the device is idle).
+func (ds *descriptors) forget(buf vk.Buffer) {
+	for k, s := range ds.sets {
+		for _, e := range k.e[:k.n] {
+			if e.buf == buf {
+				set := s
+				vk.FreeDescriptorSets(ds.dev, ds.pool, 1, &set)
+				delete(ds.sets, k)
+				break
+			}
+		}
+	}
+}
+
+func (ds *descriptors) destroy() {
+	if ds.pool != nil {
+		vk.DestroyDescriptorPool(ds.dev, ds.pool, nil)
+		ds.pool = nil
+	}
+	clear(ds.sets)
+}
+
+// descriptorSet returns the cached set for key, allocating and writing it
+// when new. It must be called before the dispatch's commands are recorded:
+// when the pool is full it waits for idle and resets the pool.
+func (d *Device) descriptorSet(key descKey) (vk.DescriptorSet, error) {
+	ds := d.descs
+	if s, ok := ds.sets[key]; ok {
+		return s, nil
+	}
+	if len(ds.sets) >= descMaxSets {
+		if err := d.resetDescriptors(); err != nil {
+			return nil, err
+		}
+	}
+	set, r := ds.allocate(d.pipes.setLayout(key.n))
+	if r == vk.ErrorOutOfPoolMemory || r == vk.ErrorFragmentedPool {
+		if err := d.resetDescriptors(); err != nil {
+			return nil, err
+		}
+		set, r = ds.allocate(d.pipes.setLayout(key.n))
+	}
+	if r != vk.Success {
+		return nil, resultErr("vkAllocateDescriptorSets", r)
+	}
+	infos := make([]vk.DescriptorBufferInfo, key.n)
+	writes := make([]vk.WriteDescriptorSet, key.n)
+	for i, e := range key.e[:key.n] {
+		infos[i] = vk.DescriptorBufferInfo{Buffer: e.buf, Offset: vk.DeviceSize(e.off), Range: vk.DeviceSize(e.rng)}
+		writes[i] = vk.WriteDescriptorSet{
+			SType:           vk.StructureTypeWriteDescriptorSet,
+			DstSet:          set,
+			DstBinding:      uint32(i),
+			DescriptorCount: 1,
+			DescriptorType:  vk.DescriptorTypeStorageBuffer,
+			PBufferInfo:     infos[i : i+1],
+		}
+	}
+	vk.UpdateDescriptorSets(d.dev, uint32(key.n), writes, 0, nil)
+	ds.sets[key] = set
+	return set, nil
+}
+
+func (ds *descriptors) allocate(layout vk.DescriptorSetLayout) (vk.DescriptorSet, vk.Result) {
+	ai := vk.DescriptorSetAllocateInfo{
+		SType:              vk.StructureTypeDescriptorSetAllocateInfo,
+		DescriptorPool:     ds.pool,
+		DescriptorSetCount: 1,
+		PSetLayouts:        []vk.DescriptorSetLayout{layout},
+	}
+	var set vk.DescriptorSet
+	r := vk.AllocateDescriptorSets(ds.dev, &ai, &set)
+	ai.Free()
+	return set, r
+}
+
+// resetDescriptors waits until no recorded work can use a cached set, then
+// empties the pool.
+func (d *Device) resetDescriptors() error {
+	if err := d.waitAll(); err != nil {
+		return err
+	}
+	if r := vk.ResetDescriptorPool(d.dev, d.descs.pool, 0); r != vk.Success {
+		return resultErr("vkResetDescriptorPool", r)
+	}
+	clear(d.descs.sets)
+	d.descs.gen++
+	return nil
+}

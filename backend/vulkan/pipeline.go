@@ -1,0 +1,233 @@
+package vulkan
+
+import (
+	"fmt"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/crossgrad/crossgrad/shaders"
+)
+
+// maxBindings is the largest number of storage buffers a shader binds.
+const maxBindings = 6
+
+// maxSpec is the largest number of specialization constants (ids 0..).
+const maxSpec = 8
+
+// pushSize is the push-constant range of every pipeline layout (the
+// guaranteed minimum of maxPushConstantsSize).
+const pushSize = 128
+
+// pipeKey identifies one pipeline: a module and its specialization.
+type pipeKey struct {
+	module string
+	nspec  int
+	spec   [maxSpec]uint32
+}
+
+// pipelines owns the shader modules, layouts and pipelines of a device and
+// the VkPipelineCache they are created through.
+type pipelines struct {
+	dev        vk.Device
+	cache      vk.PipelineCache
+	cacheFile  string // "" when persistence is off
+	dirty      bool
+	setLayouts [maxBindings + 1]vk.DescriptorSetLayout
+	layouts    [maxBindings + 1]vk.PipelineLayout
+	modules    map[string]vk.ShaderModule
+	pipes      map[pipeKey]vk.Pipeline
+}
+
+func newPipelines(d *Device) (*pipelines, error) {
+	p := &pipelines{dev: d.dev, modules: map[string]vk.ShaderModule{}, pipes: map[pipeKey]vk.Pipeline{}}
+	p.cacheFile = cachePath(d.opts.CacheDir, &d.phys.props)
+	initial := loadCache(p.cacheFile, &d.phys.props)
+	ci := vk.PipelineCacheCreateInfo{SType: vk.StructureTypePipelineCacheCreateInfo}
+	var cdata unsafe.Pointer
+	if len(initial) > 0 {
+		cdata = cBytes(initial)
+		ci.InitialDataSize = uint(len(initial))
+		ci.PInitialData = cdata
+	}
+	var pc vk.PipelineCache
+	r := vk.CreatePipelineCache(d.dev, &ci, nil, &pc)
+	ci.Free()
+	if cdata != nil {
+		freeC(cdata)
+	}
+	if r != vk.Success {
+		return nil, resultErr("vkCreatePipelineCache", r)
+	}
+	p.cache = pc
+	for n := 1; n <= maxBindings; n++ {
+		bindings := make([]vk.DescriptorSetLayoutBinding, n)
+		for i := range bindings {
+			bindings[i] = vk.DescriptorSetLayoutBinding{
+				Binding:         uint32(i),
+				DescriptorType:  vk.DescriptorTypeStorageBuffer,
+				DescriptorCount: 1,
+				StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
+			}
+		}
+		lci := vk.DescriptorSetLayoutCreateInfo{
+			SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
+			BindingCount: uint32(n),
+			PBindings:    bindings,
+		}
+		var sl vk.DescriptorSetLayout
+		r := vk.CreateDescriptorSetLayout(d.dev, &lci, nil, &sl)
+		lci.Free()
+		if r != vk.Success {
+			return p, resultErr("vkCreateDescriptorSetLayout", r)
+		}
+		p.setLayouts[n] = sl
+		plci := vk.PipelineLayoutCreateInfo{
+			SType:                  vk.StructureTypePipelineLayoutCreateInfo,
+			SetLayoutCount:         1,
+			PSetLayouts:            []vk.DescriptorSetLayout{sl},
+			PushConstantRangeCount: 1,
+			PPushConstantRanges: []vk.PushConstantRange{{
+				StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Offset: 0, Size: pushSize,
+			}},
+		}
+		var pl vk.PipelineLayout
+		r = vk.CreatePipelineLayout(d.dev, &plci, nil, &pl)
+		plci.Free()
+		if r != vk.Success {
+			return p, resultErr("vkCreatePipelineLayout", r)
+		}
+		p.layouts[n] = pl
+	}
+	return p, nil
+}
+
+// module returns the shader module of name, creating it on first use.
+func (p *pipelines) module(name string) (vk.ShaderModule, error) {
+	if m, ok := p.modules[name]; ok {
+		return m, nil
+	}
+	code, err := shaders.VulkanSPIRV(name)
+	if err != nil {
+		return nil, err
+	}
+	ci := vk.ShaderModuleCreateInfo{
+		SType:    vk.StructureTypeShaderModuleCreateInfo,
+		CodeSize: uint(4 * len(code)),
+		PCode:    code,
+	}
+	var m vk.ShaderModule
+	r := vk.CreateShaderModule(p.dev, &ci, nil, &m)
+	ci.Free()
+	if r != vk.Success {
+		return nil, fmt.Errorf("shader %s: %w", name, resultErr("vkCreateShaderModule", r))
+	}
+	p.modules[name] = m
+	return m, nil
+}
+
+// pipeline returns the compute pipeline of module with spec constants
+// 0..len(spec)-1 over nbind storage buffers, creating it once.
+func (p *pipelines) pipeline(module string, spec []uint32, nbind int) (vk.Pipeline, vk.PipelineLayout, error) {
+	if nbind < 1 || nbind > maxBindings || len(spec) > maxSpec {
+		return nil, nil, fmt.Errorf("vulkan: pipeline %s: %d bindings, %d spec constants out of range", module, nbind, len(spec))
+	}
+	key := pipeKey{module: module, nspec: len(spec)}
+	copy(key.spec[:], spec)
+	layout := p.layouts[nbind]
+	if pl, ok := p.pipes[key]; ok {
+		return pl, layout, nil
+	}
+	m, err := p.module(module)
+	if err != nil {
+		return nil, nil, err
+	}
+	var specInfo []vk.SpecializationInfo
+	var cdata unsafe.Pointer
+	if len(spec) > 0 {
+		raw := make([]byte, 4*len(spec))
+		entries := make([]vk.SpecializationMapEntry, len(spec))
+		for i, v := range spec {
+			raw[4*i], raw[4*i+1], raw[4*i+2], raw[4*i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
+		}
+		cdata = cBytes(raw)
+		specInfo = []vk.SpecializationInfo{{
+			MapEntryCount: uint32(len(spec)),
+			PMapEntries:   entries,
+			DataSize:      uint(len(raw)),
+			PData:         cdata,
+		}}
+	}
+	ci := []vk.ComputePipelineCreateInfo{{
+		SType: vk.StructureTypeComputePipelineCreateInfo,
+		Stage: vk.PipelineShaderStageCreateInfo{
+			SType:               vk.StructureTypePipelineShaderStageCreateInfo,
+			Stage:               vk.ShaderStageComputeBit,
+			Module:              m,
+			PName:               "main\x00",
+			PSpecializationInfo: specInfo,
+		},
+		Layout:            layout,
+		BasePipelineIndex: -1,
+	}}
+	out := make([]vk.Pipeline, 1)
+	r := vk.CreateComputePipelines(p.dev, p.cache, 1, ci, nil, out)
+	if cdata != nil {
+		freeC(cdata)
+	}
+	if r != vk.Success {
+		return nil, nil, fmt.Errorf("pipeline %s %v: %w", module, spec, resultErr("vkCreateComputePipelines", r))
+	}
+	p.pipes[key] = out[0]
+	p.dirty = true
+	return out[0], layout, nil
+}
+
+// setLayout is the descriptor set layout of nbind storage buffers.
+func (p *pipelines) setLayout(nbind int) vk.DescriptorSetLayout { return p.setLayouts[nbind] }
+
+// destroy destroys pipelines, modules, layouts and the cache.
+func (p *pipelines) destroy() {
+	for _, pl := range p.pipes {
+		vk.DestroyPipeline(p.dev, pl, nil)
+	}
+	clear(p.pipes)
+	for _, m := range p.modules {
+		vk.DestroyShaderModule(p.dev, m, nil)
+	}
+	clear(p.modules)
+	for n := maxBindings; n >= 1; n-- {
+		if p.layouts[n] != nil {
+			vk.DestroyPipelineLayout(p.dev, p.layouts[n], nil)
+			p.layouts[n] = nil
+		}
+		if p.setLayouts[n] != nil {
+			vk.DestroyDescriptorSetLayout(p.dev, p.setLayouts[n], nil)
+			p.setLayouts[n] = nil
+		}
+	}
+	if p.cache != nil {
+		vk.DestroyPipelineCache(p.dev, p.cache, nil)
+		p.cache = nil
+	}
+}
+
+// save writes the pipeline cache when pipelines were created since it was
+// loaded. Failures are logged, not returned: the cache is an optimisation.
+func (p *pipelines) save() error {
+	if !p.dirty || p.cacheFile == "" || p.cache == nil {
+		return nil
+	}
+	var size uint
+	if r := vk.GetPipelineCacheData(p.dev, p.cache, &size, nil); r != vk.Success || size == 0 {
+		return nil
+	}
+	data := make([]byte, size)
+	if r := vk.GetPipelineCacheData(p.dev, p.cache, &size, unsafe.Pointer(&data[0])); r != vk.Success {
+		return nil
+	}
+	storeCache(p.cacheFile, data[:size])
+	p.dirty = false
+	return nil
+}

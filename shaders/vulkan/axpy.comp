@@ -1,0 +1,16 @@
+// axpy: y += Alpha*x. Buffers: x[N], y[N] (may be the same buffer).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(push_constant) uniform PC { AxpyParams p; };
+layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) buffer Y { float y[]; };
+
+void main() {
+    for (uint i = gridIndex(); i < p.N; i += gridStride()) {
+        y[i] += p.Alpha * x[i];
+    }
+}

@@ -1,0 +1,20 @@
+// dropout_bwd: dx = dy*Scale where element i was kept by the dropout_fwd
+// with the same Seed, Step and P, else 0. Buffers: dy[N], dx[N].
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+// base is the element index of x[0]: nonzero when the host splits a buffer
+// larger than maxStorageBufferRange into windows.
+layout(push_constant) uniform PC { DropoutBwdParams p; uint base; };
+layout(std430, set = 0, binding = 0) readonly buffer DY { float dy[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer DX { float dx[]; };
+
+void main() {
+    for (uint i = gridIndex(); i < p.N; i += gridStride()) {
+        float v = dy[i];
+        dx[i] = dropoutUniform(p.Seed, p.Step, base + i) >= p.P ? v * p.Scale : 0.0;
+    }
+}

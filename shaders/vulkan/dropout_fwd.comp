@@ -1,0 +1,20 @@
+// dropout_fwd: y = x*Scale where element i is kept (dropoutUniform >= P),
+// else 0. Buffers: x[N], y[N] (may be the same buffer).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+// base is the element index of x[0]: nonzero when the host splits a buffer
+// larger than maxStorageBufferRange into windows.
+layout(push_constant) uniform PC { DropoutFwdParams p; uint base; };
+layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
+
+void main() {
+    for (uint i = gridIndex(); i < p.N; i += gridStride()) {
+        float v = x[i];
+        y[i] = dropoutUniform(p.Seed, p.Step, base + i) >= p.P ? v * p.Scale : 0.0;
+    }
+}
