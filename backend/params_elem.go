@@ -148,15 +148,19 @@ func (p SoftmaxXent) Validate() error { return positive2("softmax_xent", p.N, p.
 
 // Adam applies one torch.optim.Adam step (weight_decay 0, amsgrad off):
 //
-//	m = lerp(m, g, 1-Beta1); v = Beta2*v + (1-Beta2)*g*g
+//	m += OneMinusBeta1*(g-m); v = Beta2*v + OneMinusBeta2*g*g
 //	p -= StepSize * m / (sqrt(v)/BC2Sqrt + Eps)
 //
-// with StepSize = lr/(1-Beta1^t) and BC2Sqrt = sqrt(1-Beta2^t) computed on
-// the host in float64 (see NewAdam). Buffers: p[N], g[N], m[N], v[N].
+// with StepSize = lr/(1-Beta1^t), BC2Sqrt = sqrt(1-Beta2^t) and
+// OneMinusBetaN = 1-BetaN computed on the host in float64 and rounded to
+// float32, which are the scalars torch applies to float32 tensors (see
+// NewAdam). Buffers: p[N], g[N], m[N], v[N].
 type Adam struct {
 	N                 uint32
 	Beta1, Beta2, Eps float32
 	StepSize, BC2Sqrt float32
+	OneMinusBeta1     float32
+	OneMinusBeta2     float32
 }
 
 // NewAdam returns the Adam params of step t (1-based) for n parameters.
@@ -164,7 +168,8 @@ func NewAdam(n int, lr, beta1, beta2, eps float64, t int) Adam {
 	bc1 := 1 - math.Pow(beta1, float64(t))
 	bc2 := 1 - math.Pow(beta2, float64(t))
 	return Adam{N: u32(n), Beta1: float32(beta1), Beta2: float32(beta2), Eps: float32(eps),
-		StepSize: float32(lr / bc1), BC2Sqrt: float32(math.Sqrt(bc2))}
+		StepSize: float32(lr / bc1), BC2Sqrt: float32(math.Sqrt(bc2)),
+		OneMinusBeta1: float32(1 - beta1), OneMinusBeta2: float32(1 - beta2)}
 }
 
 // Kernel implements Params.
@@ -178,7 +183,8 @@ func (p Adam) Validate() error {
 	if err := positive("adam", "N", p.N); err != nil {
 		return err
 	}
-	if !(p.BC2Sqrt > 0) || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) {
+	if !(p.BC2Sqrt > 0) || !(p.Beta1 >= 0 && p.Beta1 < 1) || !(p.Beta2 >= 0 && p.Beta2 < 1) ||
+		!(p.OneMinusBeta1 > 0 && p.OneMinusBeta1 <= 1) || !(p.OneMinusBeta2 > 0 && p.OneMinusBeta2 <= 1) {
 		return fmt.Errorf("adam: need 0 <= betas < 1 and BC2Sqrt > 0, got %+v (use NewAdam)", p)
 	}
 	return nil

@@ -66,7 +66,7 @@ func (d *Device) Alloc(n int) (backend.Buffer, error) {
 	if d.info.MaxAlloc > 0 && bytes > d.info.MaxAlloc {
 		return nil, fmt.Errorf("opencl: alloc of %d elements (%d bytes) on %s: over the device's largest allocation of %d bytes", n, bytes, d.info.Name, d.info.MaxAlloc)
 	}
-	mem, err := d.ctx.CreateEmptyBuffer(cl.MemReadWrite, int(bytes))
+	mem, err := createBuffer(d.ctx, cl.MemReadWrite, int(bytes))
 	if err != nil {
 		return nil, fmt.Errorf("opencl: alloc of %d elements (%d bytes) on %s: %w", n, bytes, d.info.Name, wrapCL("clCreateBuffer", err))
 	}

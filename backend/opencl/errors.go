@@ -32,6 +32,19 @@ func (e *Error) Error() string {
 // Unwrap returns the binding's error.
 func (e *Error) Unwrap() error { return e.Err }
 
+// OutOfMemory reports whether the call failed for lack of device or host
+// memory: CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES or
+// CL_OUT_OF_HOST_MEMORY (drivers that allocate lazily report the first two
+// when a kernel first uses a buffer). The trainer then says which batch
+// size needs less memory (see train.OutOfMemory).
+func (e *Error) OutOfMemory() bool { return e.Code == -4 || e.Code == -5 || e.Code == -6 }
+
+// createBuffer is clCreateBuffer for Device.Alloc; tests replace it to
+// inject allocation failures.
+var createBuffer = func(ctx *cl.Context, flags cl.MemFlag, size int) (*cl.MemObject, error) {
+	return ctx.CreateEmptyBuffer(flags, size)
+}
+
 // wrapCL turns a go-opencl error into an *Error carrying the native code;
 // nil stays nil.
 func wrapCL(op string, err error) error {

@@ -99,3 +99,23 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
+
+// LiveObjects is the number of OpenCL objects d holds: buffers (allocated
+// and internal: resize tables, scratch), profiling events not yet
+// collected, kernels, the program, the queue and the context. It is 0 after
+// Close. Tests use it, with LiveBuffers, to prove nothing leaks.
+func (d *Device) LiveObjects() int {
+	if d == nil {
+		return 0
+	}
+	n := len(d.buffers) + len(d.pil) + len(d.pending) + len(d.kernels)
+	if d.scratch != nil {
+		n++
+	}
+	for _, o := range []bool{d.program != nil, d.queue != nil, d.ctx != nil} {
+		if o {
+			n++
+		}
+	}
+	return n
+}

@@ -1,7 +1,7 @@
 // One torch.optim.Adam step (weight_decay 0, amsgrad off), per element:
-//   m += (1-Beta1)*(g-m); v = Beta2*v + (1-Beta2)*g*g
+//   m += OneMinusBeta1*(g-m); v = Beta2*v + OneMinusBeta2*g*g
 //   p -= StepSize * m / (sqrt(v)/BC2Sqrt + Eps)
-// in float32 (1-Beta is exact for Beta in [0.5, 1)).
+// in float32, with 1-BetaN rounded from float64 on the host as torch does.
 #include "params.h"
 #include "common.h"
 
@@ -11,8 +11,8 @@ __kernel void adam(AdamParams p, __global float* param, __global const float* g,
     if (i >= p.N) return;
     float gi = g[i];
     float mi = m[i];
-    mi = mi + (1.0f - p.Beta1) * (gi - mi);
-    float vi = p.Beta2 * v[i] + (1.0f - p.Beta2) * (gi * gi);
+    mi = mi + p.OneMinusBeta1 * (gi - mi);
+    float vi = p.Beta2 * v[i] + p.OneMinusBeta2 * (gi * gi);
     m[i] = mi;
     v[i] = vi;
     param[i] = param[i] - p.StepSize * mi / (sqrt(vi) / p.BC2Sqrt + p.Eps);

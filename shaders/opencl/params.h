@@ -151,6 +151,8 @@ typedef struct {
     float Eps;
     float StepSize;
     float BC2Sqrt;
+    float OneMinusBeta1;
+    float OneMinusBeta2;
 } AdamParams;
 
 // fill

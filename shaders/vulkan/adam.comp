@@ -1,5 +1,5 @@
 // adam: one torch.optim.Adam step (see backend.Adam):
-//   m += (1-Beta1)*(g-m); v = Beta2*v + (1-Beta2)*g*g
+//   m += OneMinusBeta1*(g-m); v = Beta2*v + OneMinusBeta2*g*g
 //   p -= StepSize * m / (sqrt(v)/BC2Sqrt + Eps)
 // Buffers: p[N], g[N], m[N], v[N].
 #version 450
@@ -15,8 +15,8 @@ layout(std430, set = 0, binding = 2) buffer M { float m1[]; };
 layout(std430, set = 0, binding = 3) buffer V { float m2[]; };
 
 void main() {
-    float b1 = 1.0 - p.Beta1;
-    float b2 = 1.0 - p.Beta2;
+    float b1 = p.OneMinusBeta1;
+    float b2 = p.OneMinusBeta2;
     for (uint i = gridIndex(); i < p.N; i += gridStride()) {
         float g = grad[i];
         float m = m1[i];

@@ -151,6 +151,8 @@ struct AdamParams {
     float Eps;
     float StepSize;
     float BC2Sqrt;
+    float OneMinusBeta1;
+    float OneMinusBeta2;
 };
 
 // fill
