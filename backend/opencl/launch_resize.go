@@ -2,16 +2,12 @@ package opencl
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/jgillich/go-opencl/cl"
 
 	"github.com/crossgrad/crossgrad/backend"
 )
-
-// pilPrecisionBits is PIL's fixed-point precision of 8-bit resampling.
-const pilPrecisionBits = 22
 
 // pilTable is the device copy of PIL's bilinear taps for one axis resized
 // from in to out positions: out first positions, then out rows of taps
@@ -21,40 +17,17 @@ type pilTable struct {
 	taps int
 }
 
-// pilCoeffs computes PIL's precompute_coeffs + normalize_coeffs_8bpc for the
-// BILINEAR filter in float64, as backend/ref does: per output position the
-// first input position and the weights scaled by 2^22, padded to taps.
+// pilCoeffs lays out backend.PILBilinearCoeffs as one int32 table: out
+// first positions, then out rows of taps weights (zero-padded).
 func pilCoeffs(in, out int) (table []int32, taps int) {
-	scale := float64(in) / float64(out)
-	fs := max(scale, 1)
-	first := make([]int, out)
-	ws := make([][]float64, out)
-	for o := range out {
-		centre := (float64(o) + 0.5) * scale
-		lo := max(int(centre-fs+0.5), 0)
-		hi := min(int(centre+fs+0.5), in)
-		w := make([]float64, max(hi-lo, 0))
-		var sum float64
-		for j := range w {
-			if x := math.Abs((float64(j+lo) - centre + 0.5) / fs); x < 1 {
-				w[j] = 1 - x
-			}
-			sum += w[j]
-		}
-		for j := range w {
-			if sum != 0 {
-				w[j] /= sum
-			}
-		}
-		first[o], ws[o] = lo, w
+	first, weights := backend.PILBilinearCoeffs(in, out)
+	for _, w := range weights {
 		taps = max(taps, len(w))
 	}
 	table = make([]int32, out+out*taps)
 	for o := range out {
 		table[o] = int32(first[o])
-		for j, w := range ws[o] {
-			table[out+o*taps+j] = int32(0.5 + w*(1<<pilPrecisionBits))
-		}
+		copy(table[out+o*taps:], weights[o])
 	}
 	return table, taps
 }

@@ -6,9 +6,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// pilPrecisionBits is PIL's fixed-point precision for 8-bit resampling
-// (PRECISION_BITS = 32 - 8 - 2 in libImaging/Resample.c).
-const pilPrecisionBits = 22
+const pilPrecisionBits = backend.PILPrecisionBits
 
 // pilCoeffs are the taps of one output coordinate: input positions
 // start .. start+len(w)-1 with fixed-point weights w.
@@ -17,54 +15,11 @@ type pilCoeffs struct {
 	w     []int32
 }
 
-// PILBilinearCoeffs returns, per output coordinate o in [0, out), the first
-// input position and the fixed-point weights (scaled by 2^22) that PIL's
-// precompute_coeffs and normalize_coeffs_8bpc give for the BILINEAR filter
-// resizing in to out positions:
-//
-//	scale = in/out; fs = max(scale, 1); support = fs
-//	centre = (o+0.5)*scale
-//	first = max(0, trunc(centre-support+0.5)); end = min(in, trunc(centre+support+0.5))
-//	w(j) = max(0, 1-|(j+0.5-centre)/fs|) for j in [first, end), normalised to sum 1
-//	fixed = trunc(w*2^22 + 0.5) (weights are never negative)
-//
-// The result is owned by the caller.
-func PILBilinearCoeffs(in, out int) (first []int, weights [][]int32) {
-	cs := pilBilinear(in, out)
-	first = make([]int, out)
-	weights = make([][]int32, out)
-	for o, c := range cs {
-		first[o], weights[o] = c.start, c.w
-	}
-	return first, weights
-}
-
 func pilBilinear(in, out int) []pilCoeffs {
-	scale := float64(in) / float64(out)
-	fs := max(scale, 1)
-	support := fs // bilinear filter support 1.0, times the filter scale
+	first, weights := backend.PILBilinearCoeffs(in, out)
 	cs := make([]pilCoeffs, out)
-	for o := range out {
-		centre := (float64(o) + 0.5) * scale
-		lo := max(int(centre-support+0.5), 0) // C (int) truncation, as PIL
-		hi := min(int(centre+support+0.5), in)
-		ws := make([]float64, max(hi-lo, 0))
-		var sum float64
-		for j := range ws {
-			x := math.Abs((float64(j+lo) - centre + 0.5) / fs)
-			if x < 1 {
-				ws[j] = 1 - x
-			}
-			sum += ws[j]
-		}
-		fixed := make([]int32, len(ws))
-		for j, w := range ws {
-			if sum != 0 {
-				w /= sum
-			}
-			fixed[j] = int32(0.5 + w*(1<<pilPrecisionBits))
-		}
-		cs[o] = pilCoeffs{start: lo, w: fixed}
+	for o := range cs {
+		cs[o] = pilCoeffs{start: first[o], w: weights[o]}
 	}
 	return cs
 }
@@ -94,7 +49,7 @@ func pilResample(c pilCoeffs, at func(j int) uint8) uint8 {
 // ResizeBilinear resizes N single-channel 8-bit images of InH x InW to
 // OutH x OutW exactly as torchvision's Resize on a PIL 'L' image
 // (Image.resize with BILINEAR, no reducing_gap) followed by ToTensor: PIL's
-// separable fixed-point resampler (see PILBilinearCoeffs) runs a horizontal
+// separable fixed-point resampler (see backend.PILBilinearCoeffs) runs a horizontal
 // pass over every input row, each result rounded and clamped to uint8, then a
 // vertical pass over those rows, rounded and clamped to uint8; dst is that
 // byte divided by 255 in float32. A pass whose size does not change is the

@@ -208,19 +208,6 @@ func TestPipelineCacheFile(t *testing.T) {
 	assert.NoError(t, err, "the corrupt cache is replaced at Close")
 }
 
-// TestResizeTableMatchesRef checks the host-side PIL coefficients against
-// backend/ref's.
-func TestResizeTableMatchesRef(t *testing.T) {
-	for _, in := range []int{1, 2, 3, 7, 28, 64, 100, 224} {
-		for _, out := range []int{1, 2, 5, 28, 65, 224, 227} {
-			f1, w1 := pilCoeffs(in, out)
-			f2, w2 := ref.PILBilinearCoeffs(in, out)
-			require.Equal(t, f2, f1, "%d->%d", in, out)
-			require.Equal(t, w2, w1, "%d->%d", in, out)
-		}
-	}
-}
-
 // TestValidationReportsErrors makes an invalid call and checks that the
 // validation layer's message fails the next device call.
 func TestValidationReportsErrors(t *testing.T) {

@@ -7,48 +7,12 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// pilPrecisionBits is PIL's fixed-point precision of 8-bit resampling.
-const pilPrecisionBits = 22
-
-// pilCoeffs is PIL's precompute_coeffs + normalize_coeffs_8bpc for the
-// BILINEAR filter resizing in to out positions, in float64 as backend/ref
-// (ref.PILBilinearCoeffs; a test checks they agree): per output position the
-// first input position and the weights scaled by 2^22.
-func pilCoeffs(in, out int) (first []int, weights [][]int32) {
-	scale := float64(in) / float64(out)
-	fs := max(scale, 1)
-	first = make([]int, out)
-	weights = make([][]int32, out)
-	for o := range out {
-		centre := (float64(o) + 0.5) * scale
-		lo := max(int(centre-fs+0.5), 0)
-		hi := min(int(centre+fs+0.5), in)
-		ws := make([]float64, max(hi-lo, 0))
-		var sum float64
-		for j := range ws {
-			if x := math.Abs((float64(j+lo) - centre + 0.5) / fs); x < 1 {
-				ws[j] = 1 - x
-			}
-			sum += ws[j]
-		}
-		fixed := make([]int32, len(ws))
-		for j, w := range ws {
-			if sum != 0 {
-				w /= sum
-			}
-			fixed[j] = int32(0.5 + w*(1<<pilPrecisionBits))
-		}
-		first[o], weights[o] = lo, fixed
-	}
-	return first, weights
-}
-
 // resizeTableWords lays out the table resize_bilinear.comp reads: tapsH,
 // tapsV, then per output column its first input column and tapsH weights,
 // then per output row its first input row and tapsV weights (zero-padded).
 func resizeTableWords(inH, inW, outH, outW int) []uint32 {
-	hFirst, hW := pilCoeffs(inW, outW)
-	vFirst, vW := pilCoeffs(inH, outH)
+	hFirst, hW := backend.PILBilinearCoeffs(inW, outW)
+	vFirst, vW := backend.PILBilinearCoeffs(inH, outH)
 	taps := func(ws [][]int32) int {
 		n := 0
 		for _, w := range ws {
