@@ -68,7 +68,7 @@ func TestCPUQuick(t *testing.T) {
 		require.NoError(t, err, p)
 		assert.Equal(t, "embedded:cpu-quick", c.Source)
 		assert.Equal(t, 65, c.InputSize)
-		assert.InDelta(t, 0.25, c.Width, 0)
+		assert.InDelta(t, 0.5, c.Width, 0)
 		assert.Equal(t, 3, c.Epochs)
 		assert.Equal(t, 128, c.BatchSize)
 		assert.InDelta(t, 0.999, c.AdamBeta2, 0) // unset keys keep defaults

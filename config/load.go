@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -202,7 +203,7 @@ func readSource(path string) ([]byte, string, error) {
 		b, _ := configs.Get("default")
 		return b, "embedded:default", nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := readBounded(path)
 	if err == nil {
 		return b, path, nil
 	}
@@ -217,4 +218,25 @@ func readSource(path string) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("config: file %s not found; pass an existing YAML file with --config (or CROSSGRAD_CONFIG), or an embedded one: %s", path, strings.Join(configs.Names(), ", "))
 	}
 	return nil, "", fmt.Errorf("config: %w", err)
+}
+
+// MaxFileBytes bounds the size of a configuration file (or pipe): reading
+// stops after MaxFileBytes+1 bytes and a larger input is rejected.
+const MaxFileBytes = 1 << 20
+
+// readBounded reads path when it holds at most MaxFileBytes.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes; not a configuration file", path, MaxFileBytes)
+	}
+	return b, nil
 }
