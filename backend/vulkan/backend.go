@@ -55,6 +55,7 @@ var (
 // Devices lists the physical devices that have a compute queue. The error
 // names the packages to install when there is no loader or no device.
 func (vulkanBackend) Devices() ([]backend.Info, error) {
+	defer withoutGC()()
 	devicesMu.Lock()
 	defer devicesMu.Unlock()
 	if devicesCached != nil {

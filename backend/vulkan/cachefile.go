@@ -14,6 +14,10 @@ import (
 	vk "github.com/vulkan-go/vulkan"
 )
 
+// maxCacheBytes bounds the pipeline cache file read at open: a larger file
+// is ignored (and replaced at Close) rather than read into memory.
+const maxCacheBytes = 256 << 20
+
 // cacheMagic starts every pipeline cache file; a SHA-256 of the Vulkan cache
 // data follows, then the data.
 const cacheMagic = "CGVKPC01"
@@ -39,6 +43,10 @@ func cachePath(dir string, props *vk.PhysicalDeviceProperties) string {
 // driver is ignored with a log line.
 func loadCache(file string, props *vk.PhysicalDeviceProperties) []byte {
 	if file == "" {
+		return nil
+	}
+	if st, err := os.Stat(file); err == nil && st.Size() > maxCacheBytes {
+		log.Printf("vulkan: ignoring pipeline cache %s: %d bytes, over the %d-byte limit", file, st.Size(), maxCacheBytes)
 		return nil
 	}
 	raw, err := os.ReadFile(file)

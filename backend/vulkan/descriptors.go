@@ -98,20 +98,13 @@ func (d *Device) descriptorSet(key descKey) (vk.DescriptorSet, error) {
 	if r != vk.Success {
 		return nil, resultErr("vkAllocateDescriptorSets", r)
 	}
-	infos := make([]vk.DescriptorBufferInfo, key.n)
-	writes := make([]vk.WriteDescriptorSet, key.n)
+	binds := make([]storageBinding, key.n)
 	for i, e := range key.e[:key.n] {
-		infos[i] = vk.DescriptorBufferInfo{Buffer: e.buf, Offset: vk.DeviceSize(e.off), Range: vk.DeviceSize(e.rng)}
-		writes[i] = vk.WriteDescriptorSet{
-			SType:           vk.StructureTypeWriteDescriptorSet,
-			DstSet:          set,
-			DstBinding:      uint32(i),
-			DescriptorCount: 1,
-			DescriptorType:  vk.DescriptorTypeStorageBuffer,
-			PBufferInfo:     infos[i : i+1],
-		}
+		binds[i] = storageBinding{buf: e.buf, off: uint64(e.off), rng: uint64(e.rng)}
 	}
-	vk.UpdateDescriptorSets(d.dev, uint32(key.n), writes, 0, nil)
+	if err := writeStorageSet(d.dev, set, binds); err != nil {
+		return nil, err
+	}
 	ds.sets[key] = set
 	return set, nil
 }

@@ -58,6 +58,7 @@ var errClosed = errors.New("vulkan: device is closed")
 // OpenDevice opens device index of the registered backend's Devices() with
 // opts. The caller owns the device and must Close it.
 func OpenDevice(index int, opts Options) (*Device, error) {
+	defer withoutGC()()
 	in, err := newInstance(opts.Validation)
 	if err != nil {
 		return nil, err

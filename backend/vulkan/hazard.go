@@ -28,7 +28,7 @@ func (d *Device) guard(uses []use, stage vk.PipelineStageFlags) {
 	r := &d.rec
 	cmd := r.cur.cmd
 	var src, dst vk.PipelineStageFlags
-	var barriers []vk.BufferMemoryBarrier
+	var barriers []bufferBarrier
 	dstRead, dstWrite := accessOf(stage)
 	for i, u := range uses {
 		b := u.b
@@ -52,16 +52,8 @@ func (d *Device) guard(uses []use, stage vk.PipelineStageFlags) {
 			_, srcWrite := accessOf(b.hzWrite)
 			src |= b.hzWrite | b.hzRead
 			dst |= stage
-			barriers = append(barriers, vk.BufferMemoryBarrier{
-				SType:               vk.StructureTypeBufferMemoryBarrier,
-				SrcAccessMask:       srcWrite,
-				DstAccessMask:       dstRead | dstWrite,
-				SrcQueueFamilyIndex: vk.QueueFamilyIgnored,
-				DstQueueFamilyIndex: vk.QueueFamilyIgnored,
-				Buffer:              b.blk.buf,
-				Offset:              vk.DeviceSize(b.off),
-				Size:                vk.DeviceSize(b.size),
-			})
+			barriers = append(barriers, bufferBarrier{buf: b.blk.buf, off: b.off, size: b.size,
+				srcAccess: srcWrite, dstAcc: dstRead | dstWrite})
 			b.hzWrite, b.hzRead = 0, 0
 		case write && b.hzRead != 0:
 			src |= b.hzRead
@@ -70,7 +62,7 @@ func (d *Device) guard(uses []use, stage vk.PipelineStageFlags) {
 		}
 	}
 	if dst != 0 {
-		vk.CmdPipelineBarrier(cmd, src, dst, 0, 0, nil, uint32(len(barriers)), barriers, 0, nil)
+		recordBarriers(cmd, src, dst, barriers)
 	}
 	for _, u := range uses {
 		b := u.b

@@ -28,6 +28,7 @@ static const char* cg_open(const char* name) {
 }
 
 static void* cg_gipa_ptr(void) { return (void*)cg_gipa; }
+static void* cg_lib_handle(void) { return cg_lib; }
 
 // cg_instance_version is vkEnumerateInstanceVersion, or 1.0 for a Vulkan 1.0
 // loader without it.
@@ -123,6 +124,10 @@ func load() error {
 		}
 		if errs != nil {
 			loadErr = fmt.Errorf("vulkan: cannot load the Vulkan loader (%v); %s", errs, installHint)
+			return
+		}
+		if err := loadRawCalls(C.cg_lib_handle()); err != nil {
+			loadErr = err
 			return
 		}
 		vk.SetGetInstanceProcAddr(C.cg_gipa_ptr())

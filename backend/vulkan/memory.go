@@ -1,7 +1,6 @@
 package vulkan
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"unsafe"
@@ -42,7 +41,7 @@ type pool struct {
 }
 
 // errOutOfMemory marks allocation failures so callers can trim and retry.
-var errOutOfMemory = errors.New("out of device memory")
+var errOutOfMemory error = outOfMemory{}
 
 // alloc returns a range of size bytes (rounded up to the alignment).
 func (p *pool) alloc(size uint64) (*block, uint64, error) {

@@ -142,46 +142,13 @@ func (p *pipelines) pipeline(module string, spec []uint32, nbind int) (vk.Pipeli
 	if err != nil {
 		return nil, nil, err
 	}
-	var specInfo []vk.SpecializationInfo
-	var cdata unsafe.Pointer
-	if len(spec) > 0 {
-		raw := make([]byte, 4*len(spec))
-		entries := make([]vk.SpecializationMapEntry, len(spec))
-		for i, v := range spec {
-			raw[4*i], raw[4*i+1], raw[4*i+2], raw[4*i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(i), Offset: uint32(4 * i), Size: 4}
-		}
-		cdata = cBytes(raw)
-		specInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(len(spec)),
-			PMapEntries:   entries,
-			DataSize:      uint(len(raw)),
-			PData:         cdata,
-		}}
-	}
-	ci := []vk.ComputePipelineCreateInfo{{
-		SType: vk.StructureTypeComputePipelineCreateInfo,
-		Stage: vk.PipelineShaderStageCreateInfo{
-			SType:               vk.StructureTypePipelineShaderStageCreateInfo,
-			Stage:               vk.ShaderStageComputeBit,
-			Module:              m,
-			PName:               "main\x00",
-			PSpecializationInfo: specInfo,
-		},
-		Layout:            layout,
-		BasePipelineIndex: -1,
-	}}
-	out := make([]vk.Pipeline, 1)
-	r := vk.CreateComputePipelines(p.dev, p.cache, 1, ci, nil, out)
-	if cdata != nil {
-		freeC(cdata)
-	}
+	pl, r := createPipeline(p.dev, p.cache, m, layout, spec)
 	if r != vk.Success {
 		return nil, nil, fmt.Errorf("pipeline %s %v: %w", module, spec, resultErr("vkCreateComputePipelines", r))
 	}
-	p.pipes[key] = out[0]
+	p.pipes[key] = pl
 	p.dirty = true
-	return out[0], layout, nil
+	return pl, layout, nil
 }
 
 // setLayout is the descriptor set layout of nbind storage buffers.

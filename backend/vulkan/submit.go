@@ -215,12 +215,7 @@ func (d *Device) submit() error {
 	if res := vk.EndCommandBuffer(s.cmd); res != vk.Success {
 		return d.fail(resultErr("vkEndCommandBuffer", res))
 	}
-	si := []vk.SubmitInfo{{
-		SType:              vk.StructureTypeSubmitInfo,
-		CommandBufferCount: 1,
-		PCommandBuffers:    []vk.CommandBuffer{s.cmd},
-	}}
-	if res := vk.QueueSubmit(d.queue, 1, si, s.fence); res != vk.Success {
+	if res := submitOne(d.queue, s.cmd, s.fence); res != vk.Success {
 		return d.fail(resultErr("vkQueueSubmit", res))
 	}
 	s.inFlight = true
@@ -324,12 +319,6 @@ func (d *Device) collectTimes(s *slot) error {
 func (d *Device) fail(err error) error {
 	d.lost = fmt.Errorf("vulkan: device %s unusable: %w", d.info.ID(), err)
 	return d.lost
-}
-
-// globalBarrier records a memory barrier over all memory.
-func globalBarrier(cmd vk.CommandBuffer, src vk.PipelineStageFlags, srcAccess vk.AccessFlags, dst vk.PipelineStageFlags, dstAccess vk.AccessFlags) {
-	mb := []vk.MemoryBarrier{{SType: vk.StructureTypeMemoryBarrier, SrcAccessMask: srcAccess, DstAccessMask: dstAccess}}
-	vk.CmdPipelineBarrier(cmd, src, dst, 0, 1, mb, 0, nil, 0, nil)
 }
 
 // KernelTimes implements backend.KernelTimer: it waits for queued work and

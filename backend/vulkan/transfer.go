@@ -3,8 +3,6 @@ package vulkan
 import (
 	"fmt"
 
-	vk "github.com/vulkan-go/vulkan"
-
 	"github.com/crossgrad/crossgrad/backend"
 )
 
@@ -58,11 +56,7 @@ func (d *Device) writeLocked(b *Buffer, offset int, src []float32) error {
 	s.staging = append(s.staging, stagingRange{st, off, size})
 	d.rec.stagedB += size
 	d.guard([]use{{b, true}}, stageTransfer)
-	vk.CmdCopyBuffer(s.cmd, st.buf, b.blk.buf, 1, []vk.BufferCopy{{
-		SrcOffset: vk.DeviceSize(off),
-		DstOffset: vk.DeviceSize(b.off + uint64(offset)*4),
-		Size:      vk.DeviceSize(size),
-	}})
+	copyBuffer(s.cmd, st.buf, b.blk.buf, uint64(off), b.off+uint64(offset)*4, uint64(size))
 	return nil
 }
 
@@ -103,11 +97,7 @@ func (d *Device) Read(src backend.Buffer, offset int, dst []float32) error {
 		return err
 	}
 	d.guard([]use{{b, false}}, stageTransfer)
-	vk.CmdCopyBuffer(d.rec.cur.cmd, b.blk.buf, st.buf, 1, []vk.BufferCopy{{
-		SrcOffset: vk.DeviceSize(b.off + uint64(offset)*4),
-		DstOffset: vk.DeviceSize(off),
-		Size:      vk.DeviceSize(size),
-	}})
+	copyBuffer(d.rec.cur.cmd, b.blk.buf, st.buf, b.off+uint64(offset)*4, uint64(off), uint64(size))
 	if err := d.waitAll(); err != nil {
 		return err
 	}
