@@ -9,9 +9,11 @@ setup:
 	bash scripts/setup.sh
 	$(GO) mod download
 
-## test: formatting, vet and every test (backends on PoCL and lavapipe)
+## test: formatting, vet and every test (backends on PoCL and lavapipe); the data loader and
+## training loop again under the race detector (-short: without the reference-backend-heavy tests)
 test: fmt vet
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -race -short -timeout 10m ./data ./train
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -26,3 +28,18 @@ generate:
 ## bench: GEMM and convolution benchmarks on every backend
 bench:
 	$(GO) test -tags clblast -run '^$$' -bench . -benchtime 3x ./backend/...
+
+## gpu-bundle: the folder bench/gpu/run.sh needs on a GPU machine without Go or network:
+## the crossgrad binary, the Debian OpenCL and Vulkan loader packages and Fashion-MNIST
+GPU_BUNDLE ?= bench/gpu/bundle
+FASHION_MNIST ?= /usr/share/datasets/fashion-mnist
+.PHONY: gpu-bundle
+gpu-bundle:
+	rm -rf $(GPU_BUNDLE)
+	mkdir -p $(GPU_BUNDLE)/debs $(GPU_BUNDLE)/data
+	$(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" \
+		-o $(GPU_BUNDLE)/crossgrad ./cmd/crossgrad
+	cd $(GPU_BUNDLE)/debs && apt-get download ocl-icd-libopencl1 libvulkan1
+	cp $(FASHION_MNIST)/*-ubyte.gz $(GPU_BUNDLE)/data/
+	cp bench/gpu/run.sh $(GPU_BUNDLE)/run.sh
+	@echo "bundle ready in $(GPU_BUNDLE): copy bench/gpu/ (run.sh and bundle/) to the GPU machine and run bench/gpu/run.sh RESULTS_DIR"

@@ -15,6 +15,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newSummaryCmd())
+	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newSummaryCmd(), newBenchCmd())
 	return root
 }

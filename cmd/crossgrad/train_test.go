@@ -137,7 +137,7 @@ func TestSummaryCLI(t *testing.T) {
 
 	out, _, err = execute(t, context.Background(), "summary", "--config", "cpu-quick", "--memory")
 	require.NoError(t, err)
-	assert.Regexp(t, `conv\.0 \(Conv2d\) +\[-1, 24, 15, 15\]`, out)
+	assert.Regexp(t, `conv\.0 \(Conv2d\) +\[-1, 48, 15, 15\]`, out)
 	assert.NotContains(t, out, "46,764,746")
 	assert.Contains(t, out, "Training plan at batch 128")
 
