@@ -2,9 +2,13 @@ package checkpoint
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 )
 
 // testHookBeforeRename, when set by a test, runs after the temporary file is
@@ -62,3 +66,35 @@ func writeAtomic(path string, fill func(w *bufio.Writer) error) (err error) {
 	}
 	return nil
 }
+
+// RemoveStaleTemps deletes the temporary files that atomic writes into dir
+// leave behind when the process is killed mid-write (".<name>.tmp-<n>",
+// here and in package train) and returns their paths. Only call it when no
+// other process writes into dir.
+func RemoveStaleTemps(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range ents {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, ".") || !tempRE.MatchString(n) {
+			continue
+		}
+		p := filepath.Join(dir, n)
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("checkpoint: removing temporary files: %w", err)
+	}
+	return removed, nil
+}
+
+// tempRE matches the names os.CreateTemp makes from "."+base+".tmp-*".
+var tempRE = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)

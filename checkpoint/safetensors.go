@@ -203,7 +203,7 @@ func Load(path string) ([]Tensor, map[string]string, error) {
 	if !st.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("checkpoint: %s is not a regular file", path)
 	}
-	ts, meta, err := Read(bufio.NewReaderSize(f, 1<<20), st.Size())
+	ts, meta, err := Read(bufio.NewReaderSize(f, int(min(st.Size(), 1<<20))), st.Size())
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint: %s: %w", path, err)
 	}

@@ -2,7 +2,6 @@ package data
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -36,22 +35,30 @@ func readIDX(path string, magic uint32) (dims []int, payload []byte, err error) 
 		return nil, nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
-	var r io.Reader = br
-	head, err := br.Peek(2)
-	if err == nil && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: corrupt gzip stream (%v); reinstall the file (for Fashion-MNIST: apt-get install --reinstall dataset-fashion-mnist)", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	dims, payload, err = decodeIDX(r, magic)
+	dims, payload, err = decodeFile(f, magic)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return dims, payload, nil
+}
+
+// decodeFile is the stream layer of readIDX: it gunzips r when it starts
+// with the gzip magic bytes 1f 8b and decodes the IDX data (decodeIDX). The
+// memory it allocates is bounded by the header's checked dimensions and by
+// the bytes actually present, whatever the compression ratio.
+func decodeFile(r io.Reader, magic uint32) ([]int, []byte, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var in io.Reader = br
+	head, err := br.Peek(2)
+	if err == nil && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("corrupt gzip stream (%v); reinstall the file (for Fashion-MNIST: apt-get install --reinstall dataset-fashion-mnist)", err)
+		}
+		defer zr.Close()
+		in = zr
+	}
+	return decodeIDX(in, magic)
 }
 
 // decodeIDX parses an IDX stream: 4-byte big-endian magic, one 4-byte
@@ -87,11 +94,10 @@ func decodeIDX(r io.Reader, magic uint32) ([]int, []byte, error) {
 		return nil, nil, fmt.Errorf("IDX payload of dimensions %v would be %d bytes, over the %d-byte limit; the header is corrupt", dims, total, MaxBytes)
 	}
 	// Grow with the data actually present rather than trusting the header:
-	// a truncated file with a large header costs only what it holds.
-	var buf bytes.Buffer
-	buf.Grow(min(total, 64<<20) + bytes.MinRead) // ReadFrom wants MinRead spare
-	if n, err := io.CopyN(&buf, r, int64(total)); err != nil {
-		return nil, nil, truncated(fmt.Sprintf("payload has %d of the %d bytes dimensions %v need", n, total, dims), err)
+	// a short file with a large header costs only what it holds.
+	payload, err := readPayload(r, total)
+	if err != nil {
+		return nil, nil, truncated(fmt.Sprintf("payload has %d of the %d bytes dimensions %v need", len(payload), total, dims), err)
 	}
 	var extra [1]byte
 	if n, err := io.ReadFull(r, extra[:]); n > 0 {
@@ -99,8 +105,28 @@ func decodeIDX(r io.Reader, magic uint32) ([]int, []byte, error) {
 	} else if err != io.EOF {
 		return nil, nil, truncated("end of file", err)
 	}
-	payload := buf.Bytes()[:total:total]
 	return dims, payload, nil
+}
+
+// readPayload reads exactly total bytes from r into a slice that starts at
+// 1 MiB at most and doubles as data arrives, never beyond total. On error it
+// returns what was read.
+func readPayload(r io.Reader, total int) ([]byte, error) {
+	buf := make([]byte, 0, min(total, 1<<20))
+	for len(buf) < total {
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(total, 2*cap(buf))), buf...)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF && len(buf) < total {
+			return buf, io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 func truncated(what string, err error) error {

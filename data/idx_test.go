@@ -193,6 +193,9 @@ func TestErrorNamesFile(t *testing.T) {
 // TestRealDataset loads Debian's dataset-fashion-mnist when installed (CI
 // installs it, so there it must be present).
 func TestRealDataset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads all 70000 images; runs without -short")
+	}
 	if _, err := os.Stat(DefaultDir); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI: %s missing; scripts/setup.sh installs dataset-fashion-mnist", DefaultDir)

@@ -41,12 +41,14 @@ func New(dev backend.Device, model *layers.Sequential, in layers.Shape, cfg Conf
 		return nil, err
 	}
 	p := &Plan{dev: dev, lo: lo, layers: model.Layers(), params: model.Params()}
-	for _, b := range lo.Buffers {
+	var allocated uint64
+	for i, b := range lo.Buffers {
 		buf, err := dev.Alloc(b.Elems)
 		if err != nil {
 			p.Close()
-			return nil, fmt.Errorf("graph: allocating %s (%s): %w", b.Name, MiB(b.Bytes()), err)
+			return nil, &AllocError{Device: dev.Info().Name, Buffer: b, Index: i, Allocated: allocated, Layout: lo, Err: err}
 		}
+		allocated += b.Bytes()
 		p.bufs = append(p.bufs, buf)
 	}
 	if err := p.init(model.InitParams(lo.cfg.Seed)); err != nil {

@@ -60,6 +60,12 @@ func (o *Opened) Close() error {
 // device or entry skipped is logged with the reason; when none works the
 // error lists them all.
 func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) {
+	return openWrapped(c, m, log, nil)
+}
+
+// openWrapped is Open with Options.WrapDevice applied to every device
+// opened.
+func openWrapped(c config.Config, m *alexnet.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	log = orDiscard(log)
 	var errs []error
 	first := true
@@ -72,7 +78,7 @@ func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) 
 			continue
 		}
 		for _, cand := range cands {
-			o, err := openOne(cand.ID(), c, m)
+			o, err := openOne(cand.ID(), c, m, wrap)
 			if err == nil {
 				if !first {
 					log.Info("using fallback device", "entry", spec, "device", DeviceName(o.Dev.Info()))
@@ -87,10 +93,18 @@ func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) 
 	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", c.Backend, errors.Join(errs...))
 }
 
-func openOne(spec string, c config.Config, m *alexnet.Model) (*Opened, error) {
+func openOne(spec string, c config.Config, m *alexnet.Model, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	dev, err := backend.Open(spec)
 	if err != nil {
 		return nil, err
+	}
+	if wrap != nil {
+		w, err := wrap(dev)
+		if err != nil {
+			_ = dev.Close()
+			return nil, err
+		}
+		dev = w
 	}
 	rec := &recorder{Device: dev, on: true}
 	plan, err := graph.New(rec, m.Sequential, m.InputShape(c.BatchSize), GraphConfig(c))
@@ -102,23 +116,63 @@ func openOne(spec string, c config.Config, m *alexnet.Model) (*Opened, error) {
 	return &Opened{Dev: dev, Plan: plan, probe: rec}, nil
 }
 
-// recorder passes every call to Device and remembers the buffers allocated
-// while on, i.e. those of graph.New, in allocation order, which is the
-// order of the plan's Layout.Buffers. They let the NaN report read
-// activations back.
+// recorder passes every call to Device. It remembers the buffers allocated
+// while on, i.e. those of graph.New, in allocation order, which is the order
+// of the plan's Layout.Buffers (they let the NaN report read activations
+// back), and it watches the calls for the fault report and the stall
+// watchdog (see guard.go).
 type recorder struct {
 	backend.Device
 	on   bool
 	bufs []backend.Buffer
+	calls
 }
 
 // Alloc implements backend.Device.
 func (r *recorder) Alloc(n int) (backend.Buffer, error) {
+	if err := r.begin("alloc", ""); err != nil {
+		return nil, err
+	}
 	b, err := r.Device.Alloc(n)
-	if err == nil && r.on {
+	if err = r.end(err); err != nil {
+		return nil, err
+	}
+	if r.on {
 		r.bufs = append(r.bufs, b)
 	}
-	return b, err
+	return b, nil
+}
+
+// Write implements backend.Device.
+func (r *recorder) Write(dst backend.Buffer, offset int, src []float32) error {
+	if err := r.begin("write", ""); err != nil {
+		return err
+	}
+	return r.end(r.Device.Write(dst, offset, src))
+}
+
+// Read implements backend.Device.
+func (r *recorder) Read(src backend.Buffer, offset int, dst []float32) error {
+	if err := r.begin("read", ""); err != nil {
+		return err
+	}
+	return r.end(r.Device.Read(src, offset, dst))
+}
+
+// Dispatch implements backend.Device.
+func (r *recorder) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
+	if err := r.begin("dispatch", p.Kernel()); err != nil {
+		return err
+	}
+	return r.end(r.Device.Dispatch(p, bufs...))
+}
+
+// Sync implements backend.Device.
+func (r *recorder) Sync() error {
+	if err := r.begin("sync", ""); err != nil {
+		return err
+	}
+	return r.end(r.Device.Sync())
 }
 
 func orDiscard(l *slog.Logger) *slog.Logger {

@@ -70,3 +70,13 @@ func files(t *testing.T, dir string) []string {
 
 // lines splits output into lines without the trailing empty one.
 func lines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
+
+// heavyOnRef skips, in -short mode, a test whose time goes into reference
+// backend compute: make test runs the race detector with -short on this
+// package, where such tests take minutes; they run without -short.
+func heavyOnRef(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reference-backend compute; runs without -short")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -40,6 +41,7 @@ type run struct {
 	totalImages        int64
 	history            []EpochMetrics
 
+	phase    string   // "resume", "training", "evaluation" or "checkpoint", for DeviceError
 	saved    position // position of the last checkpoint
 	savedAt  time.Time
 	lastCkpt string
@@ -51,8 +53,9 @@ type run struct {
 // trains the remaining epochs, printing the seed's lines to o.Out. Errors
 // before training starts leave no files behind. A NaN or Inf loss returns a
 // *NonFiniteError; a cancelled ctx finishes the step in flight, saves a
-// checkpoint and returns an *InterruptedError. The Result is returned with
-// the figures so far also on those two errors.
+// checkpoint and returns an *InterruptedError; a failed or stalled device
+// call returns a *DeviceError (see supervise for stalls). The Result is
+// returned with the figures so far also on those errors.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	cfg := o.Config
 	log := orDiscard(o.Log)
@@ -64,6 +67,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		var err error
 		if rs, err = loadResume(&cfg, o.Explicit, log); err != nil {
 			return nil, err
+		}
+		// A process killed while writing leaves temporary files behind.
+		removed, err := checkpoint.RemoveStaleTemps(cfg.CheckpointDir)
+		for _, p := range removed {
+			log.Info("removed a temporary file left by an interrupted write", "path", p)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("cleaning the run folder failed", "err", err)
 		}
 	}
 	model, err := NewModel(cfg)
@@ -98,11 +109,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			rs.path, rs.state.Epoch+1, rs.state.Batch, cfg.Epochs, trainB.NumBatches())
 	}
 
-	op, err := Open(cfg, model, log)
+	op, err := openWrapped(cfg, model, log, o.WrapDevice)
 	if err != nil {
+		if rs != nil {
+			return nil, fmt.Errorf("%w; nothing was trained: the last checkpoint is still %s", err, rs.path)
+		}
 		return nil, err
 	}
-	defer op.Close()
 	r := &run{cfg: cfg, opts: o, log: log, out: o.Out, op: op, device: DeviceName(op.Dev.Info()),
 		trainB: trainB, testB: testB, saved: position{-1, -1, -1}, savedAt: time.Now(),
 		mw: &metricsWriter{files: MetricsPaths(cfg.MetricsJSONL, cfg.MetricsCSV)}}
@@ -110,12 +123,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		r.out = io.Discard
 	}
 	if rs != nil {
+		r.phase, r.lastCkpt = "resume", rs.path
 		if err := r.load(rs); err != nil {
-			return nil, err
+			_ = op.Close()
+			return nil, r.deviceError(err)
 		}
 	}
-	err = r.loop(ctx)
+	res, err := r.supervise(ctx)
+	if res != nil {
+		return res, err // stalled: the device and metrics file stay with the stuck goroutine
+	}
 	err = errors.Join(err, r.mw.close())
+	_ = op.Close() // after a device fault Close may fail too; err says why
 	return r.result(), err
 }
 
@@ -203,6 +222,7 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	}
 	defer it.Close()
 	p := r.op.Plan
+	r.phase = "training"
 	for r.batch < nb {
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(err)
@@ -271,6 +291,7 @@ func (r *run) cadence() error {
 // endEpoch evaluates on the test set, prints and records the epoch, and
 // saves the epoch's checkpoint.
 func (r *run) endEpoch(ctx context.Context) error {
+	r.phase = "evaluation"
 	ev, err := Evaluate(ctx, r.op.Plan, r.testB, false)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -111,6 +111,18 @@ func (m *metricsWriter) flush() error {
 	return nil
 }
 
+// sync flushes the JSON lines and fsyncs the file, so that the records of
+// every step a checkpoint covers survive a crash with it.
+func (m *metricsWriter) sync() error {
+	if err := m.flush(); err != nil || m.f == nil {
+		return err
+	}
+	if err := m.f.Sync(); err != nil {
+		return fmt.Errorf("train: metrics %s: %w", m.files.JSONL, err)
+	}
+	return nil
+}
+
 // close flushes and closes the JSON-lines file.
 func (m *metricsWriter) close() error {
 	if m.f == nil {

@@ -5,14 +5,18 @@
 // per-step and per-epoch metrics (JSON lines, CSV, JSON, PNG plot),
 // checkpoints model and Adam state on a step/minute/epoch cadence, resumes a
 // run exactly where it stopped (same data order, dropout step counter and
-// Adam state), stops on a NaN or Inf loss with per-layer statistics, and on
-// cancellation finishes the step in flight and saves a checkpoint.
+// Adam state), stops on a NaN or Inf loss with per-layer statistics, on
+// cancellation finishes the step in flight and saves a checkpoint, and on a
+// device failure or hang stops with an error naming the device, the kernel
+// and the last checkpoint.
 package train
 
 import (
 	"io"
 	"log/slog"
+	"time"
 
+	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/config"
 	"github.com/crossgrad/crossgrad/data"
 	"github.com/crossgrad/crossgrad/graph"
@@ -64,6 +68,16 @@ type Options struct {
 	// number (1-based, global) and the plan; an error stops training. Tests
 	// use it to inject faults and to interrupt at a given step.
 	BeforeStep func(step int, p *graph.Plan) error
+	// WrapDevice, when set, wraps every device opened before the model is
+	// planned on it; an error counts as the device failing to open. Tests
+	// use it to inject driver faults.
+	WrapDevice func(backend.Device) (backend.Device, error)
+	// StallTimeout bounds a single device call (dispatch, read, write,
+	// sync): one that runs longer ends the run with a *DeviceError wrapping
+	// ErrStalled. 0 means DefaultStallTimeout, raised to 20 times the
+	// longest call seen so far (slow CPU devices); negative disables the
+	// watchdog.
+	StallTimeout time.Duration
 }
 
 // EpochMetrics are one epoch's figures, as written to the CSV and JSON files

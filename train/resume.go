@@ -16,10 +16,11 @@ import (
 )
 
 // TrajectoryKeys are the configuration keys that fix a run's trajectory:
-// model shape, optimizer, data order, dropout masks and the epoch count.
-// Resuming takes them from the checkpoint unless set explicitly.
+// model shape, optimizer, data (folder, limits and order), dropout masks and
+// the epoch count. Resuming takes them from the checkpoint unless set
+// explicitly.
 var TrajectoryKeys = []string{"input_size", "width", "batch_size", "epochs", "lr", "adam_beta1",
-	"adam_beta2", "adam_eps", "dropout", "seed", "train_limit", "test_limit"}
+	"adam_beta2", "adam_eps", "dropout", "seed", "data_dir", "train_limit", "test_limit"}
 
 // ArchitectureKeys are the keys that fix the parameter shapes; eval takes
 // them from a checkpoint unless set explicitly.

@@ -42,7 +42,14 @@ func (r *run) save(reason string) error {
 	if r.saved == pos {
 		return nil
 	}
+	// The step records first: a checkpoint never covers steps whose
+	// records could be lost (a later crash replays them from the checkpoint).
+	if err := r.mw.sync(); err != nil {
+		return err
+	}
 	start := time.Now()
+	phase := r.phase
+	r.phase = "checkpoint"
 	p := r.op.Plan
 	params, err := p.ReadParams()
 	if err != nil {
@@ -83,7 +90,7 @@ func (r *run) save(reason string) error {
 	if err := checkpoint.SaveCheckpoint(path, toCkpt(params), meta, st); err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
-	r.saved, r.savedAt, r.lastCkpt = pos, time.Now(), path
+	r.saved, r.savedAt, r.lastCkpt, r.phase = pos, time.Now(), path, phase
 	r.log.Info("checkpoint saved", "reason", reason, "path", path, "step", r.step, "seconds", fmt.Sprintf("%.2f", time.Since(start).Seconds()))
 	if r.opts.KeepCheckpoints > 0 {
 		if err := checkpoint.Prune(r.cfg.CheckpointDir, r.opts.KeepCheckpoints); err != nil {

@@ -10,9 +10,16 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// fenceTimeout bounds every wait for a submission: a GPU that does not
-// finish in this time is treated as lost instead of hanging the caller.
-const fenceTimeout = 60 * time.Second
+// fenceTimeout bounds every wait for a submission: a device that does not
+// finish one batch of dispatches in this time is treated as lost instead of
+// hanging the caller. GPUs get a minute; CPU drivers (lavapipe), where one
+// batch of the seed model's step at batch 128 takes minutes, get ten.
+func (d *Device) fenceTimeout() time.Duration {
+	if d.info.Type == backend.CPUDevice {
+		return 10 * time.Minute
+	}
+	return 60 * time.Second
+}
 
 // numSlots is the number of command buffers in flight at once.
 const numSlots = 3
@@ -259,11 +266,11 @@ func (d *Device) completeUpTo(serial uint64) error {
 }
 
 func (d *Device) complete(s *slot) error {
-	res := vk.WaitForFences(d.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(fenceTimeout.Nanoseconds()))
+	res := vk.WaitForFences(d.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(d.fenceTimeout().Nanoseconds()))
 	switch res {
 	case vk.Success:
 	case vk.Timeout:
-		return d.fail(fmt.Errorf("%w: a submission did not finish within %v", ErrDeviceLost, fenceTimeout))
+		return d.fail(fmt.Errorf("%w: a submission did not finish within %v", ErrDeviceLost, d.fenceTimeout()))
 	default:
 		return d.fail(resultErr("vkWaitForFences", res))
 	}
