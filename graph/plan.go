@@ -3,7 +3,6 @@ package graph
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/layers"
@@ -154,23 +153,13 @@ func (p *Plan) UploadPacked(images, labels []float32) error {
 // cross-entropy averaged over n, backward, and one Adam update with t = step
 // (1-based) of every parameter, all queued; then one Read of the two stats.
 func (p *Plan) TrainStep(step, n int) (Stats, error) {
-	if err := p.check(n); err != nil {
+	parts, err := p.TrainStepParts(step, n)
+	if err != nil {
 		return Stats{}, err
 	}
-	if step < 1 || step > math.MaxUint32 {
-		return Stats{}, fmt.Errorf("graph: training step %d must be in [1, 2^32)", step)
-	}
-	if err := p.forward(n, true, uint32(step)); err != nil {
-		return Stats{}, err
-	}
-	if err := p.backward(n, uint32(step)); err != nil {
-		return Stats{}, err
-	}
-	c := p.lo.cfg
-	for i, np := range p.params {
-		a := backend.NewAdam(np.Elems(), c.LR, c.Beta1, c.Beta2, c.Eps, step)
-		if err := p.dev.Dispatch(a, p.bufs[p.lo.param[i]], p.bufs[p.lo.pgrad[i]], p.bufs[p.lo.adamM[i]], p.bufs[p.lo.adamV[i]]); err != nil {
-			return Stats{}, fmt.Errorf("graph: adam %s: %w", np.Name, err)
+	for _, part := range parts {
+		if err := layers.Run(p.dev, part.Dispatches); err != nil {
+			return Stats{}, fmt.Errorf("graph: %s %s (%s): %w", part.Phase, part.Layer, part.Type, err)
 		}
 	}
 	st, err := p.readStats(n)
@@ -260,19 +249,6 @@ func (p *Plan) forward(n int, train bool, step uint32) error {
 	d := lo.loss.Forward(n, p.bufs[lo.act[L]], p.Labels(), p.bufs[lo.grad[L]], p.bufs[lo.stats])
 	if err := layers.Run(p.dev, []layers.Dispatch{d}); err != nil {
 		return fmt.Errorf("graph: loss: %w", err)
-	}
-	return nil
-}
-
-func (p *Plan) backward(n int, step uint32) error {
-	for i := len(p.layers) - 1; i >= 0; i-- {
-		if p.lo.grad[i+1] < 0 {
-			break // nothing before needs a gradient
-		}
-		l := p.layers[i]
-		if err := layers.Run(p.dev, l.Backward(p.ctx(i, n, true, step))); err != nil {
-			return fmt.Errorf("graph: backward %s: %w", l, err)
-		}
 	}
 	return nil
 }

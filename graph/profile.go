@@ -24,11 +24,11 @@ type Part struct {
 	Dispatches []layers.Dispatch
 }
 
-// TrainStepParts returns the dispatches TrainStep(step, n) queues, in the
-// same order, grouped into parts, without queueing anything. Dispatching
-// every part in order and then calling ReadStats(n) computes exactly what
-// TrainStep(step, n) does, except that the plan's step counter does not
-// advance. Profilers use it to time a step layer by layer; the buffers stay
+// TrainStepParts returns the dispatches of training step `step` on n
+// images, in order, grouped into parts, without queueing anything: it is the
+// one definition of a step, which TrainStep dispatches part by part before
+// its single ReadStats. Dispatching the parts yourself does not advance the
+// plan's step counter. Profilers use it to time a step layer by layer; the buffers stay
 // plan-owned and are valid until Close.
 func (p *Plan) TrainStepParts(step, n int) ([]Part, error) {
 	if err := p.check(n); err != nil {
