@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package crossgrad needs to build and test: the OpenCL
 # and Vulkan loaders and headers, the CPU drivers (PoCL, Mesa lavapipe), the
-# validation layers, the shader tools, CLBlast (benchmark baseline) and the
+# validation layers, the shader tools, CLBlast (benchmark baseline), PyTorch
+# on the CPU (checkpoint compatibility test, benchmark side-by-side) and the
 # Fashion-MNIST dataset. Idempotent; run as root on Debian 12.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   build-essential pkg-config
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools glslc spirv-tools
+  python3-torch libopenblas0-pthread
   dataset-fashion-mnist
 )
 
