@@ -432,6 +432,9 @@ func TestEvaluateCheckpoint(t *testing.T) {
 func TestRealDataWithLimits(t *testing.T) {
 	heavyOnRef(t)
 	if _, err := os.Stat("/usr/share/datasets/fashion-mnist"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but dataset-fashion-mnist is not installed (make setup installs it)")
+		}
 		t.Skip("dataset-fashion-mnist not installed")
 	}
 	c := tinyConfig(t)

@@ -44,7 +44,10 @@ const directBwdDataMaxC = 16
 
 // convBwdDataWith runs conv2d_bwd_data with tiling t as an implicit GEMM of
 // C x (pixels of one stride phase), one phase per index of dimension 2, or
-// with the direct kernel when C is small. Buffers: dy, w, dx.
+// with the direct kernel when C is small. With stride 1 and at least one
+// full tile of channels, the weights are first transposed into the
+// device's scratch buffer (conv2d_bwd_data_wt) so that the tiled kernel
+// copies them with vector loads. Buffers: dy, w, dx.
 func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buffer) error {
 	if q.C < directBwdDataMaxC {
 		return d.convBwdDataDirect(q, bufs)
@@ -53,7 +56,19 @@ func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buff
 	cols := int(q.N) * ((int(q.H) + sh - 1) / sh) * ((int(q.W) + sw - 1) / sw)
 	global, local := t.global(int(q.C), cols, 1)
 	global, local = append(global, sh*sw), append(local, 1)
-	return d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2])
+	name := "conv2d_bwd_data" + t.suffix
+	if sh != 1 || sw != 1 || q.C < uint32(t.mwg) {
+		// wt is unused: pass w in its place.
+		return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[1], uint32(0))
+	}
+	wt, err := d.scratchBuffer(q.WLen())
+	if err != nil {
+		return fmt.Errorf("opencl: conv2d_bwd_data: %w", err)
+	}
+	if err := d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data_wt", []int{q.WLen()}, []int{64}, q, bufs[1], wt); err != nil {
+		return err
+	}
+	return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], wt, uint32(1))
 }
 
 // convBwdDataDirect runs conv2d_bwd_data_direct, one work-item per dx
@@ -64,22 +79,35 @@ func (d *Device) convBwdDataDirect(q backend.Conv2DBwdData, bufs []*Buffer) erro
 
 // Split-K of conv2d_bwd_filter: aim at splitGroupsPerCU work-groups per
 // compute unit, each split covering at least splitMinSlabs slabs, at most
-// maxSplits splits.
+// maxSplits splits. On CPUs, when dy and x together exceed splitCacheMin
+// bytes, the reduction is also cut into chunks whose operands (dy and x
+// over the chunk's pixels, splitCacheBytes at most) stay in cache while
+// every tile of the split reads them (the splits are the slowest launch
+// dimension, so the tiles of one split run together); without it every
+// tile streams all of dy and x from memory. Those splits keep their
+// partial sums under splitPartMax elements.
 const (
 	splitGroupsPerCU = 4
 	splitMinSlabs    = 8
 	maxSplits        = 64
+	splitCacheBytes  = 2 << 20
+	splitCacheMin    = 8 << 20
+	splitPartMax     = 1 << 26
 )
 
 // bwdFilterSplits chooses the split count and the per-split reduction
 // length (a multiple of the slab depth) of a K x cols result reduced over
-// red on d.
-func (d *Device) bwdFilterSplits(t tiling, k, cols, red int) (splits, chunk int) {
+// red (of a layer with c input channels) on d.
+func (d *Device) bwdFilterSplits(t tiling, k, c, cols, red int) (splits, chunk int) {
 	tiles := ((k + t.mwg - 1) / t.mwg) * ((cols + t.nwg - 1) / t.nwg)
 	target := splitGroupsPerCU * max(d.info.ComputeUnits, 1)
 	splits = 1
 	if tiles < target {
 		splits = min((target+tiles-1)/tiles, maxSplits, max(red/(splitMinSlabs*t.kwg), 1))
+	}
+	if t.suffix == "_cpu" && tiles > 1 && 4*(k+c)*red > splitCacheMin {
+		perChunk := max(splitCacheBytes/(4*(k+c)), splitMinSlabs*t.kwg)
+		splits = max(splits, min((red+perChunk-1)/perChunk, maxSplits, splitPartMax/(k*cols)))
 	}
 	chunk = (red + splits - 1) / splits
 	chunk = (chunk + t.kwg - 1) / t.kwg * t.kwg
@@ -93,7 +121,7 @@ func (d *Device) bwdFilterSplits(t tiling, k, cols, red int) (splits, chunk int)
 // the device's scratch buffer (kept until Close). Buffers: x, dy, dw, db.
 func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*Buffer, forceSplits int) error {
 	k, cols, red := int(q.K), int(q.C*q.R*q.S)+1, int(q.N*q.OH*q.OW)
-	splits, chunk := d.bwdFilterSplits(t, k, cols, red)
+	splits, chunk := d.bwdFilterSplits(t, k, int(q.C), cols, red)
 	if forceSplits > 0 {
 		chunk = ((red+forceSplits-1)/forceSplits + t.kwg - 1) / t.kwg * t.kwg
 		splits = (red + chunk - 1) / chunk

@@ -38,9 +38,7 @@ func init() {
 	registerLauncher(backend.KMaxPoolFwd, perGrid(func(p backend.MaxPoolFwd) [3]int {
 		return [3]int{n(p.OW), n(p.OH), n(p.N) * n(p.C)}
 	}))
-	registerLauncher(backend.KMaxPoolBwd, perGrid(func(p backend.MaxPoolBwd) [3]int {
-		return [3]int{n(p.W), n(p.H), n(p.N) * n(p.C)}
-	}))
+	registerLauncher(backend.KMaxPoolBwd, launchMaxPoolBwd)
 	registerLauncher(backend.KSoftmaxXent, launchSoftmaxXent)
 	registerLauncher(backend.KResizeBilinear, launchResize)
 }
@@ -148,3 +146,25 @@ func launchSoftmaxXent(d *Device, p backend.Params, bufs []*Buffer) error {
 // softmaxGroup is the work-group size of softmax_xent; the kernel's local
 // arrays hold this many entries.
 const softmaxGroup = 256
+
+// maxPoolBwdElems is the per-element launcher of maxpool_bwd.
+var maxPoolBwdElems = perGrid(func(p backend.MaxPoolBwd) [3]int {
+	return [3]int{int(p.W), int(p.H), int(p.N) * int(p.C)}
+})
+
+// launchMaxPoolBwd runs maxpool_bwd_planes (one work-item per plane) on CPUs
+// when there are at least as many planes as compute units, else the
+// per-element maxpool_bwd. Buffers: dy, idx, dx.
+func launchMaxPoolBwd(d *Device, p backend.Params, bufs []*Buffer) error {
+	q, err := paramsAs[backend.MaxPoolBwd](p)
+	if err != nil {
+		return err
+	}
+	planes := int(q.N) * int(q.C)
+	if d.info.Type != backend.CPUDevice || planes < max(d.info.ComputeUnits, 1) {
+		return maxPoolBwdElems(d, p, bufs)
+	}
+	g := []int{planes, 1, 1}
+	return d.enqueue(backend.KMaxPoolBwd, "maxpool_bwd_planes", g, d.localGrid("maxpool_bwd_planes", g[0], g[1]),
+		q, bufs[0], bufs[1], bufs[2])
+}

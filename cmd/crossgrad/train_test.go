@@ -37,6 +37,9 @@ func tinyArgs(dir string, extra ...string) []string {
 func needData(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(fashionDir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but dataset-fashion-mnist is not installed (make setup installs it)")
+		}
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
 }

@@ -12,7 +12,9 @@
 // N*Hph*Wph pixels, reduction over (k, i, i2). Both operands load
 // "stationary". Work sizes: gemm over M = C, N = N*ceil(H/StrideH)*
 // ceil(W/StrideW), times StrideH*StrideW in dimension 2. Args: params, dy,
-// w, dx (overwritten).
+// w, dx (overwritten), wt (the transposed weights when usewt, else unused),
+// usewt. On CPUs (TGC) the group ids are remapped so that the channel tiles
+// of one pixel tile run one after the other (its dy slab stays in cache).
 //
 // conv2d_bwd_data_direct sums the same taps per dx element, one work-item
 // each (1-D over N*C*H*W); the launcher uses it when C is too small to fill
@@ -57,7 +59,17 @@
                          ? dy[cb[j] + dyoff_ - i_h * (int)p.OW - i_w] : 0.0f)   \
     }
 
-#define CONVBD_LOAD(CF, k0) TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBD_ROW, CONVBD_ADV(CF), CONVBD_FILL)
+// With stride 1 the launcher may pass the weights transposed to wt[c][k][r][s]
+// (usewt = 1, made by conv2d_bwd_data_wt): the A operand is then a plain
+// row-major C x KRS matrix, so a full slab is copied with vector loads as
+// in the forward pass and only the dy slab is gathered.
+#define CONVBD_LOAD(CF, k0)                                                     \
+    if (usewt && fullM && (k0) + CF##_KWG <= KRS) {                             \
+        TL_COPY_KFAST(CF, As, CF##_MWG, wt + m0 * KRS + (k0), KRS)              \
+        TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBD_ROW, CONVBD_ADV(CF), CONVBD_FILLB) \
+    } else {                                                                    \
+        TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBD_ROW, CONVBD_ADV(CF), CONVBD_FILL) \
+    }
 
 // Column gn of the phase is pixel (n, ha + th*sh, wb + tw*sw).
 #define CONVBD_STORE(gm, gn, v)                                                 \
@@ -89,9 +101,12 @@
     const uint Rph = p.R > a ? (p.R - a + sh - 1u) / sh : 0u;                   \
     const uint Sph = p.S > b ? (p.S - b + sw - 1u) / sw : 0u;                   \
     const uint HWph = Hph * Wph, NPIX = p.N * HWph, KRS = p.K * Rph * Sph;      \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    const uint ngm_ = (p.C + CF##_MWG - 1u) / CF##_MWG;                         \
+    const uint gid_ = (uint)get_group_id(0) + (uint)get_group_id(1) * (uint)get_num_groups(0); \
+    const uint m0 = (CF##_STRIDED ? (uint)get_group_id(1) : gid_ % ngm_) * CF##_MWG; \
+    const uint n0 = (CF##_STRIDED ? (uint)get_group_id(0) : gid_ / ngm_) * CF##_NWG; \
     if (n0 >= NPIX) return;                                                     \
+    const bool fullM = m0 + CF##_MWG <= p.C;                                    \
     int ac[TL_SPW(CF, CF##_MWG)];                                               \
     for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \
         const uint c = m0 + (uint)TL_SR(CF, CF##_MWG, j);                       \
@@ -117,14 +132,27 @@
 
 __kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
 void conv2d_bwd_data(const Conv2DBwdDataParams p, __global const float* restrict dy,
-                     __global const float* restrict w, __global float* restrict dx) {
+                     __global const float* restrict w, __global float* restrict dx,
+                     __global const float* restrict wt, const uint usewt) {
     CONVBD_BODY(TGG)
 }
 
 __kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
 void conv2d_bwd_data_cpu(const Conv2DBwdDataParams p, __global const float* restrict dy,
-                         __global const float* restrict w, __global float* restrict dx) {
+                         __global const float* restrict w, __global float* restrict dx,
+                         __global const float* restrict wt, const uint usewt) {
     CONVBD_BODY(TGC)
+}
+
+// wt[c][k][r][s] = w[k][c][r][s] (the transposed weights of the tiled
+// kernels, stride 1): one work-item per element, 1-D over C*K*R*S.
+__kernel void conv2d_bwd_data_wt(const Conv2DBwdDataParams p, __global const float* restrict w,
+                                 __global float* restrict wt) {
+    const uint RS = p.R * p.S, KRS = p.K * RS;
+    const uint i = (uint)get_global_id(0);
+    if (i >= p.C * KRS) return;
+    const uint c = i / KRS, t = i - c * KRS, k = t / RS;
+    wt[i] = w[(k * p.C + c) * RS + (t - k * RS)];
 }
 
 // First tap t of a dimension (input position x, padding pad, stride st,
