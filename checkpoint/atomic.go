@@ -98,3 +98,16 @@ func RemoveStaleTemps(dir string) ([]string, error) {
 
 // tempRE matches the names os.CreateTemp makes from "."+base+".tmp-*".
 var tempRE = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
+
+// WriteFile writes data to path atomically as Save does (temporary file in
+// the same folder, fsync, rename, folder fsync), creating the folder if
+// needed; on error path is left as it was and no temporary file remains.
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}

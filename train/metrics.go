@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/crossgrad/crossgrad/checkpoint"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -137,7 +138,7 @@ func (m *metricsWriter) close() error {
 // paths of files, each atomically.
 func WriteEpochFiles(files MetricsFiles, history []EpochMetrics) error {
 	if files.CSV != "" {
-		if err := writeFileAtomic(files.CSV, EpochCSV(history)); err != nil {
+		if err := checkpoint.WriteFile(files.CSV, EpochCSV(history)); err != nil {
 			return fmt.Errorf("train: metrics: %w", err)
 		}
 	}
@@ -146,7 +147,7 @@ func WriteEpochFiles(files MetricsFiles, history []EpochMetrics) error {
 		if err != nil {
 			return fmt.Errorf("train: metrics: %w", err)
 		}
-		if err := writeFileAtomic(files.JSON, append(b, '\n')); err != nil {
+		if err := checkpoint.WriteFile(files.JSON, append(b, '\n')); err != nil {
 			return fmt.Errorf("train: metrics: %w", err)
 		}
 	}
@@ -155,7 +156,7 @@ func WriteEpochFiles(files MetricsFiles, history []EpochMetrics) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(files.PNG, b); err != nil {
+		if err := checkpoint.WriteFile(files.PNG, b); err != nil {
 			return fmt.Errorf("train: metrics plot: %w", err)
 		}
 	}
@@ -206,7 +207,7 @@ func trimJSONL(path string, step, epochs int) error {
 	if keep.Len() == len(b) {
 		return nil
 	}
-	if err := writeFileAtomic(path, keep.Bytes()); err != nil {
+	if err := checkpoint.WriteFile(path, keep.Bytes()); err != nil {
 		return fmt.Errorf("train: metrics: %w", err)
 	}
 	return nil
