@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/crossgrad/crossgrad/checkpoint"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/crossgrad/crossgrad/checkpoint"
 )
 
 // StepRecord is one training step in the JSON-lines metrics file.
