@@ -2,6 +2,7 @@ package opencl
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/crossgrad/crossgrad/backend"
 )
@@ -19,14 +20,14 @@ func init() {
 		if err != nil {
 			return err
 		}
-		return d.convBwdDataWith(d.tiling(), q, bufs)
+		return d.convBwdDataWith(bwdDataTiling(d.tiling(), int(q.C)), q, bufs)
 	})
 	registerLauncher(backend.KConv2DBwdFilter, func(d *Device, p backend.Params, bufs []*Buffer) error {
 		q, err := paramsAs[backend.Conv2DBwdFilter](p)
 		if err != nil {
 			return err
 		}
-		return d.convBwdFilterWith(d.tiling(), q, bufs, 0)
+		return d.convBwdFilterWith(bwdFilterTiling(d.tiling(), int(q.K)), q, bufs, 0)
 	})
 }
 
@@ -35,6 +36,41 @@ func init() {
 func (d *Device) convFwdWith(t tiling, q backend.Conv2DFwd, bufs []*Buffer) error {
 	global, local := t.global(int(q.K), int(q.N*q.OH*q.OW), 1)
 	return d.enqueue(backend.KConv2DFwd, "conv2d_fwd"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3])
+}
+
+// tilingCPU96 is the CPU tiling of conv2d_bwd_data_cpu96 (CBD96 in
+// shaders/opencl/conv2d_bwd_data.cl): 96x64 tiles of 64-deep slabs, 8x2
+// work-items of 12x32 outputs.
+var tilingCPU96 = tiling{suffix: "_cpu96", mwg: 96, nwg: 64, kwg: 64, mdimc: 8, ndimc: 2}
+
+// bwdDataTiling picks the tiling of conv2d_bwd_data over c channels: on
+// CPUs the 96-row one unless it pads c more than the 64-row one (c = 96:
+// one tile instead of two with a third of the rows wasted; c = 384: the
+// same padding and fewer dy gathers; c = 256 runs faster on 64 rows),
+// else t.
+func bwdDataTiling(t tiling, c int) tiling {
+	pad := func(m int) int { return (c + m - 1) / m * m }
+	if t == tilingCPU && pad(tilingCPU96.mwg) <= pad(tilingCPU.mwg) {
+		return tilingCPU96
+	}
+	return t
+}
+
+// tilingCPU128 is the CPU tiling of conv2d_bwd_filter_cpu128 (CBF128 in
+// shaders/opencl/conv2d_bwd_filter.cl): 128x64 tiles of 64-deep slabs,
+// 16x2 work-items of 8x32 outputs.
+var tilingCPU128 = tiling{suffix: "_cpu128", mwg: 128, nwg: 64, kwg: 64, mdimc: 16, ndimc: 2}
+
+// bwdFilterTiling picks the tiling of conv2d_bwd_filter over k output
+// channels: on CPUs the 128-row one for at least 128 channels unless it
+// pads k more than the 64-row one, else t (AlexNet's conv1, K = 96, runs
+// faster on 64-row tiles).
+func bwdFilterTiling(t tiling, k int) tiling {
+	pad := func(m int) int { return (k + m - 1) / m * m }
+	if t == tilingCPU && k >= tilingCPU128.mwg && pad(tilingCPU128.mwg) <= pad(tilingCPU.mwg) {
+		return tilingCPU128
+	}
+	return t
 }
 
 // directBwdDataMaxC is the channel count below which conv2d_bwd_data runs
@@ -105,7 +141,7 @@ func (d *Device) bwdFilterSplits(t tiling, k, c, cols, red int) (splits, chunk i
 	if tiles < target {
 		splits = min((target+tiles-1)/tiles, maxSplits, max(red/(splitMinSlabs*t.kwg), 1))
 	}
-	if t.suffix == "_cpu" && tiles > 1 && 4*(k+c)*red > splitCacheMin {
+	if strings.HasPrefix(t.suffix, "_cpu") && tiles > 1 && 4*(k+c)*red > splitCacheMin {
 		perChunk := max(splitCacheBytes/(4*(k+c)), splitMinSlabs*t.kwg)
 		splits = max(splits, min((red+perChunk-1)/perChunk, maxSplits, splitPartMax/(k*cols)))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend"
@@ -167,4 +168,54 @@ func TestConvTilingsMatchRef(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConvWideTilingsMatchRef checks the wider CPU-only tilings:
+// conv2d_bwd_data_cpu96 and conv2d_bwd_filter_cpu128 (with and without
+// split-K), on the odd geometries plus channel counts around their tile
+// heights.
+func TestConvWideTilingsMatchRef(t *testing.T) {
+	d := openTileTest(t)
+	rng := rand.New(rand.NewSource(9))
+	cases := append(convCases(),
+		backend.NewConv2DShape(2, 97, 6, 5, 131, 3, 3, 1, 1),
+		backend.NewConv2DShape(1, 192, 4, 4, 256, 3, 3, 1, 1),
+		backend.NewConv2DShape(2, 95, 9, 9, 127, 3, 3, 2, 1))
+	for _, g := range cases {
+		require.NoError(t, g.Validate())
+		x, w, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, g.YLen())
+		const atol, rtol = 2e-4, 2e-4
+
+		bd := backend.Conv2DBwdData{Conv2DShape: g}
+		dx := make([]float32, g.XLen())
+		ref.Conv2DBwdData(bd, dy, w, dx)
+		bufs := tileBufs(t, d, [][]float32{dy, w, make([]float32, len(dx))}, 2)
+		require.NoError(t, d.convBwdDataWith(tilingCPU96, bd, bufs))
+		tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data_cpu96 %+v", g), bufs[2], dx, atol, rtol)
+
+		bf := backend.Conv2DBwdFilter{Conv2DShape: g}
+		dw, db := make([]float32, g.WLen()), make([]float32, g.K)
+		ref.Conv2DBwdFilter(bf, x, dy, dw, db)
+		for _, splits := range []int{1, 3, 0} {
+			bufs = tileBufs(t, d, [][]float32{x, dy, make([]float32, len(dw)), make([]float32, len(db))}, 2, 3)
+			require.NoError(t, d.convBwdFilterWith(tilingCPU128, bf, bufs, splits))
+			name := fmt.Sprintf("conv2d_bwd_filter_cpu128 splits=%d %+v", splits, g)
+			tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
+			tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
+		}
+	}
+}
+
+// TestConvTilingChoice checks which tiling the launchers pick per layer.
+func TestConvTilingChoice(t *testing.T) {
+	assert.Equal(t, tilingCPU96, bwdDataTiling(tilingCPU, 96))
+	assert.Equal(t, tilingCPU, bwdDataTiling(tilingCPU, 256))
+	assert.Equal(t, tilingCPU96, bwdDataTiling(tilingCPU, 384))
+	assert.Equal(t, tilingCPU, bwdDataTiling(tilingCPU, 64))
+	assert.Equal(t, tilingGPU, bwdDataTiling(tilingGPU, 96))
+	assert.Equal(t, tilingCPU128, bwdFilterTiling(tilingCPU, 256))
+	assert.Equal(t, tilingCPU128, bwdFilterTiling(tilingCPU, 384))
+	assert.Equal(t, tilingCPU, bwdFilterTiling(tilingCPU, 96))
+	assert.Equal(t, tilingCPU, bwdFilterTiling(tilingCPU, 130))
+	assert.Equal(t, tilingGPU, bwdFilterTiling(tilingGPU, 256))
 }

@@ -144,6 +144,28 @@ void conv2d_bwd_data_cpu(const Conv2DBwdDataParams p, __global const float* rest
     CONVBD_BODY(TGC)
 }
 
+// CBD96: a CPU tiling of 96x64 tiles of 64-deep slabs (8x2 work-items of
+// 12x32 outputs), for channel counts that 96-row tiles fill at least as
+// well as 64-row ones (AlexNet's conv2: C = 96, one tile of channels per
+// pixel tile, so each dy slab is gathered once instead of twice; C = 384:
+// each gathered slab serves 96 rows). Kernel conv2d_bwd_data_cpu96; the
+// launcher's tilingCPU96 holds the same numbers.
+#define CBD96_MWG 96
+#define CBD96_NWG 64
+#define CBD96_KWG 64
+#define CBD96_MDIMC 8
+#define CBD96_NDIMC 2
+#define CBD96_VW 16
+#define CBD96_LVW 16
+#define CBD96_STRIDED 0
+
+__kernel __attribute__((reqd_work_group_size(CBD96_NDIMC, CBD96_MDIMC, 1)))
+void conv2d_bwd_data_cpu96(const Conv2DBwdDataParams p, __global const float* restrict dy,
+                           __global const float* restrict w, __global float* restrict dx,
+                           __global const float* restrict wt, const uint usewt) {
+    CONVBD_BODY(CBD96)
+}
+
 // wt[c][k][r][s] = w[k][c][r][s] (the transposed weights of the tiled
 // kernels, stride 1): one work-item per element, 1-D over C*K*R*S.
 __kernel void conv2d_bwd_data_wt(const Conv2DBwdDataParams p, __global const float* restrict w,

@@ -130,6 +130,26 @@ void conv2d_bwd_filter_cpu(const Conv2DBwdFilterParams p, __global const float* 
     CONVBF_BODY(TGC)
 }
 
+// CBF128: a wider CPU tiling, 128x64 tiles of 64-deep slabs (16x2
+// work-items of 8x32 outputs): every gathered x slab is shared by twice as
+// many rows of dy as with TGC. Kernel conv2d_bwd_filter_cpu128; the
+// launcher's tilingCPU128 holds the same numbers.
+#define CBF128_MWG 128
+#define CBF128_NWG 64
+#define CBF128_KWG 64
+#define CBF128_MDIMC 16
+#define CBF128_NDIMC 2
+#define CBF128_VW 16
+#define CBF128_LVW 16
+#define CBF128_STRIDED 0
+
+__kernel __attribute__((reqd_work_group_size(CBF128_NDIMC, CBF128_MDIMC, 1)))
+void conv2d_bwd_filter_cpu128(const Conv2DBwdFilterParams p, __global const float* restrict x,
+                              __global const float* restrict dy, __global float* dw, __global float* db,
+                              __global float* part, const uint nsplit, const uint kchunk) {
+    CONVBF_BODY(CBF128)
+}
+
 // Sums the nsplit partial results of conv2d_bwd_filter in split order:
 // one work-item per element of [K][CRS+1]; column CRS goes to db.
 __kernel void conv2d_bwd_filter_reduce(const Conv2DBwdFilterParams p, __global const float* restrict part,
