@@ -55,18 +55,28 @@ func paramsAs[T backend.Params](p backend.Params) (T, error) {
 	return zero, fmt.Errorf("opencl: %s: params of type %T, want %T", p.Kernel(), p, zero)
 }
 
+// kernelArgs is p as T followed by bufs: the arguments of a kernel function
+// taking (params, buffers in dispatch order).
+func kernelArgs[T backend.Params](p backend.Params, bufs []*Buffer) (T, []any, error) {
+	q, err := paramsAs[T](p)
+	if err != nil {
+		return q, nil, err
+	}
+	args := make([]any, 0, 1+len(bufs))
+	args = append(args, q)
+	for _, b := range bufs {
+		args = append(args, b)
+	}
+	return q, args, nil
+}
+
 // perItem launches the kernel function named as the kernel with arguments
 // (params, buffers in dispatch order) over items(p) work-items in 1-D.
 func perItem[T backend.Params](items func(T) int) launcher {
 	return func(d *Device, p backend.Params, bufs []*Buffer) error {
-		q, err := paramsAs[T](p)
+		q, args, err := kernelArgs[T](p, bufs)
 		if err != nil {
 			return err
-		}
-		args := make([]any, 0, 1+len(bufs))
-		args = append(args, q)
-		for _, b := range bufs {
-			args = append(args, b)
 		}
 		k := q.Kernel()
 		return d.enqueue(k, string(k), []int{items(q)}, []int{d.local1D(string(k), d.items1D())}, args...)
@@ -78,14 +88,9 @@ func perItem[T backend.Params](items func(T) int) launcher {
 // work-items (x fastest; the kernel bounds-checks x and y).
 func perGrid[T backend.Params](grid func(T) [3]int) launcher {
 	return func(d *Device, p backend.Params, bufs []*Buffer) error {
-		q, err := paramsAs[T](p)
+		q, args, err := kernelArgs[T](p, bufs)
 		if err != nil {
 			return err
-		}
-		args := make([]any, 0, 1+len(bufs))
-		args = append(args, q)
-		for _, b := range bufs {
-			args = append(args, b)
 		}
 		k := q.Kernel()
 		g := grid(q)
