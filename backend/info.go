@@ -17,6 +17,7 @@ const (
 	Reference
 )
 
+// String is the type as `crossgrad devices` prints it ("discrete-gpu", "cpu", ...).
 func (t DeviceType) String() string {
 	switch t {
 	case DiscreteGPU:
@@ -58,6 +59,7 @@ type Info struct {
 // ID is the selection string that opens exactly this device, e.g. "opencl:0".
 func (i Info) ID() string { return fmt.Sprintf("%s:%d", i.Backend, i.Index) }
 
+// String describes the device in one line: ID, name, vendor, type, driver, memory.
 func (i Info) String() string {
 	return fmt.Sprintf("%s %s (%s, %s, driver %s, %d MiB)", i.ID(), i.Name, i.Vendor, i.Type, i.DriverVersion, i.GlobalMemory>>20)
 }
