@@ -123,6 +123,9 @@ func convCases() []backend.Conv2DShape {
 		// the weights first.
 		backend.NewConv2DShape(2, 96, 7, 6, 21, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 130, 5, 5, 9, 5, 5, 1, 2),
+		// K over a tile and 49 pixels per image: bwd_filter's dy slabs
+		// straddle image boundaries inside 4x4 blocks.
+		backend.NewConv2DShape(3, 5, 7, 7, 130, 3, 3, 1, 1),
 	}
 	asym := backend.Conv2DShape{N: 2, C: 3, H: 8, W: 12, K: 4, R: 3, S: 5, StrideH: 1, StrideW: 2, PadH: 2, PadW: 1}
 	asym.OH = (asym.H+2*asym.PadH-asym.R)/asym.StrideH + 1

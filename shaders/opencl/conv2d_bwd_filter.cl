@@ -116,6 +116,126 @@
     TL_LOOP(CF, kbeg, kend, CONVBF_LOAD)                                        \
     TL_STORE_EACH(CF, m0, p.K, n0, CRS + 1u, CONVBF_STORE, CONVBF_STOREV)
 
+// CPU variant of the body: the x slab is filled by blocks of CBFB_NC
+// neighbouring filter taps (columns) times KWG/RG reduction rows per
+// work-item (column group cg = lid % CG, row group rg = lid / CG, rows kk =
+// rg + RG*i), so that the row terms of each pixel (image offset, window
+// inside the image) are computed once for CBFB_NC gathered elements
+// instead of NWG/WGS. The dy slab is copied with vector loads when it lies
+// inside one image, else element by element from a pixel counter.
+#define CBFB_NC 16
+#define CBFB_CG(CF) (CF##_NWG / CBFB_NC)
+#define CBFB_RG(CF) (TL_WGS(CF) / CBFB_CG(CF))
+
+// The dy slab when it spans at most two images (l1_ pixels in image ni_,
+// the rest from the start of image ni_+1): 4x4 blocks transposed in
+// registers, vector loads unless a block straddles the image boundary.
+#define CBFB_COPYA(CF)                                                          \
+    for (int t_ = lid; t_ < CF##_MWG * CF##_KWG / 16; t_ += TL_WGS(CF)) {       \
+        const int kk_ = (t_ % (CF##_KWG / 4)) * 4;                              \
+        const int rr_ = (t_ / (CF##_KWG / 4)) * 4;                              \
+        const int o1_ = (int)((ni_ * p.K + m0 + (uint)rr_) * OHW + q0_);        \
+        const int o2_ = (int)(((ni_ + 1u) * p.K + m0 + (uint)rr_) * OHW) - (int)l1_; \
+        float4 q0v_, q1v_, q2v_, q3v_;                                          \
+        if (kk_ + 4 <= (int)l1_ || kk_ >= (int)l1_) {                           \
+            __global const float* s_ = dy + (kk_ < (int)l1_ ? o1_ : o2_) + kk_; \
+            q0v_ = vload4(0, s_);                                               \
+            q1v_ = vload4(0, s_ + OHW);                                         \
+            q2v_ = vload4(0, s_ + 2 * OHW);                                     \
+            q3v_ = vload4(0, s_ + 3 * OHW);                                     \
+        } else {                                                                \
+            float e_[16];                                                       \
+            for (int l_ = 0; l_ < 4; l_++) {                                    \
+                const int o_ = (kk_ + l_ < (int)l1_ ? o1_ : o2_) + kk_ + l_;    \
+                for (int m_ = 0; m_ < 4; m_++) e_[m_ * 4 + l_] = dy[o_ + m_ * (int)OHW]; \
+            }                                                                   \
+            q0v_ = vload4(0, e_);                                               \
+            q1v_ = vload4(1, e_);                                               \
+            q2v_ = vload4(2, e_);                                               \
+            q3v_ = vload4(3, e_);                                               \
+        }                                                                       \
+        __local float* d_ = As + kk_ * CF##_MWG + rr_;                          \
+        vstore4((float4)(q0v_.s0, q1v_.s0, q2v_.s0, q3v_.s0), 0, d_);           \
+        vstore4((float4)(q0v_.s1, q1v_.s1, q2v_.s1, q3v_.s1), 0, d_ + CF##_MWG); \
+        vstore4((float4)(q0v_.s2, q1v_.s2, q2v_.s2, q3v_.s2), 0, d_ + 2 * CF##_MWG); \
+        vstore4((float4)(q0v_.s3, q1v_.s3, q2v_.s3, q3v_.s3), 0, d_ + 3 * CF##_MWG); \
+    }
+
+#define CBFB_LOAD(CF, k0)                                                       \
+    {                                                                           \
+        const uint ni_ = (k0) / OHW, q0_ = (k0) - ni_ * OHW;                    \
+        const uint l1_ = min(OHW - q0_, (uint)CF##_KWG);                        \
+        if (fullM && (k0) + CF##_KWG <= kend && CF##_KWG - l1_ <= OHW) {        \
+            CBFB_COPYA(CF)                                                      \
+        } else {                                                                \
+            uint an_ = ni_, aq_ = q0_;                                          \
+            for (int kk = 0; kk < CF##_KWG; kk++) {                             \
+                if ((k0) + (uint)kk < kend) {                                   \
+                    const int ao_ = (int)(an_ * p.K * OHW + aq_);               \
+                    TL_FILL_EACH(CF, As, CF##_MWG, kk, dy[ao_ + ak[j]])         \
+                } else {                                                        \
+                    TL_FILL_ZERO(CF, As, CF##_MWG, kk)                          \
+                }                                                               \
+                if (++aq_ == OHW) { aq_ = 0u; an_++; }                          \
+            }                                                                   \
+        }                                                                       \
+        for (int i_ = 0; i_ < CF##_KWG / CBFB_RG(CF); i_++) {                   \
+            const int kk_ = rg_ + i_ * CBFB_RG(CF);                             \
+            __local float* d_ = Bs + kk_ * CF##_NWG + cg_ * CBFB_NC;            \
+            const int ih_ = (int)(foh * p.StrideH) - (int)p.PadH;               \
+            const int iw_ = (int)(fow * p.StrideW) - (int)p.PadW;               \
+            const int xoff_ = (int)(fn * p.C * HW) + ih_ * (int)W + iw_;        \
+            if ((k0) + (uint)kk_ >= kend) {                                     \
+                for (int j = 0; j < CBFB_NC; j++) d_[j] = 0.0f;                              \
+            } else if (!hasOne && ih_ >= 0 && ih_ + (int)p.R <= (int)H && iw_ >= 0 && \
+                       iw_ + (int)p.S <= (int)W) {                              \
+                _Pragma("unroll") for (int j = 0; j < CBFB_NC; j++) d_[j] = x[xoff_ + bo[j]]; \
+            } else {                                                            \
+                _Pragma("unroll") for (int j = 0; j < CBFB_NC; j++)             \
+                    d_[j] = ((uint)(ih_ + br[j]) < H && (uint)(iw_ + bs[j]) < W) \
+                                ? x[xoff_ + bo[j]] : bone[j];                   \
+            }                                                                   \
+            fow += CBFB_RG(CF);                                                 \
+            while (fow >= p.OW) { fow -= p.OW; foh++; }                         \
+            while (foh >= p.OH) { foh -= p.OH; fn++; }                          \
+        }                                                                       \
+    }
+
+#define CBFB_BODY(CF)                                                           \
+    TL_DECLARE(CF)                                                              \
+    const uint H = p.H, W = p.W, HW = H * W, OHW = p.OH * p.OW;                 \
+    const uint RS = p.R * p.S, CRS = p.C * RS, RED = p.N * OHW;                 \
+    const uint kbeg = (uint)get_group_id(2) * kchunk;                           \
+    const uint kend = min(RED, kbeg + kchunk);                                  \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    const bool fullM = m0 + CF##_MWG <= p.K;                                    \
+    int ak[TL_SPW(CF, CF##_MWG)];                                               \
+    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \
+        const uint k = m0 + (uint)TL_SR(CF, CF##_MWG, j);                       \
+        ak[j] = (int)(min(k, p.K - 1u) * OHW);                                  \
+    }                                                                           \
+    const int cg_ = lid % CBFB_CG(CF), rg_ = lid / CBFB_CG(CF);                 \
+    int br[CBFB_NC], bs[CBFB_NC], bo[CBFB_NC];                                  \
+    float bone[CBFB_NC];                                                        \
+    bool hasOne = false;                                                        \
+    for (int j = 0; j < CBFB_NC; j++) {                                         \
+        const uint col0 = n0 + (uint)(cg_ * CBFB_NC + j);                       \
+        const uint col = min(col0, CRS - 1u);                                   \
+        const uint c = col / RS, rs = col - c * RS, r = rs / p.S;               \
+        br[j] = (int)r;                                                         \
+        bs[j] = (int)(rs - r * p.S);                                            \
+        bo[j] = (int)(c * HW + r * W) + bs[j];                                  \
+        bone[j] = col0 == CRS ? 1.0f : 0.0f;                                    \
+        if (col0 == CRS) br[j] = -(1 << 30);                                    \
+        hasOne = hasOne || col0 == CRS;                                         \
+    }                                                                           \
+    uint fn = (kbeg + (uint)rg_) / OHW, foh = (kbeg + (uint)rg_) - fn * OHW;    \
+    uint fow = foh % p.OW;                                                      \
+    foh /= p.OW;                                                                \
+    TL_LOOP(CF, kbeg, kend, CBFB_LOAD)                                          \
+    TL_STORE_EACH(CF, m0, p.K, n0, CRS + 1u, CONVBF_STORE, CONVBF_STOREV)
+
 __kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
 void conv2d_bwd_filter(const Conv2DBwdFilterParams p, __global const float* restrict x,
                        __global const float* restrict dy, __global float* dw, __global float* db,
@@ -127,7 +247,7 @@ __kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
 void conv2d_bwd_filter_cpu(const Conv2DBwdFilterParams p, __global const float* restrict x,
                            __global const float* restrict dy, __global float* dw, __global float* db,
                            __global float* part, const uint nsplit, const uint kchunk) {
-    CONVBF_BODY(TGC)
+    CBFB_BODY(TGC)
 }
 
 // CBF128: a wider CPU tiling, 128x64 tiles of 64-deep slabs (16x2
@@ -147,7 +267,7 @@ __kernel __attribute__((reqd_work_group_size(CBF128_NDIMC, CBF128_MDIMC, 1)))
 void conv2d_bwd_filter_cpu128(const Conv2DBwdFilterParams p, __global const float* restrict x,
                               __global const float* restrict dy, __global float* dw, __global float* db,
                               __global float* part, const uint nsplit, const uint kchunk) {
-    CONVBF_BODY(CBF128)
+    CBFB_BODY(CBF128)
 }
 
 // Sums the nsplit partial results of conv2d_bwd_filter in split order:
