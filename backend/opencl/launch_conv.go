@@ -13,7 +13,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		return d.convFwdWith(d.tiling(), q, bufs)
+		return d.convFwdWith(fwdTiling(d.tiling(), int(q.K)), q, bufs)
 	})
 	registerLauncher(backend.KConv2DBwdData, func(d *Device, p backend.Params, bufs []*Buffer) error {
 		q, err := paramsAs[backend.Conv2DBwdData](p)
@@ -32,10 +32,46 @@ func init() {
 }
 
 // convFwdWith runs conv2d_fwd as an implicit GEMM of K x (N*OH*OW) with
-// tiling t. Buffers: x, w, b, y.
+// tiling t. The CPU tilings first transpose the weights into the device's
+// scratch buffer (conv2d_fwd_wt) so that weight slabs are vector copies.
+// Buffers: x, w, b, y.
 func (d *Device) convFwdWith(t tiling, q backend.Conv2DFwd, bufs []*Buffer) error {
 	global, local := t.global(int(q.K), int(q.N*q.OH*q.OW), 1)
-	return d.enqueue(backend.KConv2DFwd, "conv2d_fwd"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3])
+	name := "conv2d_fwd" + t.suffix
+	if !strings.HasPrefix(t.suffix, "_cpu") {
+		return d.enqueue(backend.KConv2DFwd, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3])
+	}
+	wt, err := d.scratchBuffer(q.WLen())
+	if err != nil {
+		return fmt.Errorf("opencl: conv2d_fwd: %w", err)
+	}
+	if err := d.enqueue(backend.KConv2DFwd, "conv2d_fwd_wt", []int{(q.WLen() + 63) / 64 * 64}, []int{64}, q, bufs[1], wt); err != nil {
+		return err
+	}
+	return d.enqueue(backend.KConv2DFwd, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], wt)
+}
+
+// tilingFwdCPU128 is the CPU tiling of conv2d_fwd_cpu128 (CVF128 in
+// shaders/opencl/conv2d_fwd.cl): 128x64 tiles of 128-deep slabs, 16x2
+// work-items of 8x32 outputs.
+var tilingFwdCPU128 = tiling{suffix: "_cpu128", mwg: 128, nwg: 64, kwg: 128, mdimc: 16, ndimc: 2}
+
+// fwdTiling picks the tiling of conv2d_fwd over k output channels: on CPUs
+// the 96-row one (conv2d_fwd_cpu96) for k = 96 or the 128-row one
+// (conv2d_fwd_cpu128) for at least 128 channels when it pads k no more
+// than the 64-row one, else t.
+func fwdTiling(t tiling, k int) tiling {
+	pad := func(m int) int { return (k + m - 1) / m * m }
+	if t != tilingCPU {
+		return t
+	}
+	if k >= tilingFwdCPU128.mwg && pad(tilingFwdCPU128.mwg) <= pad(tilingCPU.mwg) {
+		return tilingFwdCPU128
+	}
+	if k > tilingCPU.mwg && pad(tilingCPU96.mwg) < pad(tilingCPU.mwg) {
+		return tilingCPU96
+	}
+	return t
 }
 
 // tilingCPU96 is the CPU tiling of conv2d_bwd_data_cpu96 (CBD96 in

@@ -183,11 +183,26 @@ func TestConvWideTilingsMatchRef(t *testing.T) {
 	cases := append(convCases(),
 		backend.NewConv2DShape(2, 97, 6, 5, 131, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 192, 4, 4, 256, 3, 3, 1, 1),
-		backend.NewConv2DShape(2, 95, 9, 9, 127, 3, 3, 2, 1))
+		backend.NewConv2DShape(2, 95, 9, 9, 127, 3, 3, 2, 1),
+		// fwd blocks of 16 pixels over 1-4 output rows, image
+		// boundaries, stride 1 with padding and a ragged pixel count.
+		backend.NewConv2DShape(3, 7, 7, 5, 96, 3, 3, 1, 1),
+		backend.NewConv2DShape(2, 3, 21, 19, 130, 5, 5, 1, 2),
+		backend.NewConv2DShape(1, 2, 30, 29, 97, 11, 11, 4, 1))
 	for _, g := range cases {
 		require.NoError(t, g.Validate())
 		x, w, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, g.YLen())
 		const atol, rtol = 2e-4, 2e-4
+
+		b := tileRand(rng, int(g.K))
+		fwd := backend.Conv2DFwd{Conv2DShape: g}
+		y := make([]float32, g.YLen())
+		ref.Conv2DFwd(fwd, x, w, b, y)
+		for _, tl := range []tiling{tilingCPU96, tilingFwdCPU128} {
+			fb := tileBufs(t, d, [][]float32{x, w, b, make([]float32, len(y))}, 3)
+			require.NoError(t, d.convFwdWith(tl, fwd, fb))
+			tileCheck(t, d, fmt.Sprintf("conv2d_fwd%s %+v", tl.suffix, g), fb[3], y, atol, rtol)
+		}
 
 		bd := backend.Conv2DBwdData{Conv2DShape: g}
 		dx := make([]float32, g.XLen())
@@ -221,4 +236,10 @@ func TestConvTilingChoice(t *testing.T) {
 	assert.Equal(t, tilingCPU, bwdFilterTiling(tilingCPU, 96))
 	assert.Equal(t, tilingCPU, bwdFilterTiling(tilingCPU, 130))
 	assert.Equal(t, tilingGPU, bwdFilterTiling(tilingGPU, 256))
+	assert.Equal(t, tilingCPU96, fwdTiling(tilingCPU, 96))
+	assert.Equal(t, tilingFwdCPU128, fwdTiling(tilingCPU, 256))
+	assert.Equal(t, tilingFwdCPU128, fwdTiling(tilingCPU, 384))
+	assert.Equal(t, tilingCPU, fwdTiling(tilingCPU, 64))
+	assert.Equal(t, tilingCPU, fwdTiling(tilingCPU, 20))
+	assert.Equal(t, tilingGPU, fwdTiling(tilingGPU, 96))
 }

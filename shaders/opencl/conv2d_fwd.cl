@@ -104,8 +104,153 @@ void conv2d_fwd(const Conv2DFwdParams p, __global const float* restrict x, __glo
     CONVF_BODY(TGG)
 }
 
+// wt[crs][k] = w[k][crs]: the weights transposed for the CPU kernels, whose
+// full weight slabs are then plain vector copies. One work-item per element.
+__kernel void conv2d_fwd_wt(const Conv2DFwdParams p, __global const float* restrict w,
+                            __global float* restrict wt) {
+    const uint CRS = p.C * p.R * p.S;
+    const uint i = (uint)get_global_id(0);
+    if (i >= p.K * CRS) return;
+    const uint c = i / p.K;
+    wt[i] = w[(i - c * p.K) * CRS + c];
+}
+
+// CPU variant of the body: the x slab is filled by blocks of CVFB_NC
+// neighbouring pixels (columns) times KWG/RG reduction rows per work-item
+// (column group cg_ = lid % CG, row group rg_ = lid / CG, rows kk = rg_ +
+// RG*i), so that the row terms are computed once per CVFB_NC elements.
+// The block's input addresses cb[j] + koff_ split into at most CVFB_NSEG
+// runs of consecutive addresses (vec: e.g. stride 1 and a block spanning
+// at most three output rows): then the row is one vector load per run,
+// merged by lane, and masked to zero outside the input (the loads stay
+// inside x, else the element path runs). Otherwise element by element,
+// without checks when every window lies inside the input (inner). Columns
+// past the end continue the last run and are masked: never stored.
+#define CVFB_NC 16
+#define CVFB_CG(CF) (CF##_NWG / CVFB_NC)
+#define CVFB_RG(CF) (TL_WGS(CF) / CVFB_CG(CF))
+
+#define CVFB_LOAD(CF, k0)                                                       \
+    if (fullM && (k0) + CF##_KWG <= CRS) {                                      \
+        TL_COPY_RFAST(CF, As, CF##_MWG, wt + (k0) * K + m0, K)                  \
+    } else {                                                                    \
+        TL_LOAD(CF, As, CF##_MWG, m0, K, k0, CRS, 1, w[gr * CRS + gk])          \
+    }                                                                           \
+    for (int i_ = 0; i_ < CF##_KWG / CVFB_RG(CF); i_++) {                       \
+        const int kk_ = rg_ + i_ * CVFB_RG(CF);                                 \
+        __local float* d_ = Bs + kk_ * CF##_NWG + cg_ * CVFB_NC;                \
+        const int r_ = (int)fr, s_ = (int)fs;                                   \
+        const int koff_ = (int)(fc * HW + fr * W + fs);                         \
+        if ((k0) + (uint)kk_ >= CRS) {                                          \
+            vstore16((float16)(0.0f), 0, d_);                                   \
+        } else if (vec && bmin + koff_ >= 0 && bmax + koff_ <= xend) {          \
+            float16 v_ = vload16(0, x + b0 + koff_);                            \
+            v_ = select(v_, vload16(0, x + b1 + koff_), l1m);                   \
+            v_ = select(v_, vload16(0, x + b2 + koff_), l2m);                   \
+            const int16 ok_ = (convert_uint16(cihv + r_) < (uint16)(H)) &       \
+                              (convert_uint16(ciwv + s_) < (uint16)(W));        \
+            vstore16(select((float16)(0.0f), v_, ok_), 0, d_);                  \
+        } else if (inner) {                                                     \
+            _Pragma("unroll") for (int j = 0; j < CVFB_NC; j++) d_[j] = x[cb[j] + koff_]; \
+        } else {                                                                \
+            _Pragma("unroll") for (int j = 0; j < CVFB_NC; j++)                 \
+                d_[j] = ((uint)(cih[j] + r_) < H && (uint)(ciw[j] + s_) < W)    \
+                            ? x[cb[j] + koff_] : 0.0f;                          \
+        }                                                                       \
+        fs += CVFB_RG(CF);                                                      \
+        while (fs >= S) { fs -= S; fr++; }                                      \
+        while (fr >= p.R) { fr -= p.R; fc++; }                                  \
+    }
+
+#define CVFB_NSEG 3
+#define CVFB_BODY(CF)                                                           \
+    TL_DECLARE(CF)                                                              \
+    const uint H = p.H, W = p.W, K = p.K, S = p.S, OHW = p.OH * p.OW;           \
+    const uint HW = H * W, RS = p.R * S, CRS = p.C * RS, NPIX = p.N * OHW;      \
+    const int xend = (int)(p.N * p.C * HW) - CVFB_NC;                           \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    const bool fullM = m0 + CF##_MWG <= K;                                      \
+    const int cg_ = lid % CVFB_CG(CF), rg_ = lid / CVFB_CG(CF);                 \
+    int cih[CVFB_NC], ciw[CVFB_NC], cb[CVFB_NC], lane[CVFB_NC];                 \
+    bool inner = true;                                                          \
+    int nseg = 1, b0 = 0, b1 = 0, b2 = 0, s1 = CVFB_NC, s2 = CVFB_NC;           \
+    for (int j = 0; j < CVFB_NC; j++) {                                         \
+        const uint col = n0 + (uint)(cg_ * CVFB_NC + j);                        \
+        lane[j] = j;                                                            \
+        if (col >= NPIX && j > 0) {                                             \
+            cih[j] = -(1 << 28);                                                \
+            ciw[j] = 0;                                                         \
+            cb[j] = cb[j - 1] + 1;                                              \
+            inner = false;                                                      \
+            continue;                                                           \
+        }                                                                       \
+        const uint cl = min(col, NPIX - 1u);                                    \
+        const uint n = cl / OHW, q = cl - n * OHW, oh = q / p.OW;               \
+        cih[j] = (int)(oh * p.StrideH) - (int)p.PadH;                           \
+        ciw[j] = (int)((q - oh * p.OW) * p.StrideW) - (int)p.PadW;              \
+        cb[j] = (int)(n * p.C * HW) + cih[j] * (int)W + ciw[j];                 \
+        inner = inner && cih[j] >= 0 && cih[j] + (int)p.R <= (int)H && ciw[j] >= 0 && \
+                ciw[j] + (int)S <= (int)W;                                      \
+        if (j == 0) {                                                           \
+            b0 = cb[0];                                                         \
+        } else if (cb[j] != cb[j - 1] + 1) {                                    \
+            nseg++;                                                             \
+            if (nseg == 2) { s1 = j; b1 = cb[j] - j; }                          \
+            if (nseg == 3) { s2 = j; b2 = cb[j] - j; }                          \
+        }                                                                       \
+    }                                                                           \
+    if (nseg < 2) b1 = b0;                                                      \
+    if (nseg < 3) b2 = b1;                                                      \
+    const bool vec = nseg <= CVFB_NSEG;                                         \
+    const int bmin = min(b0, min(b1, b2)), bmax = max(b0, max(b1, b2));         \
+    const int16 lanev = vload16(0, lane);                                       \
+    const int16 l1m = lanev >= (int16)(s1), l2m = lanev >= (int16)(s2);         \
+    const int16 cihv = vload16(0, cih), ciwv = vload16(0, ciw);                 \
+    uint fc = (uint)rg_ / RS, fr = (uint)rg_ - fc * RS;                         \
+    uint fs = fr % S;                                                           \
+    fr /= S;                                                                    \
+    TL_LOOP(CF, 0, CRS, CVFB_LOAD)                                              \
+    TL_STORE_EACH(CF, m0, K, n0, NPIX, CONVF_STORE, CONVF_STOREV)
+
 __kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
 void conv2d_fwd_cpu(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
-                    __global const float* restrict b, __global float* restrict y) {
-    CONVF_BODY(TGC)
+                    __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
+    CVFB_BODY(TGC)
+}
+
+// CVF96 and CVF128: wider CPU tilings (96x64 tiles of 64-deep slabs and
+// 128x64 tiles of 128-deep slabs, 8x2 and 16x2 work-items of 12x32 and
+// 8x32 outputs): every
+// gathered x slab is shared by more rows of w. Kernels conv2d_fwd_cpu96
+// and conv2d_fwd_cpu128; the launcher's tilingCPU96 and tilingFwdCPU128 hold
+// the same numbers.
+#define CVF96_MWG 96
+#define CVF96_NWG 64
+#define CVF96_KWG 64
+#define CVF96_MDIMC 8
+#define CVF96_NDIMC 2
+#define CVF96_VW 16
+#define CVF96_LVW 16
+#define CVF96_STRIDED 0
+
+#define CVF128_MWG 128
+#define CVF128_NWG 64
+#define CVF128_KWG 128
+#define CVF128_MDIMC 16
+#define CVF128_NDIMC 2
+#define CVF128_VW 16
+#define CVF128_LVW 16
+#define CVF128_STRIDED 0
+
+__kernel __attribute__((reqd_work_group_size(CVF96_NDIMC, CVF96_MDIMC, 1)))
+void conv2d_fwd_cpu96(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
+                      __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
+    CVFB_BODY(CVF96)
+}
+
+__kernel __attribute__((reqd_work_group_size(CVF128_NDIMC, CVF128_MDIMC, 1)))
+void conv2d_fwd_cpu128(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
+                       __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
+    CVFB_BODY(CVF128)
 }
