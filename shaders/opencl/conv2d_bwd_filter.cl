@@ -82,7 +82,10 @@
         }                                                                       \
     }
 
-#define CONVBF_BODY(CF)                                                         \
+// CONVBF_PROLOGUE declares the sizes, this group's reduction chunk and tile
+// origin, and the dy row offsets of the tile's output channels, shared by
+// the GPU and CPU bodies.
+#define CONVBF_PROLOGUE(CF)                                                     \
     TL_DECLARE(CF)                                                              \
     const uint H = p.H, W = p.W, HW = H * W, OHW = p.OH * p.OW;                 \
     const uint RS = p.R * p.S, CRS = p.C * RS, RED = p.N * OHW;                 \
@@ -95,7 +98,10 @@
     for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \
         const uint k = m0 + (uint)TL_SR(CF, CF##_MWG, j);                       \
         ak[j] = (int)(min(k, p.K - 1u) * OHW);                                  \
-    }                                                                           \
+    }
+
+#define CONVBF_BODY(CF)                                                         \
+    CONVBF_PROLOGUE(CF)                                                         \
     int br[TL_SPW(CF, CF##_NWG)], bs[TL_SPW(CF, CF##_NWG)], bo[TL_SPW(CF, CF##_NWG)]; \
     float bone[TL_SPW(CF, CF##_NWG)];                                           \
     bool hasOne = false;                                                        \
@@ -202,19 +208,7 @@
     }
 
 #define CBFB_BODY(CF)                                                           \
-    TL_DECLARE(CF)                                                              \
-    const uint H = p.H, W = p.W, HW = H * W, OHW = p.OH * p.OW;                 \
-    const uint RS = p.R * p.S, CRS = p.C * RS, RED = p.N * OHW;                 \
-    const uint kbeg = (uint)get_group_id(2) * kchunk;                           \
-    const uint kend = min(RED, kbeg + kchunk);                                  \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
-    const bool fullM = m0 + CF##_MWG <= p.K;                                    \
-    int ak[TL_SPW(CF, CF##_MWG)];                                               \
-    for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \
-        const uint k = m0 + (uint)TL_SR(CF, CF##_MWG, j);                       \
-        ak[j] = (int)(min(k, p.K - 1u) * OHW);                                  \
-    }                                                                           \
+    CONVBF_PROLOGUE(CF)                                                         \
     const int cg_ = lid % CBFB_CG(CF), rg_ = lid / CBFB_CG(CF);                 \
     int br[CBFB_NC], bs[CBFB_NC], bo[CBFB_NC];                                  \
     float bone[CBFB_NC];                                                        \
