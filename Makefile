@@ -4,10 +4,9 @@ PKGS := ./...
 
 .PHONY: setup test vet fmt generate bench
 
-## setup: install the Debian packages and Go modules (run as root)
+## setup: install the missing Debian packages (through sudo when not root) and the Go modules
 setup:
 	bash scripts/setup.sh
-	$(GO) mod download
 
 ## test: formatting, vet and every test (backends on PoCL and lavapipe); the data loader and
 ## training loop again under the race detector (-short: without the reference-backend-heavy tests)
