@@ -26,6 +26,7 @@ const (
 	KAxpy            Kernel = "axpy"
 	KScale           Kernel = "scale"
 	KResizeBilinear  Kernel = "resize_bilinear"
+	KCountNonfinite  Kernel = "count_nonfinite"
 )
 
 // Kernels returns the closed kernel list in a stable order.
@@ -35,6 +36,7 @@ func Kernels() []Kernel {
 		KMaxPoolFwd, KMaxPoolBwd, KReluFwd, KReluBwd,
 		KDropoutFwd, KDropoutBwd, KGemm, KBiasAdd, KBiasGrad,
 		KSoftmaxXent, KAdam, KFill, KAxpy, KScale, KResizeBilinear,
+		KCountNonfinite,
 	}
 }
 
@@ -93,6 +95,8 @@ func ParamsFor(k Kernel) Params {
 		return Scale{}
 	case KResizeBilinear:
 		return ResizeBilinear{}
+	case KCountNonfinite:
+		return CountNonfinite{}
 	}
 	return nil
 }

@@ -76,8 +76,9 @@ var backendPreference = map[string]int{"opencl": 0, "vulkan": 1, "ref": 9}
 
 // Select resolves a selection string to the devices it may open, best first:
 //
-//	auto          every device, discrete GPU > integrated GPU > CPU > ref
-//	opencl        the best device of one backend
+//	auto, all     every device, discrete GPU > integrated GPU > CPU > ref
+//	gpu           every GPU of every backend
+//	opencl        the devices of one backend
 //	opencl:1      device 1 of a backend
 //	vulkan:nvidia a backend's devices whose vendor, name or type contains the word
 //
@@ -89,15 +90,16 @@ func Select(spec string) ([]Info, error) {
 	}
 	name, sel, hasSel := strings.Cut(spec, ":")
 	var found []Found
-	if name == "auto" {
+	switch name {
+	case "auto", "all", "gpu":
 		if hasSel {
-			return nil, fmt.Errorf("device %q: auto takes no selector; %s", spec, describe(Enumerate()))
+			return nil, fmt.Errorf("device %q: %s takes no selector; %s", spec, name, describe(Enumerate()))
 		}
 		found = Enumerate()
-	} else {
+	default:
 		b, ok := lookup(name)
 		if !ok {
-			return nil, fmt.Errorf("device %q: unknown backend %q; registered backends: %s (or auto)", spec, name, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("device %q: unknown backend %q; registered backends: %s (or auto, all, gpu)", spec, name, strings.Join(Names(), ", "))
 		}
 		devs, err := b.Devices()
 		if err != nil {
@@ -108,13 +110,20 @@ func Select(spec string) ([]Info, error) {
 	var cands []Info
 	for _, f := range found {
 		for _, d := range f.Devices {
+			if name == "gpu" && !isGPU(d) {
+				continue
+			}
 			if matches(d, sel, hasSel) {
 				cands = append(cands, d)
 			}
 		}
 	}
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("device %q: no such device; %s", spec, describe(Enumerate()))
+		what := "no such device"
+		if name == "gpu" {
+			what = "no GPU found by any backend"
+		}
+		return nil, fmt.Errorf("device %q: %s; %s", spec, what, describe(Enumerate()))
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		if cands[i].Type != cands[j].Type {
@@ -124,6 +133,8 @@ func Select(spec string) ([]Info, error) {
 	})
 	return cands, nil
 }
+
+func isGPU(d Info) bool { return d.Type == DiscreteGPU || d.Type == IntegratedGPU }
 
 func matches(d Info, sel string, hasSel bool) bool {
 	if !hasSel || sel == "" {
@@ -137,7 +148,7 @@ func matches(d Info, sel string, hasSel bool) bool {
 			return true
 		}
 	}
-	return sel == "gpu" && (d.Type == DiscreteGPU || d.Type == IntegratedGPU)
+	return sel == "gpu" && isGPU(d)
 }
 
 // describe lists every device found and every backend's failure reason.

@@ -227,8 +227,9 @@ func (b *stepBench) profile(ctx context.Context) ([]KernelRow, []LayerRow) {
 }
 
 // extraKernels times the kernels of the closed list a training step does
-// not use (fill, axpy, scale) at the size of the largest parameter, and a
-// square SGEMM of side 1024, the size GEMM libraries are usually quoted at.
+// not use (fill, axpy, scale, count_nonfinite) at the size of the largest
+// parameter, and a square SGEMM of side 1024, the size GEMM libraries are
+// usually quoted at.
 func (b *stepBench) extraKernels() []KernelRow {
 	n := 0
 	for _, p := range b.plan.Params() {
@@ -250,6 +251,7 @@ func (b *stepBench) extraKernels() []KernelRow {
 	}
 	x, errX := alloc(n)
 	y, errY := alloc(n)
+	cnt, errN := alloc(1)
 	ga, errA := alloc(side * side)
 	gb, errB := alloc(side * side)
 	gc, errC := alloc(side * side)
@@ -265,6 +267,7 @@ func (b *stepBench) extraKernels() []KernelRow {
 		{p: backend.Axpy{N: uint32(n), Alpha: 1e-3}, bufs: []backend.Buffer{x, y}, err: errors.Join(errX, errY),
 			setup: []backend.Params{backend.Fill{N: uint32(n), Value: 0.25}}, sbufs: [][]backend.Buffer{{y}}},
 		{p: backend.Scale{N: uint32(n), Alpha: 0.999}, bufs: []backend.Buffer{y}, err: errY},
+		{p: backend.CountNonfinite{N: uint32(n)}, bufs: []backend.Buffer{x, cnt}, err: errors.Join(errX, errN)},
 		{p: sq, bufs: []backend.Buffer{ga, gb, gc}, err: errors.Join(errA, errB, errC),
 			setup: []backend.Params{backend.Fill{N: side * side, Value: 0.5}, backend.Fill{N: side * side, Value: 0.25}},
 			sbufs: [][]backend.Buffer{{ga}, {gb}}},

@@ -12,14 +12,21 @@ import (
 // table.
 type block struct {
 	heading string
+	top     bool // the document's title (a level-1 heading in Markdown)
 	text    string
 	head    []string
 	rows    [][]string
 }
 
 // WriteText writes the report as plain-text tables for a terminal.
-func (r *Report) WriteText(w io.Writer) error {
-	for _, b := range r.blocks() {
+func (r *Report) WriteText(w io.Writer) error { return writeText(w, r.blocks()) }
+
+// WriteMarkdown writes the report as Markdown: a level-1 title, level-2
+// sections, paragraphs and pipe tables.
+func (r *Report) WriteMarkdown(w io.Writer) error { return writeMarkdown(w, r.blocks()) }
+
+func writeText(w io.Writer, bs []block) error {
+	for _, b := range bs {
 		switch {
 		case b.heading != "":
 			fmt.Fprintf(w, "\n== %s ==\n", b.heading)
@@ -39,18 +46,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown writes the report as Markdown (headings, paragraphs and
-// pipe tables).
-func (r *Report) WriteMarkdown(w io.Writer) error {
-	first := true
-	for _, b := range r.blocks() {
+func writeMarkdown(w io.Writer, bs []block) error {
+	for i, b := range bs {
 		switch {
 		case b.heading != "":
-			level := "###"
-			if first {
-				level = "##"
+			level := "##"
+			if b.top {
+				level = "#"
 			}
-			fmt.Fprintf(w, "\n%s %s\n\n", level, b.heading)
+			nl := "\n"
+			if i == 0 {
+				nl = ""
+			}
+			fmt.Fprintf(w, "%s%s %s\n\n", nl, level, b.heading)
 		case b.head != nil:
 			fmt.Fprintf(w, "\n| %s |\n|", strings.Join(mdCells(b.head), " | "))
 			for range b.head {
@@ -64,7 +72,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		default:
 			fmt.Fprintf(w, "%s  \n", b.text)
 		}
-		first = false
 	}
 	return nil
 }
@@ -85,14 +92,14 @@ func (r *Report) blocks() []block {
 	var bs []block
 	text := func(f string, a ...any) { bs = append(bs, block{text: fmt.Sprintf(f, a...)}) }
 	s, st := r.Settings, r.Stamp
-	bs = append(bs, block{heading: "crossgrad bench " + st.Version + ", " + st.Date.Format("2006-01-02 15:04 UTC")})
+	bs = append(bs, block{heading: "crossgrad bench " + st.Version + ", " + st.Date.Format("2006-01-02 15:04 UTC"), top: true})
 	text("host %s (%s), CPU %s x%d, %s; load average %s at start, %s at end",
 		orDash(st.Host), st.OS, orDash(st.CPU), st.Cores, st.GoVersion, fmtLoad(st.LoadBefore), fmtLoad(st.LoadAfter))
 	if st.Command != "" {
 		text("command: %s", st.Command)
 	}
-	text("AlexNet input %d, width %g; batch %d on GPUs, %d on CPU drivers and ref; each figure: median [min-max] of %d runs after %d warm-up",
-		s.InputSize, s.Width, s.GPUBatch, s.CPUBatch, s.Runs, s.Warmup)
+	text("AlexNet input %d, width %g; %s; each figure: median [min-max] of %d runs after %d warm-up",
+		s.InputSize, s.Width, s.batchText(), s.Runs, s.Warmup)
 	bs = append(bs, r.summaryBlock())
 	for _, d := range r.Devices {
 		bs = append(bs, d.blocks()...)
@@ -120,7 +127,17 @@ func (r *Report) blocks() []block {
 			}
 		}
 	}
-	return bs
+	return append(bs, r.legend()...)
+}
+
+// batchText says which batch the devices ran: one batch everywhere, as
+// train runs, unless CPU drivers were given their own.
+func (s Settings) batchText() string {
+	if s.CPUBatch == 0 || s.CPUBatch == s.GPUBatch {
+		return fmt.Sprintf("batch %d on every device (batch_size, as train runs)", s.GPUBatch)
+	}
+	return fmt.Sprintf("batch %d on GPUs, %d on CPU drivers and ref (--cpu-batch: their images/s are not those of train at batch %d)",
+		s.GPUBatch, s.CPUBatch, s.GPUBatch)
 }
 
 // summaryBlock is one line per device: the headline figures.
@@ -207,6 +224,7 @@ func (d DeviceReport) blocks() []block {
 		}
 	}
 	if len(d.Kernels) > 0 {
+		text("kernels at the shapes of a batch-%d training step:", d.Batch)
 		t := block{head: []string{"kernel", "where", "shape", "calls", "device ms", "wall ms", "GFLOP/s", "GB/s", "% FMA", "% copy", "error"}}
 		for _, k := range d.Kernels {
 			t.rows = append(t.rows, []string{k.Kernel, k.Where, k.Shape, itoa(k.Calls), fmtStat(k.Device, 3), fmtNum(k.Wall.Median, 3),
@@ -270,7 +288,7 @@ func (d DeviceReport) layerTable() []block {
 	if d.Timer == "host" {
 		src = "host"
 	}
-	return []block{{text: fmt.Sprintf("per layer (%s-time medians, a wait after every dispatch):", src)}, t}
+	return []block{{text: fmt.Sprintf("per layer at batch %d (%s-time medians, a wait after every dispatch):", d.Batch, src)}, t}
 }
 
 func fmtMs(m map[string]float64, phase string) string {

@@ -12,6 +12,8 @@ package bench
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -48,7 +50,8 @@ type Settings struct {
 	InputSize int     `json:"input_size"`
 	Width     float64 `json:"width"`
 	// GPUBatch is the batch of GPU devices (the configured batch size) and
-	// CPUBatch that of CPU drivers and the reference backend.
+	// CPUBatch that of CPU drivers and the reference backend (the same
+	// unless told otherwise).
 	GPUBatch int   `json:"gpu_batch"`
 	CPUBatch int   `json:"cpu_batch"`
 	Runs     int   `json:"runs"`
@@ -180,12 +183,21 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// ReadJSON parses a report written by WriteJSON.
+// ReadJSON parses a report written by WriteJSON; JSON that is not such a
+// report (no devices, a device without an ID) is refused.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	var r Report
 	dec := json.NewDecoder(rd)
 	if err := dec.Decode(&r); err != nil {
 		return nil, err
+	}
+	if len(r.Devices) == 0 {
+		return nil, errors.New("it holds no devices")
+	}
+	for i, d := range r.Devices {
+		if d.ID == "" {
+			return nil, fmt.Errorf("device %d has no id", i+1)
+		}
 	}
 	return &r, nil
 }

@@ -27,19 +27,17 @@ const (
 // Sections lists every section name, in run order.
 var Sections = []string{SecCold, SecCeilings, SecKernels, SecStep}
 
-// DefaultCPUBatch is the batch on CPU drivers and the reference backend
-// unless Options.CPUBatch says otherwise: a run takes minutes, not hours.
-const DefaultCPUBatch = 8
-
 // Options configure Run.
 type Options struct {
 	// Targets are the devices to benchmark, in order (see Targets).
 	Targets []backend.Info
 	// Config gives the model (input size, width, dropout, seed), Adam's
-	// hyper-parameters and, as BatchSize, the batch of GPU devices.
+	// hyper-parameters and, as BatchSize, the batch of every device: the
+	// batch train runs, so that the images/s of both compare.
 	Config config.Config
-	// CPUBatch is the batch of CPU drivers and the reference backend (0:
-	// DefaultCPUBatch).
+	// CPUBatch, when > 0, replaces the batch on CPU drivers and the
+	// reference backend (a quicker look whose rates are then not those of
+	// train).
 	CPUBatch int
 	// Runs timed runs after Warmup untimed ones per figure (0: 5 and 1;
 	// Warmup < 0 means none).
@@ -61,9 +59,6 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.CPUBatch <= 0 {
-		o.CPUBatch = DefaultCPUBatch
-	}
 	if o.Runs <= 0 {
 		o.Runs = 5
 	}
@@ -85,15 +80,12 @@ func (o Options) withDefaults() Options {
 }
 
 // BatchFor is the batch a device is benchmarked at: the configured batch
-// size on GPUs, CPUBatch on CPU drivers and the reference backend.
+// size, or CPUBatch on CPU drivers and the reference backend when set.
 func (o Options) BatchFor(info backend.Info) int {
-	if isGPU(info) {
-		return o.Config.BatchSize
+	if !isGPU(info) && o.CPUBatch > 0 {
+		return o.CPUBatch
 	}
-	if o.CPUBatch <= 0 {
-		return DefaultCPUBatch
-	}
-	return o.CPUBatch
+	return o.Config.BatchSize
 }
 
 func isGPU(info backend.Info) bool {
@@ -160,7 +152,7 @@ func available() string {
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	o := opts.withDefaults()
 	rep := &Report{Stamp: NewStamp(o.Version, o.Command), Settings: Settings{
-		InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.CPUBatch,
+		InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.BatchFor(backend.Info{Type: backend.CPUDevice}),
 		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed}}
 	for _, info := range o.Targets {
 		if err := ctx.Err(); err != nil {

@@ -76,6 +76,8 @@ func WorkOf(p backend.Params) Work {
 		return Work{Bytes: 8 * f(q.N)}
 	case backend.ResizeBilinear:
 		return Work{Bytes: 4 * (float64(q.SrcLen()) + f(q.N, q.OutH, q.OutW))}
+	case backend.CountNonfinite:
+		return Work{Bytes: 4 * (f(q.N) + 1)}
 	}
 	return Work{}
 }
@@ -137,6 +139,8 @@ func ShapeOf(p backend.Params) string {
 	case backend.Axpy:
 		return fmt.Sprintf("n=%d", q.N)
 	case backend.Scale:
+		return fmt.Sprintf("n=%d", q.N)
+	case backend.CountNonfinite:
 		return fmt.Sprintf("n=%d", q.N)
 	}
 	return ""

@@ -173,14 +173,21 @@ func SaveCheckpoint(path string, params []Tensor, meta map[string]string, st Sta
 
 // LoadCheckpoint reads a model file and its state file and checks that they
 // belong together: same step, and a moment of the same shape for every
-// parameter, in the same order.
+// parameter, in the same order. A NaN or infinite value in either file is
+// refused naming the file and the tensor (see CheckFinite).
 func LoadCheckpoint(path string) ([]Tensor, map[string]string, State, error) {
 	params, meta, err := Load(path)
 	if err != nil {
 		return nil, nil, State{}, err
 	}
+	if err := CheckFinite(path, params); err != nil {
+		return nil, nil, State{}, err
+	}
 	st, err := LoadState(StatePath(path))
 	if err != nil {
+		return nil, nil, State{}, err
+	}
+	if err := errors.Join(checkFinite(StatePath(path), "m.", st.M), checkFinite(StatePath(path), "v.", st.V)); err != nil {
 		return nil, nil, State{}, err
 	}
 	if meta[MetaStep] != strconv.FormatInt(st.Step, 10) {
@@ -253,27 +260,4 @@ func Latest(dir string) (string, error) {
 		return "", fmt.Errorf("checkpoint: no ckpt-*.safetensors with a state file in %s: %w", dir, fs.ErrNotExist)
 	}
 	return l[len(l)-1], nil
-}
-
-// Prune deletes all but the newest keep checkpoints of dir (model and state
-// files); keep < 1 keeps one.
-func Prune(dir string, keep int) error {
-	l, err := List(dir)
-	if err != nil {
-		return err
-	}
-	keep = max(keep, 1)
-	var errs []error
-	for _, p := range l[:max(len(l)-keep, 0)] {
-		// The model file first: a lone state file is never listed.
-		for _, f := range []string{p, StatePath(p)} {
-			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("checkpoint: prune %s: %w", dir, err)
-	}
-	return nil
 }

@@ -143,9 +143,11 @@ func TestListLatestPrune(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, Name(100)), last)
 
-	require.NoError(t, Prune(dir, 2))
+	_, err = Prune(dir, 2, "")
+	require.NoError(t, err)
 	assertOnly(t, dir, Name(20), StatePath(Name(20)), Name(100), StatePath(Name(100)), Name(500), "notes.txt")
-	require.NoError(t, Prune(dir, 0))
+	_, err = Prune(dir, 0, filepath.Join(dir, Name(100)))
+	require.NoError(t, err)
 	assertOnly(t, dir, Name(100), StatePath(Name(100)), Name(500), "notes.txt")
 
 	_, err = List(filepath.Join(dir, "missing"))

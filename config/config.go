@@ -50,6 +50,10 @@ type Config struct {
 	// CheckpointEveryMinutes saves when that much wall time has passed
 	// since the last save (0 = off).
 	CheckpointEveryMinutes float64 `key:"checkpoint_every_minutes" json:"checkpoint_every_minutes"`
+	// KeepCheckpoints is how many of the newest checkpoints written inside
+	// an epoch (step, minute or interrupt cadence) are kept besides every
+	// end-of-epoch checkpoint, which is always kept; -1 keeps all.
+	KeepCheckpoints int `key:"keep_checkpoints" json:"keep_checkpoints"`
 	// Resume names a checkpoint file, or a run folder whose latest
 	// checkpoint is used; "" starts fresh.
 	Resume string `key:"resume" json:"resume"`
@@ -65,8 +69,8 @@ type Config struct {
 	// Source says where the file layer came from: a path or
 	// "embedded:<name>". Not a key.
 	Source string `json:"-"`
-	// Warnings lists ignored inputs (unknown CROSSGRAD_* variables) for
-	// the caller to log. Not a key.
+	// Warnings lists notes about the inputs for the caller to log. Not a
+	// key.
 	Warnings []string `json:"-"`
 }
 
@@ -86,13 +90,14 @@ func Default() Config {
 		Seed:                   1,
 		DataDir:                "/usr/share/datasets/fashion-mnist",
 		CheckpointEveryMinutes: 10,
+		KeepCheckpoints:        2,
 		LogLevel:               "info",
 	}
 }
 
 // help is each key's flag usage text.
 var help = map[string]string{
-	"backend":                  "device selections tried in order, comma-separated: auto, opencl, opencl:1, vulkan:nvidia, ref",
+	"backend":                  "devices tried in order, comma-separated, brackets allowed: auto, gpu, opencl, opencl:1, vulkan:nvidia, ref (alias --backend; key backend)",
 	"input_size":               "side the 28x28 images are resized to (65..1024)",
 	"width":                    "channel multiplier for conv channels and hidden fc widths (0 < width <= 4)",
 	"batch_size":               "mini-batch size (1..65536)",
@@ -109,6 +114,7 @@ var help = map[string]string{
 	"checkpoint_dir":           "folder for checkpoints and metrics (\"\" = new runs/<date>-<time>-<pid>)",
 	"checkpoint_every_steps":   "also save every N steps (0 = only at epoch ends)",
 	"checkpoint_every_minutes": "also save after this many minutes (0 = off)",
+	"keep_checkpoints":         "mid-epoch checkpoints kept (newest first) besides every end-of-epoch one, which is always kept (-1 = keep all)",
 	"resume":                   "checkpoint file or run folder to resume from",
 	"metrics_jsonl":            "per-step metrics as JSON lines (\"\" = <checkpoint_dir>/metrics.jsonl, off = none)",
 	"metrics_csv":              "per-epoch metrics as CSV (\"\" = <checkpoint_dir>/metrics.csv, off = none)",
@@ -148,8 +154,14 @@ func Keys() []string {
 // EnvName is the environment variable overriding key: CROSSGRAD_<KEY>.
 func EnvName(key string) string { return EnvPrefix + strings.ToUpper(key) }
 
-// FlagName is the flag overriding key: key with '_' replaced by '-'.
-func FlagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
+// FlagName is the flag overriding key: key with '_' replaced by '-', except
+// backend, whose flag is --device (DeviceFlag; --backend is accepted too).
+func FlagName(key string) string {
+	if key == "backend" {
+		return DeviceFlag
+	}
+	return strings.ReplaceAll(key, "_", "-")
+}
 
 // EnvPrefix starts every environment variable this package reads.
 const EnvPrefix = "CROSSGRAD_"

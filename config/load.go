@@ -23,13 +23,77 @@ import (
 // configuration file.
 const ConfigFlag = "config"
 
-// RegisterFlags defines --config and one flag per key (--batch-size, ...)
-// on fs, with the built-in defaults shown in the usage text. Load only reads
-// flags that were set on the command line.
-func RegisterFlags(fs *pflag.FlagSet) {
+// DeviceFlag is the flag of the backend key, and BackendAlias the other name
+// it is accepted under (the key's own name).
+const (
+	DeviceFlag   = "device"
+	BackendAlias = "backend"
+)
+
+// keyAliases maps other accepted names of keys, in files and as
+// CROSSGRAD_<NAME> variables, to the key.
+var keyAliases = map[string]string{"device": "backend"}
+
+// NonKeyEnv lists the CROSSGRAD_* variables that are no configuration key
+// but are read elsewhere: the configuration file, Vulkan validation, and the
+// switches of tests, benchmarks and tuning runs. A name ending in '*' is a
+// prefix. Load refuses every other CROSSGRAD_* variable it does not know.
+var NonKeyEnv = []string{
+	EnvPrefix + "CONFIG",
+	EnvPrefix + "VK_VALIDATION",
+	EnvPrefix + "BENCH_*",
+	EnvPrefix + "TUNE*",
+	EnvPrefix + "TEST_*",
+}
+
+// isNonKeyEnv reports whether name is listed in NonKeyEnv.
+func isNonKeyEnv(name string) bool {
+	for _, n := range NonKeyEnv {
+		if p, ok := strings.CutSuffix(n, "*"); ok && strings.HasPrefix(name, p) || name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// EnvKey is the configuration key a CROSSGRAD_<KEY> variable sets (aliases
+// such as CROSSGRAD_DEVICE included), and whether name is one.
+func EnvKey(name string) (string, bool) {
+	k, ok := strings.CutPrefix(name, EnvPrefix)
+	if !ok {
+		return "", false
+	}
+	k = strings.ToLower(k)
+	if a, ok := keyAliases[k]; ok {
+		k = a
+	}
+	for _, known := range Keys() {
+		if k == known {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// RegisterFlags defines --config and one flag per key of keys (all keys
+// when none is given: --batch-size, ...) on fs, with the built-in defaults
+// shown in the usage text. The backend key's flag is --device, also accepted
+// as --backend. Load only reads flags that were set on the command line. An
+// unknown key is a programming error and panics.
+func RegisterFlags(fs *pflag.FlagSet, keys ...string) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		if !contains(Keys(), k) {
+			panic("config: RegisterFlags: unknown key " + k)
+		}
+		want[k] = true
+	}
 	fs.String(ConfigFlag, "", "configuration file, or an embedded one: "+strings.Join(configs.Names(), ", ")+" (default: embedded default)")
 	def := reflect.ValueOf(Default())
 	for _, f := range fields() {
+		if len(keys) > 0 && !want[f.key] {
+			continue
+		}
 		name, usage, dv := FlagName(f.key), help[f.key], def.Field(f.index)
 		switch f.typ.Kind() {
 		case reflect.Slice:
@@ -44,6 +108,31 @@ func RegisterFlags(fs *pflag.FlagSet) {
 			fs.String(name, dv.String(), usage)
 		}
 	}
+	if fs.Lookup(DeviceFlag) != nil {
+		AddFlagAlias(fs, BackendAlias, DeviceFlag)
+	}
+}
+
+// AddFlagAlias makes fs accept --alias as another name of its flag --name
+// (the help shows only --name).
+func AddFlagAlias(fs *pflag.FlagSet, alias, name string) {
+	prev := fs.GetNormalizeFunc()
+	fs.SetNormalizeFunc(func(f *pflag.FlagSet, n string) pflag.NormalizedName {
+		if n == alias {
+			n = name
+		}
+		return prev(f, n)
+	})
+}
+
+// Embedded returns the embedded configuration name ("default",
+// "cpu-quick") over the built-in defaults, without environment or flags.
+func Embedded(name string) (Config, error) {
+	text, ok := configs.Get(name)
+	if !ok {
+		return Config{}, fmt.Errorf("config: no embedded configuration %q; embedded: %s", name, strings.Join(configs.Names(), ", "))
+	}
+	return load(text, "embedded:"+name, nil, nil)
 }
 
 // Load builds the configuration from, in increasing precedence: the
@@ -54,19 +143,17 @@ func RegisterFlags(fs *pflag.FlagSet) {
 // path; "" means the embedded default.yaml, and "default" or "cpu-quick"
 // (also as configs/<name>.yaml when no such file exists) the embedded ones.
 //
-// Unknown keys in the file and invalid values are errors naming the key and
-// what is allowed. Unknown CROSSGRAD_* variables are reported in Warnings.
+// Unknown keys in the file, unknown CROSSGRAD_* variables (other than those
+// of NonKeyEnv) and invalid values are errors naming the key and what is
+// allowed, with the likely meant name for a near miss. A key may be given
+// under an alias (device for backend), but not under both names.
 // An empty checkpoint_dir becomes runs/<date>-<time>-<pid>; empty metrics
 // paths become files in it and "off" becomes "".
 func Load(path string, env []string, flags *pflag.FlagSet) (Config, error) {
-	envMap := map[string]string{}
 	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
-			envMap[k] = val
+		if k, val, ok := strings.Cut(kv, "="); ok && k == EnvName(ConfigFlag) {
+			path = val
 		}
-	}
-	if v, ok := envMap[EnvName(ConfigFlag)]; ok {
-		path = v
 	}
 	if flags != nil {
 		if f := flags.Lookup(ConfigFlag); f != nil && f.Changed {
@@ -77,40 +164,114 @@ func Load(path string, env []string, flags *pflag.FlagSet) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	return load(text, source, env, flags)
+}
 
+// envLayer returns the CROSSGRAD_<KEY> values of env by key and the
+// variable that set each, refusing unknown variables.
+func envLayer(env []string) (map[string]any, map[string]string, error) {
+	layer, from := map[string]any{}, map[string]string{}
+	var unknown, errs []string
+	for _, kv := range env {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		key, isKey := EnvKey(name)
+		switch {
+		case isKey && from[key] != "" && from[key] != name:
+			both := []string{from[key], name}
+			sort.Strings(both)
+			errs = append(errs, fmt.Sprintf("config: %s and %s both set %s; unset one", both[0], both[1], key))
+		case isKey:
+			layer[key], from[key] = val, name
+		case !isNonKeyEnv(name):
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		var names []string
+		for _, k := range Keys() {
+			names = append(names, EnvName(k))
+		}
+		for a := range keyAliases {
+			names = append(names, EnvName(a))
+		}
+		cands := append(append([]string(nil), names...), NonKeyEnv...)
+		sort.Strings(unknown)
+		for _, u := range unknown {
+			errs = append(errs, fmt.Sprintf("config: unknown environment variable %s%s; unset it, or use one of %s (or %s)",
+				u, didYouMean(u, cands, func(s string) string { return s }), strings.Join(names, ", "), strings.Join(NonKeyEnv, ", ")))
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, nil, errors.New(strings.Join(errs, "\n"))
+	}
+	return layer, from, nil
+}
+
+// fileLayer parses the YAML text, renames alias keys to their key and
+// refuses unknown keys.
+func fileLayer(text []byte, source string) (*viper.Viper, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(text)); err != nil {
-		return Config{}, fmt.Errorf("config: %s: not valid YAML: %w", source, err)
+		return nil, fmt.Errorf("config: %s: not valid YAML: %w", source, err)
 	}
-	known := map[string]bool{}
-	for _, k := range Keys() {
-		known[k] = true
+	settings := v.AllSettings()
+	renamed := false
+	for alias, key := range keyAliases {
+		if val, ok := settings[alias]; ok {
+			if _, both := settings[key]; both {
+				return nil, fmt.Errorf("config: %s: %s and %s are the same key (%s is an alias); keep one", source, alias, key, alias)
+			}
+			delete(settings, alias)
+			settings[key], renamed = val, true
+		}
 	}
-	inFile := map[string]bool{}
-	var unknown []string
+	if renamed {
+		v = viper.New()
+		if err := v.MergeConfigMap(settings); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", source, err)
+		}
+	}
+	var unknown, hints []string
 	for _, k := range v.AllKeys() {
-		inFile[k] = true
-		if !known[k] {
+		if !contains(Keys(), k) {
 			unknown = append(unknown, k)
+			if s := Suggest(k, Keys()); s != "" {
+				hints = append(hints, k+": did you mean "+s+"?")
+			}
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return Config{}, fmt.Errorf("config: %s: unknown key(s) %s; known keys: %s", source, strings.Join(unknown, ", "), strings.Join(Keys(), ", "))
-	}
-
-	c := Config{Source: source}
-	layer := map[string]any{}
-	for name := range envMap {
-		key := strings.ToLower(strings.TrimPrefix(name, EnvPrefix))
-		if known[key] {
-			layer[key] = envMap[name]
-		} else if key != ConfigFlag {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("ignoring unknown environment variable %s (known: %s + one of %s)", name, EnvPrefix, strings.ToUpper(strings.Join(Keys(), ", "))))
+		sort.Strings(hints)
+		hint := ""
+		if len(hints) > 0 {
+			hint = " (" + strings.Join(hints, "; ") + ")"
 		}
+		return nil, fmt.Errorf("config: %s: unknown key(s) %s%s; known keys: %s", source, strings.Join(unknown, ", "), hint, strings.Join(Keys(), ", "))
 	}
-	sort.Strings(c.Warnings)
+	return v, nil
+}
+
+// load is Load of the YAML text named source.
+func load(text []byte, source string, env []string, flags *pflag.FlagSet) (Config, error) {
+	v, err := fileLayer(text, source)
+	if err != nil {
+		return Config{}, err
+	}
+	inFile := map[string]bool{}
+	for _, k := range v.AllKeys() {
+		inFile[k] = true
+	}
+	layer, envFrom, err := envLayer(env)
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{Source: source}
 	if err := v.MergeConfigMap(layer); err != nil {
 		return Config{}, fmt.Errorf("config: environment: %w", err)
 	}
@@ -132,8 +293,8 @@ func Load(path string, env []string, flags *pflag.FlagSet) (Config, error) {
 		switch {
 		case changed[key]:
 			return "flag --" + FlagName(key)
-		case layer[key] != nil:
-			return "environment " + EnvName(key)
+		case envFrom[key] != "":
+			return "environment " + envFrom[key]
 		case inFile[key]:
 			return source
 		}

@@ -10,6 +10,11 @@ import (
 // Backends are the backend names a selection may start with.
 var Backends = []string{"auto", "opencl", "vulkan", "ref"}
 
+// DeviceKeywords are the selections that name a set of devices across
+// backends and take no ":selector": auto and all (every device, best first)
+// and gpu (every GPU, best first).
+var DeviceKeywords = []string{"auto", "all", "gpu"}
+
 // LogLevels are the accepted log_level values.
 var LogLevels = []string{"debug", "info", "warn", "error"}
 
@@ -79,26 +84,29 @@ func (c Config) Validate() error {
 	if !(c.CheckpointEveryMinutes >= 0 && c.CheckpointEveryMinutes <= 1e6) {
 		bad("checkpoint_every_minutes", c.CheckpointEveryMinutes, "0..1e6 (0 = off)")
 	}
+	if c.KeepCheckpoints < -1 {
+		bad("keep_checkpoints", c.KeepCheckpoints, ">= -1 (mid-epoch checkpoints kept besides every epoch end; -1 = all)")
+	}
 	if !contains(LogLevels, c.LogLevel) {
 		bad("log_level", fmt.Sprintf("%q", c.LogLevel), strings.Join(LogLevels, ", "))
 	}
 	return errors.Join(errs...)
 }
 
-// ValidateBackends checks a backend list: non-empty, each entry "auto" or
-// one of Backends with an optional ":selector".
+// ValidateBackends checks a backend list: non-empty, each entry one of
+// DeviceKeywords or one of Backends with an optional ":selector".
 func ValidateBackends(list []string) error {
-	allowed := "a list of auto, opencl, vulkan or ref, each optionally with :index or :word (e.g. [vulkan:0, opencl, ref])"
+	allowed := "a comma-separated list (brackets allowed) of auto, all, gpu, opencl, vulkan or ref, each backend optionally with :index or :word (e.g. vulkan:0,opencl,ref or [vulkan:0, opencl, ref])"
 	if len(list) == 0 {
 		return fmt.Errorf("config: backend is empty; allowed: %s", allowed)
 	}
 	for _, e := range list {
 		name, sel, hasSel := strings.Cut(e, ":")
 		switch {
-		case !contains(Backends, name):
+		case !contains(Backends, name) && !contains(DeviceKeywords, name):
 			return fmt.Errorf("config: backend entry %q: unknown backend %q; allowed: %s", e, name, allowed)
-		case name == "auto" && hasSel:
-			return fmt.Errorf("config: backend entry %q: auto takes no selector; allowed: %s", e, allowed)
+		case contains(DeviceKeywords, name) && hasSel:
+			return fmt.Errorf("config: backend entry %q: %s takes no selector; allowed: %s", e, name, allowed)
 		case hasSel && sel == "":
 			return fmt.Errorf("config: backend entry %q: empty selector after ':'; allowed: %s", e, allowed)
 		}
@@ -106,12 +114,17 @@ func ValidateBackends(list []string) error {
 	return nil
 }
 
-// ParseBackends splits a comma-separated backend list, trimming spaces and
-// lower-casing entries.
+// ParseBackends splits a comma-separated backend list, optionally in
+// brackets as YAML writes it ("[vulkan:0, opencl]"), trimming spaces and
+// quotes and lower-casing entries.
 func ParseBackends(s string) []string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
 	var out []string
 	for _, p := range strings.Split(s, ",") {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+		if p = strings.ToLower(strings.Trim(strings.TrimSpace(p), `"'`)); p != "" {
 			out = append(out, p)
 		}
 	}

@@ -73,17 +73,17 @@ func writeSplit(t *testing.T, dir string, train, compress bool, n, rows, cols in
 func TestLoadSynthetic(t *testing.T) {
 	for _, compress := range []bool{true, false} {
 		dir := t.TempDir()
-		pix, labels := writeSplit(t, dir, true, compress, 37, 5, 7)
-		tpix, tlabels := writeSplit(t, dir, false, compress, 11, 5, 7)
+		pix, labels := writeSplit(t, dir, true, compress, 37, 28, 28)
+		tpix, tlabels := writeSplit(t, dir, false, compress, 11, 28, 28)
 
 		s, err := Load(dir, true)
 		require.NoError(t, err)
 		assert.Equal(t, 37, s.N)
-		assert.Equal(t, 5, s.Rows)
-		assert.Equal(t, 7, s.Cols)
+		assert.Equal(t, 28, s.Rows)
+		assert.Equal(t, 28, s.Cols)
 		assert.Equal(t, pix, s.Images)
 		assert.Equal(t, labels, s.Labels)
-		assert.Equal(t, pix[3*35:4*35], s.Image(3))
+		assert.Equal(t, pix[3*784:4*784], s.Image(3))
 
 		ts, err := Load(dir, false)
 		require.NoError(t, err)
@@ -95,8 +95,8 @@ func TestLoadSynthetic(t *testing.T) {
 
 func TestLoadDottedNames(t *testing.T) {
 	dir := t.TempDir()
-	pix, labels := synth(3, 2, 2, 1)
-	writeFile(t, dir, "t10k-images.idx3-ubyte", idxBytes(MagicImages, []uint32{3, 2, 2}, pix))
+	pix, labels := synth(3, 28, 28, 1)
+	writeFile(t, dir, "t10k-images.idx3-ubyte", idxBytes(MagicImages, []uint32{3, 28, 28}, pix))
 	writeFile(t, dir, "t10k-labels.idx1-ubyte", idxBytes(MagicLabels, []uint32{3}, labels))
 	s, err := Load(dir, false)
 	require.NoError(t, err)
@@ -129,8 +129,8 @@ func loadPair(t *testing.T, img, lbl []byte) (*Set, error) {
 }
 
 func TestLoadRejects(t *testing.T) {
-	pix, labels := synth(6, 3, 4, 2)
-	img := idxBytes(MagicImages, []uint32{6, 3, 4}, pix)
+	pix, labels := synth(6, 28, 28, 2)
+	img := idxBytes(MagicImages, []uint32{6, 28, 28}, pix)
 	lbl := idxBytes(MagicLabels, []uint32{6}, labels)
 	corrupt := gz(t, img)
 	corrupt[len(corrupt)/2] ^= 0xff
@@ -157,12 +157,15 @@ func TestLoadRejects(t *testing.T) {
 		{"count mismatch", img, idxBytes(MagicLabels, []uint32{5}, labels[:5]), "6 images but"},
 		{"label out of range", img, badLabel, "label 10 of item 4"},
 		{"trailing bytes", append(append([]byte(nil), img...), 0), lbl, "trailing bytes"},
-		{"zero rows", idxBytes(MagicImages, []uint32{6, 0, 4}, nil), lbl, "dimension 1 is 0"},
-		{"huge cols", idxBytes(MagicImages, []uint32{6, 3, 4097}, nil), lbl, "dimension 2 is 4097, want 1..4096"},
+		{"zero rows", idxBytes(MagicImages, []uint32{6, 0, 28}, nil), lbl, "dimension 1 is 0"},
+		{"huge cols", idxBytes(MagicImages, []uint32{6, 28, 4097}, nil), lbl, "dimension 2 is 4097, want 1..4096"},
+		{"not 28x28", idxBytes(MagicImages, []uint32{6, 32, 32}, nil), lbl, "holds 6 images of 32x32; crossgrad needs Fashion-MNIST's 28x28"},
+		{"labels trailing bytes", img, append(append([]byte(nil), lbl...), 0), "trailing bytes"},
+		{"labels truncated", img, lbl[:len(lbl)-1], "truncated file"},
 		{"huge count", idxBytes(MagicImages, []uint32{MaxImages + 1, 28, 28}, nil), lbl, "dimension 0 is 10000001"},
 		{"huge payload", idxBytes(MagicImages, []uint32{MaxImages, 4096, 4096}, nil), lbl, "over the"},
-		// 2e9 bytes claimed but 0 present: must fail without allocating 2 GB.
-		{"large claim truncated", idxBytes(MagicImages, []uint32{500000, 1000, 4}, nil), lbl, "has 0 of the 2000000000 bytes"},
+		// 1.5e9 bytes claimed, with as many labels, but 0 present: must
+		// fail without allocating 1.5 GB (TestLargeClaimTruncated).
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,9 +183,9 @@ func TestLoadRejects(t *testing.T) {
 }
 
 func TestErrorNamesFile(t *testing.T) {
-	pix, labels := synth(2, 2, 2, 3)
+	pix, labels := synth(2, 28, 28, 3)
 	dir := t.TempDir()
-	ip := writeFile(t, dir, "my-images", idxBytes(MagicImages, []uint32{2, 2, 2}, pix[:7]))
+	ip := writeFile(t, dir, "my-images", idxBytes(MagicImages, []uint32{2, 28, 28}, pix[:1000]))
 	lp := writeFile(t, dir, "my-labels", idxBytes(MagicLabels, []uint32{2}, labels))
 	_, err := LoadFiles(ip, lp)
 	require.Error(t, err)

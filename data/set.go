@@ -18,6 +18,10 @@ const DefaultDir = "/usr/share/datasets/fashion-mnist"
 // NumClasses is the number of label classes; every label must be below it.
 const NumClasses = 10
 
+// ImageSide is the height and width of the images Load accepts: Fashion-MNIST's
+// (and MNIST's) 28x28, the size the model's input layer resizes from.
+const ImageSide = 28
+
 // ClassNames are the Fashion-MNIST class names, indexed by label.
 var ClassNames = [NumClasses]string{
 	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -117,24 +121,41 @@ func Load(dir string, train bool) (*Set, error) {
 }
 
 // LoadFiles reads an image IDX file (magic 0x803) and a label IDX file (magic
-// 0x801) and checks that they agree: same count, every label below
-// NumClasses.
+// 0x801). It reads both headers first and refuses images that are not
+// ImageSide x ImageSide and counts that differ before reading any payload,
+// so memory stays bounded by the size the headers declare; then it reads the
+// labels, checks every one is below NumClasses, and reads the images.
 func LoadFiles(imagesPath, labelsPath string) (*Set, error) {
-	idims, images, err := readIDX(imagesPath, MagicImages)
+	img, err := openIDX(imagesPath, MagicImages)
 	if err != nil {
 		return nil, fmt.Errorf("data: images: %w", err)
 	}
-	ldims, labels, err := readIDX(labelsPath, MagicLabels)
+	defer img.close()
+	lbl, err := openIDX(labelsPath, MagicLabels)
 	if err != nil {
 		return nil, fmt.Errorf("data: labels: %w", err)
 	}
-	if idims[0] != ldims[0] {
-		return nil, fmt.Errorf("data: %s holds %d images but %s holds %d labels; the two files are from different sets, reinstall them", imagesPath, idims[0], labelsPath, ldims[0])
+	defer lbl.close()
+	n, rows, cols := img.dims()[0], img.dims()[1], img.dims()[2]
+	if rows != ImageSide || cols != ImageSide {
+		return nil, fmt.Errorf("data: %s holds %d images of %dx%d; crossgrad needs Fashion-MNIST's %dx%d images: resize the set to %dx%d, or set data_dir (CROSSGRAD_DATA_DIR, --data-dir) to a folder holding the Fashion-MNIST or MNIST IDX files",
+			imagesPath, n, rows, cols, ImageSide, ImageSide, ImageSide, ImageSide)
+	}
+	if nl := lbl.dims()[0]; n != nl {
+		return nil, fmt.Errorf("data: %s holds %d images but %s holds %d labels; the two files are from different sets, reinstall them", imagesPath, n, labelsPath, nl)
+	}
+	labels, err := lbl.payload()
+	if err != nil {
+		return nil, fmt.Errorf("data: labels: %w", err)
 	}
 	for i, l := range labels {
 		if l >= NumClasses {
 			return nil, fmt.Errorf("data: %s: label %d of item %d is not below %d classes; the file is corrupt or not a 10-class set", labelsPath, l, i, NumClasses)
 		}
 	}
-	return &Set{Images: images, Labels: labels, N: idims[0], Rows: idims[1], Cols: idims[2]}, nil
+	images, err := img.payload()
+	if err != nil {
+		return nil, fmt.Errorf("data: images: %w", err)
+	}
+	return &Set{Images: images, Labels: labels, N: n, Rows: rows, Cols: cols}, nil
 }

@@ -68,26 +68,29 @@ func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) 
 func openWrapped(c config.Config, m *alexnet.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	log = orDiscard(log)
 	var errs []error
-	first := true
+	var skipped []func() // warnings, logged only when a later device works (else the error says it all)
 	for _, spec := range c.Backend {
 		cands, err := backend.Select(spec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("backend %q: %w", spec, err))
-			log.Warn(fmt.Sprintf("backend %q skipped", spec), "reason", err)
-			first = false
+			skipped = append(skipped, func() { log.Warn(fmt.Sprintf("backend %q skipped", spec), "reason", err) })
 			continue
 		}
 		for _, cand := range cands {
 			o, err := openOne(cand.ID(), c, m, wrap)
 			if err == nil {
-				if !first {
+				for _, warn := range skipped {
+					warn()
+				}
+				if len(skipped) > 0 {
 					log.Info("using fallback device", "entry", spec, "device", DeviceName(o.Dev.Info()))
 				}
 				return o, nil
 			}
-			first = false
 			errs = append(errs, fmt.Errorf("backend %q: %s: %w", spec, DeviceName(cand), err))
-			log.Warn(fmt.Sprintf("device %s of backend %q skipped", DeviceName(cand), spec), "reason", err)
+			skipped = append(skipped, func() {
+				log.Warn(fmt.Sprintf("device %s of backend %q skipped", DeviceName(cand), spec), "reason", err)
+			})
 		}
 	}
 	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", c.Backend, errors.Join(errs...))

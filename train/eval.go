@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/crossgrad/crossgrad/checkpoint"
 	"github.com/crossgrad/crossgrad/config"
 	"github.com/crossgrad/crossgrad/data"
 	"github.com/crossgrad/crossgrad/graph"
@@ -34,10 +33,24 @@ func (r EvalResult) Accuracy() float64 {
 	return float64(r.Correct) / float64(r.N)
 }
 
+// EvalProgress shows the progress of an evaluation (a terminal bar or log
+// lines). All calls come from the goroutine running Evaluate.
+type EvalProgress interface {
+	// StartEval begins an evaluation of batches batches, images images in
+	// all.
+	StartEval(batches, images int)
+	// EvalStep reports done finished batches, n images evaluated so far and
+	// how many of them were predicted correctly.
+	EvalStep(done, n, correct int)
+	// EndEval removes the progress display.
+	EndEval()
+}
+
 // Evaluate runs the forward pass without dropout over every batch of b on
 // p and counts correct predictions; with confusion it reads the logits back
-// to fill the confusion matrix. It stops with ctx's error between batches.
-func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion bool) (EvalResult, error) {
+// to fill the confusion matrix. prog, when not nil, is told about every
+// batch. It stops with ctx's error between batches.
+func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion bool, prog EvalProgress) (EvalResult, error) {
 	var r EvalResult
 	start := time.Now()
 	it, err := b.Iter(0, 0)
@@ -45,6 +58,11 @@ func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion boo
 		return r, err
 	}
 	defer it.Close()
+	if prog != nil {
+		prog.StartEval(b.NumBatches(), b.Len())
+		defer prog.EndEval()
+	}
+	done := 0
 	var lossSum float64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -64,6 +82,10 @@ func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion boo
 		r.N += bt.N
 		r.Correct += st.Correct
 		lossSum += float64(st.Loss) * float64(bt.N)
+		done++
+		if prog != nil {
+			prog.EvalStep(done, r.N, r.Correct)
+		}
 		if !confusion {
 			continue
 		}
@@ -153,6 +175,8 @@ type EvalOptions struct {
 	// TestSet replaces loading Config.DataDir.
 	TestSet *data.Set
 	Log     *slog.Logger
+	// Progress, when not nil, shows the evaluation's progress.
+	Progress EvalProgress
 }
 
 // EvalReport is the result of EvalCheckpoint.
@@ -168,29 +192,11 @@ type EvalReport struct {
 func EvalCheckpoint(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 	log := orDiscard(o.Log)
 	cfg := o.Config
-	path, err := ResolveCheckpoint(o.Checkpoint)
-	if err != nil {
-		return nil, err
-	}
-	ts, meta, err := checkpoint.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("train: eval: %w", err)
-	}
-	if s := meta[checkpoint.MetaConfig]; s != "" {
-		stored, err := config.FromJSON(s)
-		if err != nil {
-			return nil, fmt.Errorf("train: eval: %s: %w", path, err)
-		}
-		mergeStored(&cfg, stored, ArchitectureKeys, o.Explicit, log)
-	}
-	model, err := NewModel(cfg)
+	path, model, ts, err := loadModel(&cfg, o.Checkpoint, o.Explicit, log, "eval")
 	if err != nil {
 		return nil, err
 	}
 	desc := ModelDesc(cfg)
-	if err := CheckTensors(model.Params(), ts, desc, path); err != nil {
-		return nil, err
-	}
 	set := o.TestSet
 	if set == nil {
 		if set, err = data.Load(cfg.DataDir, false); err != nil {
@@ -219,9 +225,37 @@ func EvalCheckpoint(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 	if err := op.Plan.LoadParams(host); err != nil {
 		return nil, fmt.Errorf("train: eval: %s: %w", path, err)
 	}
-	res, err := Evaluate(ctx, op.Plan, b, true)
+	res, err := Evaluate(ctx, op.Plan, b, true, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	return &EvalReport{EvalResult: res, Checkpoint: path, Device: DeviceName(op.Dev.Info()), Model: desc}, nil
+}
+
+// BatchSizeProgress is implemented by a Progress that wants the images per
+// training step (to show images/s): the run's batch size, after a resumed
+// run's stored settings are applied.
+type BatchSizeProgress interface {
+	// SetBatchSize is called before every StartEpoch.
+	SetBatchSize(n int)
+}
+
+// startEpoch tells prog that the epoch in progress starts, with the batch
+// size first when prog wants it.
+func (r *run) startEpoch(prog Progress, batches int) {
+	if bs, ok := prog.(BatchSizeProgress); ok {
+		bs.SetBatchSize(r.cfg.BatchSize)
+	}
+	prog.StartEpoch(r.epoch+1, r.cfg.Epochs, batches, r.batch)
+}
+
+// evalProgress is the run's Progress as an EvalProgress for the test pass
+// after each epoch: nil when the run is quiet or its Progress shows no
+// evaluations.
+func (r *run) evalProgress() EvalProgress {
+	if r.cfg.Quiet {
+		return nil
+	}
+	ep, _ := r.opts.Progress.(EvalProgress)
+	return ep
 }

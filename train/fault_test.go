@@ -194,7 +194,7 @@ func TestDeviceLostEndsTrainingWithoutCheckpoint(t *testing.T) {
 	assert.Empty(t, de.Checkpoint)
 	assert.Contains(t, err.Error(), "failed on pure-Go reference (ref:0) in read after kernel adam was queued: fake: VK_ERROR_DEVICE_LOST")
 	assert.Contains(t, err.Error(), "no checkpoint was written, nothing to resume from")
-	assert.Equal(t, []string{"metrics.jsonl"}, files(t, c.CheckpointDir))
+	assert.Equal(t, []string{"config.yaml", "metrics.jsonl"}, files(t, c.CheckpointDir))
 	steps, _ := readJSONL(t, c.MetricsJSONL)
 	assert.Len(t, steps, 2)
 	assert.True(t, fd.isClosed(), "a lost device is still closed, without hanging")

@@ -16,7 +16,7 @@ import (
 
 // tinyConfig is the seed architecture at input 65 and width 1/16 on the
 // reference backend, batch 32, two epochs, checkpoints and metrics in a
-// fresh folder.
+// fresh folder, every checkpoint kept.
 func tinyConfig(t *testing.T) config.Config {
 	t.Helper()
 	c := config.Default()
@@ -25,7 +25,7 @@ func tinyConfig(t *testing.T) config.Config {
 	c.CheckpointDir = filepath.Join(t.TempDir(), "run")
 	c.MetricsJSONL = filepath.Join(c.CheckpointDir, "metrics.jsonl")
 	c.MetricsCSV = filepath.Join(c.CheckpointDir, "metrics.csv")
-	c.CheckpointEveryMinutes = 0
+	c.CheckpointEveryMinutes, c.KeepCheckpoints = 0, -1
 	c.Source = "test"
 	require.NoError(t, c.Validate())
 	return c

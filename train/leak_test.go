@@ -71,12 +71,11 @@ func rss() int64 {
 // to the last step, and every buffer released after Run.
 func checkNoLeaks(t *testing.T, spec string, steps int) {
 	c := tinyConfig(t)
-	c.Backend, c.BatchSize, c.CheckpointEverySteps = []string{spec}, 4, 100
+	c.Backend, c.BatchSize, c.CheckpointEverySteps, c.KeepCheckpoints = []string{spec}, 4, 100, 2
 	var dev backend.Device
 	var samples []usage
 	warm := min(201, steps/2)
 	o := Options{
-		KeepCheckpoints: 2,
 		WrapDevice: func(d backend.Device) (backend.Device, error) {
 			dev = d
 			return d, nil

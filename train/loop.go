@@ -2,11 +2,10 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/crossgrad/crossgrad/checkpoint"
@@ -46,16 +45,28 @@ type run struct {
 	savedAt  time.Time
 	lastCkpt string
 	timed    []float64 // step seconds of this process, for the CPU estimate
+
+	finite finiteState // non-finite checks and the divergence warning (finite.go)
+
+	metricsErr error  // first metrics write that failed
+	metricsMsg string // last metrics failure logged
 }
 
 // Run trains the model of o.Config: it resumes from Config.Resume when set,
 // loads the data, opens the first working backend of the fallback list and
-// trains the remaining epochs, printing the seed's lines to o.Out. Errors
-// before training starts leave no files behind. A NaN or Inf loss returns a
+// trains the remaining epochs, printing the seed's lines to o.Out. Every
+// output path is checked for writability first; the run folder is locked
+// for the whole call (another process writing it is refused, naming its
+// PID), and a folder holding another run is refused unless o.Force. The
+// effective configuration goes to ConfigFile in the folder. Errors before
+// training starts leave no files behind. A NaN or Inf loss returns a
 // *NonFiniteError; a cancelled ctx finishes the step in flight, saves a
 // checkpoint and returns an *InterruptedError; a failed or stalled device
-// call returns a *DeviceError (see supervise for stalls). The Result is
-// returned with the figures so far also on those errors.
+// call returns a *DeviceError (see supervise for stalls); every error after
+// training started names the last checkpoint and how to resume. A metrics
+// file that cannot be written is logged as an error and costs no
+// checkpoint; Run then trains to the end and returns an error saying so.
+// The Result is returned with the figures so far also on those errors.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	cfg := o.Config
 	log := orDiscard(o.Log)
@@ -68,14 +79,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if rs, err = loadResume(&cfg, o.Explicit, log); err != nil {
 			return nil, err
 		}
-		// A process killed while writing leaves temporary files behind.
-		removed, err := checkpoint.RemoveStaleTemps(cfg.CheckpointDir)
-		for _, p := range removed {
-			log.Info("removed a temporary file left by an interrupted write", "path", p)
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			log.Warn("cleaning the run folder failed", "err", err)
-		}
+	}
+	if err := checkWritable(cfg); err != nil {
+		return nil, err
+	}
+	lock, err := lockRunDir(cfg.CheckpointDir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
+	previous, err := previousRun(cfg, rs, o.Force)
+	if err != nil {
+		return nil, err
+	}
+	if rs != nil {
+		removeStaleTemps(cfg.CheckpointDir, log)
 	}
 	model, err := NewModel(cfg)
 	if err != nil {
@@ -118,23 +136,41 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r := &run{cfg: cfg, opts: o, log: log, out: o.Out, op: op, device: DeviceName(op.Dev.Info()),
 		trainB: trainB, testB: testB, saved: position{-1, -1, -1}, savedAt: time.Now(),
-		mw: &metricsWriter{files: MetricsPaths(cfg.MetricsJSONL, cfg.MetricsCSV)}}
+		mw: &metricsWriter{files: MetricsPaths(cfg.MetricsJSONL, cfg.MetricsCSV), title: PlotTitle(cfg, DeviceName(op.Dev.Info()))}}
 	if r.out == nil {
 		r.out = io.Discard
+	}
+	if err := removeRunFiles(previous, log); err != nil {
+		_ = op.Close()
+		return nil, err
 	}
 	if rs != nil {
 		r.phase, r.lastCkpt = "resume", rs.path
 		if err := r.load(rs); err != nil {
 			_ = op.Close()
-			return nil, r.deviceError(err)
+			return nil, r.stopped(r.deviceError(err))
 		}
+		if was := rs.state.Extra[extraDevice]; was != "" && was != r.device {
+			log.Warn(fmt.Sprintf("the run was trained on %s and now continues on %s (backend %s): its numbers will differ from an uninterrupted run; set --backend to choose the device",
+				was, r.device, strings.Join(cfg.Backend, ",")))
+		}
+	}
+	if err := writeConfigFile(cfg); err != nil {
+		_ = op.Close()
+		return nil, err
 	}
 	res, err := r.supervise(ctx)
 	if res != nil {
 		return res, err // stalled: the device and metrics file stay with the stuck goroutine
 	}
-	err = errors.Join(err, r.mw.close())
+	err = r.stopped(err)
+	if cerr := r.mw.close(); cerr != nil {
+		r.metricsFailed(cerr)
+	}
 	_ = op.Close() // after a device fault Close may fail too; err says why
+	if err == nil && r.metricsErr != nil {
+		err = fmt.Errorf("train: training finished and its checkpoints are saved (last: %s), but metrics could not be written: %w", r.lastCkpt, r.metricsErr)
+	}
 	return r.result(), err
 }
 
@@ -211,7 +247,7 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	nb := r.trainB.NumBatches()
 	prog := r.opts.Progress
 	if prog != nil && !r.cfg.Quiet {
-		prog.StartEpoch(r.epoch+1, r.cfg.Epochs, nb, r.batch)
+		r.startEpoch(prog, nb)
 		defer prog.EndEpoch()
 	} else {
 		prog = nil
@@ -263,12 +299,15 @@ func (r *run) trainEpoch(ctx context.Context) error {
 		}
 		if err := r.mw.step(StepRecord{Step: step, Epoch: r.epoch + 1, Batch: bt.Index, Images: bt.N,
 			Loss: float64(st.Loss), Correct: st.Correct, Seconds: dt}); err != nil {
-			return err
+			r.metricsFailed(err)
 		}
 		if prog != nil {
 			prog.Step(r.batch, r.ep.lossSum/float64(r.ep.images))
 		}
 		r.estimate()
+		if err := r.afterStep(st.Loss); err != nil {
+			return err
+		}
 		if err := r.cadence(); err != nil {
 			return err
 		}
@@ -288,18 +327,18 @@ func (r *run) cadence() error {
 	return nil
 }
 
-// endEpoch evaluates on the test set, prints and records the epoch, and
-// saves the epoch's checkpoint.
+// endEpoch evaluates on the test set, prints and records the epoch, saves
+// the epoch's checkpoint and then writes the epoch's metrics.
 func (r *run) endEpoch(ctx context.Context) error {
 	r.phase = "evaluation"
-	ev, err := Evaluate(ctx, r.op.Plan, r.testB, false)
+	ev, err := Evaluate(ctx, r.op.Plan, r.testB, false, r.evalProgress())
 	if err != nil {
 		if ctx.Err() != nil {
 			return r.interrupted(ctx.Err())
 		}
 		return err
 	}
-	e := EpochMetrics{Epoch: r.epoch + 1, Step: r.step, TestAcc: ev.Accuracy(), Seconds: r.ep.seconds}
+	e := EpochMetrics{Epoch: r.epoch + 1, Step: r.step, TestLoss: ev.Loss, TestAcc: ev.Accuracy(), Seconds: r.ep.seconds}
 	if r.ep.images > 0 {
 		e.Loss = r.ep.lossSum / float64(r.ep.images)
 		e.TrainAcc = float64(r.ep.correct) / float64(r.ep.images)
@@ -312,39 +351,15 @@ func (r *run) endEpoch(ctx context.Context) error {
 		r.printf("epoch %d : loss %.3f, train acc %.3f, test acc %.3f", e.Epoch, e.Loss, e.TrainAcc, e.TestAcc)
 	}
 	r.log.Debug("epoch done", "epoch", e.Epoch, "step", e.Step, "test_loss", ev.Loss, "eval_seconds", ev.Seconds, "images_per_sec", e.ImagesPerSec)
-	if err := r.mw.epoch(e, r.history); err != nil {
+	r.epoch, r.batch, r.ep = r.epoch+1, 0, accum{}
+	// The checkpoint before the metrics: a metrics failure never costs it.
+	if err := r.save("end of epoch"); err != nil {
 		return err
 	}
-	r.epoch, r.batch, r.ep = r.epoch+1, 0, accum{}
-	return r.save("end of epoch")
-}
-
-// estimate logs, once, how long the whole run will take on a CPU device,
-// from the step times after the first.
-func (r *run) estimate() {
-	n := r.opts.EstimateAfter
-	if n == 0 {
-		n = 4
+	if err := r.mw.epoch(e, r.history); err != nil {
+		r.metricsFailed(err)
 	}
-	if n < 0 || len(r.timed) != n+1 || !IsCPU(r.op.Dev.Info()) {
-		return
-	}
-	var sum float64
-	for _, t := range r.timed[1:] {
-		sum += t
-	}
-	perStep := sum / float64(n)
-	nb := r.trainB.NumBatches()
-	left := r.cfg.Epochs*nb - (r.epoch*nb + r.batch)
-	// A test pass costs about a third of a training step per batch (forward only).
-	evalSteps := float64(r.cfg.Epochs-r.epoch) * float64(r.testB.NumBatches()) / 3
-	total := time.Duration((float64(left) + evalSteps) * perStep * float64(time.Second)).Round(time.Second)
-	msg := fmt.Sprintf("%s is a CPU device: the remaining %d steps of %d epochs will take about %s (%.3f s per step of %d images)",
-		r.device, left, r.cfg.Epochs, total, perStep, r.cfg.BatchSize)
-	if r.cfg.Source != "embedded:cpu-quick" {
-		msg += "; for a quick CPU run use --config cpu-quick (configs/cpu-quick.yaml: input 65, width 0.25, 3 epochs)"
-	}
-	r.log.Warn(msg)
+	return nil
 }
 
 func toCkpt(ts []graph.HostTensor) []checkpoint.Tensor {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,14 +35,14 @@ type epochRecord struct {
 }
 
 // CSVHeader is the first line of the per-epoch CSV file.
-var CSVHeader = []string{"epoch", "step", "loss", "train_acc", "test_acc", "seconds", "images_per_sec"}
+var CSVHeader = []string{"epoch", "step", "loss", "train_acc", "test_loss", "test_acc", "seconds", "images_per_sec"}
 
 // MetricsFiles are the metric outputs of a run; an empty path is disabled.
 type MetricsFiles struct {
 	JSONL string // per-step and per-epoch records, appended
 	CSV   string // per-epoch table, rewritten atomically each epoch
 	JSON  string // per-epoch array, rewritten atomically each epoch
-	PNG   string // plot of loss and accuracy per epoch, rewritten each epoch
+	PNG   string // plot of loss (per step and per epoch) and accuracy, rewritten each epoch
 }
 
 // MetricsPaths derives the outputs from the configuration's metrics_jsonl
@@ -56,11 +57,16 @@ func MetricsPaths(jsonl, csvPath string) MetricsFiles {
 	return f
 }
 
-// metricsWriter appends JSON lines and rewrites the per-epoch files.
+// metricsWriter appends JSON lines and rewrites the per-epoch files. It
+// keeps every step's loss for the plot, those of an earlier process of a
+// resumed run read back from the JSON-lines file.
 type metricsWriter struct {
-	files MetricsFiles
-	f     *os.File
-	w     *bufio.Writer
+	files  MetricsFiles
+	title  string // the plot's title (PlotTitle)
+	f      *os.File
+	w      *bufio.Writer
+	steps  []StepLoss
+	loaded bool // the earlier steps were read from the JSON-lines file
 }
 
 func (m *metricsWriter) line(v any) error {
@@ -87,20 +93,81 @@ func (m *metricsWriter) line(v any) error {
 
 // step appends one step record.
 func (m *metricsWriter) step(r StepRecord) error {
+	if err := m.loadSteps(r.Step); err != nil {
+		return err
+	}
 	r.Kind = "step"
-	return m.line(r)
+	if err := m.line(r); err != nil {
+		return err
+	}
+	m.steps = append(m.steps, StepLoss{Step: r.Step, Loss: r.Loss})
+	return nil
+}
+
+// loadSteps reads, once, the losses of the steps before step from the
+// JSON-lines file: those a resumed run did in an earlier process (the
+// file was trimmed to the checkpoint by trimJSONL).
+func (m *metricsWriter) loadSteps(before int) error {
+	if m.loaded {
+		return nil
+	}
+	m.loaded = true
+	prior, err := readStepLosses(m.files.JSONL, before)
+	m.steps = append(prior, m.steps...)
+	return err
 }
 
 // epoch appends the epoch record, flushes the JSON lines and rewrites the
-// CSV, JSON and PNG files from the whole history.
+// CSV, JSON and PNG files from the whole history and every step's loss.
 func (m *metricsWriter) epoch(e EpochMetrics, history []EpochMetrics) error {
+	if err := m.loadSteps(e.Step + 1); err != nil {
+		return err
+	}
 	if err := m.line(epochRecord{Kind: "epoch", EpochMetrics: e}); err != nil {
 		return err
 	}
 	if err := m.flush(); err != nil {
 		return err
 	}
-	return WriteEpochFiles(m.files, history)
+	return WriteEpochFiles(m.files, m.plotData(history))
+}
+
+// plotData is what the plot of history shows: the title and every step's
+// loss.
+func (m *metricsWriter) plotData(history []EpochMetrics) PlotData {
+	return PlotData{Title: m.title, History: history, Steps: m.steps}
+}
+
+// readStepLosses returns the losses of the step records before step in the
+// JSON-lines file at path, in file order; a missing file or path "" has
+// none, and lines that do not parse are skipped.
+func readStepLosses(path string, before int) ([]StepLoss, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: metrics: %w", err)
+	}
+	defer f.Close()
+	var out []StepLoss
+	br := bufio.NewReader(f)
+	for {
+		ln, err := br.ReadBytes('\n')
+		var rec StepRecord
+		if json.Unmarshal(ln, &rec) == nil && rec.Kind == "step" && rec.Step < before {
+			out = append(out, StepLoss{Step: rec.Step, Loss: rec.Loss})
+		}
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("train: metrics: %w", err)
+		}
+	}
 }
 
 func (m *metricsWriter) flush() error {
@@ -135,9 +202,10 @@ func (m *metricsWriter) close() error {
 	return err
 }
 
-// WriteEpochFiles writes history as CSV, JSON and PNG to the non-empty
-// paths of files, each atomically.
-func WriteEpochFiles(files MetricsFiles, history []EpochMetrics) error {
+// WriteEpochFiles writes d.History as CSV and JSON and plots d as PNG
+// (PlotPNG) to the non-empty paths of files, each atomically.
+func WriteEpochFiles(files MetricsFiles, d PlotData) error {
+	history := d.History
 	if files.CSV != "" {
 		if err := checkpoint.WriteFile(files.CSV, EpochCSV(history)); err != nil {
 			return fmt.Errorf("train: metrics: %w", err)
@@ -153,7 +221,7 @@ func WriteEpochFiles(files MetricsFiles, history []EpochMetrics) error {
 		}
 	}
 	if files.PNG != "" {
-		b, err := PlotPNG(history)
+		b, err := PlotPNG(d)
 		if err != nil {
 			return err
 		}
@@ -171,7 +239,7 @@ func EpochCSV(history []EpochMetrics) []byte {
 	_ = w.Write(CSVHeader)
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 	for _, e := range history {
-		_ = w.Write([]string{strconv.Itoa(e.Epoch), strconv.Itoa(e.Step), f(e.Loss), f(e.TrainAcc), f(e.TestAcc), f(e.Seconds), f(e.ImagesPerSec)})
+		_ = w.Write([]string{strconv.Itoa(e.Epoch), strconv.Itoa(e.Step), f(e.Loss), f(e.TrainAcc), f(e.TestLoss), f(e.TestAcc), f(e.Seconds), f(e.ImagesPerSec)})
 	}
 	w.Flush()
 	return b.Bytes()

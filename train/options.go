@@ -43,8 +43,8 @@ type Options struct {
 	Config config.Config
 	// Explicit names the keys the user set explicitly (by flag or
 	// environment). When resuming, those keys win over the values stored in
-	// the checkpoint; every other key of the training trajectory (TrajectoryKeys)
-	// is taken from the checkpoint.
+	// the checkpoint; every other key of the run (ResumedKeys, and the run
+	// folder's) is taken from the checkpoint.
 	Explicit map[string]bool
 	// TrainSet and TestSet replace loading Config.DataDir (tests pass
 	// synthetic sets). Both or neither.
@@ -57,9 +57,10 @@ type Options struct {
 	Log *slog.Logger
 	// Progress shows per-epoch progress; nil shows none.
 	Progress Progress
-	// KeepCheckpoints is how many checkpoints are kept in the checkpoint
-	// folder (older ones are deleted after each save); 0 keeps all.
-	KeepCheckpoints int
+	// Force lets a new run take a checkpoint folder (or metric files) that
+	// hold another run: its files are deleted, and listed in the log, just
+	// before training starts. Without it such a folder is refused.
+	Force bool
 	// EstimateAfter is the number of steps timed before printing the run
 	// time estimate on CPU devices (default 4; the first step, which
 	// compiles kernels, is not counted). Negative disables it.
@@ -87,6 +88,7 @@ type EpochMetrics struct {
 	Step         int     `json:"step"`           // global step at the end of the epoch
 	Loss         float64 `json:"loss"`           // mean training loss, weighted by batch size
 	TrainAcc     float64 `json:"train_acc"`      // correct / images over the epoch
+	TestLoss     float64 `json:"test_loss"`      // mean cross-entropy over the (limited) test set
 	TestAcc      float64 `json:"test_acc"`       // accuracy over the (limited) test set
 	Seconds      float64 `json:"seconds"`        // summed step times of the epoch
 	ImagesPerSec float64 `json:"images_per_sec"` // epoch images / Seconds

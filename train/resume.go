@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/crossgrad/crossgrad/checkpoint"
@@ -17,10 +17,32 @@ import (
 
 // TrajectoryKeys are the configuration keys that fix a run's trajectory:
 // model shape, optimizer, data (folder, limits and order), dropout masks and
-// the epoch count. Resuming takes them from the checkpoint unless set
-// explicitly.
+// the epoch count. Resuming takes them, like every key of ResumedKeys, from
+// the checkpoint unless set explicitly, and warns when an explicit value
+// differs.
 var TrajectoryKeys = []string{"input_size", "width", "batch_size", "epochs", "lr", "adam_beta1",
 	"adam_beta2", "adam_eps", "dropout", "seed", "data_dir", "train_limit", "test_limit"}
+
+// processKeys describe this process rather than the run (what it prints,
+// where it resumes from): resuming never takes them from the checkpoint.
+var processKeys = []string{"resume", "log_level", "quiet"}
+
+// folderKeys place the run's files; loadResume sets them with placeRun.
+var folderKeys = []string{"checkpoint_dir", "metrics_jsonl", "metrics_csv"}
+
+// ResumedKeys are the keys a resumed run takes from its checkpoint unless
+// set explicitly: every key but those of this process (resume, log_level,
+// quiet) and of the run folder (checkpoint_dir, metrics_jsonl, metrics_csv:
+// placed by the checkpoint's folder and the run's own settings).
+func ResumedKeys() []string {
+	var out []string
+	for _, k := range config.Keys() {
+		if !slices.Contains(processKeys, k) && !slices.Contains(folderKeys, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // ArchitectureKeys are the keys that fix the parameter shapes; eval takes
 // them from a checkpoint unless set explicitly.
@@ -72,7 +94,8 @@ func keyField(c *config.Config, key string) reflect.Value {
 
 // mergeStored copies keys from stored into cur unless explicit, logging
 // every value taken from the checkpoint that differs from cur and every
-// explicit value that differs from the checkpoint.
+// explicit value that differs from the checkpoint (a warning for the keys
+// of the trajectory).
 func mergeStored(cur *config.Config, stored config.Config, keys []string, explicit map[string]bool, log *slog.Logger) {
 	for _, k := range keys {
 		dst, src := keyField(cur, k), keyField(&stored, k)
@@ -80,7 +103,12 @@ func mergeStored(cur *config.Config, stored config.Config, keys []string, explic
 			continue
 		}
 		if explicit[k] {
-			log.Warn(fmt.Sprintf("%s = %v set explicitly; the checkpoint was made with %v", k, dst.Interface(), src.Interface()))
+			msg := fmt.Sprintf("%s = %v set explicitly; the checkpoint was made with %v", k, dst.Interface(), src.Interface())
+			if slices.Contains(TrajectoryKeys, k) {
+				log.Warn(msg)
+			} else {
+				log.Info(msg)
+			}
 			continue
 		}
 		log.Info(fmt.Sprintf("%s = %v from the checkpoint (configuration says %v)", k, src.Interface(), dst.Interface()))
@@ -119,27 +147,32 @@ func CheckTensors(params []layers.NamedParam, ts []checkpoint.Tensor, model, pat
 	return nil
 }
 
-// derivedDir matches the checkpoint folder config.Load derives for this
-// process: runs/<date>-<time>-<pid>.
-var derivedDir = regexp.MustCompile(`^runs[/\\][0-9]{8}-[0-9]{6}-([0-9]+)$`)
-
-// isDerivedDir reports whether dir is the folder config.Load made up for
-// this process (checkpoint_dir left empty).
-func isDerivedDir(dir string) bool {
-	m := derivedDir.FindStringSubmatch(dir)
-	return m != nil && m[1] == strconv.Itoa(os.Getpid())
-}
-
-// moveRunDir points checkpoint_dir, and metric paths derived from it, at
-// dir.
-func moveRunDir(c *config.Config, dir string) {
-	old := c.CheckpointDir
-	for _, p := range []*string{&c.MetricsJSONL, &c.MetricsCSV} {
-		if *p != "" && filepath.Dir(*p) == filepath.Clean(old) {
-			*p = filepath.Join(dir, filepath.Base(*p))
-		}
+// placeRun sets the folder keys of a resumed run: checkpoint_dir is the
+// folder of the checkpoint (ckptDir) unless set explicitly, and each metric
+// path is the run's own unless set explicitly, moved along with the folder
+// when it lay in the run's folder.
+func placeRun(cur *config.Config, stored config.Config, ckptDir string, explicit map[string]bool, log *slog.Logger) {
+	dir := ckptDir
+	if explicit["checkpoint_dir"] {
+		dir = cur.CheckpointDir
 	}
-	c.CheckpointDir = dir
+	for _, m := range []struct {
+		key    string
+		cur    *string
+		stored string
+	}{{"metrics_jsonl", &cur.MetricsJSONL, stored.MetricsJSONL}, {"metrics_csv", &cur.MetricsCSV, stored.MetricsCSV}} {
+		if explicit[m.key] {
+			continue
+		}
+		p := m.stored
+		if p != "" && filepath.Dir(p) == filepath.Clean(stored.CheckpointDir) {
+			p = filepath.Join(dir, filepath.Base(p))
+		} else if p != *m.cur {
+			log.Info(fmt.Sprintf("%s = %q from the checkpoint", m.key, p))
+		}
+		*m.cur = p
+	}
+	cur.CheckpointDir = dir
 }
 
 // resumed is a loaded checkpoint to continue from.
@@ -150,8 +183,9 @@ type resumed struct {
 }
 
 // loadResume loads the checkpoint named by cfg.Resume and merges its
-// configuration into cfg (see Options.Explicit). Unless checkpoint_dir was
-// given, the run continues in the checkpoint's folder.
+// configuration into cfg (see Options.Explicit and ResumedKeys). Unless
+// checkpoint_dir was given explicitly, the run continues in the
+// checkpoint's folder.
 func loadResume(cfg *config.Config, explicit map[string]bool, log *slog.Logger) (*resumed, error) {
 	path, err := ResolveCheckpoint(cfg.Resume)
 	if err != nil {
@@ -169,10 +203,8 @@ func loadResume(cfg *config.Config, explicit map[string]bool, log *slog.Logger) 
 		return nil, fmt.Errorf("train: resume: %s: %w", path, err)
 	}
 	log.Info("resuming", "checkpoint", path, "step", st.Step, "epoch", st.Epoch+1, "batch", st.Batch)
-	mergeStored(cfg, stored, TrajectoryKeys, explicit, log)
-	if !explicit["checkpoint_dir"] && isDerivedDir(cfg.CheckpointDir) {
-		moveRunDir(cfg, filepath.Dir(path))
-	}
+	mergeStored(cfg, stored, ResumedKeys(), explicit, log)
+	placeRun(cfg, stored, filepath.Dir(path), explicit, log)
 	return &resumed{path: path, params: params, state: st}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crossgrad/crossgrad/checkpoint"
@@ -38,30 +39,35 @@ type position struct{ step, epoch, batch int }
 // figures into the run folder, atomically; reason is logged. Saving twice
 // at the same position writes once.
 func (r *run) save(reason string) error {
+	if err := r.checkFinite(reason); err != nil {
+		return err
+	}
 	pos := position{r.step, r.epoch, r.batch}
 	if r.saved == pos {
 		return nil
 	}
 	// The step records first: a checkpoint never covers steps whose
 	// records could be lost (a later crash replays them from the checkpoint).
+	// A metrics failure is reported but does not cost the checkpoint.
 	if err := r.mw.sync(); err != nil {
-		return err
+		r.metricsFailed(err)
 	}
 	start := time.Now()
 	phase := r.phase
 	r.phase = "checkpoint"
+	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
 	p := r.op.Plan
 	params, err := p.ReadParams()
 	if err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
+		return &saveError{path, err}
 	}
 	adam, err := p.ReadAdam()
 	if err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
+		return &saveError{path, err}
 	}
 	hist, err := json.Marshal(r.history)
 	if err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
+		return &saveError{path, err}
 	}
 	st := checkpoint.State{
 		Step: int64(r.step), Epoch: r.epoch, Batch: r.batch, Config: r.cfg.JSON(),
@@ -84,21 +90,37 @@ func (r *run) save(reason string) error {
 		metaWidth:             formatFloat(r.cfg.Width),
 	}
 	if err := os.MkdirAll(r.cfg.CheckpointDir, 0o755); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
+		return &saveError{path, err}
 	}
-	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
 	if err := checkpoint.SaveCheckpoint(path, toCkpt(params), meta, st); err != nil {
-		return fmt.Errorf("train: checkpoint: %w", err)
+		return &saveError{path, err}
 	}
 	r.saved, r.savedAt, r.lastCkpt, r.phase = pos, time.Now(), path, phase
 	r.log.Info("checkpoint saved", "reason", reason, "path", path, "step", r.step, "seconds", fmt.Sprintf("%.2f", time.Since(start).Seconds()))
-	if r.opts.KeepCheckpoints > 0 {
-		if err := checkpoint.Prune(r.cfg.CheckpointDir, r.opts.KeepCheckpoints); err != nil {
-			r.log.Warn("pruning old checkpoints failed", "err", err)
-		}
+	removed, err := checkpoint.Prune(r.cfg.CheckpointDir, r.cfg.KeepCheckpoints, path)
+	for _, p := range removed {
+		r.log.Debug("old checkpoint deleted", "path", p, "keep_checkpoints", r.cfg.KeepCheckpoints)
+	}
+	if err != nil {
+		r.log.Warn("deleting old checkpoints failed", "err", err)
 	}
 	return nil
 }
+
+// saveError is a checkpoint that could not be saved: its path and the
+// cause, under one prefix.
+type saveError struct {
+	path string
+	err  error
+}
+
+// Error names the checkpoint and the cause.
+func (e *saveError) Error() string {
+	return fmt.Sprintf("train: saving checkpoint %s failed: %s", e.path, strings.TrimPrefix(e.err.Error(), "checkpoint: "))
+}
+
+// Unwrap returns the cause.
+func (e *saveError) Unwrap() error { return e.err }
 
 // restore sets the run's position and figures from a resumed checkpoint.
 func (r *run) restore(rs *resumed) error {

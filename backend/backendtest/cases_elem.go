@@ -196,7 +196,7 @@ func resizeCases() []Case {
 func Cases() []Case {
 	var all []Case
 	for _, f := range []func() []Case{convCases, poolCases, reluCases, dropoutCases, gemmCases,
-		biasCases, softmaxCases, adamCases, blasCases, resizeCases} {
+		biasCases, softmaxCases, adamCases, blasCases, resizeCases, countNonfiniteCases} {
 		all = append(all, f()...)
 	}
 	var out []Case

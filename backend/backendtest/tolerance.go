@@ -59,9 +59,10 @@ const ToleranceUnit = 1024
 // for conv2d_bwd_data, N*OH*OW for conv2d_bwd_filter and Rows for bias_grad.
 //
 // Exact kernels have Atol = Rtol = 0: relu (forward and backward), fill,
-// maxpool_fwd (both the values and the argmax idx). Dropout has Atol 0 so
-// that its mask must match exactly: the suite's inputs keep |x| >= 1e-3, so a
-// kept element wrongly dropped (or the reverse) can never pass on Rtol alone.
+// maxpool_fwd (both the values and the argmax idx), count_nonfinite (an
+// integer count). Dropout has Atol 0 so that its mask must match exactly:
+// the suite's inputs keep |x| >= 1e-3, so a kept element wrongly dropped (or
+// the reverse) can never pass on Rtol alone.
 // The softmax_xent accuracy count stats[1] is an exact integer under its
 // tolerance for any count below 1e5. resize_bilinear may differ by one uint8
 // level (1/255) where float32 and float64 round a .5 boundary differently.
@@ -84,6 +85,7 @@ var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KAxpy:            {Atol: 1e-6, Rtol: 1e-6},
 	backend.KScale:           {Atol: 0, Rtol: 1e-6},
 	backend.KResizeBilinear:  {Atol: 1.0/255 + 1e-6, Rtol: 0},
+	backend.KCountNonfinite:  {Atol: 0, Rtol: 0},
 }
 
 // ReductionLength is the number of terms summed into one output element of a

@@ -41,6 +41,7 @@ func init() {
 	registerLauncher(backend.KMaxPoolBwd, launchMaxPoolBwd)
 	registerLauncher(backend.KSoftmaxXent, launchSoftmaxXent)
 	registerLauncher(backend.KResizeBilinear, launchResize)
+	registerLauncher(backend.KCountNonfinite, launchCountNonfinite)
 }
 
 // paramsAs returns p as the params struct T (p may also be a *T).
@@ -151,6 +152,21 @@ func launchSoftmaxXent(d *Device, p backend.Params, bufs []*Buffer) error {
 // softmaxGroup is the work-group size of softmax_xent; the kernel's local
 // arrays hold this many entries.
 const softmaxGroup = 256
+
+// launchCountNonfinite runs count_nonfinite as one work-group (the count of
+// a whole tensor in one pass, no atomics, so no output to clear first).
+func launchCountNonfinite(d *Device, p backend.Params, bufs []*Buffer) error {
+	q, err := paramsAs[backend.CountNonfinite](p)
+	if err != nil {
+		return err
+	}
+	l := d.local1D("count_nonfinite", min(d.items1D(), countNonfiniteGroup))
+	return d.enqueue(backend.KCountNonfinite, "count_nonfinite", []int{l}, []int{l}, q, bufs[0], bufs[1])
+}
+
+// countNonfiniteGroup is the largest work-group of count_nonfinite; the
+// kernel's local array holds this many entries.
+const countNonfiniteGroup = 1024
 
 // maxPoolBwdElems is the per-element launcher of maxpool_bwd.
 var maxPoolBwdElems = perGrid(func(p backend.MaxPoolBwd) [3]int {

@@ -193,6 +193,7 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 		backend.KAxpy:            {backend.Axpy{N: 9, Alpha: 1}, nil},
 		backend.KScale:           {backend.Scale{N: 9, Alpha: 2}, nil},
 		backend.KResizeBilinear:  {backend.ResizeBilinear{N: 2, InH: 5, InW: 5, OutH: 8, OutW: 3}, []int{1}},
+		backend.KCountNonfinite:  {backend.CountNonfinite{N: 9}, []int{1}},
 	}
 	d := New()
 	defer d.Close()

@@ -96,6 +96,8 @@ func run(p backend.Params, b [][]float32) error {
 		Scale(q, b[0])
 	case backend.ResizeBilinear:
 		ResizeBilinear(q, b[0], b[1])
+	case backend.CountNonfinite:
+		CountNonfinite(q, b[0], b[1])
 	default:
 		return fmt.Errorf("ref: no kernel for params %T (%s)", p, p.Kernel())
 	}

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -40,13 +40,14 @@ func cachePath(dir string, props *vk.PhysicalDeviceProperties) string {
 
 // loadCache returns the Vulkan pipeline cache data stored in file, or nil.
 // A missing file is silent; a corrupt one or one from another device or
-// driver is ignored with a log line.
+// driver is ignored with a warning on slog's default logger (which the
+// command sets to its own, so the line has the format of every other).
 func loadCache(file string, props *vk.PhysicalDeviceProperties) []byte {
 	if file == "" {
 		return nil
 	}
 	if st, err := os.Stat(file); err == nil && st.Size() > maxCacheBytes {
-		log.Printf("vulkan: ignoring pipeline cache %s: %d bytes, over the %d-byte limit", file, st.Size(), maxCacheBytes)
+		slog.Warn("vulkan: ignoring pipeline cache", "file", file, "reason", fmt.Sprintf("%d bytes, over the %d-byte limit", st.Size(), maxCacheBytes))
 		return nil
 	}
 	raw, err := os.ReadFile(file)
@@ -60,7 +61,7 @@ func loadCache(file string, props *vk.PhysicalDeviceProperties) []byte {
 			return data
 		}
 	}
-	log.Printf("vulkan: ignoring pipeline cache %s: %v", file, err)
+	slog.Warn("vulkan: ignoring pipeline cache", "file", file, "reason", err.Error())
 	return nil
 }
 
@@ -91,10 +92,10 @@ func checkCache(raw []byte, props *vk.PhysicalDeviceProperties) ([]byte, error) 
 }
 
 // storeCache writes data to file atomically (temporary file, then rename).
-// Failures are logged.
+// Failures are logged as warnings on slog's default logger.
 func storeCache(file string, data []byte) {
 	if err := writeAtomic(file, data); err != nil {
-		log.Printf("vulkan: cannot save pipeline cache: %v", err)
+		slog.Warn("vulkan: cannot save pipeline cache", "file", file, "reason", err.Error())
 	}
 }
 

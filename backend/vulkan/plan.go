@@ -133,6 +133,7 @@ var writes = map[backend.Kernel][]int{
 	backend.KBiasAdd: {0}, backend.KBiasGrad: {1}, backend.KMaxPoolFwd: {1, 2}, backend.KMaxPoolBwd: {2},
 	backend.KSoftmaxXent: {2, 3}, backend.KResizeBilinear: {1}, backend.KGemm: {2},
 	backend.KConv2DFwd: {3}, backend.KConv2DBwdData: {2}, backend.KConv2DBwdFilter: {2, 3},
+	backend.KCountNonfinite: {1},
 }
 
 // plan turns one dispatch into its passes: the whole buffers bound when
@@ -198,6 +199,8 @@ func (d *Device) planOne(p backend.Params, binds []binding) ([]*pass, error) {
 	case backend.SoftmaxXent:
 		return []*pass{{module: "softmax_xent", spec: []uint32{d.wg1()}, groups: [3]uint32{1, 1, 1},
 			push: pushBytes(q), binds: binds}}, nil
+	case backend.CountNonfinite:
+		return []*pass{d.countNonfinitePass(q, binds, false)}, nil
 	case backend.BiasGrad:
 		return d.planBiasGrad(q, binds)
 	case backend.ResizeBilinear:
@@ -303,4 +306,23 @@ func (d *Device) planBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, err
 	reduce := &pass{module: "bias_grad_reduce", spec: []uint32{d.wg1()}, groups: d.groups1D(cols),
 		push: pushBytes(reducePush{q, uint32(splits)}), binds: []binding{{b: part, elems: splits * cols}, db}}
 	return []*pass{main, reduce}, nil
+}
+
+// countPush is count_nonfinite's push constant block: the params and
+// whether the pass adds to out[Slot] (a window after the first) instead of
+// writing it.
+type countPush struct {
+	P          backend.CountNonfinite
+	Accumulate uint32
+}
+
+// countNonfinitePass is one count_nonfinite pass (one work-group) over
+// binds, adding to out[Slot] when accumulate is set.
+func (d *Device) countNonfinitePass(q backend.CountNonfinite, binds []binding, accumulate bool) *pass {
+	acc := uint32(0)
+	if accumulate {
+		acc = 1
+	}
+	return &pass{module: "count_nonfinite", spec: []uint32{d.wg1()}, groups: [3]uint32{1, 1, 1},
+		push: pushBytes(countPush{q, acc}), binds: binds}
 }

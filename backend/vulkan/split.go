@@ -81,7 +81,8 @@ func withN(p backend.Params, n uint32) backend.Params {
 
 // planSplit plans a dispatch with a buffer larger than maxStorageBufferRange
 // as a sequence of dispatches over windows of the large buffers: element
-// ranges of the element-wise kernels, row ranges of bias_add and bias_grad,
+// ranges of the element-wise kernels and count_nonfinite (whose later
+// windows add to the first one's count), row ranges of bias_add and bias_grad,
 // plane ranges of the pools and image ranges of the convolutions. The
 // reductions over images or rows (conv2d_bwd_filter, bias_grad) sum their
 // windows' results into the outputs with axpy passes.
@@ -116,6 +117,16 @@ func (d *Device) planSplit(p backend.Params, binds []binding) ([]*pass, error) {
 				bs[i] = window(binds[i], 1, from, count)
 			}
 			return add(withN(p, uint32(count)), bs)
+		})
+	case backend.CountNonfinite:
+		if uint64(binds[1].elems)*4 > d.maxRange() {
+			return nil, fmt.Errorf("count_nonfinite: out slot %d exceeds the device's maxStorageBufferRange of %d bytes", q.Slot, d.maxRange())
+		}
+		// Later windows add their counts to the first one's.
+		err = each(int(q.N), []int{1}, func(from, count int) error {
+			sub := backend.CountNonfinite{N: uint32(count), Slot: q.Slot}
+			out = append(out, d.countNonfinitePass(sub, []binding{window(binds[0], 1, from, count), binds[1]}, from > 0))
+			return nil
 		})
 	case backend.BiasAdd:
 		cols := int(q.Cols)

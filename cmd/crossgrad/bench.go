@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -16,48 +15,6 @@ import (
 	"github.com/crossgrad/crossgrad/config"
 )
 
-// version is crossgrad's version, set at link time with
-// -ldflags "-X main.version=v1.2.3"; empty means a development build (see
-// versionString).
-var version = ""
-
-// versionString is version, or "dev" with the VCS revision, time and a
-// "+dirty" mark recorded by the Go toolchain when the binary was built from
-// a checkout.
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	v := "dev"
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return v
-	}
-	var rev, when, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			when = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		v += " " + rev + dirty
-		if when != "" {
-			v += " (" + when + ")"
-		}
-	}
-	return v
-}
-
 // benchFlags are the flags of the bench command.
 type benchFlags struct {
 	devices           []string
@@ -67,7 +24,7 @@ type benchFlags struct {
 	width             float64
 	configFile        string
 	asJSON, asMD      bool
-	from              string
+	from              []string
 	compare           string
 	python            string
 	skip              []string
@@ -89,25 +46,28 @@ func newBenchCmd() *cobra.Command {
 			"  - the cold start (open, kernel builds / pipeline creation, first step) in fresh processes with the\n" +
 			"    driver caches cold, then warm.\n" +
 			"Each figure is the median [min-max] of --runs timed runs after --warmup, from the device's timers (OpenCL\n" +
-			"profiling events, Vulkan timestamps) with the host wall time alongside. GPUs run the configured batch\n" +
-			"size (default 128), CPU drivers and the reference backend --cpu-batch (default 8) unless --batch is given.\n" +
+			"profiling events, Vulkan timestamps) with the host wall time alongside. Every device runs the configured\n" +
+			"batch_size (128 by default, the batch train runs, so that the images/s of both compare) unless --batch\n" +
+			"is given; --cpu-batch N gives CPU drivers and the reference backend a smaller batch for a quicker look.\n" +
 			"--compare pytorch runs the same step in PyTorch (python3 with torch; skipped with a note without it) and\n" +
-			"prints the ratio per device. Output: tables, --json or --md; --from FILE re-renders a saved --json report.",
+			"prints the ratio per device. Output: tables, --json or --md; the report explains its columns.\n" +
+			"--from FILE re-renders a saved --json report; --from A.json --from B.json ... lays several side by side\n" +
+			"(machines, vendors, drivers) without opening any device.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.devices, "device", []string{"all"}, `devices to benchmark: "all", "gpu" (every GPU), a backend ("opencl"), a device ("opencl:1", "vulkan:nvidia", "ref"); repeat or comma-separate`)
+	addDeviceFlag(fl, &f.devices, []string{"all"}, `devices to benchmark: "all", "gpu" (every GPU), a backend ("opencl"), a device ("opencl:1", "vulkan:nvidia", "ref"); repeat or comma-separate`)
 	fl.IntVar(&f.runs, "runs", 5, "timed runs per figure")
 	fl.IntVar(&f.warmup, "warmup", 1, "untimed warm-up runs before them")
-	fl.IntVar(&f.batch, "batch", 0, "batch on every device (0: the configured batch_size on GPUs, --cpu-batch elsewhere)")
-	fl.IntVar(&f.cpuBatch, "cpu-batch", bench.DefaultCPUBatch, "batch on CPU drivers and the reference backend when --batch is 0")
+	fl.IntVar(&f.batch, "batch", 0, "batch on every device (0: the configured batch_size, 128 by default)")
+	fl.IntVar(&f.cpuBatch, "cpu-batch", 0, "batch on CPU drivers and the reference backend only (0: the same as every device)")
 	fl.IntVar(&f.inputSize, "input-size", 0, "input side (0: the configured input_size, 224 by default)")
 	fl.Float64Var(&f.width, "width", 0, "channel width multiplier (0: the configured width)")
 	fl.StringVar(&f.configFile, "config", "", "configuration file or embedded name (default, cpu-quick) giving batch_size, input_size, width, Adam, seed")
 	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	fl.BoolVar(&f.asMD, "md", false, "print the report as Markdown")
-	fl.StringVar(&f.from, "from", "", "render a report saved with --json instead of measuring")
+	fl.StringArrayVar(&f.from, "from", nil, "render a report saved with --json instead of measuring; repeat to compare several side by side")
 	fl.StringVar(&f.compare, "compare", "", `"pytorch": run the same step in PyTorch and print the ratio per device`)
 	fl.StringVar(&f.python, "python", "", "python interpreter with torch (default: python3, then /usr/bin/python3)")
 	fl.Float64Var(&f.pytorchTimeoutMin, "pytorch-timeout", 10, "minutes allowed to each PyTorch run")
@@ -125,17 +85,8 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	if f.asJSON && f.asMD {
 		return fmt.Errorf("bench: --json and --md are exclusive")
 	}
-	if f.from != "" {
-		fh, err := os.Open(f.from)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer fh.Close()
-		rep, err := bench.ReadJSON(fh)
-		if err != nil {
-			return fmt.Errorf("bench: reading %s: %w", f.from, err)
-		}
-		return writeReport(out, rep, f)
+	if len(f.from) > 0 {
+		return renderSaved(out, f)
 	}
 	cfg, err := benchConfig(f)
 	if err != nil {
@@ -170,9 +121,6 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		Skip: skip, Log: cmd.ErrOrStderr(), Version: versionString(), Command: "crossgrad " + strings.Join(os.Args[1:], " ")}
 	if f.warmup == 0 {
 		opts.Warmup = -1
-	}
-	if f.batch > 0 {
-		opts.CPUBatch = f.batch
 	}
 	if exe, err := os.Executable(); err == nil {
 		opts.Cold = bench.ChildRunner(exe, coldArgs(f, cfg), f.coldTimeout)
@@ -221,6 +169,33 @@ func benchConfig(f benchFlags) (config.Config, error) {
 		return cfg, fmt.Errorf("bench: %w", err)
 	}
 	return cfg, nil
+}
+
+// renderSaved renders the reports of --from: one as it was measured,
+// several side by side. No device is opened.
+func renderSaved(w io.Writer, f benchFlags) error {
+	reps := make([]*bench.Report, len(f.from))
+	for i, file := range f.from {
+		rep, err := bench.ReadJSONFile(file)
+		if err != nil {
+			return err
+		}
+		reps[i] = rep
+	}
+	if len(reps) == 1 {
+		return writeReport(w, reps[0], f)
+	}
+	c, err := bench.Compare(f.from, reps)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.asJSON:
+		return c.WriteJSON(w)
+	case f.asMD:
+		return c.WriteMarkdown(w)
+	}
+	return c.WriteText(w)
 }
 
 func writeReport(w io.Writer, rep *bench.Report, f benchFlags) error {

@@ -103,3 +103,58 @@ func TestBenchVersionString(t *testing.T) {
 	version = "v9.9.9"
 	assert.Equal(t, "v9.9.9", versionString())
 }
+
+func TestBenchBatchDefaultsToConfiguredCLI(t *testing.T) {
+	quick := []string{"bench", "--device", "ref", "--input-size", "65", "--width", "0.0625", "--skip", "cold,ceilings,kernels,step", "--json"}
+	for _, c := range []struct {
+		extra []string
+		want  int
+	}{{nil, 128}, {[]string{"--batch", "16"}, 16}, {[]string{"--cpu-batch", "4"}, 4}} {
+		out, errOut, err := benchCLI(t, append(quick, c.extra...)...)
+		require.NoError(t, err, errOut)
+		var rep bench.Report
+		require.NoError(t, json.Unmarshal([]byte(out), &rep))
+		require.Len(t, rep.Devices, 1)
+		assert.Equal(t, c.want, rep.Devices[0].Batch, "%v: the batch train runs unless told", c.extra)
+		assert.Equal(t, c.want, rep.Settings.CPUBatch, c.extra)
+	}
+}
+
+func TestBenchFromSeveralReportsCLI(t *testing.T) {
+	a, b := filepath.Join("..", "..", "bench", "testdata", "amd-box.json"), filepath.Join("..", "..", "bench", "testdata", "intel-laptop.json")
+	// --device nosuch proves that no device is looked up.
+	txt, errOut, err := benchCLI(t, "bench", "--from", a, "--from", b, "--device", "nosuch")
+	require.NoError(t, err, errOut)
+	assert.Contains(t, txt, "== crossgrad bench: 2 reports side by side ==")
+	assert.Regexp(t, `\[1\] vulkan:0 +.*amd-box\.json +AMD Radeon RX 7900 XTX +discrete-gpu +radv 24\.2 +v1\.2\.0 +2026-11-27 10:30 UTC`, txt)
+	assert.Regexp(t, `\[2\] opencl:0 +128 +224, width 1 +95\.50 `, txt)
+	assert.Regexp(t, `conv2d_fwd +conv\.0 forward +FMA +52\.5 +30\.0`, txt)
+
+	md, _, err := benchCLI(t, "bench", "--from", a, "--from", b, "--md")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(md, "# crossgrad bench: 2 reports side by side\n"), md)
+	assert.Contains(t, md, "| [1] vulkan:0 | 128 | 224, width 1 | 1500.00 [1400.00-1550.00] | 1.10x pytorch cuda | 1363.60 | 40000.0 | 800.0 |   |")
+
+	js, _, err := benchCLI(t, "bench", "--from", a, "--from", b, "--json")
+	require.NoError(t, err)
+	var c bench.Comparison
+	require.NoError(t, json.Unmarshal([]byte(js), &c))
+	require.Len(t, c.Devices, 3)
+	assert.Equal(t, "ref:0", c.Devices[2].ID)
+	assert.Equal(t, b, c.Reports[1].File)
+
+	one, _, err := benchCLI(t, "bench", "--from", a, "--md")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(one, "# crossgrad bench v1.2.0, 2026-11-27 10:30 UTC\n"), "one file renders the report itself")
+
+	bad := filepath.Join(t.TempDir(), "log.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("bench: ref:0 (pure-Go reference)\n"), 0o644))
+	_, _, err = benchCLI(t, "bench", "--from", a, "--from", bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), bad+" is not a report saved with crossgrad bench --json")
+	empty := filepath.Join(t.TempDir(), "empty.json")
+	require.NoError(t, os.WriteFile(empty, []byte("{}"), 0o644))
+	_, _, err = benchCLI(t, "bench", "--from", empty, "--from", a)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), empty+" is not a report saved with crossgrad bench --json: it holds no devices")
+}

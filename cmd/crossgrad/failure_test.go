@@ -425,7 +425,7 @@ func TestSharedCachesCLI(t *testing.T) {
 			require.NoError(t, os.WriteFile(p, raw, 0o644))
 			c = cacheRun(t, cache, backend)
 			require.Equal(t, 0, c.wait(t), c.errText())
-			assert.Contains(t, c.errText(), "vulkan: ignoring pipeline cache "+p+": checksum mismatch")
+			assert.Contains(t, c.errText(), "warn: vulkan: ignoring pipeline cache file="+p+` reason="checksum mismatch`, "the log's one format")
 			assert.Equal(t, p, vulkanCacheFile(t, cache), "rewritten, valid")
 		})
 	}

@@ -20,7 +20,10 @@ type lineHandler struct {
 }
 
 // newLogger returns a logger writing to w at level ("debug", "info",
-// "warn", "error"); quiet raises the level to errors only.
+// "warn", "error"); quiet raises the level to errors only. It also becomes
+// slog's default logger (and through it the log package's), so that what
+// packages log on their own, such as the Vulkan pipeline cache, has the same
+// format as every other line.
 func newLogger(w io.Writer, level string, quiet bool, bar *termProgress) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -29,7 +32,9 @@ func newLogger(w io.Writer, level string, quiet bool, bar *termProgress) *slog.L
 	if quiet {
 		l = slog.LevelError
 	}
-	return slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: l, bar: bar})
+	log := slog.New(&lineHandler{mu: &sync.Mutex{}, w: w, level: l, bar: bar})
+	slog.SetDefault(log)
+	return log
 }
 
 // Enabled implements slog.Handler.

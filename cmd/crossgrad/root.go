@@ -14,7 +14,15 @@ func newRootCmd() *cobra.Command {
 		Short:         "Vendor-neutral GPU training engine: AlexNet on Fashion-MNIST over OpenCL or Vulkan",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
+		// Lines logged before a command sets up its own logger (and by
+		// commands without log settings) get the same format.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			newLogger(cmd.ErrOrStderr(), "info", false, nil)
+		},
 	}
-	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newSummaryCmd(), newBenchCmd())
+	root.SetVersionTemplate("crossgrad {{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newPredictCmd(), newSummaryCmd(), newBenchCmd())
 	return root
 }

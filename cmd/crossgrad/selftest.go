@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/backendtest"
@@ -10,17 +11,19 @@ import (
 )
 
 func newSelftestCmd() *cobra.Command {
-	var device, filter string
+	var devices []string
+	var filter string
 	var short bool
 	cmd := &cobra.Command{
 		Use:   "selftest",
 		Short: "Check every kernel, forward and backward, on a device against the pure-Go reference",
 		Long: "selftest runs the conformance suite on your device: every kernel of the closed list on random\n" +
 			"inputs over many shapes, compared with the reference backend. It prints a pass/fail table with the\n" +
-			"worst error per kernel and exits non-zero on any failure. --device auto tests every GPU and CPU device.",
+			"worst error per kernel and exits non-zero on any failure. --device auto tests every GPU and CPU device,\n" +
+			"gpu every GPU, all every device (the reference too), a backend or backend:selector its best match.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cands, err := selftestTargets(device)
+			cands, err := selftestTargets(devices)
 			if err != nil {
 				return err
 			}
@@ -52,30 +55,39 @@ func newSelftestCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&device, "device", "auto", `device to test: "auto" (every device except ref), "opencl", "opencl:1", "vulkan:nvidia", "ref"`)
+	addDeviceFlag(cmd.Flags(), &devices, []string{"auto"}, `devices to test: "auto" (every device except ref), "gpu", "all", "opencl", "opencl:1", "vulkan:nvidia", "ref"; repeat or comma-separate`)
 	cmd.Flags().StringVar(&filter, "filter", "", `only checks whose "kernel/case" contains this text`)
 	cmd.Flags().BoolVar(&short, "short", false, "skip the AlexNet-width cases")
 	return cmd
 }
 
-// selftestTargets is every non-reference device for "auto", else the best
-// match of spec.
-func selftestTargets(spec string) ([]backend.Info, error) {
-	cands, err := backend.Select(spec)
-	if err != nil {
-		return nil, err
-	}
-	if spec != "auto" && spec != "" {
-		return cands[:1], nil
-	}
+// selftestTargets is the devices specs select, each once: every
+// non-reference device for "auto", every device for "all", every GPU for
+// "gpu", else the best match of the entry.
+func selftestTargets(specs []string) ([]backend.Info, error) {
 	var out []backend.Info
-	for _, c := range cands {
-		if c.Type != backend.Reference {
-			out = append(out, c)
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		cands, err := backend.Select(spec)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no OpenCL or Vulkan device found; run `crossgrad devices` to see why, or use --device ref")
+		switch spec {
+		case "auto":
+			cands = slices.DeleteFunc(cands, func(c backend.Info) bool { return c.Type == backend.Reference })
+			if len(cands) == 0 {
+				return nil, errors.New("no OpenCL or Vulkan device found; run `crossgrad devices` to see why, or use --device ref")
+			}
+		case "all", "gpu":
+		default:
+			cands = cands[:1]
+		}
+		for _, c := range cands {
+			if !seen[c.ID()] {
+				seen[c.ID()] = true
+				out = append(out, c)
+			}
+		}
 	}
 	return out, nil
 }

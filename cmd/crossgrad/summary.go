@@ -5,10 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crossgrad/crossgrad/config"
 	"github.com/crossgrad/crossgrad/graph"
 	"github.com/crossgrad/crossgrad/train"
 )
+
+// summaryKeys are the configuration keys summary reads: the model shape and
+// the batch of --memory's plan.
+var summaryKeys = []string{"input_size", "width", "batch_size"}
 
 func newSummaryCmd() *cobra.Command {
 	var memory bool
@@ -44,6 +47,6 @@ func newSummaryCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&memory, "memory", false, "also print the device memory of a training step at batch_size")
-	config.RegisterFlags(cmd.Flags())
+	addConfigFlags(cmd, summaryKeys...)
 	return cmd
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/crossgrad/crossgrad/train"
 )
 
-// keepCheckpoints is how many checkpoints a run folder keeps.
-const keepCheckpoints = 3
-
 func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
@@ -25,8 +22,12 @@ func newTrainCmd() *cobra.Command {
 			"(a YAML file, or the embedded default or cpu-quick). Every key can be overridden by a\n" +
 			"CROSSGRAD_<KEY> variable or a --<key> flag. backend may list several entries: the first that\n" +
 			"opens and fits the model is used. Checkpoints (model and Adam state) go to checkpoint_dir every\n" +
-			"epoch and on the configured step/minute cadence; --resume PATH (a checkpoint or a run folder)\n" +
-			"continues a run exactly. Ctrl-C finishes the step in flight, saves a checkpoint and says how to resume.",
+			"epoch and on the configured step/minute cadence (keep_checkpoints: every epoch end is kept, plus the\n" +
+			"newest mid-epoch ones); the folder also gets config.yaml, the run's effective configuration.\n" +
+			"One process owns a run folder: another train on it is refused, and so is a folder that holds a\n" +
+			"finished run unless --force. --resume PATH (a checkpoint or a run folder) continues a run exactly,\n" +
+			"with every setting of the run unless given explicitly. Ctrl-C finishes the step in flight, saves a\n" +
+			"checkpoint and says how to resume.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, explicit, err := loadConfig(cmd)
@@ -46,10 +47,12 @@ func newTrainCmd() *cobra.Command {
 				log.Warn(fmt.Sprintf("%v: finishing the step in flight and saving a checkpoint (send it again to abort at once)", sig))
 			})
 			defer stop()
-			o := train.Options{Config: cfg, Explicit: explicit, Out: cmd.OutOrStdout(), Log: log, KeepCheckpoints: keepCheckpoints}
-			if bar != nil {
-				o.Progress = bar
+			force, err := cmd.Flags().GetBool(forceFlag)
+			if err != nil {
+				return err
 			}
+			o := train.Options{Config: cfg, Explicit: explicit, Out: cmd.OutOrStdout(), Log: log, Force: force}
+			o.Progress = newProgress(bar, log, cfg.Quiet)
 			res, err := train.Run(ctx, o)
 			if err != nil {
 				return err
@@ -61,8 +64,12 @@ func newTrainCmd() *cobra.Command {
 		},
 	}
 	config.RegisterFlags(cmd.Flags())
+	cmd.Flags().Bool(forceFlag, false, "take a checkpoint folder that holds another run, deleting that run's checkpoints, metrics and config.yaml (listed in the log)")
 	return cmd
 }
+
+// forceFlag lets train overwrite a folder holding another run.
+const forceFlag = "force"
 
 // metricsSummary names the metric files of c.
 func metricsSummary(c config.Config) string {

@@ -183,4 +183,10 @@ typedef struct {
     uint Packed;
 } ResizeBilinearParams;
 
+// count_nonfinite
+typedef struct {
+    uint N;
+    uint Slot;
+} CountNonfiniteParams;
+
 #endif

@@ -183,4 +183,10 @@ struct ResizeBilinearParams {
     uint Packed;
 };
 
+// count_nonfinite
+struct CountNonfiniteParams {
+    uint N;
+    uint Slot;
+};
+
 #endif
