@@ -1,0 +1,94 @@
+package train
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/checkpoint"
+)
+
+// recordGolden, set to 1, makes TestGoldenFiveSteps print the figures of
+// the devices it runs on instead of checking them.
+const recordGolden = "CROSSGRAD_TEST_RECORD_GOLDEN"
+
+// goldenRun is what five training steps of the tiny AlexNet leave: the
+// SHA-256 of every parameter's bits (sorted by name) and each step's loss
+// bits.
+type goldenRun struct {
+	params string
+	losses []uint32
+}
+
+// golden holds the figures recorded before the engine refactor of issue 9,
+// keyed by "backend/device name": the refactor must leave them bit-identical.
+// CPU drivers compile for the host CPU, so their figures hold for the CPU
+// model they were recorded on; another CPU model needs its own entry
+// (CROSSGRAD_TEST_RECORD_GOLDEN=1 prints it).
+var golden = map[string]goldenRun{
+	"ref/pure-Go reference (ref:0)":                      {params: "c822f55a7e1db2537a04cc42ad18e78a0a3bf3754019d36ad4179dc83fe88d0d", losses: []uint32{0x4012b730, 0x40155171, 0x40121c9e, 0x40133688, 0x4013612d}},
+	"opencl/pthread-haswell-AMD EPYC (opencl:0)":         {params: "f2edda0be7c40039474dc33a20b4b5445f9b477d63507b0b3a4449f9ded5e1c1", losses: []uint32{0x4012b730, 0x40155171, 0x40121c9e, 0x40133688, 0x4013612d}},
+	"vulkan/llvmpipe (LLVM 15.0.6, 256 bits) (vulkan:0)": {params: "259cc01c596fbff8e5c971fde860cdb1a8cdbfb32f5f7203461991ad0284dc2a", losses: []uint32{0x4012b730, 0x40155172, 0x40121c9e, 0x40133688, 0x4013612d}},
+}
+
+// fiveSteps trains 5 steps of the tiny AlexNet (batch 16, dropout on) on
+// spec and returns the device name and the figures.
+func fiveSteps(t *testing.T, spec string) (string, goldenRun) {
+	t.Helper()
+	c := tinyConfig(t)
+	c.Backend = []string{spec}
+	c.BatchSize, c.Epochs, c.TrainLimit, c.TestLimit = 16, 1, 80, 16
+	res, _, err := runTiny(t, c, Options{})
+	require.NoError(t, err)
+	require.Equal(t, 5, res.Step)
+	ts, _, err := checkpoint.Load(res.Checkpoint)
+	require.NoError(t, err)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
+	h := sha256.New()
+	for _, tn := range ts {
+		h.Write([]byte(tn.Name))
+		for _, v := range tn.Data {
+			_ = binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+		}
+	}
+	steps, _ := readJSONL(t, c.MetricsJSONL)
+	require.Len(t, steps, 5)
+	g := goldenRun{params: hex.EncodeToString(h.Sum(nil))}
+	for _, s := range steps {
+		g.losses = append(g.losses, math.Float32bits(float32(s.Loss)))
+	}
+	return res.Device, g
+}
+
+// TestGoldenFiveSteps checks that five steps on ref, PoCL and lavapipe give
+// the parameters and losses recorded before the refactor, bit for bit.
+func TestGoldenFiveSteps(t *testing.T) {
+	heavyOnRef(t)
+	for _, spec := range []string{"ref", "opencl", "vulkan"} {
+		t.Run(spec, func(t *testing.T) {
+			if spec != "ref" {
+				needBackend(t, spec)
+			}
+			dev, got := fiveSteps(t, spec)
+			key := spec + "/" + dev
+			if os.Getenv(recordGolden) == "1" {
+				fmt.Printf("\t%q: {params: %q, losses: %#v},\n", key, got.params, got.losses)
+				return
+			}
+			want, ok := golden[key]
+			if !ok {
+				t.Skipf("no figures recorded for %s (a CPU model other than the one they were recorded on); run with %s=1 on the code before a refactor to record them", key, recordGolden)
+			}
+			assert.Equal(t, want.losses, got.losses, "loss bits of steps 1-5")
+			assert.Equal(t, want.params, got.params, "SHA-256 of the parameter bits after step 5")
+		})
+	}
+}
