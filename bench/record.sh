@@ -67,7 +67,7 @@ out=$root/bench/results/$day-$machine-$label.md
 		echo '```'
 	fi
 	echo
-	"$cg" bench --from "$json" --md
+	"$cg" bench --from "$json" --md | sed "s/^#/##/" # the report's headings one level under this file's title
 	echo
 	echo "## JSON"
 	echo

@@ -126,6 +126,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("train: resume: %s is at epoch %d, batch %d, outside this run's %d epochs of %d batches (were batch_size or train_limit changed?)",
 			rs.path, rs.state.Epoch+1, rs.state.Batch, cfg.Epochs, trainB.NumBatches())
 	}
+	if rs != nil && rs.state.Epoch == cfg.Epochs {
+		log.Warn(fmt.Sprintf("the run in %s has finished all %d epochs: nothing to train (give --epochs %d or more to train further)",
+			cfg.CheckpointDir, cfg.Epochs, cfg.Epochs+1))
+	}
 
 	op, err := openWrapped(cfg, model, log, o.WrapDevice)
 	if err != nil {

@@ -478,3 +478,20 @@ func TestMinuteCadence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, l, 8)
 }
+
+func TestResumeOfAFinishedRunSaysSo(t *testing.T) {
+	heavyOnRef(t)
+	c := tinyConfig(t)
+	c.Epochs, c.TrainLimit, c.TestLimit = 1, 64, 32
+	first, _, err := runTiny(t, c, Options{})
+	require.NoError(t, err)
+	before := files(t, c.CheckpointDir)
+
+	var logBuf bytes.Buffer
+	c.Resume = c.CheckpointDir
+	res, _, err := runTiny(t, c, Options{Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	require.NoError(t, err)
+	assert.Equal(t, first.Step, res.Step, "nothing trained")
+	assert.Contains(t, logBuf.String(), "has finished all 1 epochs: nothing to train (give --epochs 2 or more to train further)")
+	assert.Equal(t, before, files(t, c.CheckpointDir))
+}
