@@ -16,6 +16,23 @@ type Buffer interface {
 // Device is one opened compute device. Dispatches are queued and executed in
 // submission order; Read and Write are ordered after all previously queued
 // work. A Device is not safe for concurrent use.
+//
+// Failures are reported with the kinds of errors.go, tested with errors.Is,
+// and every backend makes the same ones sticky:
+//
+//   - Invalid use (a bad size, offset or params, a foreign or released
+//     buffer) has no effect and is not sticky.
+//   - ErrOutOfMemory from Alloc is not sticky: nothing is allocated, the
+//     buffers allocated before keep their contents and later calls work.
+//   - Any other failure of the driver (queued work that fails or does not
+//     finish, a failed transfer, a reset device) makes the device lost: that
+//     error wraps ErrDeviceLost (besides ErrOutOfMemory or ErrStalled when the
+//     driver said so), and so does every later call except Info and Close.
+//     Close of a lost device releases everything without waiting.
+//   - After Close, every call except Info and Close returns ErrClosed.
+//
+// The optional abilities (KernelTimer, BufferCounter, Peaker) follow the same
+// rules; backendtest.RunContractTest checks all of them.
 type Device interface {
 	// Info describes the device.
 	Info() Info

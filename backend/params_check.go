@@ -1,5 +1,8 @@
 package backend
 
+// KCountNonfinite names CountNonfinite.
+const KCountNonfinite Kernel = "count_nonfinite"
+
 // CountNonfinite counts the elements of x that are NaN or infinite (the
 // float32 exponent bits all set) and writes the count, converted to float32
 // (exact up to 2^24), to out[Slot]; no other element of out is written. The
@@ -14,6 +17,15 @@ func (CountNonfinite) Kernel() Kernel { return KCountNonfinite }
 
 // BufferSizes implements Params.
 func (p CountNonfinite) BufferSizes() []int { return []int{int(p.N), int(p.Slot) + 1} }
+
+// Buffers implements Params: out is written in one slot and kept elsewhere.
+func (CountNonfinite) Buffers() []Buf { return []Buf{in("x"), inout("out")} }
+
+// Work implements Params: x is read and one element of out written.
+func (p CountNonfinite) Work() Work { return Work{Bytes: 4 * (float64(p.N) + 1)} }
+
+// Shape implements Params.
+func (p CountNonfinite) Shape() string { return elems(p.N) }
 
 // Validate implements Params.
 func (p CountNonfinite) Validate() error { return positive("count_nonfinite", "N", p.N) }

@@ -50,6 +50,18 @@ func (g Conv2DShape) Validate() error {
 	return nil
 }
 
+// Shape implements Params for the convolutions, e.g.
+// "N8 C96 26x26 -> K256 26x26 k5x5 s1 p2".
+func (g Conv2DShape) Shape() string {
+	return fmt.Sprintf("N%d C%d %dx%d -> K%d %dx%d k%dx%d s%d p%d", g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.R, g.S, g.StrideH, g.PadH)
+}
+
+// macs is the multiply-add count of the convolution, N*K*OH*OW*C*R*S.
+func (g Conv2DShape) macs() float64 { return product(g.N, g.K, g.OH, g.OW, g.C, g.R, g.S) }
+
+// KConv2DFwd names Conv2DFwd.
+const KConv2DFwd Kernel = "conv2d_fwd"
+
 // Conv2DFwd computes y = conv(x, w) + b.
 // Buffers: x[XLen], w[WLen], b[K], y[YLen].
 type Conv2DFwd struct{ Conv2DShape }
@@ -60,6 +72,15 @@ func (Conv2DFwd) Kernel() Kernel { return KConv2DFwd }
 // BufferSizes implements Params.
 func (p Conv2DFwd) BufferSizes() []int { return []int{p.XLen(), p.WLen(), int(p.K), p.YLen()} }
 
+// Buffers implements Params.
+func (Conv2DFwd) Buffers() []Buf { return []Buf{in("x"), in("w"), in("b"), out("y")} }
+
+// Work implements Params.
+func (p Conv2DFwd) Work() Work { return computed(p, 2*p.macs()) }
+
+// KConv2DBwdData names Conv2DBwdData.
+const KConv2DBwdData Kernel = "conv2d_bwd_data"
+
 // Conv2DBwdData computes dx = conv_transpose(dy, w), the gradient of the
 // input. Buffers: dy[YLen], w[WLen], dx[XLen] (overwritten).
 type Conv2DBwdData struct{ Conv2DShape }
@@ -69,6 +90,15 @@ func (Conv2DBwdData) Kernel() Kernel { return KConv2DBwdData }
 
 // BufferSizes implements Params.
 func (p Conv2DBwdData) BufferSizes() []int { return []int{p.YLen(), p.WLen(), p.XLen()} }
+
+// Buffers implements Params.
+func (Conv2DBwdData) Buffers() []Buf { return []Buf{in("dy"), in("w"), out("dx")} }
+
+// Work implements Params.
+func (p Conv2DBwdData) Work() Work { return computed(p, 2*p.macs()) }
+
+// KConv2DBwdFilter names Conv2DBwdFilter.
+const KConv2DBwdFilter Kernel = "conv2d_bwd_filter"
 
 // Conv2DBwdFilter computes the weight gradient dw and the bias gradient
 // db[k] = sum over n,oh,ow of dy. Buffers: x[XLen], dy[YLen], dw[WLen], db[K]
@@ -81,6 +111,15 @@ func (Conv2DBwdFilter) Kernel() Kernel { return KConv2DBwdFilter }
 // BufferSizes implements Params.
 func (p Conv2DBwdFilter) BufferSizes() []int {
 	return []int{p.XLen(), p.YLen(), p.WLen(), int(p.K)}
+}
+
+// Buffers implements Params.
+func (Conv2DBwdFilter) Buffers() []Buf { return []Buf{in("x"), in("dy"), out("dw"), out("db")} }
+
+// Work implements Params: the weight gradient's multiply-adds and the bias
+// gradient's sums.
+func (p Conv2DBwdFilter) Work() Work {
+	return computed(p, 2*p.macs()+product(p.N, p.K, p.OH, p.OW))
 }
 
 // Pool2DShape is the geometry of a max-pool over NCHW: x[N][C][H][W] ->
@@ -130,6 +169,14 @@ func (g Pool2DShape) Validate() error {
 	return nil
 }
 
+// Shape implements Params for the pools, e.g. "N8 C96 55x55 -> 27x27 k3 s2".
+func (g Pool2DShape) Shape() string {
+	return fmt.Sprintf("N%d C%d %dx%d -> %dx%d k%d s%d", g.N, g.C, g.H, g.W, g.OH, g.OW, g.KH, g.StrideH)
+}
+
+// KMaxPoolFwd names MaxPoolFwd.
+const KMaxPoolFwd Kernel = "maxpool_fwd"
+
 // MaxPoolFwd computes y = max over each window, and idx = the position
 // h*W+w within the input plane of the first maximum (stored as an exact
 // float). Buffers: x[XLen], y[YLen], idx[YLen].
@@ -141,6 +188,15 @@ func (MaxPoolFwd) Kernel() Kernel { return KMaxPoolFwd }
 // BufferSizes implements Params.
 func (p MaxPoolFwd) BufferSizes() []int { return []int{p.XLen(), p.YLen(), p.YLen()} }
 
+// Buffers implements Params.
+func (MaxPoolFwd) Buffers() []Buf { return []Buf{in("x"), out("y"), out("idx")} }
+
+// Work implements Params.
+func (p MaxPoolFwd) Work() Work { return streamed(p) }
+
+// KMaxPoolBwd names MaxPoolBwd.
+const KMaxPoolBwd Kernel = "maxpool_bwd"
+
 // MaxPoolBwd routes dy to the argmax positions: dx[n][c][i] = sum of dy over
 // the windows whose idx is i. Buffers: dy[YLen], idx[YLen], dx[XLen]
 // (overwritten).
@@ -151,6 +207,12 @@ func (MaxPoolBwd) Kernel() Kernel { return KMaxPoolBwd }
 
 // BufferSizes implements Params.
 func (p MaxPoolBwd) BufferSizes() []int { return []int{p.YLen(), p.YLen(), p.XLen()} }
+
+// Buffers implements Params.
+func (MaxPoolBwd) Buffers() []Buf { return []Buf{in("dy"), in("idx"), out("dx")} }
+
+// Work implements Params.
+func (p MaxPoolBwd) Work() Work { return streamed(p) }
 
 func u32(v int) uint32 {
 	if v < 0 {

@@ -5,6 +5,9 @@ import (
 	"math"
 )
 
+// KReluFwd names ReluFwd.
+const KReluFwd Kernel = "relu_fwd"
+
 // ReluFwd computes y = max(x, 0). Buffers: x[N], y[N] (may be the same).
 type ReluFwd struct{ N uint32 }
 
@@ -14,8 +17,26 @@ func (ReluFwd) Kernel() Kernel { return KReluFwd }
 // BufferSizes implements Params.
 func (p ReluFwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
 
+// Buffers implements Params.
+func (ReluFwd) Buffers() []Buf { return inPlace(in("x"), out("y")) }
+
+// Work implements Params.
+func (p ReluFwd) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p ReluFwd) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p ReluFwd) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p ReluFwd) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p ReluFwd) Validate() error { return positive("relu_fwd", "N", p.N) }
+
+// KReluBwd names ReluBwd.
+const KReluBwd Kernel = "relu_bwd"
 
 // ReluBwd computes dx = dy where y > 0, else 0, from the forward output y.
 // Buffers: y[N], dy[N], dx[N] (dx may be dy).
@@ -27,8 +48,26 @@ func (ReluBwd) Kernel() Kernel { return KReluBwd }
 // BufferSizes implements Params.
 func (p ReluBwd) BufferSizes() []int { return []int{int(p.N), int(p.N), int(p.N)} }
 
+// Buffers implements Params.
+func (ReluBwd) Buffers() []Buf { return inPlace(in("y"), in("dy"), out("dx")) }
+
+// Work implements Params.
+func (p ReluBwd) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p ReluBwd) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p ReluBwd) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p ReluBwd) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p ReluBwd) Validate() error { return positive("relu_bwd", "N", p.N) }
+
+// KDropoutFwd names DropoutFwd.
+const KDropoutFwd Kernel = "dropout_fwd"
 
 // DropoutFwd computes y = x*Scale where element i is kept, else 0. Element i
 // is kept when the uniform number u(Seed, Step, i) in [0,1) from Philox4x32-10
@@ -45,8 +84,26 @@ func (DropoutFwd) Kernel() Kernel { return KDropoutFwd }
 // BufferSizes implements Params.
 func (p DropoutFwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
 
+// Buffers implements Params.
+func (DropoutFwd) Buffers() []Buf { return inPlace(in("x"), out("y")) }
+
+// Work implements Params.
+func (p DropoutFwd) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p DropoutFwd) Shape() string { return fmt.Sprintf("n=%d p=%g", p.N, p.P) }
+
+// Elements implements Elementwise.
+func (p DropoutFwd) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p DropoutFwd) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p DropoutFwd) Validate() error { return validDropout("dropout_fwd", p.N, p.P) }
+
+// KDropoutBwd names DropoutBwd.
+const KDropoutBwd Kernel = "dropout_bwd"
 
 // DropoutBwd computes dx = dy*Scale where element i was kept by the
 // DropoutFwd with the same Seed, Step and P. Buffers: dy[N], dx[N].
@@ -61,6 +118,21 @@ func (DropoutBwd) Kernel() Kernel { return KDropoutBwd }
 // BufferSizes implements Params.
 func (p DropoutBwd) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
 
+// Buffers implements Params.
+func (DropoutBwd) Buffers() []Buf { return inPlace(in("dy"), out("dx")) }
+
+// Work implements Params.
+func (p DropoutBwd) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p DropoutBwd) Shape() string { return fmt.Sprintf("n=%d p=%g", p.N, p.P) }
+
+// Elements implements Elementwise.
+func (p DropoutBwd) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p DropoutBwd) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p DropoutBwd) Validate() error { return validDropout("dropout_bwd", p.N, p.P) }
 
@@ -71,6 +143,9 @@ func DropoutScale(p float32) float32 {
 	}
 	return float32(1 / (1 - float64(p)))
 }
+
+// KGemm names Gemm.
+const KGemm Kernel = "gemm"
 
 // Gemm computes C = Alpha*op(A)*op(B) + Beta*C over row-major matrices, where
 // op(A) is M x K (A stored K x M when TransA != 0) and op(B) is K x N (B
@@ -90,6 +165,30 @@ func (p Gemm) BufferSizes() []int {
 	return []int{mul(p.M, p.K), mul(p.K, p.N), mul(p.M, p.N)}
 }
 
+// Buffers implements Params: C is read only when Beta != 0.
+func (p Gemm) Buffers() []Buf {
+	c := out("C")
+	if p.Beta != 0 {
+		c = inout("C")
+	}
+	return []Buf{in("A"), in("B"), c}
+}
+
+// Work implements Params.
+func (p Gemm) Work() Work { return computed(p, 2*product(p.M, p.N, p.K)) }
+
+// Shape implements Params, e.g. "M8 N4096 K6400 B^T".
+func (p Gemm) Shape() string {
+	s := fmt.Sprintf("M%d N%d K%d", p.M, p.N, p.K)
+	if p.TransA != 0 {
+		s += " A^T"
+	}
+	if p.TransB != 0 {
+		s += " B^T"
+	}
+	return s
+}
+
 // Validate implements Params.
 func (p Gemm) Validate() error {
 	if p.M == 0 || p.N == 0 || p.K == 0 {
@@ -101,6 +200,9 @@ func (p Gemm) Validate() error {
 	return nil
 }
 
+// KBiasAdd names BiasAdd.
+const KBiasAdd Kernel = "bias_add"
+
 // BiasAdd adds b[c] to every row of y[Rows][Cols] in place.
 // Buffers: y[Rows*Cols], b[Cols].
 type BiasAdd struct{ Rows, Cols uint32 }
@@ -111,8 +213,20 @@ func (BiasAdd) Kernel() Kernel { return KBiasAdd }
 // BufferSizes implements Params.
 func (p BiasAdd) BufferSizes() []int { return []int{mul(p.Rows, p.Cols), int(p.Cols)} }
 
+// Buffers implements Params.
+func (BiasAdd) Buffers() []Buf { return []Buf{inout("y"), in("b")} }
+
+// Work implements Params.
+func (p BiasAdd) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p BiasAdd) Shape() string { return fmt.Sprintf("%dx%d", p.Rows, p.Cols) }
+
 // Validate implements Params.
 func (p BiasAdd) Validate() error { return positive2("bias_add", p.Rows, p.Cols) }
+
+// KBiasGrad names BiasGrad.
+const KBiasGrad Kernel = "bias_grad"
 
 // BiasGrad computes the column sums db[c] = sum over r of dy[r][c].
 // Buffers: dy[Rows*Cols], db[Cols] (overwritten).
@@ -124,8 +238,20 @@ func (BiasGrad) Kernel() Kernel { return KBiasGrad }
 // BufferSizes implements Params.
 func (p BiasGrad) BufferSizes() []int { return []int{mul(p.Rows, p.Cols), int(p.Cols)} }
 
+// Buffers implements Params.
+func (BiasGrad) Buffers() []Buf { return []Buf{in("dy"), out("db")} }
+
+// Work implements Params.
+func (p BiasGrad) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p BiasGrad) Shape() string { return fmt.Sprintf("%dx%d", p.Rows, p.Cols) }
+
 // Validate implements Params.
 func (p BiasGrad) Validate() error { return positive2("bias_grad", p.Rows, p.Cols) }
+
+// KSoftmaxXent names SoftmaxXent.
+const KSoftmaxXent Kernel = "softmax_xent"
 
 // SoftmaxXent is softmax followed by cross-entropy against integer labels,
 // averaged over the batch as torch.nn.CrossEntropyLoss. It writes the
@@ -143,8 +269,22 @@ func (p SoftmaxXent) BufferSizes() []int {
 	return []int{mul(p.N, p.C), int(p.N), mul(p.N, p.C), 2}
 }
 
+// Buffers implements Params.
+func (SoftmaxXent) Buffers() []Buf {
+	return []Buf{in("logits"), in("labels"), out("dlogits"), out("stats")}
+}
+
+// Work implements Params.
+func (p SoftmaxXent) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p SoftmaxXent) Shape() string { return fmt.Sprintf("N%d C%d", p.N, p.C) }
+
 // Validate implements Params.
 func (p SoftmaxXent) Validate() error { return positive2("softmax_xent", p.N, p.C) }
+
+// KAdam names Adam.
+const KAdam Kernel = "adam"
 
 // Adam applies one torch.optim.Adam step (weight_decay 0, amsgrad off):
 //
@@ -178,6 +318,21 @@ func (Adam) Kernel() Kernel { return KAdam }
 // BufferSizes implements Params.
 func (p Adam) BufferSizes() []int { n := int(p.N); return []int{n, n, n, n} }
 
+// Buffers implements Params.
+func (Adam) Buffers() []Buf { return inPlace(inout("p"), in("g"), inout("m"), inout("v")) }
+
+// Work implements Params.
+func (p Adam) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p Adam) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p Adam) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p Adam) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p Adam) Validate() error {
 	if err := positive("adam", "N", p.N); err != nil {
@@ -189,6 +344,9 @@ func (p Adam) Validate() error {
 	}
 	return nil
 }
+
+// KFill names Fill.
+const KFill Kernel = "fill"
 
 // Fill sets x[i] = Value. Buffers: x[N].
 type Fill struct {
@@ -202,8 +360,26 @@ func (Fill) Kernel() Kernel { return KFill }
 // BufferSizes implements Params.
 func (p Fill) BufferSizes() []int { return []int{int(p.N)} }
 
+// Buffers implements Params.
+func (Fill) Buffers() []Buf { return []Buf{out("x")} }
+
+// Work implements Params.
+func (p Fill) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p Fill) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p Fill) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p Fill) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p Fill) Validate() error { return positive("fill", "N", p.N) }
+
+// KAxpy names Axpy.
+const KAxpy Kernel = "axpy"
 
 // Axpy computes y += Alpha*x. Buffers: x[N], y[N].
 type Axpy struct {
@@ -217,8 +393,26 @@ func (Axpy) Kernel() Kernel { return KAxpy }
 // BufferSizes implements Params.
 func (p Axpy) BufferSizes() []int { return []int{int(p.N), int(p.N)} }
 
+// Buffers implements Params.
+func (Axpy) Buffers() []Buf { return inPlace(in("x"), inout("y")) }
+
+// Work implements Params.
+func (p Axpy) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p Axpy) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p Axpy) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p Axpy) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p Axpy) Validate() error { return positive("axpy", "N", p.N) }
+
+// KScale names Scale.
+const KScale Kernel = "scale"
 
 // Scale computes x *= Alpha. Buffers: x[N].
 type Scale struct {
@@ -232,8 +426,26 @@ func (Scale) Kernel() Kernel { return KScale }
 // BufferSizes implements Params.
 func (p Scale) BufferSizes() []int { return []int{int(p.N)} }
 
+// Buffers implements Params.
+func (Scale) Buffers() []Buf { return []Buf{inout("x")} }
+
+// Work implements Params.
+func (p Scale) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p Scale) Shape() string { return elems(p.N) }
+
+// Elements implements Elementwise.
+func (p Scale) Elements() int { return int(p.N) }
+
+// WithElements implements Elementwise.
+func (p Scale) WithElements(n int) Elementwise { p.N = u32(n); return p }
+
 // Validate implements Params.
 func (p Scale) Validate() error { return positive("scale", "N", p.N) }
+
+// KResizeBilinear names ResizeBilinear.
+const KResizeBilinear Kernel = "resize_bilinear"
 
 // ResizeBilinear resizes N single-channel uint8 images of InH x InW to float
 // OutH x OutW in [0,1], as torchvision Resize (PIL bilinear, half-pixel
@@ -263,6 +475,17 @@ func (p ResizeBilinear) BufferSizes() []int {
 	return []int{p.SrcLen(), mul(p.N, p.OutH, p.OutW)}
 }
 
+// Buffers implements Params.
+func (ResizeBilinear) Buffers() []Buf { return []Buf{in("src"), out("dst")} }
+
+// Work implements Params.
+func (p ResizeBilinear) Work() Work { return streamed(p) }
+
+// Shape implements Params.
+func (p ResizeBilinear) Shape() string {
+	return fmt.Sprintf("N%d %dx%d -> %dx%d", p.N, p.InH, p.InW, p.OutH, p.OutW)
+}
+
 // Validate implements Params.
 func (p ResizeBilinear) Validate() error {
 	if p.N == 0 || p.InH == 0 || p.InW == 0 || p.OutH == 0 || p.OutW == 0 {
@@ -270,6 +493,9 @@ func (p ResizeBilinear) Validate() error {
 	}
 	return nil
 }
+
+// elems is the Shape of a kernel over n elements.
+func elems(n uint32) string { return fmt.Sprintf("n=%d", n) }
 
 func positive(kernel, field string, v uint32) error {
 	if v == 0 {

@@ -3,6 +3,7 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,43 +13,91 @@ import (
 // Backend is what a backend package registers from its init function.
 type Backend interface {
 	// Devices lists the devices this backend can open, with Index set to the
-	// value Open takes. An error means the backend cannot run here at all
-	// (no driver); its message names the package to install.
+	// value Open takes. An error wrapping ErrNoDriver means the backend
+	// cannot run here at all; its message names the package to install.
 	Devices() ([]Info, error)
 	// Open opens device index of Devices().
 	Open(index int) (Device, error)
 }
 
+// registered is one backend of the registry.
+type registered struct {
+	name    string
+	rank    int
+	backend Backend
+}
+
 var (
 	regMu    sync.Mutex
-	registry = map[string]Backend{}
-	order    []string
+	registry []registered // by rank, then registration order
 )
 
 // Register makes a backend available under name ("opencl", "vulkan", "ref").
-// It panics when name is registered twice (a programmer error).
-func Register(name string, b Backend) {
+// rank breaks ties between devices of the same type in auto selection, lower
+// first (on CPUs PoCL's OpenCL, rank 0, is much faster than lavapipe's
+// Vulkan, rank 1; the reference backend has rank 9). It panics when name is
+// registered twice or is a keyword (a programmer error).
+func Register(name string, rank int, b Backend) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if _, dup := registry[name]; dup {
+	if slices.Contains(Keywords(), name) || name == "" || strings.ContainsAny(name, ":, ") {
+		panic(fmt.Sprintf("backend: Register called with the invalid name %q", name))
+	}
+	if slices.ContainsFunc(registry, func(r registered) bool { return r.name == name }) {
 		panic("backend: Register called twice for " + name)
 	}
-	registry[name] = b
-	order = append(order, name)
+	i := 0
+	for i < len(registry) && registry[i].rank <= rank {
+		i++
+	}
+	registry = slices.Insert(registry, i, registered{name: name, rank: rank, backend: b})
 }
 
-// Names lists the registered backends in registration order.
+// Names lists the registered backends, best ranked first.
 func Names() []string {
 	regMu.Lock()
 	defer regMu.Unlock()
-	return append([]string(nil), order...)
+	out := make([]string, len(registry))
+	for i, r := range registry {
+		out[i] = r.name
+	}
+	return out
 }
 
-func lookup(name string) (Backend, bool) {
+// Keywords are the selections that name devices across every backend and
+// take no ":selector": auto and all (every device, best first) and gpu
+// (every GPU, best first).
+func Keywords() []string { return []string{"auto", "all", "gpu"} }
+
+func lookup(name string) (registered, bool) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	b, ok := registry[name]
-	return b, ok
+	for _, r := range registry {
+		if r.name == name {
+			return r, true
+		}
+	}
+	return registered{}, false
+}
+
+// CheckSelection checks one selection against the registry without asking
+// any driver: a keyword without selector, or the name of a registered
+// backend with an optional non-empty ":index" or ":word". The caller adds
+// what is allowed to the error.
+func CheckSelection(spec string) error {
+	name, sel, hasSel := strings.Cut(spec, ":")
+	_, known := lookup(name)
+	switch {
+	case slices.Contains(Keywords(), name):
+		if hasSel {
+			return fmt.Errorf("%s takes no selector", name)
+		}
+	case !known:
+		return fmt.Errorf("unknown backend %q", name)
+	case hasSel && sel == "":
+		return errors.New("empty selector after ':'")
+	}
+	return nil
 }
 
 // Found is one backend's answer to enumeration: its devices, or why it has
@@ -63,16 +112,12 @@ type Found struct {
 func Enumerate() []Found {
 	var out []Found
 	for _, name := range Names() {
-		b, _ := lookup(name)
-		devs, err := b.Devices()
+		r, _ := lookup(name)
+		devs, err := r.backend.Devices()
 		out = append(out, Found{Backend: name, Devices: devs, Err: err})
 	}
 	return out
 }
-
-// backendPreference breaks ties between devices of the same type in auto
-// selection: on CPUs PoCL's OpenCL is much faster than lavapipe.
-var backendPreference = map[string]int{"opencl": 0, "vulkan": 1, "ref": 9}
 
 // Select resolves a selection string to the devices it may open, best first:
 //
@@ -90,18 +135,18 @@ func Select(spec string) ([]Info, error) {
 	}
 	name, sel, hasSel := strings.Cut(spec, ":")
 	var found []Found
-	switch name {
-	case "auto", "all", "gpu":
+	switch {
+	case slices.Contains(Keywords(), name):
 		if hasSel {
 			return nil, fmt.Errorf("device %q: %s takes no selector; %s", spec, name, describe(Enumerate()))
 		}
 		found = Enumerate()
 	default:
-		b, ok := lookup(name)
+		r, ok := lookup(name)
 		if !ok {
-			return nil, fmt.Errorf("device %q: unknown backend %q; registered backends: %s (or auto, all, gpu)", spec, name, strings.Join(Names(), ", "))
+			return nil, fmt.Errorf("device %q: %w; registered backends: %s (or %s)", spec, CheckSelection(name), strings.Join(Names(), ", "), strings.Join(Keywords(), ", "))
 		}
-		devs, err := b.Devices()
+		devs, err := r.backend.Devices()
 		if err != nil {
 			return nil, fmt.Errorf("device %q: %w", spec, err)
 		}
@@ -129,9 +174,14 @@ func Select(spec string) ([]Info, error) {
 		if cands[i].Type != cands[j].Type {
 			return cands[i].Type < cands[j].Type
 		}
-		return backendPreference[cands[i].Backend] < backendPreference[cands[j].Backend]
+		return rankOf(cands[i].Backend) < rankOf(cands[j].Backend)
 	})
 	return cands, nil
+}
+
+func rankOf(name string) int {
+	r, _ := lookup(name)
+	return r.rank
 }
 
 func isGPU(d Info) bool { return d.Type == DiscreteGPU || d.Type == IntegratedGPU }
@@ -178,8 +228,8 @@ func Open(spec string) (Device, error) {
 	}
 	var errs []error
 	for _, c := range cands {
-		b, _ := lookup(c.Backend)
-		d, err := b.Open(c.Index)
+		r, _ := lookup(c.Backend)
+		d, err := r.backend.Open(c.Index)
 		if err == nil {
 			return d, nil
 		}

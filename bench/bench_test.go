@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/backendtest"
 	_ "github.com/crossgrad/crossgrad/backend/opencl"
 )
 
@@ -56,49 +57,11 @@ func TestBenchWorkOf(t *testing.T) {
 	}
 }
 
-// sampleParams is a small valid params struct of kernel k.
+// sampleParams is a small valid params struct of kernel k: its first
+// conformance case's.
 func sampleParams(k backend.Kernel) backend.Params {
-	g := backend.NewConv2DShape(1, 2, 5, 5, 3, 3, 3, 1, 1)
-	pg := backend.NewPool2DShape(1, 2, 5, 5, 3, 2, 0)
-	switch k {
-	case backend.KConv2DFwd:
-		return backend.Conv2DFwd{Conv2DShape: g}
-	case backend.KConv2DBwdData:
-		return backend.Conv2DBwdData{Conv2DShape: g}
-	case backend.KConv2DBwdFilter:
-		return backend.Conv2DBwdFilter{Conv2DShape: g}
-	case backend.KMaxPoolFwd:
-		return backend.MaxPoolFwd{Pool2DShape: pg}
-	case backend.KMaxPoolBwd:
-		return backend.MaxPoolBwd{Pool2DShape: pg}
-	case backend.KGemm:
-		return backend.Gemm{M: 2, N: 2, K: 2, Alpha: 1}
-	case backend.KBiasAdd:
-		return backend.BiasAdd{Rows: 2, Cols: 3}
-	case backend.KBiasGrad:
-		return backend.BiasGrad{Rows: 2, Cols: 3}
-	case backend.KSoftmaxXent:
-		return backend.SoftmaxXent{N: 2, C: 3}
-	case backend.KAdam:
-		return backend.NewAdam(4, 1e-3, 0.9, 0.999, 1e-8, 1)
-	case backend.KResizeBilinear:
-		return backend.ResizeBilinear{N: 1, InH: 4, InW: 4, OutH: 8, OutW: 8}
-	case backend.KReluFwd:
-		return backend.ReluFwd{N: 4}
-	case backend.KReluBwd:
-		return backend.ReluBwd{N: 4}
-	case backend.KDropoutFwd:
-		return backend.DropoutFwd{N: 4, P: 0.5, Scale: 2}
-	case backend.KDropoutBwd:
-		return backend.DropoutBwd{N: 4, P: 0.5, Scale: 2}
-	case backend.KFill:
-		return backend.Fill{N: 4}
-	case backend.KAxpy:
-		return backend.Axpy{N: 4}
-	case backend.KScale:
-		return backend.Scale{N: 4}
-	case backend.KCountNonfinite:
-		return backend.CountNonfinite{N: 4}
+	if cs := backendtest.CasesOf(k); len(cs) > 0 {
+		return cs[0].Params
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func benchDevice(ctx context.Context, info backend.Info, o Options) (r DeviceRep
 	}
 	plan, err := NewPlan(dev, o.Config, r.Batch)
 	if err != nil {
-		r.Err = fmt.Sprintf("planning AlexNet at batch %d: %v", r.Batch, err)
+		r.Err = fmt.Sprintf("planning %s at batch %d: %v", o.Config.Model, r.Batch, err)
 		return r
 	}
 	defer plan.Close()

@@ -98,8 +98,8 @@ func (r *Report) blocks() []block {
 	if st.Command != "" {
 		text("command: %s", st.Command)
 	}
-	text("AlexNet input %d, width %g; %s; each figure: median [min-max] of %d runs after %d warm-up",
-		s.InputSize, s.Width, s.batchText(), s.Runs, s.Warmup)
+	text("%s input %d, width %g; %s; each figure: median [min-max] of %d runs after %d warm-up",
+		s.modelTitle(), s.InputSize, s.Width, s.batchText(), s.Runs, s.Warmup)
 	bs = append(bs, r.summaryBlock())
 	for _, d := range r.Devices {
 		bs = append(bs, d.blocks()...)
@@ -128,6 +128,15 @@ func (r *Report) blocks() []block {
 		}
 	}
 	return append(bs, r.legend()...)
+}
+
+// modelTitle names the model benchmarked: "AlexNet" (also for reports
+// that predate the choice), else its registered name.
+func (s Settings) modelTitle() string {
+	if s.Model == "" || s.Model == "alexnet" {
+		return "AlexNet"
+	}
+	return s.Model
 }
 
 // batchText says which batch the devices ran: one batch everywhere, as

@@ -24,7 +24,7 @@ func tinyConfig() config.Config {
 // device 1 is a reference device whose conv2d_bwd_filter always fails.
 const fakeName = "benchfake"
 
-func init() { backend.Register(fakeName, fakeBackend{}) }
+func init() { backend.Register(fakeName, 5, fakeBackend{}) }
 
 type fakeBackend struct{}
 

@@ -47,6 +47,9 @@ type Stamp struct {
 
 // Settings are the benchmark parameters shared by every device.
 type Settings struct {
+	// Model is the architecture benchmarked ("" in reports made before
+	// models were a choice: alexnet).
+	Model     string  `json:"model,omitempty"`
 	InputSize int     `json:"input_size"`
 	Width     float64 `json:"width"`
 	// GPUBatch is the batch of GPU devices (the configured batch size) and

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crossgrad/crossgrad/alexnet"
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/config"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/train"
 )
 
 // Sections of the benchmark that Options.Skip can name.
@@ -31,7 +31,7 @@ var Sections = []string{SecCold, SecCeilings, SecKernels, SecStep}
 type Options struct {
 	// Targets are the devices to benchmark, in order (see Targets).
 	Targets []backend.Info
-	// Config gives the model (input size, width, dropout, seed), Adam's
+	// Config gives the model (model, input size, width, dropout, seed), Adam's
 	// hyper-parameters and, as BatchSize, the batch of every device: the
 	// batch train runs, so that the images/s of both compare.
 	Config config.Config
@@ -152,7 +152,7 @@ func available() string {
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	o := opts.withDefaults()
 	rep := &Report{Stamp: NewStamp(o.Version, o.Command), Settings: Settings{
-		InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.BatchFor(backend.Info{Type: backend.CPUDevice}),
+		Model: o.Config.Model, InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.BatchFor(backend.Info{Type: backend.CPUDevice}),
 		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed}}
 	for _, info := range o.Targets {
 		if err := ctx.Err(); err != nil {
@@ -214,26 +214,15 @@ func loadAvg() float64 {
 	return l
 }
 
-// NewModel builds the AlexNet of c (input size, width, dropout, seed).
-func NewModel(c config.Config) (*alexnet.Model, error) {
-	o := alexnet.DefaultOptions()
-	o.InputSize, o.Width, o.Dropout, o.Seed = c.InputSize, c.Width, float32(c.Dropout), uint32(c.Seed)
-	return alexnet.New(o)
-}
-
-// graphConfig is the plan configuration of c.
-func graphConfig(c config.Config) graph.Config {
-	return graph.Config{LR: c.LR, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2, Eps: c.AdamEps, Seed: uint64(c.Seed)}
-}
-
-// NewPlan builds the model of c and plans it for batch images on dev, with
-// random images and labels (fixed seed) uploaded: ready for TrainStep.
+// NewPlan builds the model of c as train does (train.NewModel,
+// train.GraphConfig) and plans it for batch images on dev, with random
+// images and labels (fixed seed) uploaded: ready for TrainStep.
 func NewPlan(dev backend.Device, c config.Config, batch int) (*graph.Plan, error) {
-	m, err := NewModel(c)
+	m, err := train.NewModel(c)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := graph.New(dev, m.Sequential, m.InputShape(batch), graphConfig(c))
+	plan, err := graph.New(dev, m.Sequential, m.InputShape(batch), train.GraphConfig(c))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ const (
 	MetaBatch  = "batch"      // next batch within the epoch
 	MetaConfig = "config"     // the run's configuration, opaque text
 	MetaParams = "parameters" // comma-separated parameter names, in order
+	// MetaNonTrained (model file) lists, comma-separated, the tensors that
+	// are non-trained layer state: they have no moments in the state file.
+	MetaNonTrained = "non_trained"
 	// StateFormat identifies the state file layout; bump it when the
 	// layout or the data order (shuffle, RNG) changes.
 	StateFormat = "crossgrad-adam-v1"
@@ -193,10 +197,20 @@ func LoadCheckpoint(path string) ([]Tensor, map[string]string, State, error) {
 	if meta[MetaStep] != strconv.FormatInt(st.Step, 10) {
 		return nil, nil, State{}, fmt.Errorf("checkpoint: %s is at step %q but its state file at step %d (interrupted save?); use an earlier checkpoint", path, meta[MetaStep], st.Step)
 	}
-	if len(st.M) != len(params) {
-		return nil, nil, State{}, fmt.Errorf("checkpoint: %s holds %d parameters but its state file moments for %d", path, len(params), len(st.M))
+	trained := params
+	if names := meta[MetaNonTrained]; names != "" {
+		skip := strings.Split(names, ",")
+		trained = nil
+		for _, p := range params {
+			if !slices.Contains(skip, p.Name) {
+				trained = append(trained, p)
+			}
+		}
 	}
-	for i, p := range params {
+	if len(st.M) != len(trained) {
+		return nil, nil, State{}, fmt.Errorf("checkpoint: %s holds %d parameters but its state file moments for %d", path, len(trained), len(st.M))
+	}
+	for i, p := range trained {
 		if st.M[i].Name != p.Name || !sameShape(st.M[i].Shape, p.Shape) {
 			return nil, nil, State{}, fmt.Errorf("checkpoint: %s: parameter %d is %s %v but the state file has %s %v", path, i, p.Name, p.Shape, st.M[i].Name, st.M[i].Shape)
 		}

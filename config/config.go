@@ -18,7 +18,11 @@ type Config struct {
 	// Backend lists device selections tried in order, e.g. [vulkan, opencl,
 	// ref]; each is "auto" or backend[:selector] as backend.Open takes it.
 	Backend []string `key:"backend" json:"backend"`
-	// InputSize is the side the 28x28 images are resized to (>= 65).
+	// Model names the network, a registered architecture (package model):
+	// "alexnet" (the seed's) or "vgg11".
+	Model string `key:"model" json:"model"`
+	// InputSize is the side the 28x28 images are resized to; the model sets
+	// the minimum.
 	InputSize int `key:"input_size" json:"input_size"`
 	// Width multiplies every conv channel count and hidden fc width.
 	Width float64 `key:"width" json:"width"`
@@ -78,6 +82,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		Backend:                []string{"auto"},
+		Model:                  "alexnet",
 		InputSize:              224,
 		Width:                  1.0,
 		BatchSize:              128,
@@ -98,7 +103,8 @@ func Default() Config {
 // help is each key's flag usage text.
 var help = map[string]string{
 	"backend":                  "devices tried in order, comma-separated, brackets allowed: auto, gpu, opencl, opencl:1, vulkan:nvidia, ref (alias --backend; key backend)",
-	"input_size":               "side the 28x28 images are resized to (65..1024)",
+	"model":                    "network: alexnet (the seed's) or vgg11 (d2l.ai's VGG-11, channel ratio 4); crossgrad summary --model NAME shows it",
+	"input_size":               "side the 28x28 images are resized to (at most 1024; the model sets the minimum: crossgrad summary says)",
 	"width":                    "channel multiplier for conv channels and hidden fc widths (0 < width <= 4)",
 	"batch_size":               "mini-batch size (1..65536)",
 	"epochs":                   "passes over the training set",

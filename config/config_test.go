@@ -59,7 +59,7 @@ func TestDiskFilesMatchEmbedded(t *testing.T) {
 	c, err := Load(filepath.Join("..", "configs", "default.yaml"), nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, Default(), stripDerived(c))
-	assert.ElementsMatch(t, []string{"default", "cpu-quick"}, configs.Names())
+	assert.ElementsMatch(t, []string{"default", "cpu-quick", "vgg11-cpu-quick"}, configs.Names())
 }
 
 func TestCPUQuick(t *testing.T) {
@@ -199,7 +199,9 @@ func TestBadValues(t *testing.T) {
 		{"batch_size: 0", "batch_size = 0 is invalid"},
 		{"batch_size: 12.5", "batch_size (from"},
 		{"batch_size: abc", `"abc" is not an integer`},
-		{"input_size: 64", "input_size = 64 is invalid; allowed: 65..1024"},
+		{"input_size: 0", "input_size = 0 is invalid; allowed: 1..1024"},
+		{"input_size: 1025", "input_size = 1025 is invalid; allowed: 1..1024"},
+		{"model: ''", `model = "" is invalid`},
 		{"lr: 0", "lr = 0 is invalid; allowed: 0 < lr <= 1"},
 		{"lr: -0.1", "lr = -0.1 is invalid"},
 		{"lr: .nan", "not a finite number"},
@@ -243,7 +245,7 @@ func TestBadValues(t *testing.T) {
 	assert.Contains(t, err.Error(), "batch_size = -1")
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	RegisterFlags(fs)
-	require.NoError(t, fs.Parse([]string{"--input-size=64"}))
+	require.NoError(t, fs.Parse([]string{"--input-size=0"}))
 	_, err = Load("", nil, fs)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "(from flag --input-size)")

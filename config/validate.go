@@ -5,22 +5,16 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
-
-// Backends are the backend names a selection may start with.
-var Backends = []string{"auto", "opencl", "vulkan", "ref"}
-
-// DeviceKeywords are the selections that name a set of devices across
-// backends and take no ":selector": auto and all (every device, best first)
-// and gpu (every GPU, best first).
-var DeviceKeywords = []string{"auto", "all", "gpu"}
 
 // LogLevels are the accepted log_level values.
 var LogLevels = []string{"debug", "info", "warn", "error"}
 
 // Limits of the numeric keys.
 const (
-	MinInputSize = 65 // smallest side the seed AlexNet accepts (last pool needs 3x3)
+	MinInputSize = 1 // generic bound; each model validates its own minimum
 	MaxInputSize = 1024
 	MaxWidth     = 4.0
 	MaxBatchSize = 65536
@@ -37,8 +31,11 @@ func (c Config) Validate() error {
 	if err := ValidateBackends(c.Backend); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Model == "" {
+		bad("model", `""`, "a model name: alexnet or vgg11")
+	}
 	if c.InputSize < MinInputSize || c.InputSize > MaxInputSize {
-		bad("input_size", c.InputSize, fmt.Sprintf("%d..%d (the seed architecture's three 3x3/2 pools need at least %d)", MinInputSize, MaxInputSize, MinInputSize))
+		bad("input_size", c.InputSize, fmt.Sprintf("%d..%d (and at least the model's minimum)", MinInputSize, MaxInputSize))
 	}
 	if !(c.Width > 0 && c.Width <= MaxWidth) {
 		bad("width", c.Width, fmt.Sprintf("0 < width <= %g", MaxWidth))
@@ -94,21 +91,18 @@ func (c Config) Validate() error {
 }
 
 // ValidateBackends checks a backend list: non-empty, each entry one of
-// DeviceKeywords or one of Backends with an optional ":selector".
+// backend.Keywords() or the name of a registered backend (backend.Names())
+// with an optional ":selector".
 func ValidateBackends(list []string) error {
-	allowed := "a comma-separated list (brackets allowed) of auto, all, gpu, opencl, vulkan or ref, each backend optionally with :index or :word (e.g. vulkan:0,opencl,ref or [vulkan:0, opencl, ref])"
+	names := append(backend.Keywords(), backend.Names()...)
+	allowed := fmt.Sprintf("a comma-separated list (brackets allowed) of %s or %s, each backend optionally with :index or :word (e.g. vulkan:0,opencl,ref or [vulkan:0, opencl, ref])",
+		strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 	if len(list) == 0 {
 		return fmt.Errorf("config: backend is empty; allowed: %s", allowed)
 	}
 	for _, e := range list {
-		name, sel, hasSel := strings.Cut(e, ":")
-		switch {
-		case !contains(Backends, name) && !contains(DeviceKeywords, name):
-			return fmt.Errorf("config: backend entry %q: unknown backend %q; allowed: %s", e, name, allowed)
-		case contains(DeviceKeywords, name) && hasSel:
-			return fmt.Errorf("config: backend entry %q: %s takes no selector; allowed: %s", e, name, allowed)
-		case hasSel && sel == "":
-			return fmt.Errorf("config: backend entry %q: empty selector after ':'; allowed: %s", e, allowed)
+		if err := backend.CheckSelection(e); err != nil {
+			return fmt.Errorf("config: backend entry %q: %v; allowed: %s", e, err, allowed)
 		}
 	}
 	return nil

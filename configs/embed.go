@@ -1,6 +1,6 @@
 // Package configs embeds the stock training configurations (the *.yaml files
 // of this folder) so the binary runs without them on disk. Package config
-// loads them by name: "default" or "cpu-quick".
+// loads them by name: "default", "cpu-quick" or "vgg11-cpu-quick".
 package configs
 
 import (

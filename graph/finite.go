@@ -19,18 +19,22 @@ func (t NonFiniteTensor) String() string {
 }
 
 // NonFinite counts, on the device, the NaN and infinite values of every
-// parameter and of Adam's moments m and v: one count_nonfinite dispatch per
-// tensor into a small buffer of counts, then a single Read of that buffer.
-// It returns the tensors holding any, parameters first, then the m and then
-// the v moments, each in Params() order; none when all are finite.
+// parameter, of the optimizer's slots (Adam's moments m and v) and of the
+// layers' state: one count_nonfinite dispatch per tensor into a small buffer
+// of counts, then a single Read of that buffer. It returns the tensors
+// holding any: parameters first, then each slot in turn (m, then v), each in
+// Params() order, then the state; none when all are finite.
 func (p *Plan) NonFinite() ([]NonFiniteTensor, error) {
 	if err := p.usable(); err != nil {
 		return nil, err
 	}
-	var idx []int
-	for _, group := range [][]int{p.lo.param, p.lo.adamM, p.lo.adamV} {
-		idx = append(idx, group...)
+	idx := append([]int(nil), p.lo.param...)
+	for k := range p.lo.cfg.Optimizer.Slots() {
+		for _, sl := range p.lo.slots {
+			idx = append(idx, sl[k])
+		}
 	}
+	idx = append(idx, p.lo.state...)
 	counts, err := p.dev.Alloc(len(idx))
 	if err != nil {
 		return nil, fmt.Errorf("graph: non-finite check: %w", err)

@@ -1,7 +1,8 @@
 // Package graph turns a model (layers.Sequential) and an input shape into a
 // static training plan on one backend.Device: every buffer is allocated once,
-// a training step is a fixed list of dispatches (resize, forward, loss,
-// backward, Adam) followed by a single Read of two statistics.
+// a training step is a fixed list of dispatches (the input stage, forward,
+// loss, backward, optimizer updates) followed by a single Read of the loss's
+// statistics. Every buffer has a unique name.
 package graph
 
 import (
@@ -16,12 +17,16 @@ import (
 
 // Config holds the plan's options. Zero fields take the defaults noted.
 type Config struct {
-	SrcH, SrcW int     // size of the uint8 source images (default 28x28)
-	Classes    int     // number of classes (default: the model's output width)
-	LR         float64 // Adam learning rate (default 1e-3)
-	Beta1      float64 // Adam beta1 (default 0.9)
-	Beta2      float64 // Adam beta2 (default 0.999)
-	Eps        float64 // Adam eps (default 1e-8)
+	Input     Input     // input stage (default: ResizeInput{SrcH, SrcW})
+	Loss      Loss      // loss (default: SoftmaxCrossEntropy{Classes})
+	Optimizer Optimizer // optimizer (default: Adam{LR, Beta1, Beta2, Eps})
+
+	SrcH, SrcW int     // stored size of the default input stage's uint8 images (default 28x28)
+	Classes    int     // classes of the default loss (default: the model's output width)
+	LR         float64 // default Adam's learning rate (default 1e-3)
+	Beta1      float64 // default Adam's beta1 (default 0.9)
+	Beta2      float64 // default Adam's beta2 (default 0.999)
+	Eps        float64 // default Adam's eps (default 1e-8)
 	Seed       uint64  // parameter initialisation seed (see layers.InitParams)
 }
 
@@ -44,6 +49,12 @@ func (c Config) withDefaults() Config {
 	if c.Eps == 0 {
 		c.Eps = 1e-8
 	}
+	if c.Input == nil {
+		c.Input = ResizeInput{SrcH: c.SrcH, SrcW: c.SrcW}
+	}
+	if c.Optimizer == nil {
+		c.Optimizer = Adam{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps}
+	}
 	return c
 }
 
@@ -52,9 +63,9 @@ type Kind int
 
 // Buffer kinds.
 const (
-	KindInput      Kind = iota // packed uint8 source images
-	KindLabels                 // labels as floats
-	KindStats                  // (loss, correct)
+	KindInput      Kind = iota // uploaded images (packed uint8)
+	KindLabels                 // targets (labels as floats)
+	KindStats                  // step statistics (loss, correct)
 	KindActivation             // forward activations (resized input included)
 	KindAux                    // per-layer extras (max-pool indices)
 	KindGrad                   // activation gradients (shared slots)
@@ -62,16 +73,20 @@ const (
 	KindParamGrad              // parameter gradients
 	KindAdamM                  // Adam first moments
 	KindAdamV                  // Adam second moments
+	KindState                  // non-trained layer state (e.g. running statistics)
 )
 
 // String is the kind's short name, e.g. "activation".
 func (k Kind) String() string {
-	return [...]string{"input", "labels", "stats", "activation", "aux", "grad", "param", "param-grad", "adam-m", "adam-v"}[k]
+	return [...]string{"input", "labels", "stats", "activation", "aux", "grad", "param", "param-grad", "adam-m", "adam-v", "state"}[k]
 }
+
+// fixed reports whether buffers of kind k keep their size whatever the batch.
+func (k Kind) fixed() bool { return k >= KindParam }
 
 // BufferSpec is one planned device buffer.
 type BufferSpec struct {
-	Name  string // e.g. "act.conv.3", "grad.ping", "conv.0.weight.adam_m"
+	Name  string // unique in the plan, e.g. "act.conv.3", "grad.ping", "conv.0.weight.adam_m"
 	Kind  Kind
 	Elems int // float32 elements
 }
@@ -84,35 +99,36 @@ func (b BufferSpec) Bytes() uint64 { return 4 * uint64(b.Elems) }
 // It is pure data; NewLayout allocates nothing on any device.
 type Layout struct {
 	Batch   int
-	Input   layers.Shape   // model input [Batch, 1, H, W]
+	Input   layers.Shape   // model input [Batch, C, H, W]
 	Shapes  []layers.Shape // activation shapes at Batch: Shapes[0] = Input, Shapes[i+1] = output of layer i
 	Buffers []BufferSpec
 	Naive   uint64 // bytes the plan would need with one buffer per activation and per gradient
 
-	cfg    Config
-	model  *layers.Sequential
-	loss   layers.SoftmaxCrossEntropy
-	input  int     // packed images
-	labels int     // labels
-	stats  int     // stats[2]
-	act    []int   // buffer of activation i (L+1)
-	grad   []int   // buffer of the gradient of activation i, -1 when not needed
-	aux    [][]int // buffers of AuxSizes per layer
-	param  []int   // per model parameter (Params() order)
-	pgrad  []int
-	adamM  []int
-	adamV  []int
+	cfg      Config
+	model    *layers.Sequential
+	params   []layers.NamedParam
+	states   []layers.NamedState
+	inBufs   []int   // the input stage's buffers
+	lossBufs []int   // the loss's buffers (targets first)
+	act      []int   // buffer of activation i (L+1)
+	grad     []int   // buffer of the gradient of activation i, -1 when not needed
+	aux      [][]int // buffers of AuxSizes per layer
+	param    []int   // per model parameter (Params() order)
+	pgrad    []int
+	slots    [][]int // per parameter, its optimizer slots in Slots() order
+	state    []int   // per model state tensor (State() order)
+	shapes   [][]int // tensor shape of each buffer
+	byName   map[string]int
 }
 
-// NewLayout plans model for input shape in = [B, 1, H, W]. The error names
-// the layer when a shape is invalid.
+// NewLayout plans model for input shape in (batch first; [B, 1, H, W] for
+// the default input stage). The error names the layer when a shape is
+// invalid.
 func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, error) {
 	cfg = cfg.withDefaults()
-	if len(in) != 4 || in[1] != 1 {
-		return nil, fmt.Errorf("graph: input shape %v is not [B, 1, H, W] (the plan resizes single-channel images)", []int(in))
-	}
-	if cfg.SrcH <= 0 || cfg.SrcW <= 0 {
-		return nil, fmt.Errorf("graph: source image size %dx%d must be positive", cfg.SrcH, cfg.SrcW)
+	inSpecs, err := cfg.Input.Buffers(in)
+	if err != nil {
+		return nil, err
 	}
 	shapes, err := model.Shapes(in)
 	if err != nil {
@@ -124,23 +140,37 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 	if cfg.Classes == 0 && len(out) == 2 {
 		cfg.Classes = out[1]
 	}
-	lo := &Layout{Batch: in[0], Input: shapes[0], Shapes: shapes, cfg: cfg, model: model,
-		loss: layers.SoftmaxCrossEntropy{Classes: cfg.Classes}}
-	if err := lo.loss.Check(out); err != nil {
+	if cfg.Loss == nil {
+		cfg.Loss = SoftmaxCrossEntropy{Classes: cfg.Classes}
+	}
+	lossSpecs, err := cfg.Loss.Buffers(out)
+	if err != nil {
 		return nil, err
 	}
-	params := model.Params()
-	if len(params) == 0 {
+	if len(inSpecs) == 0 || len(lossSpecs) == 0 {
+		return nil, fmt.Errorf("graph: the input stage (%s) and the loss (%s) must each declare a buffer to upload into", cfg.Input.Type(), cfg.Loss.Type())
+	}
+	lo := &Layout{Batch: in[0], Input: shapes[0], Shapes: shapes, cfg: cfg, model: model,
+		params: model.Params(), states: model.State(), byName: map[string]int{}}
+	if len(lo.params) == 0 {
 		return nil, fmt.Errorf("graph: the model has no parameters to train")
 	}
-	add := func(name string, k Kind, n int) int {
-		lo.Buffers = append(lo.Buffers, BufferSpec{Name: name, Kind: k, Elems: n})
+	var dup error
+	add := func(name string, k Kind, shape []int) int {
+		if _, ok := lo.byName[name]; ok && dup == nil {
+			dup = fmt.Errorf("graph: two buffers named %q; rename the layer or its parameter or state", name)
+		}
+		lo.byName[name] = len(lo.Buffers)
+		lo.Buffers = append(lo.Buffers, BufferSpec{Name: name, Kind: k, Elems: layers.Shape(shape).Elems()})
+		lo.shapes = append(lo.shapes, append([]int(nil), shape...))
 		return len(lo.Buffers) - 1
 	}
-	B := lo.Batch
-	lo.input = add("input.packed", KindInput, (B*cfg.SrcH*cfg.SrcW+3)/4)
-	lo.labels = add("input.labels", KindLabels, B)
-	lo.stats = add("stats", KindStats, 2)
+	for _, b := range inSpecs {
+		lo.inBufs = append(lo.inBufs, add(b.Name, b.Kind, []int{b.Elems}))
+	}
+	for _, b := range lossSpecs {
+		lo.lossBufs = append(lo.lossBufs, add(b.Name, b.Kind, []int{b.Elems}))
+	}
 
 	// Activations: aliases and safe in-place layers share their input buffer.
 	flags := make([]layers.Flags, L)
@@ -148,7 +178,7 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 		flags[i] = l.Flags()
 	}
 	lo.act = make([]int, L+1)
-	lo.act[0] = add("act.input", KindActivation, shapes[0].Elems())
+	lo.act[0] = add("act.input", KindActivation, shapes[0])
 	naive := shapes[0].Elems()
 	for i, l := range ls {
 		naive += shapes[i+1].Elems()
@@ -157,12 +187,12 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 			lo.act[i+1] = lo.act[i]
 			continue
 		}
-		lo.act[i+1] = add("act."+l.Name(), KindActivation, shapes[i+1].Elems())
+		lo.act[i+1] = add("act."+l.Name(), KindActivation, shapes[i+1])
 	}
 	lo.aux = make([][]int, L)
 	for i, l := range ls {
 		for j, n := range l.AuxSizes(shapes[i]) {
-			lo.aux[i] = append(lo.aux[i], add(fmt.Sprintf("%s.aux%d", l.Name(), j), KindAux, n))
+			lo.aux[i] = append(lo.aux[i], add(fmt.Sprintf("%s.aux%d", l.Name(), j), KindAux, []int{n}))
 		}
 	}
 
@@ -199,7 +229,7 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 	for s, name := range []string{"grad.ping", "grad.pong"} {
 		slotBuf[s] = -1
 		if slotSize[s] > 0 {
-			slotBuf[s] = add(name, KindGrad, slotSize[s])
+			slotBuf[s] = add(name, KindGrad, []int{slotSize[s]})
 		}
 	}
 	for k := range lo.grad {
@@ -209,12 +239,20 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 		}
 	}
 
-	for _, p := range params {
-		n := p.Elems()
-		lo.param = append(lo.param, add(p.Name, KindParam, n))
-		lo.pgrad = append(lo.pgrad, add(p.Name+".grad", KindParamGrad, n))
-		lo.adamM = append(lo.adamM, add(p.Name+".adam_m", KindAdamM, n))
-		lo.adamV = append(lo.adamV, add(p.Name+".adam_v", KindAdamV, n))
+	for _, p := range lo.params {
+		lo.param = append(lo.param, add(p.Name, KindParam, p.Shape))
+		lo.pgrad = append(lo.pgrad, add(p.Name+".grad", KindParamGrad, p.Shape))
+		var sl []int
+		for _, s := range cfg.Optimizer.Slots() {
+			sl = append(sl, add(p.Name+"."+s.Suffix, s.Kind, p.Shape))
+		}
+		lo.slots = append(lo.slots, sl)
+	}
+	for _, s := range lo.states {
+		lo.state = append(lo.state, add(s.Name, KindState, s.Shape))
+	}
+	if dup != nil {
+		return nil, dup
 	}
 	lo.Naive = 4 * uint64(naive)
 	for _, b := range lo.Buffers {
@@ -223,6 +261,15 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 		}
 	}
 	return lo, nil
+}
+
+// Lookup returns the planned buffer named name.
+func (lo *Layout) Lookup(name string) (BufferSpec, bool) {
+	i, ok := lo.byName[name]
+	if !ok {
+		return BufferSpec{}, false
+	}
+	return lo.Buffers[i], true
 }
 
 // neededLater reports whether a layer before i reads, in its backward, the
@@ -303,7 +350,7 @@ func (lo *Layout) fits(info backend.Info) bool {
 func (lo *Layout) fixedBytes() uint64 {
 	var t uint64
 	for _, b := range lo.Buffers {
-		if b.Kind >= KindParam {
+		if b.Kind.fixed() {
 			t += b.Bytes()
 		}
 	}
@@ -336,7 +383,8 @@ func (lo *Layout) FitBatch(info backend.Info) int {
 func MiB(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // Report writes the plan's memory: one line per buffer (name, kind, float32
-// elements, MiB), then the total, the total per kind and the naive total.
+// elements, MiB), then the total per kind (of the kinds the plan has), the
+// total and the naive total.
 func (lo *Layout) Report(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "buffer\tkind\telements\tsize\t\n")
@@ -344,8 +392,10 @@ func (lo *Layout) Report(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", b.Name, b.Kind, b.Elems, MiB(b.Bytes()))
 	}
 	by := lo.BytesByKind()
-	for k := KindInput; k <= KindAdamV; k++ {
-		fmt.Fprintf(tw, "total %s\t\t\t%s\t\n", k, MiB(by[k]))
+	for k := KindInput; k <= KindState; k++ {
+		if _, ok := by[k]; ok {
+			fmt.Fprintf(tw, "total %s\t\t\t%s\t\n", k, MiB(by[k]))
+		}
 	}
 	fmt.Fprintf(tw, "total (batch %d, %d buffers)\t\t\t%s\t\n", lo.Batch, len(lo.Buffers), MiB(lo.Bytes()))
 	fmt.Fprintf(tw, "without buffer reuse\t\t\t%s\t\n", MiB(lo.Naive))

@@ -16,21 +16,22 @@ type Plan struct {
 	layers []layers.Layer
 	params []layers.NamedParam
 	bufs   []backend.Buffer
-	step   int // last completed training step (Adam t)
+	step   int // last completed training step (the optimizer's t)
 	closed bool
 }
 
 // Stats are the statistics of one step over its n images.
 type Stats struct {
-	Loss    float32 // mean cross-entropy over the n images
+	Loss    float32 // mean loss (cross-entropy) over the n images
 	Correct int     // images whose first maximal logit is the label
 	N       int     // images in the step
 }
 
-// New plans model for input shape in = [B, 1, H, W] on dev, checks that the
-// plan fits the device's memory, allocates every buffer, initialises the
-// parameters from cfg.Seed (see layers.InitParams) and zeroes the Adam
-// state. On error nothing stays allocated.
+// New plans model for input shape in (batch first; [B, 1, H, W] for the
+// default input stage), checks that the plan fits the device's memory,
+// allocates every buffer, initialises the parameters from cfg.Seed (see
+// layers.InitParams) and the layers' state, and zeroes the loss statistics
+// and the optimizer's slots. On error nothing stays allocated.
 func New(dev backend.Device, model *layers.Sequential, in layers.Shape, cfg Config) (*Plan, error) {
 	lo, err := NewLayout(model, in, cfg)
 	if err != nil {
@@ -39,7 +40,7 @@ func New(dev backend.Device, model *layers.Sequential, in layers.Shape, cfg Conf
 	if err := lo.Fits(dev.Info()); err != nil {
 		return nil, err
 	}
-	p := &Plan{dev: dev, lo: lo, layers: model.Layers(), params: model.Params()}
+	p := &Plan{dev: dev, lo: lo, layers: model.Layers(), params: lo.params}
 	var allocated uint64
 	for i, b := range lo.Buffers {
 		buf, err := dev.Alloc(b.Elems)
@@ -63,15 +64,22 @@ func (p *Plan) init(values [][]float32) error {
 			return fmt.Errorf("graph: writing %s: %w", p.params[i].Name, err)
 		}
 	}
-	for i := range p.params {
-		for _, b := range []int{p.lo.adamM[i], p.lo.adamV[i]} {
+	for _, sl := range p.lo.slots {
+		for _, b := range sl {
 			if err := p.fill(b, 0); err != nil {
 				return err
 			}
 		}
 	}
-	if err := p.fill(p.lo.stats, 0); err != nil {
-		return err
+	for i, s := range p.lo.states {
+		if err := p.fill(p.lo.state[i], s.Init); err != nil {
+			return err
+		}
+	}
+	for _, b := range p.lo.lossBufs[1:] {
+		if err := p.fill(b, 0); err != nil {
+			return err
+		}
 	}
 	return p.dev.Sync()
 }
@@ -96,32 +104,34 @@ func (p *Plan) Batch() int { return p.lo.Batch }
 // Step is the last completed training step (0 before the first).
 func (p *Plan) Step() int { return p.step }
 
-// Input is the plan-owned buffer of packed uint8 source images: image i's
-// SrcH*SrcW bytes start at byte i*SrcH*SrcW (see backend.PackBytes).
-func (p *Plan) Input() backend.Buffer { return p.bufs[p.lo.input] }
+// Input is the plan-owned buffer the input stage uploads images into; for
+// ResizeInput, packed uint8 images: image i's SrcH*SrcW bytes start at byte
+// i*SrcH*SrcW (see backend.PackBytes).
+func (p *Plan) Input() backend.Buffer { return p.bufs[p.lo.inBufs[0]] }
 
-// Labels is the plan-owned buffer of labels, one class index per float.
-func (p *Plan) Labels() backend.Buffer { return p.bufs[p.lo.labels] }
+// Labels is the plan-owned buffer of the loss's targets, one class index per
+// float for SoftmaxCrossEntropy.
+func (p *Plan) Labels() backend.Buffer { return p.bufs[p.lo.lossBufs[0]] }
 
-// Upload writes n = len(labels) images (n*SrcH*SrcW bytes, row-major) and
-// their labels into Input and Labels: 784 bytes per 28x28 image.
+// Upload writes n = len(labels) images (n*ImageBytes bytes, row-major:
+// 784 per 28x28 image) and their labels into Input and Labels.
 func (p *Plan) Upload(images []byte, labels []int) error {
-	c := p.lo.cfg
-	if len(images) != len(labels)*c.SrcH*c.SrcW {
-		return fmt.Errorf("graph: %d image bytes for %d images of %dx%d", len(images), len(labels), c.SrcH, c.SrcW)
+	in := p.lo.cfg.Input
+	if len(images) != len(labels)*in.ImageBytes() {
+		return fmt.Errorf("graph: %d image bytes for %d images of %s", len(images), len(labels), in)
 	}
 	lf := make([]float32, len(labels))
 	for i, l := range labels {
 		lf[i] = float32(l)
-		if l < 0 || l >= c.Classes {
-			return fmt.Errorf("graph: label %d of image %d outside [0, %d)", l, i, c.Classes)
-		}
+	}
+	if err := p.lo.cfg.Loss.CheckTargets(lf); err != nil {
+		return err
 	}
 	return p.UploadPacked(backend.PackBytes(images), lf)
 }
 
 // UploadPacked writes n = len(labels) images already packed by
-// backend.PackBytes ((n*SrcH*SrcW+3)/4 words, as data.Batch.Images) and
+// backend.PackBytes (Input.PackedLen(n) words, as data.Batch.Images) and
 // their labels (class indices as floats) into Input and Labels.
 func (p *Plan) UploadPacked(images, labels []float32) error {
 	if err := p.usable(); err != nil {
@@ -131,13 +141,11 @@ func (p *Plan) UploadPacked(images, labels []float32) error {
 	if n < 1 || n > p.lo.Batch {
 		return fmt.Errorf("graph: upload of %d images, the plan takes 1 to %d", n, p.lo.Batch)
 	}
-	if want := (n*c.SrcH*c.SrcW + 3) / 4; len(images) != want {
-		return fmt.Errorf("graph: %d packed words for %d images of %dx%d, want %d", len(images), n, c.SrcH, c.SrcW, want)
+	if want := c.Input.PackedLen(n); len(images) != want {
+		return fmt.Errorf("graph: %d packed words for %d images of %s, want %d", len(images), n, c.Input, want)
 	}
-	for i, l := range labels {
-		if !(l >= 0 && l < float32(c.Classes)) || l != float32(int(l)) {
-			return fmt.Errorf("graph: label %v of image %d is not a class index in [0, %d)", l, i, c.Classes)
-		}
+	if err := c.Loss.CheckTargets(labels); err != nil {
+		return err
 	}
 	if err := p.dev.Write(p.Input(), 0, images); err != nil {
 		return fmt.Errorf("graph: uploading images: %w", err)
@@ -149,18 +157,17 @@ func (p *Plan) UploadPacked(images, labels []float32) error {
 }
 
 // TrainStep runs one training step on the first n images of Input/Labels
-// (1 <= n <= Batch): resize, forward with dropout keyed by step, softmax
-// cross-entropy averaged over n, backward, and one Adam update with t = step
-// (1-based) of every parameter, all queued; then one Read of the two stats.
+// (1 <= n <= Batch): the parts of TrainStepParts (input stage, forward with
+// dropout keyed by step, loss averaged over n, backward, one optimizer
+// update with t = step, 1-based, of every parameter), all queued; then one
+// Read of the statistics.
 func (p *Plan) TrainStep(step, n int) (Stats, error) {
 	parts, err := p.TrainStepParts(step, n)
 	if err != nil {
 		return Stats{}, err
 	}
-	for _, part := range parts {
-		if err := layers.Run(p.dev, part.Dispatches); err != nil {
-			return Stats{}, fmt.Errorf("graph: %s %s (%s): %w", part.Phase, part.Layer, part.Type, err)
-		}
+	if err := p.run(parts); err != nil {
+		return Stats{}, err
 	}
 	st, err := p.readStats(n)
 	if err == nil {
@@ -169,25 +176,38 @@ func (p *Plan) TrainStep(step, n int) (Stats, error) {
 	return st, err
 }
 
-// EvalStep runs the forward pass without dropout on the first n images and
+// EvalStep runs the forward pass (EvalParts) on the first n images and
 // returns their loss and correct count; the logits stay readable with
 // ReadLogits until the next step.
 func (p *Plan) EvalStep(n int) (Stats, error) {
-	if err := p.check(n); err != nil {
+	parts, err := p.EvalParts(n)
+	if err != nil {
 		return Stats{}, err
 	}
-	if err := p.forward(n, false, 0); err != nil {
+	if err := p.run(parts); err != nil {
 		return Stats{}, err
 	}
 	return p.readStats(n)
 }
+
+func (p *Plan) run(parts []Part) error {
+	for _, part := range parts {
+		if err := layers.Run(p.dev, part.Dispatches); err != nil {
+			return fmt.Errorf("graph: %s %s (%s): %w", part.Phase, part.Layer, part.Type, err)
+		}
+	}
+	return nil
+}
+
+// classes is the width of the model output (logits per image).
+func (lo *Layout) classes() int { return lo.Shapes[len(lo.Shapes)-1].Elems() / lo.Batch }
 
 // ReadLogits reads the logits [n, Classes] of the last step's first n images.
 func (p *Plan) ReadLogits(n int) ([]float32, error) {
 	if err := p.check(n); err != nil {
 		return nil, err
 	}
-	out := make([]float32, n*p.lo.cfg.Classes)
+	out := make([]float32, n*p.lo.classes())
 	if err := p.dev.Read(p.bufs[p.lo.act[len(p.layers)]], 0, out); err != nil {
 		return nil, fmt.Errorf("graph: reading logits: %w", err)
 	}
@@ -211,54 +231,17 @@ func (p *Plan) check(n int) error {
 	return nil
 }
 
-func (p *Plan) ctx(i, n int, train bool, step uint32) *layers.Ctx {
-	lo := p.lo
-	c := &layers.Ctx{In: lo.Shapes[i].WithBatch(n), Out: lo.Shapes[i+1].WithBatch(n),
-		X: p.bufs[lo.act[i]], Y: p.bufs[lo.act[i+1]], Train: train, Step: step}
-	if g := lo.grad[i+1]; g >= 0 {
-		c.DY = p.bufs[g]
-	}
-	if g := lo.grad[i]; g >= 0 {
-		c.DX = p.bufs[g]
-	}
-	for k, np := range p.params {
-		if np.Layer == i {
-			c.W = append(c.W, p.bufs[lo.param[k]])
-			c.G = append(c.G, p.bufs[lo.pgrad[k]])
-		}
-	}
-	for _, a := range lo.aux[i] {
-		c.Aux = append(c.Aux, p.bufs[a])
-	}
-	return c
-}
-
-func (p *Plan) forward(n int, train bool, step uint32) error {
-	lo, c := p.lo, p.lo.cfg
-	rs := backend.ResizeBilinear{N: uint32(n), InH: uint32(c.SrcH), InW: uint32(c.SrcW),
-		OutH: uint32(lo.Input[2]), OutW: uint32(lo.Input[3]), Packed: 1}
-	if err := p.dev.Dispatch(rs, p.Input(), p.bufs[lo.act[0]]); err != nil {
-		return fmt.Errorf("graph: resizing input: %w", err)
-	}
-	for i, l := range p.layers {
-		if err := layers.Run(p.dev, l.Forward(p.ctx(i, n, train, step))); err != nil {
-			return fmt.Errorf("graph: forward %s: %w", l, err)
-		}
-	}
-	L := len(p.layers)
-	d := lo.loss.Forward(n, p.bufs[lo.act[L]], p.Labels(), p.bufs[lo.grad[L]], p.bufs[lo.stats])
-	if err := layers.Run(p.dev, []layers.Dispatch{d}); err != nil {
-		return fmt.Errorf("graph: loss: %w", err)
-	}
-	return nil
-}
-
 func (p *Plan) readStats(n int) (Stats, error) {
-	var s [2]float32
-	if err := p.dev.Read(p.bufs[p.lo.stats], 0, s[:]); err != nil {
-		return Stats{}, fmt.Errorf("graph: reading step statistics: %w", err)
+	return p.lo.cfg.Loss.ReadStats(p.dev, p.pick(p.lo.lossBufs), n)
+}
+
+// pick returns the buffers of indices idx.
+func (p *Plan) pick(idx []int) []backend.Buffer {
+	out := make([]backend.Buffer, len(idx))
+	for i, b := range idx {
+		out[i] = p.bufs[b]
 	}
-	return Stats{Loss: s[0], Correct: int(s[1]), N: n}, nil
+	return out
 }
 
 // Close releases every buffer of the plan (not the device). It is

@@ -1,6 +1,6 @@
 // Package layers defines the building blocks of a crossgrad model: each layer
-// knows its output shape, its trainable parameters (PyTorch names and shapes)
-// and how to express its forward and backward passes as dispatches of the
+// knows its output shape, its trainable parameters (PyTorch names and shapes),
+// any non-trained state (Stateful) and how to express its forward and backward passes as dispatches of the
 // closed kernel list over buffers that a planner (package graph) allocates.
 // Layers hold no device state, so one model can be planned on any
 // backend.Device.
@@ -84,6 +84,7 @@ type Ctx struct {
 	DX, DY  backend.Buffer   // gradients of x and y; DX is nil when no gradient of x is needed
 	W, G    []backend.Buffer // parameters and their gradients, in Params() order
 	Aux     []backend.Buffer // extra buffers of AuxSizes(), in order
+	S       []backend.Buffer // non-trained state of a Stateful layer, in State() order
 	Train   bool             // training mode (dropout active)
 	Step    uint32           // training step, the dropout counter
 }

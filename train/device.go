@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/crossgrad/crossgrad/alexnet"
+	_ "github.com/crossgrad/crossgrad/alexnet" // registers model "alexnet"
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/data"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/model"
+	_ "github.com/crossgrad/crossgrad/vgg" // registers model "vgg11"
 )
 
 // DeviceName formats a device for the seed's lines: "name (backend:index)".
@@ -20,18 +23,28 @@ func IsCPU(info backend.Info) bool {
 	return info.Type == backend.CPUDevice || info.Type == backend.Reference
 }
 
-// NewModel builds the AlexNet of c: input size, width and dropout, the
-// dropout masks keyed by the low 32 bits of the seed.
-func NewModel(c config.Config) (*alexnet.Model, error) {
-	o := alexnet.DefaultOptions()
-	o.InputSize, o.Width, o.Dropout, o.Seed = c.InputSize, c.Width, float32(c.Dropout), uint32(c.Seed)
-	return alexnet.New(o)
+// NewModel builds the model of c (train, eval, predict, bench and summary
+// all build it here): the architecture named by the key model, validated
+// and built by it for ModelOptions(c). An unknown name is an error listing
+// the known ones.
+func NewModel(c config.Config) (*model.Model, error) {
+	return model.New(c.Model, ModelOptions(c))
 }
 
-// GraphConfig is the plan configuration of c (Adam hyper-parameters and the
-// initialisation seed).
+// ModelOptions are the model options of c: input size, width and dropout,
+// the dropout masks keyed by the low 32 bits of the seed.
+func ModelOptions(c config.Config) model.Options {
+	o := model.DefaultOptions()
+	o.InputSize, o.Width, o.Dropout, o.Seed = c.InputSize, c.Width, float32(c.Dropout), uint32(c.Seed)
+	return o
+}
+
+// GraphConfig is the plan configuration of c: the input stage for the data
+// set's stored images (data.ImageSide square), Adam's hyper-parameters and
+// the initialisation seed.
 func GraphConfig(c config.Config) graph.Config {
-	return graph.Config{LR: c.LR, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2, Eps: c.AdamEps, Seed: uint64(c.Seed)}
+	return graph.Config{Input: graph.ResizeInput{SrcH: data.ImageSide, SrcW: data.ImageSide},
+		LR: c.LR, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2, Eps: c.AdamEps, Seed: uint64(c.Seed)}
 }
 
 // Opened is a device with the model planned on it. Close releases both.
@@ -59,13 +72,13 @@ func (o *Opened) Close() error {
 // the model, planned for c.BatchSize images, fits and allocates. Every
 // device or entry skipped is logged with the reason; when none works the
 // error lists them all.
-func Open(c config.Config, m *alexnet.Model, log *slog.Logger) (*Opened, error) {
+func Open(c config.Config, m *model.Model, log *slog.Logger) (*Opened, error) {
 	return openWrapped(c, m, log, nil)
 }
 
 // openWrapped is Open with Options.WrapDevice applied to every device
 // opened.
-func openWrapped(c config.Config, m *alexnet.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
+func openWrapped(c config.Config, m *model.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	log = orDiscard(log)
 	var errs []error
 	var skipped []func() // warnings, logged only when a later device works (else the error says it all)
@@ -96,7 +109,7 @@ func openWrapped(c config.Config, m *alexnet.Model, log *slog.Logger, wrap func(
 	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", c.Backend, errors.Join(errs...))
 }
 
-func openOne(spec string, c config.Config, m *alexnet.Model, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
+func openOne(spec string, c config.Config, m *model.Model, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	dev, err := backend.Open(spec)
 	if err != nil {
 		return nil, err
@@ -109,9 +122,8 @@ func openOne(spec string, c config.Config, m *alexnet.Model, wrap func(backend.D
 		}
 		dev = w
 	}
-	rec := &recorder{Device: dev, on: true}
+	rec := &recorder{Device: dev}
 	plan, err := graph.New(rec, m.Sequential, m.InputShape(c.BatchSize), GraphConfig(c))
-	rec.on = false
 	if err != nil {
 		_ = dev.Close()
 		return nil, err
@@ -119,15 +131,10 @@ func openOne(spec string, c config.Config, m *alexnet.Model, wrap func(backend.D
 	return &Opened{Dev: dev, Plan: plan, probe: rec}, nil
 }
 
-// recorder passes every call to Device. It remembers the buffers allocated
-// while on, i.e. those of graph.New, in allocation order, which is the order
-// of the plan's Layout.Buffers (they let the NaN report read activations
-// back), and it watches the calls for the fault report and the stall
-// watchdog (see guard.go).
+// recorder passes every call to Device and watches the calls for the fault
+// report and the stall watchdog (see guard.go).
 type recorder struct {
 	backend.Device
-	on   bool
-	bufs []backend.Buffer
 	calls
 }
 
@@ -139,9 +146,6 @@ func (r *recorder) Alloc(n int) (backend.Buffer, error) {
 	b, err := r.Device.Alloc(n)
 	if err = r.end(err); err != nil {
 		return nil, err
-	}
-	if r.on {
-		r.bufs = append(r.bufs, b)
 	}
 	return b, nil
 }

@@ -32,7 +32,7 @@ type infoDevice struct {
 
 func (d *infoDevice) Info() backend.Info { return d.info }
 
-func init() { backend.Register("smallmem", smallBackend{}) }
+func init() { backend.Register("smallmem", 5, smallBackend{}) }
 
 func TestFallbackWhenThePlanDoesNotFit(t *testing.T) {
 	// Open directly: the configuration only admits the real backend names.

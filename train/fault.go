@@ -10,8 +10,9 @@ import (
 )
 
 // ErrStalled is the cause of a DeviceError whose device call did not return
-// within the stall timeout (Options.StallTimeout).
-var ErrStalled = errors.New("device call did not return")
+// within the stall timeout (Options.StallTimeout): the failure kind
+// backend.ErrStalled.
+var ErrStalled = backend.ErrStalled
 
 // DeviceError is a device or driver failure that ended training: a kernel
 // that failed to build or launch, a lost device, an allocation that failed
@@ -76,14 +77,6 @@ func (e *DeviceError) Error() string {
 // Unwrap returns the device's error (ErrStalled for a stall).
 func (e *DeviceError) Unwrap() error { return e.Err }
 
-// OutOfMemory reports whether err says the device ran out of memory or
-// resources: an error in its chain has a method OutOfMemory() bool that
-// returns true (the OpenCL and Vulkan backends' errors do).
-func OutOfMemory(err error) bool {
-	var m interface{ OutOfMemory() bool }
-	return errors.As(err, &m) && m.OutOfMemory()
-}
-
 // deviceError turns err into a *DeviceError when a device call failed
 // during the run; other errors, NaN reports and interruptions are returned
 // unchanged.
@@ -98,7 +91,7 @@ func (r *run) deviceError(err error) error {
 	}
 	e := r.faultAt(f.op, f.kernel, f.inCall)
 	e.Err = f.err
-	if OutOfMemory(f.err) {
+	if errors.Is(f.err, backend.ErrOutOfMemory) {
 		// The plan fitted but the driver needed more: advise the batch
 		// whose batch-dependent buffers take half of what they take now.
 		lo := r.op.Plan.Layout()

@@ -138,12 +138,12 @@ func withFault(fd *faultyDevice, armAt int) Options {
 	}
 }
 
-// oomError is a driver error that says it is out of memory, as the OpenCL
-// and Vulkan backends' errors do.
+// oomError is a driver error of the kind backend.ErrOutOfMemory, as the
+// OpenCL and Vulkan backends' out-of-memory errors are.
 type oomError struct{}
 
-func (oomError) Error() string     { return "fake: CL_MEM_OBJECT_ALLOCATION_FAILURE (-4)" }
-func (oomError) OutOfMemory() bool { return true }
+func (oomError) Error() string { return "fake: CL_MEM_OBJECT_ALLOCATION_FAILURE (-4)" }
+func (oomError) Unwrap() error { return backend.ErrOutOfMemory }
 
 func ckptPath(dir string, step int64) string { return filepath.Join(dir, checkpoint.Name(step)) }
 
@@ -241,7 +241,7 @@ func TestOutOfMemoryMidRunSaysWhatFits(t *testing.T) {
 	_, _, err := runTiny(t, c, withFault(fd, 2))
 	var de *DeviceError
 	require.ErrorAs(t, err, &de)
-	assert.True(t, OutOfMemory(err))
+	assert.ErrorIs(t, err, backend.ErrOutOfMemory)
 	assert.Equal(t, backend.KGemm, de.Kernel)
 	msg := err.Error()
 	assert.Contains(t, msg, "in kernel gemm: opencl: gemm: fake: CL_MEM_OBJECT_ALLOCATION_FAILURE (-4); out of device memory: the plan for batch 32 needs ")
@@ -335,6 +335,5 @@ func TestDeviceErrorPhases(t *testing.T) {
 	assert.Equal(t, "train: evaluation after epoch 1 (step 8) failed on gpu (vulkan:0) in sync: x; no checkpoint was written, nothing to resume from", e.Error())
 	e.Phase = "checkpoint"
 	assert.Contains(t, e.Error(), "train: saving the checkpoint of step 8 failed on gpu (vulkan:0) in sync: x")
-	assert.False(t, OutOfMemory(e))
-	assert.False(t, OutOfMemory(nil))
+	assert.NotErrorIs(t, e, backend.ErrOutOfMemory)
 }

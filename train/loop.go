@@ -178,14 +178,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return r.result(), err
 }
 
-// load restores parameters, Adam state and position from rs.
+// load restores parameters, layer state, Adam state and position from rs.
 func (r *run) load(rs *resumed) error {
 	p := r.op.Plan
-	host := make([]graph.HostTensor, len(rs.params))
-	for i, t := range rs.params {
-		host[i] = graph.HostTensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
-	}
-	if err := p.LoadParams(host); err != nil {
+	if err := loadModelTensors(p, rs.params); err != nil {
 		return fmt.Errorf("train: resume %s: %w", rs.path, err)
 	}
 	adam := graph.AdamState{Step: int(rs.state.Step), M: fromCkpt(rs.state.M), V: fromCkpt(rs.state.V)}

@@ -6,18 +6,19 @@ import (
 	"io/fs"
 	"log/slog"
 
-	"github.com/crossgrad/crossgrad/alexnet"
 	"github.com/crossgrad/crossgrad/checkpoint"
 	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/model"
 )
 
 // loadModel loads the checkpoint p (a file, or a run folder: its latest)
 // for the command what ("eval", "predict"): it refuses tensors holding NaN
 // or Inf, takes the architecture keys stored in the checkpoint into cfg
-// unless explicit, builds the model and checks the tensors' names and
-// shapes against it. It returns the checkpoint file, the model and the
+// unless explicit (the model named in the checkpoint's metadata when it
+// stores no configuration), builds the model and checks the tensors' names
+// and shapes against it. It returns the checkpoint file, the model and the
 // tensors (owned by the caller).
-func loadModel(cfg *config.Config, p string, explicit map[string]bool, log *slog.Logger, what string) (string, *alexnet.Model, []checkpoint.Tensor, error) {
+func loadModel(cfg *config.Config, p string, explicit map[string]bool, log *slog.Logger, what string) (string, *model.Model, []checkpoint.Tensor, error) {
 	if p == "" {
 		return "", nil, nil, fmt.Errorf("train: %s: no checkpoint given; pass --checkpoint with a checkpoint file or a run folder of crossgrad train", what)
 	}
@@ -40,14 +41,20 @@ func loadModel(cfg *config.Config, p string, explicit map[string]bool, log *slog
 		if err != nil {
 			return "", nil, nil, fmt.Errorf("train: %s: %s: %w", what, path, err)
 		}
+		if err := checkArch(path, meta, stored); err != nil {
+			return "", nil, nil, err
+		}
 		mergeStored(cfg, stored, ArchitectureKeys, explicit, log)
+	} else if a := meta[metaArch]; a != "" && a != cfg.Model && !explicit["model"] {
+		log.Info(fmt.Sprintf("model = %s from the checkpoint (configuration says %s)", a, cfg.Model))
+		cfg.Model = a
 	}
-	model, err := NewModel(*cfg)
+	m, err := NewModel(*cfg)
 	if err != nil {
+		return "", nil, nil, fmt.Errorf("train: %s: checkpoint %s: %w", what, path, err)
+	}
+	if err := CheckTensors(m.Params(), ts, ModelDesc(*cfg), path); err != nil {
 		return "", nil, nil, err
 	}
-	if err := CheckTensors(model.Params(), ts, ModelDesc(*cfg), path); err != nil {
-		return "", nil, nil, err
-	}
-	return path, model, ts, nil
+	return path, m, ts, nil
 }

@@ -73,7 +73,8 @@ func (e *NonFiniteError) Error() string {
 }
 
 // layerStats reads the parameters, their gradients and the activations of
-// the last step's first n images back and summarises each.
+// the last step's first n images back and summarises each; the activation
+// buffers are found by name among the plan's buffers.
 func (o *Opened) layerStats(n int) ([]TensorStats, error) {
 	p := o.Plan
 	var out []TensorStats
@@ -90,19 +91,19 @@ func (o *Opened) layerStats(n int) ([]TensorStats, error) {
 		out = append(out, StatsOf(grads[i].Name, grads[i].Data))
 	}
 	lo := p.Layout()
-	if o.probe == nil || len(o.probe.bufs) != len(lo.Buffers) {
-		return out, fmt.Errorf("activation buffers not identifiable")
-	}
-	for i, spec := range lo.Buffers {
+	for _, spec := range lo.Buffers {
 		if spec.Kind != graph.KindActivation {
 			continue
 		}
-		buf := o.probe.bufs[i]
-		if buf.Len() != spec.Elems || spec.Elems%lo.Batch != 0 {
-			return out, fmt.Errorf("activation buffer %s: %d elements, planned %d", spec.Name, buf.Len(), spec.Elems)
+		t, err := p.Tensor(spec.Name)
+		if err != nil {
+			return out, err
+		}
+		if spec.Elems%lo.Batch != 0 {
+			return out, fmt.Errorf("activation buffer %s: %d elements is not a whole number per image of batch %d", spec.Name, spec.Elems, lo.Batch)
 		}
 		d := make([]float32, spec.Elems/lo.Batch*n)
-		if err := o.Dev.Read(buf, 0, d); err != nil {
+		if err := o.Dev.Read(t.Buffer, 0, d); err != nil {
 			return out, fmt.Errorf("reading %s: %w", spec.Name, err)
 		}
 		out = append(out, StatsOf(spec.Name, d))

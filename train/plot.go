@@ -38,7 +38,7 @@ type PlotData struct {
 // PlotTitle is the title of a run's plot: the model, its settings and the
 // device, e.g. "alexnet, input 65, width 0.5, batch 128, lr 0.001 on ...".
 func PlotTitle(c config.Config, device string) string {
-	return fmt.Sprintf("alexnet, input %d, width %g, batch %d, lr %g on %s", c.InputSize, c.Width, c.BatchSize, c.LR, device)
+	return fmt.Sprintf("%s, input %d, width %g, batch %d, lr %g on %s", c.Model, c.InputSize, c.Width, c.BatchSize, c.LR, device)
 }
 
 // plotSeries are PlotData turned into the lines and axis ranges drawn.

@@ -12,7 +12,9 @@ import (
 
 	"github.com/crossgrad/crossgrad/checkpoint"
 	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/graph"
 	"github.com/crossgrad/crossgrad/layers"
+	"github.com/crossgrad/crossgrad/model"
 )
 
 // TrajectoryKeys are the configuration keys that fix a run's trajectory:
@@ -20,7 +22,7 @@ import (
 // the epoch count. Resuming takes them, like every key of ResumedKeys, from
 // the checkpoint unless set explicitly, and warns when an explicit value
 // differs.
-var TrajectoryKeys = []string{"input_size", "width", "batch_size", "epochs", "lr", "adam_beta1",
+var TrajectoryKeys = []string{"model", "input_size", "width", "batch_size", "epochs", "lr", "adam_beta1",
 	"adam_beta2", "adam_eps", "dropout", "seed", "data_dir", "train_limit", "test_limit"}
 
 // processKeys describe this process rather than the run (what it prints,
@@ -44,13 +46,13 @@ func ResumedKeys() []string {
 	return out
 }
 
-// ArchitectureKeys are the keys that fix the parameter shapes; eval takes
-// them from a checkpoint unless set explicitly.
-var ArchitectureKeys = []string{"input_size", "width"}
+// ArchitectureKeys are the keys that fix the parameter names and shapes;
+// eval and predict take them from a checkpoint unless set explicitly.
+var ArchitectureKeys = []string{"model", "input_size", "width"}
 
 // Checkpoint metadata written by the trainer (model file and state Extra).
 const (
-	metaArch      = "architecture" // "alexnet"
+	metaArch      = "architecture" // the model's registered name: "alexnet", "vgg11"
 	metaInputSize = "input_size"
 	metaWidth     = "width"
 	extraSeconds  = "train_seconds"  // summed step seconds of the run
@@ -116,9 +118,18 @@ func mergeStored(cur *config.Config, stored config.Config, keys []string, explic
 	}
 }
 
-// ModelDesc describes the model of c for messages.
-func ModelDesc(c config.Config) string {
-	return fmt.Sprintf("alexnet input_size %d, width %g", c.InputSize, c.Width)
+// ModelDesc describes the model of c for messages: "vgg11 input_size 64,
+// width 0.5".
+func ModelDesc(c config.Config) string { return model.Describe(c.Model, ModelOptions(c)) }
+
+// checkArch checks that the architecture recorded in a checkpoint's
+// metadata (absent in files not written by crossgrad train) is the model
+// its stored configuration names.
+func checkArch(path string, meta map[string]string, stored config.Config) error {
+	if a := meta[metaArch]; a != "" && a != stored.Model {
+		return fmt.Errorf("train: checkpoint %s records architecture %q but its stored configuration says model %q; the file was altered or mixed from two runs", path, a, stored.Model)
+	}
+	return nil
 }
 
 // CheckTensors checks that ts holds exactly the parameters params with
@@ -145,6 +156,12 @@ func CheckTensors(params []layers.NamedParam, ts []checkpoint.Tensor, model, pat
 		}
 	}
 	return nil
+}
+
+// loadModelTensors writes a model file's tensors (see modelTensors) into
+// p, strictly: every parameter and state tensor once, with its shape.
+func loadModelTensors(p *graph.Plan, ts []checkpoint.Tensor) error {
+	return p.LoadStateDict(fromCkpt(ts))
 }
 
 // placeRun sets the folder keys of a resumed run: checkpoint_dir is the
@@ -191,7 +208,7 @@ func loadResume(cfg *config.Config, explicit map[string]bool, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	params, _, st, err := checkpoint.LoadCheckpoint(path)
+	params, meta, st, err := checkpoint.LoadCheckpoint(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: resume: %w", err)
 	}
@@ -201,6 +218,9 @@ func loadResume(cfg *config.Config, explicit map[string]bool, log *slog.Logger) 
 	stored, err := config.FromJSON(st.Config)
 	if err != nil {
 		return nil, fmt.Errorf("train: resume: %s: %w", path, err)
+	}
+	if err := checkArch(path, meta, stored); err != nil {
+		return nil, err
 	}
 	log.Info("resuming", "checkpoint", path, "step", st.Step, "epoch", st.Epoch+1, "batch", st.Batch)
 	mergeStored(cfg, stored, ResumedKeys(), explicit, log)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crossgrad/crossgrad/checkpoint"
+	"github.com/crossgrad/crossgrad/graph"
 )
 
 // InterruptedError is returned by Run when its context was cancelled
@@ -57,10 +58,6 @@ func (r *run) save(reason string) error {
 	r.phase = "checkpoint"
 	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
 	p := r.op.Plan
-	params, err := p.ReadParams()
-	if err != nil {
-		return &saveError{path, err}
-	}
 	adam, err := p.ReadAdam()
 	if err != nil {
 		return &saveError{path, err}
@@ -85,14 +82,18 @@ func (r *run) save(reason string) error {
 	}
 	meta := map[string]string{
 		checkpoint.MetaConfig: r.cfg.JSON(),
-		metaArch:              "alexnet",
+		metaArch:              r.cfg.Model,
 		metaInputSize:         strconv.Itoa(r.cfg.InputSize),
 		metaWidth:             formatFloat(r.cfg.Width),
+	}
+	params, err := modelTensors(p, meta)
+	if err != nil {
+		return &saveError{path, err}
 	}
 	if err := os.MkdirAll(r.cfg.CheckpointDir, 0o755); err != nil {
 		return &saveError{path, err}
 	}
-	if err := checkpoint.SaveCheckpoint(path, toCkpt(params), meta, st); err != nil {
+	if err := checkpoint.SaveCheckpoint(path, params, meta, st); err != nil {
 		return &saveError{path, err}
 	}
 	r.saved, r.savedAt, r.lastCkpt, r.phase = pos, time.Now(), path, phase
@@ -105,6 +106,24 @@ func (r *run) save(reason string) error {
 		r.log.Warn("deleting old checkpoints failed", "err", err)
 	}
 	return nil
+}
+
+// modelTensors reads the tensors of a model file from p: the parameters and
+// the layers' non-trained state, under their state_dict names; it lists the
+// state tensors (which have no Adam moments) in meta.
+func modelTensors(p *graph.Plan, meta map[string]string) ([]checkpoint.Tensor, error) {
+	ts, err := p.ReadStateDict()
+	if err != nil {
+		return nil, err
+	}
+	if st := p.State(); len(st) > 0 {
+		names := make([]string, len(st))
+		for i, t := range st {
+			names[i] = t.Name
+		}
+		meta[checkpoint.MetaNonTrained] = strings.Join(names, ",")
+	}
+	return toCkpt(ts), nil
 }
 
 // saveError is a checkpoint that could not be saved: its path and the

@@ -13,21 +13,23 @@ import (
 // owned by the caller.
 type Gen func(r *rand.Rand, n int) []float32
 
-// Case is one dispatch of the suite: a kernel's params, how to initialise
-// each of its buffers and which buffers to compare afterwards.
+// Case is one dispatch of the suite: a kernel's params and how to initialise
+// each of its buffers. The kernel's roles (Params.Buffers) say which buffers
+// are compared with the reference afterwards (Outputs) and which must come
+// back unchanged (ReadOnly).
 type Case struct {
 	// Name is unique among the cases of its kernel, e.g. "alexnet_conv2".
 	Name string
 	// Params is the dispatch; its Kernel() names the kernel under test.
 	Params backend.Params
 	// Init has one entry per buffer in dispatch order (p.BufferSizes()). A nil
-	// entry marks an output-only buffer: it is poisoned with NaN before the
-	// dispatch and must be fully overwritten.
+	// entry poisons the buffer with NaN before the dispatch, so the kernel
+	// must overwrite all of it: the entry of every backend.Write buffer is
+	// nil, that of every backend.Read buffer is not.
 	Init []Gen
-	// Outputs lists the buffer slots compared after the dispatch.
-	Outputs []int
 	// Alias maps a slot to an earlier slot whose buffer it reuses (in-place
-	// variants such as relu with x == y); nil when every slot is distinct.
+	// variants such as relu with x == y; both must be InPlace in the roles);
+	// nil when every slot is distinct.
 	Alias map[int]int
 	// Slack is the number of extra elements allocated after every buffer's
 	// required size. They hold SlackValue and must still hold it afterwards,
@@ -47,6 +49,50 @@ func (c Case) Kernel() backend.Kernel { return c.Params.Kernel() }
 
 // FullName is "kernel/name", the name Options.Filter and RunTest subtests use.
 func (c Case) FullName() string { return string(c.Kernel()) + "/" + c.Name }
+
+// Outputs lists the buffer slots the kernel writes (Write and ReadWrite
+// roles), compared with the reference after the dispatch.
+func (c Case) Outputs() []int {
+	var out []int
+	for i, b := range c.Params.Buffers() {
+		if b.Access.Writes() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// ReadOnly lists the buffer slots the kernel only reads and whose buffer no
+// written slot shares: they must hold their initial contents, slack
+// included, after the dispatch.
+func (c Case) ReadOnly() []int {
+	roles := c.Params.Buffers()
+	written := map[int]bool{}
+	for i, b := range roles {
+		if b.Access.Writes() {
+			written[c.root(i)] = true
+		}
+	}
+	var out []int
+	for i, b := range roles {
+		if !b.Access.Writes() && !written[c.root(i)] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// root is the slot whose buffer slot i uses.
+func (c Case) root(i int) int {
+	for n := 0; n <= len(c.Alias); n++ {
+		j, ok := c.Alias[i]
+		if !ok {
+			break
+		}
+		i = j
+	}
+	return i
+}
 
 // Tolerance is the case's tolerance: ToleranceFor(c.Params).
 func (c Case) Tolerance() Tolerance { return ToleranceFor(c.Params) }

@@ -56,14 +56,11 @@ func convCases() []Case {
 		fanFilter := int(g.N * g.OH * g.OW)
 		out = append(out,
 			Case{Name: s.name, Params: backend.Conv2DFwd{Conv2DShape: g}, Large: s.large,
-				Init:    []Gen{Symmetric(1), FanIn(fanFwd), Symmetric(0.5), nil},
-				Outputs: []int{3}},
+				Init: []Gen{Symmetric(1), FanIn(fanFwd), Symmetric(0.5), nil}},
 			Case{Name: s.name, Params: backend.Conv2DBwdData{Conv2DShape: g}, Large: s.large,
-				Init:    []Gen{Symmetric(1), FanIn(fanData), nil},
-				Outputs: []int{2}},
+				Init: []Gen{Symmetric(1), FanIn(fanData), nil}},
 			Case{Name: s.name, Params: backend.Conv2DBwdFilter{Conv2DShape: g}, Large: s.large,
-				Init:    []Gen{Symmetric(1), FanIn(fanFilter), nil, nil},
-				Outputs: []int{2, 3}},
+				Init: []Gen{Symmetric(1), FanIn(fanFilter), nil, nil}},
 		)
 	}
 	return out
@@ -108,9 +105,9 @@ func poolCases() []Case {
 	for _, s := range poolShapes() {
 		out = append(out,
 			Case{Name: s.name, Params: backend.MaxPoolFwd{Pool2DShape: s.g},
-				Init: []Gen{s.x, nil, nil}, Outputs: []int{1, 2}},
+				Init: []Gen{s.x, nil, nil}},
 			Case{Name: s.name, Params: backend.MaxPoolBwd{Pool2DShape: s.g},
-				Init: []Gen{Symmetric(1), PoolIdx(s.g), nil}, Outputs: []int{2}},
+				Init: []Gen{Symmetric(1), PoolIdx(s.g), nil}},
 		)
 	}
 	return out
@@ -184,5 +181,5 @@ func gemmCase(name string, m, n, k int, ta, tb uint32, alpha, beta float32, larg
 		c = Symmetric(1)
 	}
 	return Case{Name: name, Params: p, Large: large,
-		Init: []Gen{Symmetric(1), FanIn(k), c}, Outputs: []int{2}}
+		Init: []Gen{Symmetric(1), FanIn(k), c}}
 }

@@ -16,18 +16,18 @@ func reluCases() []Case {
 		x := WithZeros(Symmetric(1), 0.1)
 		out = append(out,
 			Case{Name: fmt.Sprintf("n%d", n), Params: backend.ReluFwd{N: uint32(n)},
-				Init: []Gen{x, nil}, Outputs: []int{1}},
+				Init: []Gen{x, nil}},
 			Case{Name: fmt.Sprintf("n%d", n), Params: backend.ReluBwd{N: uint32(n)},
-				Init: []Gen{Relued(x), Symmetric(1), nil}, Outputs: []int{2}},
+				Init: []Gen{Relued(x), Symmetric(1), nil}},
 		)
 	}
 	for _, n := range []int{1, 33, 4099} {
 		x := WithZeros(Symmetric(1), 0.1)
 		out = append(out,
 			Case{Name: fmt.Sprintf("inplace_n%d", n), Params: backend.ReluFwd{N: uint32(n)},
-				Init: []Gen{x, nil}, Outputs: []int{1}, Alias: map[int]int{1: 0}},
+				Init: []Gen{x, nil}, Alias: map[int]int{1: 0}},
 			Case{Name: fmt.Sprintf("inplace_n%d", n), Params: backend.ReluBwd{N: uint32(n)},
-				Init: []Gen{Relued(x), Symmetric(1), nil}, Outputs: []int{2}, Alias: map[int]int{2: 1}},
+				Init: []Gen{Relued(x), Symmetric(1), nil}, Alias: map[int]int{2: 1}},
 		)
 	}
 	return out
@@ -57,12 +57,12 @@ func dropoutCases() []Case {
 		x := AwayFromZero(1e-3, 2)
 		fwd := backend.DropoutFwd{N: uint32(d.n), Seed: d.seed, Step: d.step, P: d.p, Scale: backend.DropoutScale(d.p)}
 		bwd := backend.DropoutBwd(fwd)
-		c := Case{Name: d.name, Params: fwd, Init: []Gen{x, nil}, Outputs: []int{1}}
+		c := Case{Name: d.name, Params: fwd, Init: []Gen{x, nil}}
 		if d.inplace {
 			c.Alias = map[int]int{1: 0}
 		}
 		out = append(out, c,
-			Case{Name: d.name, Params: bwd, Init: []Gen{x, nil}, Outputs: []int{1}})
+			Case{Name: d.name, Params: bwd, Init: []Gen{x, nil}})
 	}
 	return out
 }
@@ -74,13 +74,13 @@ func biasCases() []Case {
 		name := fmt.Sprintf("%dx%d", s[0], s[1])
 		out = append(out,
 			Case{Name: name, Params: backend.BiasAdd{Rows: rows, Cols: cols},
-				Init: []Gen{Symmetric(1), Symmetric(0.5)}, Outputs: []int{0}},
+				Init: []Gen{Symmetric(1), Symmetric(0.5)}},
 			Case{Name: name, Params: backend.BiasGrad{Rows: rows, Cols: cols},
-				Init: []Gen{FanIn(s[0]), nil}, Outputs: []int{1}},
+				Init: []Gen{FanIn(s[0]), nil}},
 		)
 	}
 	out = append(out, Case{Name: "rows2049x3", Params: backend.BiasGrad{Rows: 2049, Cols: 3},
-		Init: []Gen{FanIn(2049), nil}, Outputs: []int{1}})
+		Init: []Gen{FanIn(2049), nil}})
 	return out
 }
 
@@ -106,7 +106,7 @@ func softmaxCases() []Case {
 	var out []Case
 	for _, s := range list {
 		out = append(out, Case{Name: s.name, Params: backend.SoftmaxXent{N: uint32(s.n), C: uint32(s.c)},
-			Init: []Gen{s.x, Ints(0, s.c), nil, nil}, Outputs: []int{2, 3}})
+			Init: []Gen{s.x, Ints(0, s.c), nil, nil}})
 	}
 	return out
 }
@@ -136,8 +136,7 @@ func adamCases() []Case {
 			return WithZeros(g, a.zeros)
 		}
 		out = append(out, Case{Name: a.name, Params: backend.NewAdam(a.n, a.lr, a.b1, a.b2, a.eps, a.t),
-			Init:    []Gen{Symmetric(1), zeroed(Symmetric(0.1)), zeroed(Symmetric(0.1)), zeroed(Uniform(0, 0.01))},
-			Outputs: []int{0, 2, 3}})
+			Init: []Gen{Symmetric(1), zeroed(Symmetric(0.1)), zeroed(Symmetric(0.1)), zeroed(Uniform(0, 0.01))}})
 	}
 	return out
 }
@@ -149,11 +148,11 @@ func blasCases() []Case {
 	for i, n := range []int{1, 13, 33, 1025, 65537} {
 		out = append(out,
 			Case{Name: fmt.Sprintf("n%d_v%g", n, fills[i%len(fills)]), Params: backend.Fill{N: uint32(n), Value: fills[i%len(fills)]},
-				Init: []Gen{nil}, Outputs: []int{0}},
+				Init: []Gen{nil}},
 			Case{Name: fmt.Sprintf("n%d_a%g", n, alphas[i%len(alphas)]), Params: backend.Axpy{N: uint32(n), Alpha: alphas[i%len(alphas)]},
-				Init: []Gen{Symmetric(1), Symmetric(1)}, Outputs: []int{1}},
+				Init: []Gen{Symmetric(1), Symmetric(1)}},
 			Case{Name: fmt.Sprintf("n%d_a%g", n, alphas[(i+1)%len(alphas)]), Params: backend.Scale{N: uint32(n), Alpha: alphas[(i+1)%len(alphas)]},
-				Init: []Gen{Symmetric(1)}, Outputs: []int{0}},
+				Init: []Gen{Symmetric(1)}},
 		)
 	}
 	return out
@@ -185,7 +184,7 @@ func resizeCases() []Case {
 				name += "_packed"
 			}
 			out = append(out, Case{Name: name, Params: p,
-				Init: []Gen{Bytes(r.n*r.inH*r.inW, packed != 0), nil}, Outputs: []int{1}})
+				Init: []Gen{Bytes(r.n*r.inH*r.inW, packed != 0), nil}})
 		}
 	}
 	return out

@@ -35,7 +35,8 @@ type Result struct {
 	Pass   bool           // the check passed
 	// Err is the failure of a check that produced no comparable output
 	// (dispatch, read or reference error, recovered panic, a bad input that
-	// was accepted); nil otherwise.
+	// was accepted) or changed a buffer it only reads (ErrWroteInput); nil
+	// otherwise.
 	Err error
 	// Tol is the tolerance the outputs were held to.
 	Tol Tolerance

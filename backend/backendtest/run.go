@@ -88,12 +88,16 @@ func NewRunner(dev backend.Device) *Runner { return &Runner{dev: dev, ref: ref.N
 func (r *Runner) Close() error { return r.ref.Close() }
 
 // RunCase runs c on the device under test and on the reference device with
-// identical inputs (output-only buffers poisoned with NaN on both) and
-// compares every output buffer, slack included.
+// identical inputs (output-only buffers poisoned with NaN on both), checks
+// that the buffers the kernel only reads come back unchanged and compares
+// every output buffer, slack included.
 func (r *Runner) RunCase(c Case) (res Result) {
 	res = Result{Kernel: c.Kernel(), Case: c.Name, Tol: c.Tolerance()}
 	in := c.Inputs()
 	want, err := execute(r.ref, c, in)
+	if err == nil {
+		err = unchanged(c, in, want)
+	}
 	if err != nil {
 		res.Err = fmt.Errorf("reference device: %w", err)
 		return res
@@ -101,6 +105,9 @@ func (r *Runner) RunCase(c Case) (res Result) {
 	start := time.Now()
 	got, err := execute(r.dev, c, in)
 	res.Duration = time.Since(start)
+	if err == nil {
+		err = unchanged(c, in, got)
+	}
 	if err != nil {
 		res.Err = err
 		return res
@@ -109,9 +116,24 @@ func (r *Runner) RunCase(c Case) (res Result) {
 	return res
 }
 
+// unchanged checks that every ReadOnly slot of c read back in got holds
+// its initial contents in bit for bit.
+func unchanged(c Case, in, got [][]float32) error {
+	roles := c.Params.Buffers()
+	for _, i := range c.ReadOnly() {
+		for k := range in[i] {
+			if math.Float32bits(got[i][k]) != math.Float32bits(in[i][k]) {
+				return fmt.Errorf("%w: buffer %d (%s) element %d was %v before the dispatch, %v after",
+					ErrWroteInput, i, roles[i].Name, k, in[i][k], got[i][k])
+			}
+		}
+	}
+	return nil
+}
+
 // execute allocates c's buffers on d, writes in, dispatches, reads back the
-// output slots (nil for the others) and releases the buffers. A panic inside
-// d becomes an error.
+// output and read-only slots (nil for the others) and releases the buffers.
+// A panic inside d becomes an error.
 func execute(d backend.Device, c Case, in [][]float32) (out [][]float32, err error) {
 	err = safely(func() error {
 		bufs := make([]backend.Buffer, len(in))
@@ -140,7 +162,7 @@ func execute(d backend.Device, c Case, in [][]float32) (out [][]float32, err err
 			return fmt.Errorf("dispatch: %w", err)
 		}
 		out = make([][]float32, len(in))
-		for _, i := range c.Outputs {
+		for _, i := range append(c.Outputs(), c.ReadOnly()...) {
 			out[i] = make([]float32, len(in[i]))
 			if err := d.Read(bufs[i], 0, out[i]); err != nil {
 				return fmt.Errorf("read buffer %d: %w", i, err)
@@ -157,7 +179,7 @@ func compare(res *Result, c Case, want, got [][]float32) {
 	sizes := c.Params.BufferSizes()
 	res.Pass = true
 	worst := -1.0
-	for _, o := range c.Outputs {
+	for _, o := range c.Outputs() {
 		for i := range got[o] {
 			g, w := float64(got[o][i]), float64(want[o][i])
 			tol := res.Tol
@@ -196,3 +218,7 @@ func safely(f func() error) (err error) {
 
 // ErrPanic wraps a panic recovered from a backend.
 var ErrPanic = errors.New("panic in backend")
+
+// ErrWroteInput is the failure of a case whose dispatch changed a buffer
+// that the kernel's roles say it only reads.
+var ErrWroteInput = errors.New("kernel wrote a buffer it only reads")

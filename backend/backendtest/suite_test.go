@@ -2,10 +2,7 @@ package backendtest
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -27,9 +24,9 @@ func TestCasesWellFormed(t *testing.T) {
 		require.NoError(t, c.Params.Validate(), name)
 		sizes := c.Params.BufferSizes()
 		require.Len(t, c.Init, len(sizes), name)
-		require.NotEmpty(t, c.Outputs, name)
+		require.NotEmpty(t, c.Outputs(), name)
 		outs := map[int]bool{}
-		for _, o := range c.Outputs {
+		for _, o := range c.Outputs() {
 			require.True(t, o >= 0 && o < len(sizes), name)
 			outs[o] = true
 		}
@@ -37,7 +34,7 @@ func TestCasesWellFormed(t *testing.T) {
 			j, aliased := c.Alias[i]
 			if aliased {
 				require.Less(t, j, i, "%s: alias must point to an earlier slot", name)
-				require.True(t, ref.Aliasable(c.Kernel()), "%s: kernel does not allow aliasing", name)
+				require.True(t, backend.MayShare(c.Params, j, i), "%s: kernel does not allow aliasing", name)
 			}
 			if c.Init[i] == nil && !aliased {
 				require.True(t, outs[i], "%s: NaN-poisoned slot %d must be an output", name, i)
@@ -442,20 +439,6 @@ func TestCheckRelease(t *testing.T) {
 	cannotOpen := func() (backend.Device, error) { return nil, errInjected }
 	assert.ErrorIs(t, CheckRelease(cannotOpen), errInjected)
 }
-
-func TestNoDriver(t *testing.T) {
-	assert.False(t, NoDriver(nil))
-	assert.False(t, NoDriver(errors.New("opencl: build program: syntax error")))
-	assert.True(t, NoDriver(fmt.Errorf("opencl: %w", os.ErrNotExist)))
-	assert.True(t, NoDriver(errors.New("opencl: clGetPlatformIDs: -1001 (no OpenCL platform; install ocl-icd-libopencl1)")))
-	assert.True(t, NoDriver(errors.New("vulkan: dlopen libvulkan.so.1: cannot open shared object file")))
-	assert.True(t, NoDriver(fmt.Errorf("open: %w", noDriverErr{})))
-}
-
-type noDriverErr struct{}
-
-func (noDriverErr) Error() string  { return "driver gone" }
-func (noDriverErr) NoDriver() bool { return true }
 
 func TestOpenOrSkipOpens(t *testing.T) {
 	dev := OpenOrSkip(t, func() (backend.Device, error) { return ref.New(), nil })

@@ -3,7 +3,6 @@ package backendtest
 import (
 	"errors"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,42 +54,10 @@ func assertResult(t *testing.T, res Result) {
 	}
 }
 
-// NoDriver reports whether err says the backend cannot run on this machine
-// at all (its loader, driver or any device is absent), as opposed to a
-// device that exists but fails. A backend marks such errors by wrapping
-// backend-independent evidence: an error with a method `NoDriver() bool`
-// returning true anywhere in the chain, os.ErrNotExist, or one of the
-// loaders' own messages (no OpenCL platform, CL_PLATFORM_NOT_FOUND_KHR
-// (-1001), a missing libOpenCL/libvulkan shared object,
-// VK_ERROR_INCOMPATIBLE_DRIVER, no physical device).
-func NoDriver(err error) bool {
-	if err == nil {
-		return false
-	}
-	var marked interface{ NoDriver() bool }
-	if errors.As(err, &marked) && marked.NoDriver() {
-		return true
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return true
-	}
-	msg := strings.ToLower(err.Error())
-	for _, s := range []string{
-		"no opencl platform", "platform not found", "-1001", "cannot open shared object",
-		"libopencl", "libvulkan", "vk_error_incompatible_driver", "incompatible driver",
-		"no physical device", "no vulkan device", "no opencl device", "no devices",
-	} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // OpenOrSkip opens a device with open. When that fails because the driver
-// is absent (NoDriver) the test is skipped, unless the environment variable
-// CI is "true": CI machines have the drivers, so there it fails with the
-// error, as it does for every other open failure.
+// is absent (the error wraps backend.ErrNoDriver) the test is skipped, unless
+// the environment variable CI is "true": CI machines have the drivers, so
+// there it fails with the error, as it does for every other open failure.
 func OpenOrSkip(t *testing.T, open func() (backend.Device, error)) backend.Device {
 	t.Helper()
 	var dev backend.Device
@@ -103,10 +70,16 @@ func OpenOrSkip(t *testing.T, open func() (backend.Device, error)) backend.Devic
 		err = errors.New("open returned neither a device nor an error")
 	}
 	if err != nil {
-		if NoDriver(err) && os.Getenv("CI") != "true" {
+		if driverAbsent(err) {
 			t.Skipf("no driver for this backend here (set CI=true to fail instead): %v", err)
 		}
 		require.NoError(t, err, "open device")
 	}
 	return dev
+}
+
+// driverAbsent reports whether OpenOrSkip skips on err: the backend's driver
+// is absent (backend.ErrNoDriver) and CI is not "true".
+func driverAbsent(err error) bool {
+	return errors.Is(err, backend.ErrNoDriver) && os.Getenv("CI") != "true"
 }

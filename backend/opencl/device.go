@@ -11,9 +11,10 @@ import (
 
 // Device is one opened OpenCL device: a context, an in-order command queue
 // with profiling enabled, and the program holding every kernel, built once
-// at Open. It implements backend.Device, backend.KernelTimer and
-// backend.BufferCounter. It owns every Buffer it allocates; Close releases
-// them all. A Device is not safe for concurrent use.
+// at Open (the tiled kernels: once per tiling, when first launched). It
+// implements backend.Device, backend.KernelTimer and backend.BufferCounter.
+// It owns every Buffer it allocates; Close releases them all. A Device is
+// not safe for concurrent use.
 type Device struct {
 	info     backend.Info
 	dev      *cl.Device
@@ -26,6 +27,7 @@ type Device struct {
 	buffers  map[*Buffer]struct{}
 	pil      map[[2]int]pilTable // resize_bilinear tap tables by (in, out)
 	scratch  *Buffer             // temporary storage of split kernels, see scratchBuffer
+	lost     error               // sticky: the device is unusable, see fail
 	closed   bool
 
 	timing  bool
@@ -40,13 +42,22 @@ var (
 )
 
 // errClosed is returned by every call on a closed Device.
-var errClosed = errors.New("opencl: device is closed")
+var errClosed = fmt.Errorf("opencl: %w", backend.ErrClosed)
 
+// usable returns the sticky error of a closed or lost device.
 func (d *Device) usable() error {
 	if d == nil || d.closed {
 		return errClosed
 	}
-	return nil
+	return d.lost
+}
+
+// fail marks the device lost after a failure of the driver (see the
+// contract of backend.Device) and returns the error every later call
+// returns.
+func (d *Device) fail(err error) error {
+	d.lost = backend.WithKind(backend.ErrDeviceLost, fmt.Errorf("opencl: device %s unusable: %w", d.info.ID(), err))
+	return d.lost
 }
 
 // Info describes the device (MaxWorkGroupSize and LocalMemory bound the
@@ -64,7 +75,8 @@ func (d *Device) Alloc(n int) (backend.Buffer, error) {
 	}
 	bytes := uint64(n) * 4
 	if d.info.MaxAlloc > 0 && bytes > d.info.MaxAlloc {
-		return nil, fmt.Errorf("opencl: alloc of %d elements (%d bytes) on %s: over the device's largest allocation of %d bytes", n, bytes, d.info.Name, d.info.MaxAlloc)
+		return nil, fmt.Errorf("opencl: alloc of %d elements (%d bytes) on %s: over the device's largest allocation of %d bytes: %w",
+			n, bytes, d.info.Name, d.info.MaxAlloc, backend.ErrOutOfMemory)
 	}
 	mem, err := createBuffer(d.ctx, cl.MemReadWrite, int(bytes))
 	if err != nil {
@@ -108,7 +120,7 @@ func (d *Device) Write(dst backend.Buffer, offset int, src []float32) error {
 	ev, err := d.queue.EnqueueWriteBufferFloat32(b.mem, true, offset*4, src, nil)
 	ev.Release()
 	if err != nil {
-		return fmt.Errorf("opencl: write of %d elements at %d: %w", len(src), offset, wrapCL("clEnqueueWriteBuffer", err))
+		return d.fail(fmt.Errorf("opencl: write of %d elements at %d: %w", len(src), offset, wrapCL("clEnqueueWriteBuffer", err)))
 	}
 	return nil
 }
@@ -132,13 +144,14 @@ func (d *Device) Read(src backend.Buffer, offset int, dst []float32) error {
 	ev, err := d.queue.EnqueueReadBufferFloat32(b.mem, true, offset*4, dst, nil)
 	ev.Release()
 	if err != nil {
-		return fmt.Errorf("opencl: read of %d elements at %d: %w", len(dst), offset, wrapCL("clEnqueueReadBuffer", err))
+		return d.fail(fmt.Errorf("opencl: read of %d elements at %d: %w", len(dst), offset, wrapCL("clEnqueueReadBuffer", err)))
 	}
 	return nil
 }
 
 // Dispatch checks p and bufs with backend.CheckDispatch and queues the
-// kernel p.Kernel(); it does not wait for it.
+// kernel p.Kernel(); it does not wait for it. A driver failure other than a
+// refused malformed launch (CL_INVALID_*) makes the device lost.
 func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 	if err := d.usable(); err != nil {
 		return err
@@ -160,7 +173,12 @@ func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 	if !ok {
 		return fmt.Errorf("opencl: kernel %s has no OpenCL launcher", k)
 	}
-	return l(d, p, cbs)
+	err := l(d, p, cbs)
+	var ce *Error
+	if errors.As(err, &ce) && !ce.invalidUse() {
+		return d.fail(err)
+	}
+	return err
 }
 
 // Sync waits until all queued work has finished.
@@ -168,25 +186,29 @@ func (d *Device) Sync() error {
 	if err := d.usable(); err != nil {
 		return err
 	}
-	if err := d.queue.Finish(); err != nil {
-		return fmt.Errorf("opencl: sync: %w", wrapCL("clFinish", err))
+	if err := finishQueue(d.queue); err != nil {
+		return d.fail(fmt.Errorf("opencl: sync: %w", wrapCL("clFinish", err)))
 	}
-	return d.collect()
+	if err := d.collect(); err != nil {
+		return d.fail(err)
+	}
+	return nil
 }
 
 // LiveBuffers is the number of buffers of d not yet released.
 func (d *Device) LiveBuffers() int { return len(d.buffers) }
 
-// Close waits for queued work, then releases every buffer, the kernels, the
-// program, the queue and the context (reverse order of creation). It is
-// idempotent; every later call on d except Info returns an error.
+// Close waits for queued work (unless the device is lost), then releases
+// every buffer, the kernels, the program, the queue and the context (reverse
+// order of creation). It is idempotent; every later call on d except Info
+// returns an error wrapping backend.ErrClosed.
 func (d *Device) Close() error {
 	if d == nil || d.closed {
 		return nil
 	}
 	var err error
-	if d.queue != nil {
-		if e := d.queue.Finish(); e != nil {
+	if d.queue != nil && d.lost == nil {
+		if e := finishQueue(d.queue); e != nil {
 			err = fmt.Errorf("opencl: close: %w", wrapCL("clFinish", e))
 		}
 	}

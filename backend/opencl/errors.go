@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jgillich/go-opencl/cl"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
 // Error is a failed OpenCL call: the API function, its native status code
@@ -29,21 +31,44 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Unwrap returns the binding's error.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the binding's error and the failure kind of the code, if
+// any (see kindOf).
+func (e *Error) Unwrap() []error {
+	if k := kindOf(e.Code); k != nil {
+		return []error{e.Err, k}
+	}
+	return []error{e.Err}
+}
 
-// OutOfMemory reports whether the call failed for lack of device or host
-// memory: CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES or
-// CL_OUT_OF_HOST_MEMORY (drivers that allocate lazily report the first two
-// when a kernel first uses a buffer). The trainer then says which batch
-// size needs less memory (see train.OutOfMemory).
-func (e *Error) OutOfMemory() bool { return e.Code == -4 || e.Code == -5 || e.Code == -6 }
+// kindOf maps a native status code to its failure kind:
+// CL_MEM_OBJECT_ALLOCATION_FAILURE (-4), CL_OUT_OF_RESOURCES (-5) and
+// CL_OUT_OF_HOST_MEMORY (-6) are backend.ErrOutOfMemory (drivers that
+// allocate lazily report the first two when a kernel first uses a buffer),
+// CL_PLATFORM_NOT_FOUND_KHR (-1001), the ICD loader's answer when no driver
+// is installed, is backend.ErrNoDriver. Other codes have no kind, nil.
+func kindOf(code int) error {
+	switch code {
+	case -4, -5, -6:
+		return backend.ErrOutOfMemory
+	case -1001:
+		return backend.ErrNoDriver
+	}
+	return nil
+}
+
+// invalidUse reports whether the driver refused a malformed call
+// (CL_INVALID_*, -30 to -68): nothing ran, so the device is not lost.
+func (e *Error) invalidUse() bool { return e.Code <= -30 && e.Code >= -68 }
 
 // createBuffer is clCreateBuffer for Device.Alloc; tests replace it to
 // inject allocation failures.
 var createBuffer = func(ctx *cl.Context, flags cl.MemFlag, size int) (*cl.MemObject, error) {
 	return ctx.CreateEmptyBuffer(flags, size)
 }
+
+// finishQueue is clFinish for Device.Sync and Close; tests replace it to
+// inject failures of queued work.
+var finishQueue = func(q *cl.CommandQueue) error { return q.Finish() }
 
 // wrapCL turns a go-opencl error into an *Error carrying the native code;
 // nil stays nil.

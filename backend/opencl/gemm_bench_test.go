@@ -107,7 +107,7 @@ func openBench(b *testing.B) *Device {
 
 // benchBuffers allocates buffers of the given sizes filled with random
 // values in [-1, 1).
-func benchBuffers(b *testing.B, d *Device, sizes ...int) []*Buffer {
+func benchBuffers(b testing.TB, d *Device, sizes ...int) []*Buffer {
 	rng := rand.New(rand.NewSource(3))
 	out := make([]*Buffer, len(sizes))
 	for i, n := range sizes {

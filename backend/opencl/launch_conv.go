@@ -2,7 +2,6 @@ package opencl
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/crossgrad/crossgrad/backend"
 )
@@ -32,13 +31,16 @@ func init() {
 }
 
 // convFwdWith runs conv2d_fwd as an implicit GEMM of K x (N*OH*OW) with
-// tiling t. The CPU tilings first transpose the weights into the device's
+// tiling t. The CPU bodies first transpose the weights into the device's
 // scratch buffer (conv2d_fwd_wt) so that weight slabs are vector copies.
 // Buffers: x, w, b, y.
 func (d *Device) convFwdWith(t tiling, q backend.Conv2DFwd, bufs []*Buffer) error {
+	name, err := d.tiledKernel(backend.KConv2DFwd, t)
+	if err != nil {
+		return err
+	}
 	global, local := t.global(int(q.K), int(q.N*q.OH*q.OW), 1)
-	name := "conv2d_fwd" + t.suffix
-	if !strings.HasPrefix(t.suffix, "_cpu") {
+	if !t.cpu {
 		return d.enqueue(backend.KConv2DFwd, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3])
 	}
 	wt, err := d.scratchBuffer(q.WLen())
@@ -51,15 +53,15 @@ func (d *Device) convFwdWith(t tiling, q backend.Conv2DFwd, bufs []*Buffer) erro
 	return d.enqueue(backend.KConv2DFwd, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], wt)
 }
 
-// tilingFwdCPU128 is the CPU tiling of conv2d_fwd_cpu128 (CVF128 in
-// shaders/opencl/conv2d_fwd.cl): 128x64 tiles of 128-deep slabs, 16x2
-// work-items of 8x32 outputs.
-var tilingFwdCPU128 = tiling{suffix: "_cpu128", mwg: 128, nwg: 64, kwg: 128, mdimc: 16, ndimc: 2}
+// tilingFwdCPU128 is a wider CPU tiling of conv2d_fwd: 128x64 tiles of
+// 128-deep slabs, 16x2 work-items of 8x32 outputs; every gathered x slab
+// is shared by more rows of w.
+var tilingFwdCPU128 = tiling{name: "fwd_cpu128", mwg: 128, nwg: 64, kwg: 128, mdimc: 16, ndimc: 2, vw: 16, lvw: 16, cpu: true}
 
 // fwdTiling picks the tiling of conv2d_fwd over k output channels: on CPUs
-// the 96-row one (conv2d_fwd_cpu96) for k = 96 or the 128-row one
-// (conv2d_fwd_cpu128) for at least 128 channels when it pads k no more
-// than the 64-row one, else t.
+// the 96-row one (tilingCPU96) for k = 96 or the 128-row one
+// (tilingFwdCPU128) for at least 128 channels when it pads k no more than
+// the 64-row one, else t.
 func fwdTiling(t tiling, k int) tiling {
 	pad := func(m int) int { return (k + m - 1) / m * m }
 	if t != tilingCPU {
@@ -74,10 +76,13 @@ func fwdTiling(t tiling, k int) tiling {
 	return t
 }
 
-// tilingCPU96 is the CPU tiling of conv2d_bwd_data_cpu96 (CBD96 in
-// shaders/opencl/conv2d_bwd_data.cl): 96x64 tiles of 64-deep slabs, 8x2
-// work-items of 12x32 outputs.
-var tilingCPU96 = tiling{suffix: "_cpu96", mwg: 96, nwg: 64, kwg: 64, mdimc: 8, ndimc: 2}
+// tilingCPU96 is a wider CPU tiling of conv2d_fwd and conv2d_bwd_data:
+// 96x64 tiles of 64-deep slabs, 8x2 work-items of 12x32 outputs, for
+// channel counts that 96-row tiles fill at least as well as 64-row ones
+// (AlexNet's conv2: C = 96, one tile of channels per pixel tile, so each
+// dy slab is gathered once instead of twice; C = 384: each gathered slab
+// serves 96 rows).
+var tilingCPU96 = tiling{name: "cpu96", mwg: 96, nwg: 64, kwg: 64, mdimc: 8, ndimc: 2, vw: 16, lvw: 16, cpu: true}
 
 // bwdDataTiling picks the tiling of conv2d_bwd_data over c channels: on
 // CPUs the 96-row one unless it pads c more than the 64-row one (c = 96:
@@ -92,10 +97,10 @@ func bwdDataTiling(t tiling, c int) tiling {
 	return t
 }
 
-// tilingCPU128 is the CPU tiling of conv2d_bwd_filter_cpu128 (CBF128 in
-// shaders/opencl/conv2d_bwd_filter.cl): 128x64 tiles of 64-deep slabs,
-// 16x2 work-items of 8x32 outputs.
-var tilingCPU128 = tiling{suffix: "_cpu128", mwg: 128, nwg: 64, kwg: 64, mdimc: 16, ndimc: 2}
+// tilingCPU128 is a wider CPU tiling of conv2d_bwd_filter: 128x64 tiles of
+// 64-deep slabs, 16x2 work-items of 8x32 outputs; every gathered x slab is
+// shared by twice as many rows of dy as with tilingCPU.
+var tilingCPU128 = tiling{name: "cpu128", mwg: 128, nwg: 64, kwg: 64, mdimc: 16, ndimc: 2, vw: 16, lvw: 16, cpu: true}
 
 // bwdFilterTiling picks the tiling of conv2d_bwd_filter over k output
 // channels: on CPUs the 128-row one for at least 128 channels unless it
@@ -126,9 +131,12 @@ func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buff
 	}
 	sh, sw := int(q.StrideH), int(q.StrideW)
 	cols := int(q.N) * ((int(q.H) + sh - 1) / sh) * ((int(q.W) + sw - 1) / sw)
+	name, err := d.tiledKernel(backend.KConv2DBwdData, t)
+	if err != nil {
+		return err
+	}
 	global, local := t.global(int(q.C), cols, 1)
 	global, local = append(global, sh*sw), append(local, 1)
-	name := "conv2d_bwd_data" + t.suffix
 	if sh != 1 || sw != 1 || q.C < uint32(t.mwg) {
 		// wt is unused: pass w in its place.
 		return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[1], uint32(0))
@@ -177,7 +185,7 @@ func (d *Device) bwdFilterSplits(t tiling, k, c, cols, red int) (splits, chunk i
 	if tiles < target {
 		splits = min((target+tiles-1)/tiles, maxSplits, max(red/(splitMinSlabs*t.kwg), 1))
 	}
-	if strings.HasPrefix(t.suffix, "_cpu") && tiles > 1 && 4*(k+c)*red > splitCacheMin {
+	if t.cpu && tiles > 1 && 4*(k+c)*red > splitCacheMin {
 		perChunk := max(splitCacheBytes/(4*(k+c)), splitMinSlabs*t.kwg)
 		splits = max(splits, min((red+perChunk-1)/perChunk, maxSplits, splitPartMax/(k*cols)))
 	}
@@ -198,7 +206,10 @@ func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*
 		chunk = ((red+forceSplits-1)/forceSplits + t.kwg - 1) / t.kwg * t.kwg
 		splits = (red + chunk - 1) / chunk
 	}
-	name := "conv2d_bwd_filter" + t.suffix
+	name, err := d.tiledKernel(backend.KConv2DBwdFilter, t)
+	if err != nil {
+		return err
+	}
 	global, local := t.global(k, cols, splits)
 	if splits == 1 {
 		// part is unused: pass dw in its place.

@@ -25,14 +25,14 @@ func (d *Device) items1D() int {
 
 func init() {
 	n := func(v uint32) int { return int(v) }
-	registerLauncher(backend.KReluFwd, perItem(func(p backend.ReluFwd) int { return n(p.N) }))
-	registerLauncher(backend.KReluBwd, perItem(func(p backend.ReluBwd) int { return n(p.N) }))
-	registerLauncher(backend.KDropoutFwd, perItem(func(p backend.DropoutFwd) int { return n(p.N) }))
-	registerLauncher(backend.KDropoutBwd, perItem(func(p backend.DropoutBwd) int { return n(p.N) }))
-	registerLauncher(backend.KFill, perItem(func(p backend.Fill) int { return n(p.N) }))
-	registerLauncher(backend.KAxpy, perItem(func(p backend.Axpy) int { return n(p.N) }))
-	registerLauncher(backend.KScale, perItem(func(p backend.Scale) int { return n(p.N) }))
-	registerLauncher(backend.KAdam, perItem(func(p backend.Adam) int { return n(p.N) }))
+	registerLauncher(backend.KReluFwd, perItem(backend.ReluFwd.Elements))
+	registerLauncher(backend.KReluBwd, perItem(backend.ReluBwd.Elements))
+	registerLauncher(backend.KDropoutFwd, perItem(backend.DropoutFwd.Elements))
+	registerLauncher(backend.KDropoutBwd, perItem(backend.DropoutBwd.Elements))
+	registerLauncher(backend.KFill, perItem(backend.Fill.Elements))
+	registerLauncher(backend.KAxpy, perItem(backend.Axpy.Elements))
+	registerLauncher(backend.KScale, perItem(backend.Scale.Elements))
+	registerLauncher(backend.KAdam, perItem(backend.Adam.Elements))
 	registerLauncher(backend.KBiasGrad, perItem(func(p backend.BiasGrad) int { return n(p.Cols) }))
 	registerLauncher(backend.KBiasAdd, perGrid(func(p backend.BiasAdd) [3]int { return [3]int{n(p.Cols), n(p.Rows), 1} }))
 	registerLauncher(backend.KMaxPoolFwd, perGrid(func(p backend.MaxPoolFwd) [3]int {
@@ -46,14 +46,11 @@ func init() {
 
 // paramsAs returns p as the params struct T (p may also be a *T).
 func paramsAs[T backend.Params](p backend.Params) (T, error) {
-	if v, ok := p.(T); ok {
-		return v, nil
+	q, err := backend.ParamsAs[T](p)
+	if err != nil {
+		return q, fmt.Errorf("opencl: %w", err)
 	}
-	if v, ok := any(p).(*T); ok && v != nil {
-		return *v, nil
-	}
-	var zero T
-	return zero, fmt.Errorf("opencl: %s: params of type %T, want %T", p.Kernel(), p, zero)
+	return q, nil
 }
 
 // kernelArgs is p as T followed by bufs: the arguments of a kernel function

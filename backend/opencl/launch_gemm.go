@@ -1,29 +1,74 @@
 package opencl
 
 import (
+	"fmt"
+
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// tiling mirrors one configuration of the tile engine in
-// shaders/opencl/gemm_tile.h (the numbers must match): every tiled kernel
-// (gemm and the three convolutions) exists once per configuration, the
-// kernel name carrying suffix.
+// tiling is one configuration TILE of the tile engine of
+// shaders/opencl/gemm_tile.h, whose numbers are written here only: every
+// tiled kernel (gemm and the three convolutions) is built once per tiling
+// it runs with, the numbers passed as -D options (see defineList).
 type tiling struct {
-	suffix       string // kernel-name suffix of this configuration
+	name         string // names the configuration in messages and tests
 	mwg, nwg     int    // output tile of a work-group: rows x columns
 	kwg          int    // reduction slab depth
 	mdimc, ndimc int    // work-group: rows of work-items x columns of work-items
+	vw           int    // accumulator vector width: 2, 4, 8 or 16
+	lvw          int    // vector width of whole-slab global loads: 2, 4, 8 or 16
+	strided      bool   // rows and column vectors of a work-item strided by the work-group (GPUs), else contiguous (CPUs)
+	cpu          bool   // the CPU bodies of the convolutions (x gathered by blocks; conv2d_fwd reads transposed weights)
 }
 
 var (
-	// tilingGPU is TGG: 64x64 tiles, 16x16 work-items of 4x4 outputs.
-	tilingGPU = tiling{suffix: "", mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16}
-	// tilingCPU is TGC: 64x64 tiles, 8x2 work-items of 8x32 outputs.
-	tilingCPU = tiling{suffix: "_cpu", mwg: 64, nwg: 64, kwg: 32, mdimc: 8, ndimc: 2}
+	// tilingGPU: 64x64 tiles, 16x16 work-items of 4x4 outputs each, rows
+	// and float4 columns strided so that neighbouring work-items touch
+	// neighbouring addresses.
+	tilingGPU = tiling{name: "gpu", mwg: 64, nwg: 64, kwg: 16, mdimc: 16, ndimc: 16, vw: 4, lvw: 4, strided: true}
+	// tilingCPU (PoCL runs a work-group as a loop over its work-items and
+	// keeps each work-item's registers): 64x64 tiles, 8x2 work-items of
+	// 8x32 outputs each (two float16 per row, which LLVM maps onto AVX-512
+	// or pairs of AVX registers).
+	tilingCPU = tiling{name: "cpu", mwg: 64, nwg: 64, kwg: 32, mdimc: 8, ndimc: 2, vw: 16, lvw: 16, cpu: true}
 )
 
-// tilings lists every configuration (tests run each on every device).
+// tilings lists the configurations every tiled kernel runs with (tests run
+// each on every device).
 var tilings = []tiling{tilingGPU, tilingCPU}
+
+// defineList is t as the macros gemm_tile.h requires.
+func (t tiling) defineList() []define {
+	b := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	return []define{
+		{"TILE_MWG", t.mwg}, {"TILE_NWG", t.nwg}, {"TILE_KWG", t.kwg},
+		{"TILE_MDIMC", t.mdimc}, {"TILE_NDIMC", t.ndimc}, {"TILE_VW", t.vw}, {"TILE_LVW", t.lvw},
+		{"TILE_STRIDED", b(t.strided)}, {"TILE_CPU", b(t.cpu)},
+	}
+}
+
+// validate reports a tiling the tile engine cannot run (the requirements
+// of gemm_tile.h).
+func (t tiling) validate() error {
+	vec := func(w int) bool { return w == 2 || w == 4 || w == 8 || w == 16 }
+	switch {
+	case t.mwg <= 0 || t.nwg <= 0 || t.kwg <= 0 || t.mdimc <= 0 || t.ndimc <= 0:
+		return fmt.Errorf("opencl: tiling %s: sizes must be positive (%+v)", t.name, t)
+	case !vec(t.vw) || !vec(t.lvw):
+		return fmt.Errorf("opencl: tiling %s: vector widths vw=%d, lvw=%d must be 2, 4, 8 or 16", t.name, t.vw, t.lvw)
+	case t.mwg%t.mdimc != 0 || t.nwg%(t.ndimc*t.vw) != 0:
+		return fmt.Errorf("opencl: tiling %s: mwg=%d must be a multiple of mdimc=%d and nwg=%d of ndimc*vw=%d",
+			t.name, t.mwg, t.mdimc, t.nwg, t.ndimc*t.vw)
+	case t.kwg%t.lvw != 0 || t.mwg%t.lvw != 0 || t.nwg%t.lvw != 0:
+		return fmt.Errorf("opencl: tiling %s: kwg=%d, mwg=%d and nwg=%d must be multiples of lvw=%d", t.name, t.kwg, t.mwg, t.nwg, t.lvw)
+	}
+	return nil
+}
 
 // tiling picks the configuration for d: the CPU one for CPU devices (and
 // devices whose work-groups cannot hold the GPU one), else the GPU one.
@@ -59,6 +104,10 @@ func launchGemm(d *Device, p backend.Params, bufs []*Buffer) error {
 
 // gemmWith runs gemm with tiling t. Args: params, A, B, C.
 func (d *Device) gemmWith(t tiling, q backend.Gemm, bufs []*Buffer) error {
+	name, err := d.tiledKernel(backend.KGemm, t)
+	if err != nil {
+		return err
+	}
 	global, local := t.global(int(q.M), int(q.N), 1)
-	return d.enqueue(backend.KGemm, "gemm"+t.suffix, global, local, q, bufs[0], bufs[1], bufs[2])
+	return d.enqueue(backend.KGemm, name, global, local, q, bufs[0], bufs[1], bufs[2])
 }

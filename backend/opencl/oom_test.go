@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/alexnet"
+	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/graph"
 )
 
@@ -19,10 +20,12 @@ func TestOutOfMemoryCodes(t *testing.T) {
 		cl.ErrInvalidBufferSize: false, cl.ErrInvalidValue: false, cl.ErrBuildProgramFailure: false,
 	} {
 		err := fmt.Errorf("opencl: gemm: %w", wrapCL("clEnqueueNDRangeKernel", code))
-		var m interface{ OutOfMemory() bool }
-		require.True(t, errors.As(err, &m))
-		assert.Equal(t, want, m.OutOfMemory(), "%v", code)
+		assert.Equal(t, want, errors.Is(err, backend.ErrOutOfMemory), "%v", code)
+		assert.ErrorIs(t, err, code, "the binding's error stays in the chain")
+		assert.NotErrorIs(t, err, backend.ErrDeviceLost)
 	}
+	assert.ErrorIs(t, wrapCL("clGetPlatformIDs", cl.ErrOther(-1001)), backend.ErrNoDriver)
+	assert.NotErrorIs(t, wrapCL("clGetPlatformIDs", cl.ErrOther(-1002)), backend.ErrNoDriver)
 }
 
 // TestAllocFailureNamesBufferAndSize makes clCreateBuffer fail with
@@ -56,11 +59,15 @@ func TestAllocFailureNamesBufferAndSize(t *testing.T) {
 	assert.Contains(t, msg, fmt.Sprintf("opencl: alloc of %d elements (%d bytes) on %s: clCreateBuffer failed: CL_MEM_OBJECT_ALLOCATION_FAILURE (-4)",
 		ae.Buffer.Elems, ae.Buffer.Bytes(), d.info.Name))
 	assert.Contains(t, msg, "largest buffers:")
-	var oom interface{ OutOfMemory() bool }
-	require.ErrorAs(t, err, &oom)
-	assert.True(t, oom.OutOfMemory())
+	require.ErrorIs(t, err, backend.ErrOutOfMemory)
+	assert.NotErrorIs(t, err, backend.ErrDeviceLost, "out of memory in Alloc is not sticky")
 	assert.Equal(t, 0, d.LiveBuffers())
 	assert.Equal(t, base, d.LiveObjects())
+	createBuffer = orig
+	x := upload(t, d, []float32{1, 2, 3})
+	require.NoError(t, d.Dispatch(backend.Scale{N: 3, Alpha: 2}, x))
+	assert.Equal(t, []float32{2, 4, 6}, download(t, d, x, 3), "the device still works")
+	x.Release()
 	require.NoError(t, d.Close())
 	assert.Equal(t, 0, d.LiveObjects())
 }

@@ -2,7 +2,8 @@
 // github.com/jgillich/go-opencl. It registers itself as "opencl" in package
 // backend: import it for its side effect. Every kernel of the closed list is
 // an OpenCL C file of shaders.OpenCL; all of them are built into one program
-// when a device opens.
+// when a device opens, but the tiled kernels (gemm, conv2d_*), built when
+// first launched with a tiling (see tiledKernel).
 package opencl
 
 import (
@@ -16,7 +17,7 @@ import (
 	"github.com/crossgrad/crossgrad/shaders"
 )
 
-func init() { backend.Register("opencl", clBackend{}) }
+func init() { backend.Register("opencl", 0, clBackend{}) }
 
 // clBackend enumerates and opens the devices of every OpenCL platform.
 type clBackend struct{}
@@ -101,8 +102,8 @@ func openCLSources() fs.FS {
 	return sub
 }
 
-// listDevices returns every device of every platform, or an error naming
-// the packages to install when there is none.
+// listDevices returns every device of every platform, or an error wrapping
+// backend.ErrNoDriver and naming the packages to install when there is none.
 func listDevices() (devs []*cl.Device, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -111,7 +112,7 @@ func listDevices() (devs []*cl.Device, err error) {
 	}()
 	plats, err := cl.GetPlatforms()
 	if err != nil {
-		return nil, noDriverError{fmt.Errorf("opencl: no OpenCL platform (%w); %s", wrapCL("clGetPlatformIDs", err), installHint)}
+		return nil, backend.WithKind(backend.ErrNoDriver, fmt.Errorf("opencl: no OpenCL platform (%w); %s", wrapCL("clGetPlatformIDs", err), installHint))
 	}
 	var errs []string
 	for i, p := range plats {
@@ -129,20 +130,10 @@ func listDevices() (devs []*cl.Device, err error) {
 		if len(errs) > 0 {
 			msg += " (" + strings.Join(errs, "; ") + ")"
 		}
-		return nil, noDriverError{fmt.Errorf("%s; %s", msg, installHint)}
+		return nil, backend.WithKind(backend.ErrNoDriver, fmt.Errorf("%s; %s", msg, installHint))
 	}
 	return devs, nil
 }
-
-// noDriverError marks the errors meaning OpenCL cannot run on this machine
-// at all (no platform or no device), as opposed to a device that fails.
-type noDriverError struct{ error }
-
-// NoDriver reports true: the OpenCL driver or loader is missing.
-func (noDriverError) NoDriver() bool { return true }
-
-// Unwrap returns the underlying error.
-func (e noDriverError) Unwrap() error { return e.error }
 
 // maxWorkItemSizes is CL_DEVICE_MAX_WORK_ITEM_SIZES, or nil when the
 // query fails (the binding panics then).

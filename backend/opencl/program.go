@@ -9,9 +9,11 @@ import (
 	"strings"
 
 	"github.com/jgillich/go-opencl/cl"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
-// buildOptions are the options of the one program build: OpenCL C 1.2 and
+// buildOptions are the options of every program build: OpenCL C 1.2 and
 // no fast-math flag. Devices that can divide and take square roots correctly
 // rounded (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) are asked to, so adam's sqrt
 // and resize's /255 round as the reference backend does.
@@ -20,13 +22,93 @@ const buildOptions = "-cl-std=CL1.2"
 // correctlyRoundedOption requests correctly rounded float division and sqrt.
 const correctlyRoundedOption = " -cl-fp32-correctly-rounded-divide-sqrt"
 
-// optionsFor returns the build options for dev.
+// optionsFor returns the build options for dev, with the work-group sizes
+// of the one-group kernels (their local arrays) as -D options.
 func optionsFor(dev *cl.Device) string {
 	const singleFPConfig, correctlyRounded = 0x101B, 1 << 7
+	opts := buildOptions
 	if cfg, err := dev.GetInfoUlong(singleFPConfig); err == nil && cfg&correctlyRounded != 0 {
-		return buildOptions + correctlyRoundedOption
+		opts += correctlyRoundedOption
 	}
-	return buildOptions
+	return opts + defineOptions(groupDefines())
+}
+
+// define is one -D NAME=value build option.
+type define struct {
+	name  string
+	value int
+}
+
+// defineOptions is the build-option text of defs: " -D NAME=value" each.
+func defineOptions(defs []define) string {
+	var sb strings.Builder
+	for _, d := range defs {
+		fmt.Fprintf(&sb, " -D %s=%d", d.name, d.value)
+	}
+	return sb.String()
+}
+
+// groupDefines are the -D options of the device program: the largest
+// work-groups of softmax_xent and count_nonfinite, the sizes of their
+// local arrays.
+func groupDefines() []define {
+	return []define{{"SOFTMAX_XENT_GROUP", softmaxGroup}, {"COUNT_NONFINITE_GROUP", countNonfiniteGroup}}
+}
+
+// tiledKernels are the kernels built per tiling: NAME.cl holds kernel
+// function NAME alone, which reads its tile sizes from -D options (see
+// tiling.defineList), and is built by tiledKernel, apart from the device
+// program, which holds every other .cl file.
+var tiledKernels = map[backend.Kernel]bool{
+	backend.KGemm: true, backend.KConv2DFwd: true, backend.KConv2DBwdData: true, backend.KConv2DBwdFilter: true,
+}
+
+// tiledKernel returns the name under which d.kernels holds kernel function
+// k built with tiling t: k followed by the -D options of t. The first call
+// for a pair builds k.cl with the device's options and those of t into a
+// program of its own (PoCL also caches the binary on disk); the kernel
+// object keeps the program alive until Close releases it.
+func (d *Device) tiledKernel(k backend.Kernel, t tiling) (string, error) {
+	defs := defineOptions(t.defineList())
+	key := string(k) + defs
+	if _, ok := d.kernels[key]; ok {
+		return key, nil
+	}
+	if err := d.usable(); err != nil {
+		return "", err
+	}
+	if !tiledKernels[k] {
+		return "", fmt.Errorf("opencl: %s is not a tiled kernel", k)
+	}
+	if err := t.validate(); err != nil {
+		return "", err
+	}
+	kern, err := buildKernel(d.ctx, d.dev, d.info.Name, openCLSources(), k, optionsFor(d.dev)+defs)
+	if err != nil {
+		return "", fmt.Errorf("%w (kernel %s, tiling %s)", err, k, t.name)
+	}
+	d.kernels[key] = kern
+	return key, nil
+}
+
+// buildKernel builds file k.cl of fsys (with its includes) alone for dev
+// with options and returns its kernel function k; the program is released
+// (the kernel holds it).
+func buildKernel(ctx *cl.Context, dev *cl.Device, devName string, fsys fs.FS, k backend.Kernel, options string) (*cl.Kernel, error) {
+	var sb strings.Builder
+	if err := appendFile(&sb, fsys, string(k)+".cl", map[string]bool{}, 0); err != nil {
+		return nil, err
+	}
+	prog, err := buildProgram(ctx, dev, devName, sb.String(), options)
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Release()
+	kern, err := prog.CreateKernel(string(k))
+	if err != nil {
+		return nil, fmt.Errorf("opencl: creating kernel %s: %w", k, wrapCL("clCreateKernel", err))
+	}
+	return kern, nil
 }
 
 var (
@@ -35,10 +117,11 @@ var (
 	commentRE = regexp.MustCompile(`(?s)/\*.*?\*/|//[^\n]*`)
 )
 
-// programSource concatenates every .cl file of the root of fsys, in name
-// order, into one translation unit, replacing each #include "x.h" with the
-// header from fsys (each header once; they also have include guards). #line
-// directives keep build-log positions pointing at the original files.
+// programSource concatenates every .cl file of the root of fsys but those
+// of tiledKernels, in name order, into one translation unit, replacing each
+// #include "x.h" with the header from fsys (each header once; they also
+// have include guards). #line directives keep build-log positions pointing
+// at the original files.
 func programSource(fsys fs.FS) (string, error) {
 	names, err := fs.Glob(fsys, "*.cl")
 	if err != nil {
@@ -51,6 +134,9 @@ func programSource(fsys fs.FS) (string, error) {
 	var sb strings.Builder
 	seen := map[string]bool{}
 	for _, n := range names {
+		if tiledKernels[backend.Kernel(strings.TrimSuffix(n, ".cl"))] {
+			continue
+		}
 		if err := appendFile(&sb, fsys, n, seen, 0); err != nil {
 			return "", err
 		}

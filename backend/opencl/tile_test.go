@@ -84,24 +84,31 @@ func TestGemmTilingsMatchRef(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	shapes := [][3]int{{1, 1, 1}, {1, 37, 70}, {45, 1, 19}, {67, 131, 45}, {64, 64, 64}, {5, 200, 77}, {130, 3, 33}}
 	for _, tl := range tilings {
-		for _, sh := range shapes {
-			for i := range 4 {
-				ta, tb := uint32(i&1), uint32(i>>1)
-				for _, beta := range []float32{0, -0.5} {
-					p := backend.Gemm{M: uint32(sh[0]), N: uint32(sh[1]), K: uint32(sh[2]), TransA: ta, TransB: tb, Alpha: 1.25, Beta: beta}
-					name := fmt.Sprintf("gemm%s %+v", tl.suffix, p)
-					sizes := p.BufferSizes()
-					host := [][]float32{tileRand(rng, sizes[0]), tileRand(rng, sizes[1]), tileRand(rng, sizes[2])}
-					var bufs []*Buffer
-					if beta == 0 {
-						bufs = tileBufs(t, d, host, 2)
-					} else {
-						bufs = tileBufs(t, d, host)
-					}
-					require.NoError(t, d.gemmWith(tl, p, bufs), name)
-					ref.Gemm(p, host[0], host[1], host[2])
-					tileCheck(t, d, name, bufs[2], host[2], 1e-4, 1e-4)
+		checkGemmTiling(t, d, rng, tl, shapes)
+	}
+}
+
+// checkGemmTiling compares gemm with tiling tl with ref.Gemm on shapes (M,
+// N, K), every transposition, with and without Beta.
+func checkGemmTiling(t *testing.T, d *Device, rng *rand.Rand, tl tiling, shapes [][3]int) {
+	t.Helper()
+	for _, sh := range shapes {
+		for i := range 4 {
+			ta, tb := uint32(i&1), uint32(i>>1)
+			for _, beta := range []float32{0, -0.5} {
+				p := backend.Gemm{M: uint32(sh[0]), N: uint32(sh[1]), K: uint32(sh[2]), TransA: ta, TransB: tb, Alpha: 1.25, Beta: beta}
+				name := fmt.Sprintf("gemm %s %+v", tl.name, p)
+				sizes := p.BufferSizes()
+				host := [][]float32{tileRand(rng, sizes[0]), tileRand(rng, sizes[1]), tileRand(rng, sizes[2])}
+				var bufs []*Buffer
+				if beta == 0 {
+					bufs = tileBufs(t, d, host, 2)
+				} else {
+					bufs = tileBufs(t, d, host)
 				}
+				require.NoError(t, d.gemmWith(tl, p, bufs), name)
+				ref.Gemm(p, host[0], host[1], host[2])
+				tileCheck(t, d, name, bufs[2], host[2], 1e-4, 1e-4)
 			}
 		}
 	}
@@ -137,44 +144,53 @@ func TestConvTilingsMatchRef(t *testing.T) {
 	d := openTileTest(t)
 	rng := rand.New(rand.NewSource(8))
 	for _, tl := range tilings {
-		for _, g := range convCases() {
-			require.NoError(t, g.Validate())
-			x, w, b, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, int(g.K)), tileRand(rng, g.YLen())
-			const atol, rtol = 2e-4, 2e-4
+		checkConvTiling(t, d, rng, tl, convCases())
+	}
+}
 
-			fwd := backend.Conv2DFwd{Conv2DShape: g}
-			y := make([]float32, g.YLen())
-			bufs := tileBufs(t, d, [][]float32{x, w, b, y}, 3)
-			require.NoError(t, d.convFwdWith(tl, fwd, bufs))
-			ref.Conv2DFwd(fwd, x, w, b, y)
-			tileCheck(t, d, fmt.Sprintf("conv2d_fwd%s %+v", tl.suffix, g), bufs[3], y, atol, rtol)
+// checkConvTiling compares the three convolutions with tiling tl (and
+// conv2d_bwd_data_direct) with the reference on the geometries cases, with
+// and without split-K.
+func checkConvTiling(t *testing.T, d *Device, rng *rand.Rand, tl tiling, cases []backend.Conv2DShape) {
+	t.Helper()
+	for _, g := range cases {
+		require.NoError(t, g.Validate())
+		x, w, b, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, int(g.K)), tileRand(rng, g.YLen())
+		const atol, rtol = 2e-4, 2e-4
 
-			bd := backend.Conv2DBwdData{Conv2DShape: g}
-			dx := make([]float32, g.XLen())
-			bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
-			require.NoError(t, d.convBwdDataWith(tl, bd, bufs))
-			ref.Conv2DBwdData(bd, dy, w, dx)
-			tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data%s %+v", tl.suffix, g), bufs[2], dx, atol, rtol)
-			bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
-			require.NoError(t, d.convBwdDataDirect(bd, bufs))
-			tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data_direct %+v", g), bufs[2], dx, atol, rtol)
+		fwd := backend.Conv2DFwd{Conv2DShape: g}
+		y := make([]float32, g.YLen())
+		bufs := tileBufs(t, d, [][]float32{x, w, b, y}, 3)
+		require.NoError(t, d.convFwdWith(tl, fwd, bufs))
+		ref.Conv2DFwd(fwd, x, w, b, y)
+		tileCheck(t, d, fmt.Sprintf("conv2d_fwd %s %+v", tl.name, g), bufs[3], y, atol, rtol)
 
-			bf := backend.Conv2DBwdFilter{Conv2DShape: g}
-			dw, db := make([]float32, g.WLen()), make([]float32, g.K)
-			ref.Conv2DBwdFilter(bf, x, dy, dw, db)
-			for _, splits := range []int{1, 3, 0} {
-				bufs = tileBufs(t, d, [][]float32{x, dy, make([]float32, len(dw)), make([]float32, len(db))}, 2, 3)
-				require.NoError(t, d.convBwdFilterWith(tl, bf, bufs, splits))
-				name := fmt.Sprintf("conv2d_bwd_filter%s splits=%d %+v", tl.suffix, splits, g)
-				tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
-				tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
-			}
+		bd := backend.Conv2DBwdData{Conv2DShape: g}
+		dx := make([]float32, g.XLen())
+		bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
+		require.NoError(t, d.convBwdDataWith(tl, bd, bufs))
+		ref.Conv2DBwdData(bd, dy, w, dx)
+		tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data %s %+v", tl.name, g), bufs[2], dx, atol, rtol)
+		bufs = tileBufs(t, d, [][]float32{dy, w, dx}, 2)
+		require.NoError(t, d.convBwdDataDirect(bd, bufs))
+		tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data_direct %+v", g), bufs[2], dx, atol, rtol)
+
+		bf := backend.Conv2DBwdFilter{Conv2DShape: g}
+		dw, db := make([]float32, g.WLen()), make([]float32, g.K)
+		ref.Conv2DBwdFilter(bf, x, dy, dw, db)
+		for _, splits := range []int{1, 3, 0} {
+			bufs = tileBufs(t, d, [][]float32{x, dy, make([]float32, len(dw)), make([]float32, len(db))}, 2, 3)
+			require.NoError(t, d.convBwdFilterWith(tl, bf, bufs, splits))
+			name := fmt.Sprintf("conv2d_bwd_filter %s splits=%d %+v", tl.name, splits, g)
+			tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
+			tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
 		}
 	}
 }
 
 // TestConvWideTilingsMatchRef checks the wider CPU-only tilings:
-// conv2d_bwd_data_cpu96 and conv2d_bwd_filter_cpu128 (with and without
+// tilingCPU96 and tilingFwdCPU128 of conv2d_fwd, tilingCPU96 of
+// conv2d_bwd_data and tilingCPU128 of conv2d_bwd_filter (with and without
 // split-K), on the odd geometries plus channel counts around their tile
 // heights.
 func TestConvWideTilingsMatchRef(t *testing.T) {
@@ -201,7 +217,7 @@ func TestConvWideTilingsMatchRef(t *testing.T) {
 		for _, tl := range []tiling{tilingCPU96, tilingFwdCPU128} {
 			fb := tileBufs(t, d, [][]float32{x, w, b, make([]float32, len(y))}, 3)
 			require.NoError(t, d.convFwdWith(tl, fwd, fb))
-			tileCheck(t, d, fmt.Sprintf("conv2d_fwd%s %+v", tl.suffix, g), fb[3], y, atol, rtol)
+			tileCheck(t, d, fmt.Sprintf("conv2d_fwd %s %+v", tl.name, g), fb[3], y, atol, rtol)
 		}
 
 		bd := backend.Conv2DBwdData{Conv2DShape: g}

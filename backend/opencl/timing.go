@@ -35,8 +35,8 @@ func (d *Device) KernelTimes() (map[backend.Kernel]backend.KernelTime, error) {
 		return nil, err
 	}
 	d.EnableTiming()
-	if err := d.queue.Finish(); err != nil {
-		return nil, fmt.Errorf("opencl: kernel times: %w", wrapCL("clFinish", err))
+	if err := finishQueue(d.queue); err != nil {
+		return nil, d.fail(fmt.Errorf("opencl: kernel times: %w", wrapCL("clFinish", err)))
 	}
 	err := d.collect()
 	out := d.times

@@ -8,7 +8,6 @@ package ref
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -21,7 +20,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-func init() { backend.Register("ref", refBackend{}) }
+func init() { backend.Register("ref", 9, refBackend{}) }
 
 // refBackend is the registered backend with its single device.
 type refBackend struct{}
@@ -38,7 +37,7 @@ func (refBackend) Open(index int) (backend.Device, error) {
 }
 
 // errClosed is returned by every call on a closed Device.
-var errClosed = errors.New("ref: device is closed")
+var errClosed = fmt.Errorf("ref: %w", backend.ErrClosed)
 
 // Device is the reference device. Buffers are Go []float32 slices owned by
 // the device; Dispatch runs the kernel before returning. It implements
@@ -49,6 +48,7 @@ type Device struct {
 	mu     sync.Mutex
 	info   backend.Info
 	live   map[*Buffer]struct{}
+	used   uint64 // bytes of the live buffers
 	times  map[backend.Kernel]backend.KernelTime
 	closed bool
 }
@@ -60,9 +60,22 @@ type Buffer struct {
 	data []float32 // nil once released
 }
 
-// New opens a reference device. The caller owns it and must Close it.
-func New() *Device {
-	return &Device{info: deviceInfo(), live: map[*Buffer]struct{}{}, times: map[backend.Kernel]backend.KernelTime{}}
+// New opens a reference device whose memory is the machine's (MemTotal).
+// The caller owns it and must Close it.
+func New() *Device { return newDevice(deviceInfo()) }
+
+// NewWithMemory opens a reference device with bytes of memory: Alloc fails
+// with backend.ErrOutOfMemory once its live buffers would exceed it. Tests
+// use it to run out of memory on real code paths.
+func NewWithMemory(bytes uint64) *Device {
+	info := deviceInfo()
+	info.GlobalMemory = bytes
+	info.MaxAlloc = min(info.MaxAlloc, bytes)
+	return newDevice(info)
+}
+
+func newDevice(info backend.Info) *Device {
+	return &Device{info: info, live: map[*Buffer]struct{}{}, times: map[backend.Kernel]backend.KernelTime{}}
 }
 
 var _ interface {
@@ -75,16 +88,28 @@ var _ interface {
 func (d *Device) Info() backend.Info { return d.info }
 
 // Alloc implements backend.Device: a buffer of n > 0 elements, filled with
-// NaN so that reading never-written memory shows in results.
+// NaN so that reading never-written memory shows in results. A buffer over
+// Info().MaxAlloc, or one that would take the live buffers over
+// Info().GlobalMemory, fails with backend.ErrOutOfMemory.
 func (d *Device) Alloc(n int) (backend.Buffer, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return nil, errClosed
 	}
-	if n <= 0 || n > backend.MaxElements || uint64(n)*4 > d.info.MaxAlloc {
-		return nil, fmt.Errorf("ref: alloc of %d elements: size must be in [1, %d]", n, min(uint64(backend.MaxElements), d.info.MaxAlloc/4))
+	if n <= 0 || n > backend.MaxElements {
+		return nil, fmt.Errorf("ref: alloc of %d elements: size must be in [1, %d]", n, backend.MaxElements)
 	}
+	bytes := uint64(n) * 4
+	switch {
+	case bytes > d.info.MaxAlloc:
+		return nil, fmt.Errorf("ref: alloc of %d elements (%d bytes): over the device's largest allocation of %d bytes: %w",
+			n, bytes, d.info.MaxAlloc, backend.ErrOutOfMemory)
+	case d.used+bytes > d.info.GlobalMemory:
+		return nil, fmt.Errorf("ref: alloc of %d elements (%d bytes): %d of the device's %d bytes are in use: %w",
+			n, bytes, d.used, d.info.GlobalMemory, backend.ErrOutOfMemory)
+	}
+	d.used += bytes
 	data := make([]float32, n)
 	nan := float32(math.NaN())
 	for i := range data {
@@ -149,7 +174,7 @@ func (d *Device) Read(src backend.Buffer, offset int, dst []float32) error {
 
 // Dispatch implements backend.Device: it checks p and bufs with
 // backend.CheckDispatch, then runs the kernel synchronously. The same buffer
-// may be passed twice only to kernels for which Aliasable is true.
+// may be passed twice only where backend.MayShare allows it.
 func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -199,6 +224,7 @@ func (d *Device) Close() error {
 		b.data = nil
 	}
 	clear(d.live)
+	d.used = 0
 	d.closed = true
 	return nil
 }
@@ -232,8 +258,11 @@ func (b *Buffer) Release() {
 	d := b.dev
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if _, live := d.live[b]; live {
+		d.used -= uint64(b.n) * 4
+		delete(d.live, b)
+	}
 	b.data = nil
-	delete(d.live, b)
 }
 
 // deviceInfo describes the reference device of this machine.

@@ -9,8 +9,8 @@ import (
 // Run validates p, checks that bufs match p.BufferSizes() in count and
 // length, and runs the kernel on the slices (in dispatch order). It is the
 // checked entry point to the kernel functions, which panic on short slices.
-// Aliased slices are only allowed where the kernel's doc comment allows them
-// (see Aliasable).
+// Two slices may be the same only where the kernel's roles allow it (see
+// backend.MayShare).
 func Run(p backend.Params, bufs ...[]float32) error {
 	if p == nil {
 		return fmt.Errorf("ref: nil params")
@@ -27,27 +27,18 @@ func Run(p backend.Params, bufs ...[]float32) error {
 			return fmt.Errorf("ref %s: buffer %d holds %d elements, params need %d", p.Kernel(), i, len(b), want[i])
 		}
 	}
-	if !Aliasable(p.Kernel()) {
-		for i := range bufs {
-			for j := range i {
-				if overlap(bufs[i], bufs[j]) {
-					return fmt.Errorf("ref %s: buffers %d and %d overlap; the kernel needs distinct buffers", p.Kernel(), j, i)
-				}
+	for i := range bufs {
+		for j := range i {
+			if overlap(bufs[i], bufs[j]) && !backend.MayShare(p, j, i) {
+				return fmt.Errorf("ref %s: buffers %d and %d overlap; the kernel needs distinct buffers", p.Kernel(), j, i)
 			}
 		}
 	}
-	return run(p, bufs)
-}
-
-// Aliasable reports whether kernel k computes each output element from the
-// same-index input elements only, so its buffers may be the same buffer
-// (relu, dropout, axpy, adam).
-func Aliasable(k backend.Kernel) bool {
-	switch k {
-	case backend.KReluFwd, backend.KReluBwd, backend.KDropoutFwd, backend.KDropoutBwd, backend.KAxpy, backend.KAdam:
-		return true
+	run, ok := kernels[p.Kernel()]
+	if !ok {
+		return fmt.Errorf("ref: no kernel for params %T (%s)", p, p.Kernel())
 	}
-	return false
+	return run(p, bufs)
 }
 
 func overlap(a, b []float32) bool {
@@ -57,49 +48,40 @@ func overlap(a, b []float32) bool {
 	return &a[0] == &b[0] // buffers are whole allocations: overlap means same start
 }
 
-// run dispatches to the kernel function; bufs are already checked.
-func run(p backend.Params, b [][]float32) error {
-	switch q := p.(type) {
-	case backend.Conv2DFwd:
-		Conv2DFwd(q, b[0], b[1], b[2], b[3])
-	case backend.Conv2DBwdData:
-		Conv2DBwdData(q, b[0], b[1], b[2])
-	case backend.Conv2DBwdFilter:
-		Conv2DBwdFilter(q, b[0], b[1], b[2], b[3])
-	case backend.MaxPoolFwd:
-		MaxPoolFwd(q, b[0], b[1], b[2])
-	case backend.MaxPoolBwd:
-		MaxPoolBwd(q, b[0], b[1], b[2])
-	case backend.ReluFwd:
-		ReluFwd(q, b[0], b[1])
-	case backend.ReluBwd:
-		ReluBwd(q, b[0], b[1], b[2])
-	case backend.DropoutFwd:
-		DropoutFwd(q, b[0], b[1])
-	case backend.DropoutBwd:
-		DropoutBwd(q, b[0], b[1])
-	case backend.Gemm:
-		Gemm(q, b[0], b[1], b[2])
-	case backend.BiasAdd:
-		BiasAdd(q, b[0], b[1])
-	case backend.BiasGrad:
-		BiasGrad(q, b[0], b[1])
-	case backend.SoftmaxXent:
-		SoftmaxXent(q, b[0], b[1], b[2], b[3])
-	case backend.Adam:
-		Adam(q, b[0], b[1], b[2], b[3])
-	case backend.Fill:
-		Fill(q, b[0])
-	case backend.Axpy:
-		Axpy(q, b[0], b[1])
-	case backend.Scale:
-		Scale(q, b[0])
-	case backend.ResizeBilinear:
-		ResizeBilinear(q, b[0], b[1])
-	case backend.CountNonfinite:
-		CountNonfinite(q, b[0], b[1])
-	default:
-		return fmt.Errorf("ref: no kernel for params %T (%s)", p, p.Kernel())
+// runner runs one kernel function on buffers already checked by Run.
+type runner func(p backend.Params, b [][]float32) error
+
+// typed adapts a kernel function taking its params struct to a runner.
+func typed[T backend.Params](f func(q T, b [][]float32)) runner {
+	return func(p backend.Params, b [][]float32) error {
+		q, err := backend.ParamsAs[T](p)
+		if err != nil {
+			return fmt.Errorf("ref %w", err)
+		}
+		f(q, b)
+		return nil
 	}
-	return nil
+}
+
+// kernels is the reference implementation of every kernel.
+var kernels = map[backend.Kernel]runner{
+	backend.KConv2DFwd:       typed(func(q backend.Conv2DFwd, b [][]float32) { Conv2DFwd(q, b[0], b[1], b[2], b[3]) }),
+	backend.KConv2DBwdData:   typed(func(q backend.Conv2DBwdData, b [][]float32) { Conv2DBwdData(q, b[0], b[1], b[2]) }),
+	backend.KConv2DBwdFilter: typed(func(q backend.Conv2DBwdFilter, b [][]float32) { Conv2DBwdFilter(q, b[0], b[1], b[2], b[3]) }),
+	backend.KMaxPoolFwd:      typed(func(q backend.MaxPoolFwd, b [][]float32) { MaxPoolFwd(q, b[0], b[1], b[2]) }),
+	backend.KMaxPoolBwd:      typed(func(q backend.MaxPoolBwd, b [][]float32) { MaxPoolBwd(q, b[0], b[1], b[2]) }),
+	backend.KReluFwd:         typed(func(q backend.ReluFwd, b [][]float32) { ReluFwd(q, b[0], b[1]) }),
+	backend.KReluBwd:         typed(func(q backend.ReluBwd, b [][]float32) { ReluBwd(q, b[0], b[1], b[2]) }),
+	backend.KDropoutFwd:      typed(func(q backend.DropoutFwd, b [][]float32) { DropoutFwd(q, b[0], b[1]) }),
+	backend.KDropoutBwd:      typed(func(q backend.DropoutBwd, b [][]float32) { DropoutBwd(q, b[0], b[1]) }),
+	backend.KGemm:            typed(func(q backend.Gemm, b [][]float32) { Gemm(q, b[0], b[1], b[2]) }),
+	backend.KBiasAdd:         typed(func(q backend.BiasAdd, b [][]float32) { BiasAdd(q, b[0], b[1]) }),
+	backend.KBiasGrad:        typed(func(q backend.BiasGrad, b [][]float32) { BiasGrad(q, b[0], b[1]) }),
+	backend.KSoftmaxXent:     typed(func(q backend.SoftmaxXent, b [][]float32) { SoftmaxXent(q, b[0], b[1], b[2], b[3]) }),
+	backend.KAdam:            typed(func(q backend.Adam, b [][]float32) { Adam(q, b[0], b[1], b[2], b[3]) }),
+	backend.KFill:            typed(func(q backend.Fill, b [][]float32) { Fill(q, b[0]) }),
+	backend.KAxpy:            typed(func(q backend.Axpy, b [][]float32) { Axpy(q, b[0], b[1]) }),
+	backend.KScale:           typed(func(q backend.Scale, b [][]float32) { Scale(q, b[0]) }),
+	backend.KResizeBilinear:  typed(func(q backend.ResizeBilinear, b [][]float32) { ResizeBilinear(q, b[0], b[1]) }),
+	backend.KCountNonfinite:  typed(func(q backend.CountNonfinite, b [][]float32) { CountNonfinite(q, b[0], b[1]) }),
 }

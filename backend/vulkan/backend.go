@@ -16,7 +16,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-func init() { backend.Register("vulkan", vulkanBackend{}) }
+func init() { backend.Register("vulkan", 1, vulkanBackend{}) }
 
 // EnvValidation, set to 1, enables VK_LAYER_KHRONOS_validation on every
 // device the registered backend opens.
@@ -53,7 +53,8 @@ var (
 )
 
 // Devices lists the physical devices that have a compute queue. The error
-// names the packages to install when there is no loader or no device.
+// wraps backend.ErrNoDriver and names the packages to install when there is
+// no loader or no device.
 func (vulkanBackend) Devices() ([]backend.Info, error) {
 	defer withoutGC()()
 	devicesMu.Lock()
@@ -79,7 +80,8 @@ func (vulkanBackend) Devices() ([]backend.Info, error) {
 		out = append(out, p.info(i))
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("vulkan: no Vulkan 1.1 device with a compute queue (%d physical devices); %s", len(phys), installHint)
+		return nil, backend.WithKind(backend.ErrNoDriver,
+			fmt.Errorf("vulkan: no Vulkan 1.1 device with a compute queue (%d physical devices); %s", len(phys), installHint))
 	}
 	devicesCached = out
 	return append([]backend.Info(nil), out...), nil

@@ -88,10 +88,10 @@ func (d *Device) allocLocked(n int, internal bool) (*Buffer, error) {
 	size := uint64(n) * 4
 	if size > d.info.MaxAlloc {
 		return nil, fmt.Errorf("vulkan: alloc of %d elements (%d bytes) exceeds the device's largest allocation of %d bytes: %w",
-			n, size, d.info.MaxAlloc, errOutOfMemory)
+			n, size, d.info.MaxAlloc, backend.ErrOutOfMemory)
 	}
 	blk, off, err := d.mem.alloc(size)
-	if errors.Is(err, errOutOfMemory) {
+	if errors.Is(err, backend.ErrOutOfMemory) {
 		// Free what idle memory there is, then try once more.
 		if werr := d.waitAll(); werr != nil {
 			return nil, werr

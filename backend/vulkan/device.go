@@ -53,7 +53,11 @@ var _ interface {
 } = (*Device)(nil)
 
 // errClosed is returned by every call on a closed device.
-var errClosed = errors.New("vulkan: device is closed")
+var errClosed = fmt.Errorf("vulkan: %w", backend.ErrClosed)
+
+// waitForFences is vkWaitForFences for the waits on submitted work; tests
+// replace it to make the driver report a lost device.
+var waitForFences = vk.WaitForFences
 
 // OpenDevice opens device index of the registered backend's Devices() with
 // opts. The caller owns the device and must Close it.
@@ -71,7 +75,7 @@ func OpenDevice(index int, opts Options) (*Device, error) {
 	if index < 0 || index >= len(phys) {
 		in.destroy()
 		if len(phys) == 0 {
-			return nil, fmt.Errorf("vulkan: no physical device; %s", installHint)
+			return nil, backend.WithKind(backend.ErrNoDriver, fmt.Errorf("vulkan: no physical device; %s", installHint))
 		}
 		return nil, fmt.Errorf("vulkan: no device %d (%d physical devices)", index, len(phys))
 	}
@@ -215,10 +219,10 @@ func (d *Device) Sync() error {
 	return d.inst.sink.take()
 }
 
-// Close implements backend.Device: it waits for queued work, saves the
-// pipeline cache and destroys every native object in reverse order of
-// creation. It is idempotent. A validation error seen before closing is
-// returned.
+// Close implements backend.Device: it waits for queued work (unless the
+// device is lost), saves the pipeline cache and destroys every native object
+// in reverse order of creation. It is idempotent. A validation error seen
+// before closing is returned.
 func (d *Device) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

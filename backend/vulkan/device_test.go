@@ -20,7 +20,7 @@ import (
 func TestDevicesAndInfo(t *testing.T) {
 	devs, err := vulkanBackend{}.Devices()
 	if err != nil {
-		if os.Getenv("CI") != "true" {
+		if errors.Is(err, backend.ErrNoDriver) && os.Getenv("CI") != "true" {
 			t.Skipf("no Vulkan driver: %v", err)
 		}
 		require.NoError(t, err)
@@ -48,36 +48,9 @@ func TestDevicesAndInfo(t *testing.T) {
 	require.NoError(t, d.Close(), "Close is idempotent")
 	_, err = d.Alloc(1)
 	assert.ErrorIs(t, err, errClosed)
+	assert.ErrorIs(t, err, backend.ErrClosed)
 	_, err = OpenDevice(len(devs)+5, Options{})
 	assert.Error(t, err)
-}
-
-// TestKernelTimes checks the per-kernel device times from timestamp
-// queries.
-func TestKernelTimes(t *testing.T) {
-	d := openOrSkip(t, Options{CacheDir: "-"})
-	defer d.Close()
-	if d.rec.tsMask == 0 {
-		t.Skip("no timestamp support")
-	}
-	_, err := d.KernelTimes() // reset
-	require.NoError(t, err)
-	x := allocT(t, d, 4096)
-	g := newGemmBench(t, d, 64, 64, 64)
-	defer g.release()
-	for range 3 {
-		require.NoError(t, d.Dispatch(backend.Fill{N: 4096, Value: 1}, x))
-		require.NoError(t, g.tiled())
-	}
-	times, err := d.KernelTimes()
-	require.NoError(t, err)
-	assert.Equal(t, 3, times[backend.KFill].Count)
-	assert.Equal(t, 3, times[backend.KGemm].Count)
-	assert.Positive(t, times[backend.KGemm].Nanos)
-	assert.GreaterOrEqual(t, times[backend.KFill].Nanos, int64(0))
-	again, err := d.KernelTimes()
-	require.NoError(t, err)
-	assert.Empty(t, again)
 }
 
 // TestBatchingAndDescriptorReuse checks that dispatches are submitted in
@@ -136,7 +109,7 @@ func TestAllocTooLarge(t *testing.T) {
 	_, err := d.Alloc(n)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bytes")
-	assert.ErrorIs(t, err, errOutOfMemory)
+	assert.ErrorIs(t, err, backend.ErrOutOfMemory)
 	x := allocT(t, d, 16)
 	require.NoError(t, d.Dispatch(backend.Fill{N: 16, Value: 2}, x))
 	got := make([]float32, 16)
@@ -148,7 +121,7 @@ func TestAllocTooLarge(t *testing.T) {
 func TestMemErrNamesSize(t *testing.T) {
 	p := &pool{name: "device"}
 	err := p.memErr("vkAllocateMemory", 3<<30, vk.ErrorOutOfDeviceMemory)
-	assert.ErrorIs(t, err, errOutOfMemory)
+	assert.ErrorIs(t, err, backend.ErrOutOfMemory)
 	assert.Contains(t, err.Error(), "3221225472 bytes")
 	assert.Contains(t, err.Error(), "out of device memory")
 }
@@ -163,9 +136,9 @@ func TestDeviceLostIsSticky(t *testing.T) {
 	_ = d.fail(resultErr("vkQueueSubmit", vk.ErrorDeviceLost))
 	d.mu.Unlock()
 	err := d.Dispatch(backend.Fill{N: 4}, x)
-	assert.ErrorIs(t, err, ErrDeviceLost)
-	assert.ErrorIs(t, d.Sync(), ErrDeviceLost)
-	assert.ErrorIs(t, d.Read(x, 0, make([]float32, 4)), ErrDeviceLost)
+	assert.ErrorIs(t, err, backend.ErrDeviceLost)
+	assert.ErrorIs(t, d.Sync(), backend.ErrDeviceLost)
+	assert.ErrorIs(t, d.Read(x, 0, make([]float32, 4)), backend.ErrDeviceLost)
 	var re *ResultError
 	assert.True(t, errors.As(err, &re))
 }

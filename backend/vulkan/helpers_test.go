@@ -1,6 +1,7 @@
 package vulkan
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,7 @@ func openOrSkip(t testing.TB, opts Options) *Device {
 	if !ok {
 		d, err := OpenDevice(0, opts)
 		if err != nil {
-			if backendtest.NoDriver(err) {
+			if errors.Is(err, backend.ErrNoDriver) {
 				t.Skipf("no Vulkan driver: %v", err)
 			}
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package vulkan
 
 import (
-	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -9,6 +8,8 @@ import (
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
 // validationLayer is the Khronos validation layer (Debian package
@@ -145,7 +146,7 @@ func newInstance(validation bool) (*instance, error) {
 	if r != vk.Success {
 		err := resultErr("vkCreateInstance", r)
 		if r == vk.ErrorIncompatibleDriver || r == vk.ErrorInitializationFailed {
-			return nil, fmt.Errorf("%w; no Vulkan 1.1 driver found: %s", err, installHint)
+			return nil, backend.WithKind(backend.ErrNoDriver, fmt.Errorf("%w; no Vulkan 1.1 driver found: %s", err, installHint))
 		}
 		return nil, err
 	}
@@ -297,16 +298,24 @@ func (e *ResultError) Error() string {
 	return fmt.Sprintf("vulkan: %s failed: %v (VkResult %d)", e.Op, vk.Error(e.Result), int32(e.Result))
 }
 
-// Unwrap returns vulkan-go's error value for the result.
-func (e *ResultError) Unwrap() error { return vk.Error(e.Result) }
-
-// ErrDeviceLost is wrapped by every error after the device was lost or a
-// submission did not finish within the fence timeout; the Device is unusable.
-var ErrDeviceLost = errors.New("vulkan: device lost")
-
-func resultErr(op string, r vk.Result) error {
-	if r == vk.ErrorDeviceLost {
-		return fmt.Errorf("%w: %w", ErrDeviceLost, &ResultError{op, r})
+// Unwrap returns vulkan-go's error value for the result and the result's
+// failure kind, if any: VK_ERROR_OUT_OF_DEVICE_MEMORY and
+// VK_ERROR_OUT_OF_HOST_MEMORY are backend.ErrOutOfMemory,
+// VK_ERROR_DEVICE_LOST is backend.ErrDeviceLost and
+// VK_ERROR_INCOMPATIBLE_DRIVER is backend.ErrNoDriver.
+func (e *ResultError) Unwrap() []error {
+	var kind error
+	switch e.Result {
+	case vk.ErrorOutOfDeviceMemory, vk.ErrorOutOfHostMemory:
+		kind = backend.ErrOutOfMemory
+	case vk.ErrorDeviceLost:
+		kind = backend.ErrDeviceLost
+	case vk.ErrorIncompatibleDriver:
+		kind = backend.ErrNoDriver
+	default:
+		return []error{vk.Error(e.Result)}
 	}
-	return &ResultError{op, r}
+	return []error{vk.Error(e.Result), kind}
 }
+
+func resultErr(op string, r vk.Result) error { return &ResultError{op, r} }

@@ -93,6 +93,8 @@ import (
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
 // loaderNames are tried in order; the runtime package (libvulkan1) ships only
@@ -108,7 +110,8 @@ var (
 const installHint = "install the Vulkan loader (Debian/Ubuntu package libvulkan1) and a driver: mesa-vulkan-drivers (lavapipe on the CPU, AMD, Intel) or the GPU vendor's driver"
 
 // load opens the Vulkan loader once per process, hands its
-// vkGetInstanceProcAddr to vulkan-go and loads the global entry points.
+// vkGetInstanceProcAddr to vulkan-go and loads the global entry points. Its
+// errors wrap backend.ErrNoDriver.
 func load() error {
 	loadOnce.Do(func() {
 		var errs []string
@@ -139,7 +142,7 @@ func load() error {
 			loadErr = fmt.Errorf("vulkan: the Vulkan loader supports only version %s, crossgrad needs 1.1; update libvulkan1", vk.Version(v))
 		}
 	})
-	return loadErr
+	return backend.WithKind(backend.ErrNoDriver, loadErr)
 }
 
 // maxAllocation is the device's maxMemoryAllocationSize (Vulkan 1.1

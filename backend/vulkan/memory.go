@@ -1,11 +1,14 @@
 package vulkan
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"unsafe"
 
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
 // span is a free range of a block.
@@ -40,8 +43,9 @@ type pool struct {
 	onDestroy func(*block) // called before a block's VkBuffer is destroyed
 }
 
-// errOutOfMemory marks allocation failures so callers can trim and retry.
-var errOutOfMemory error = outOfMemory{}
+// allocateMemory is vkAllocateMemory for new blocks; tests replace it to
+// make the driver run out of memory.
+var allocateMemory = vk.AllocateMemory
 
 // alloc returns a range of size bytes (rounded up to the alignment).
 func (p *pool) alloc(size uint64) (*block, uint64, error) {
@@ -56,7 +60,7 @@ func (p *pool) alloc(size uint64) (*block, uint64, error) {
 		bs = size // a dedicated block for a large buffer
 	}
 	if p.maxAlloc > 0 && size > p.maxAlloc {
-		return nil, 0, fmt.Errorf("vulkan: %s allocation of %d bytes exceeds the device's maxMemoryAllocationSize %d: %w", p.name, size, p.maxAlloc, errOutOfMemory)
+		return nil, 0, fmt.Errorf("vulkan: %s allocation of %d bytes exceeds the device's maxMemoryAllocationSize %d: %w", p.name, size, p.maxAlloc, backend.ErrOutOfMemory)
 	}
 	if p.maxAlloc > 0 && bs > p.maxAlloc {
 		bs = p.maxAlloc
@@ -166,7 +170,7 @@ func (p *pool) newBlock(size uint64) (*block, error) {
 		MemoryTypeIndex: uint32(typ),
 	}
 	var mem vk.DeviceMemory
-	r = vk.AllocateMemory(p.dev, &ai, nil, &mem)
+	r = allocateMemory(p.dev, &ai, nil, &mem)
 	ai.Free()
 	if r != vk.Success {
 		vk.DestroyBuffer(p.dev, buf, nil)
@@ -190,10 +194,12 @@ func (p *pool) newBlock(size uint64) (*block, error) {
 	return b, nil
 }
 
+// memErr describes a failed block allocation; out-of-memory results wrap
+// backend.ErrOutOfMemory (through ResultError) and say so.
 func (p *pool) memErr(op string, size uint64, r vk.Result) error {
 	err := resultErr(op, r)
-	if r == vk.ErrorOutOfDeviceMemory || r == vk.ErrorOutOfHostMemory {
-		return fmt.Errorf("vulkan: %s block of %d bytes (%.1f MiB): %w: %w", p.name, size, float64(size)/(1<<20), errOutOfMemory, err)
+	if errors.Is(err, backend.ErrOutOfMemory) {
+		return fmt.Errorf("vulkan: %s block of %d bytes (%.1f MiB): %v: %w", p.name, size, float64(size)/(1<<20), backend.ErrOutOfMemory, err)
 	}
 	return fmt.Errorf("vulkan: %s block of %d bytes: %w", p.name, size, err)
 }

@@ -1,7 +1,5 @@
 package vulkan
 
-import vk "github.com/vulkan-go/vulkan"
-
 // LiveObjects is the number of Vulkan objects d holds that can grow with
 // use: buffers (allocated and internal), memory blocks of both pools, cached
 // descriptor sets, shader modules and pipelines. It is 0 after Close. Tests
@@ -25,19 +23,4 @@ func (d *Device) LiveObjects() int {
 		n += len(d.pipes.modules) + len(d.pipes.pipes)
 	}
 	return n
-}
-
-// outOfMemory is the type of errOutOfMemory: its OutOfMemory method lets
-// callers outside the package (the trainer) recognise an exhausted device.
-type outOfMemory struct{}
-
-func (outOfMemory) Error() string { return "out of device memory" }
-
-// OutOfMemory reports true.
-func (outOfMemory) OutOfMemory() bool { return true }
-
-// OutOfMemory reports whether the call failed with
-// VK_ERROR_OUT_OF_DEVICE_MEMORY or VK_ERROR_OUT_OF_HOST_MEMORY.
-func (e *ResultError) OutOfMemory() bool {
-	return e.Result == vk.ErrorOutOfDeviceMemory || e.Result == vk.ErrorOutOfHostMemory
 }

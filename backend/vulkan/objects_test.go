@@ -12,18 +12,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vk "github.com/vulkan-go/vulkan"
+
+	"github.com/crossgrad/crossgrad/backend"
 )
 
-func TestOutOfMemoryMarker(t *testing.T) {
-	var m interface{ OutOfMemory() bool }
-	err := fmt.Errorf("vulkan: buffers block of 64 bytes: %w: %w", errOutOfMemory, resultErr("vkAllocateMemory", vk.ErrorOutOfDeviceMemory))
-	require.True(t, errors.As(err, &m))
-	assert.True(t, m.OutOfMemory())
-	assert.ErrorIs(t, err, errOutOfMemory)
-	require.True(t, errors.As(resultErr("vkQueueSubmit", vk.ErrorOutOfHostMemory), &m))
-	assert.True(t, m.OutOfMemory())
-	require.True(t, errors.As(resultErr("vkQueueSubmit", vk.ErrorDeviceLost), &m))
-	assert.False(t, m.OutOfMemory())
+func TestResultKinds(t *testing.T) {
+	err := fmt.Errorf("vulkan: buffers block of 64 bytes: %w", resultErr("vkAllocateMemory", vk.ErrorOutOfDeviceMemory))
+	assert.ErrorIs(t, err, backend.ErrOutOfMemory)
+	var re *ResultError
+	require.True(t, errors.As(err, &re))
+	assert.Equal(t, vk.ErrorOutOfDeviceMemory, re.Result)
+	assert.ErrorIs(t, err, vk.Error(vk.ErrorOutOfDeviceMemory), "vulkan-go's error stays in the chain")
+	assert.ErrorIs(t, resultErr("vkQueueSubmit", vk.ErrorOutOfHostMemory), backend.ErrOutOfMemory)
+	lost := resultErr("vkQueueSubmit", vk.ErrorDeviceLost)
+	assert.ErrorIs(t, lost, backend.ErrDeviceLost)
+	assert.NotErrorIs(t, lost, backend.ErrOutOfMemory)
+	assert.Equal(t, "vulkan: vkQueueSubmit failed: vulkan error: device lost (VkResult -4)", lost.Error())
+	assert.ErrorIs(t, resultErr("vkCreateInstance", vk.ErrorIncompatibleDriver), backend.ErrNoDriver)
+	other := resultErr("vkCreateShaderModule", vk.ErrorInvalidShaderNv)
+	for _, kind := range []error{backend.ErrOutOfMemory, backend.ErrDeviceLost, backend.ErrNoDriver} {
+		assert.NotErrorIs(t, other, kind)
+	}
 }
 
 func TestLiveObjectsReturnToBaseline(t *testing.T) {

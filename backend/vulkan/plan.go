@@ -126,27 +126,15 @@ func gemmGroups(c tileCfg, m, n, z int) ([3]uint32, error) {
 	return [3]uint32{uint32(gx), uint32(gy), uint32(z)}, nil
 }
 
-// writes lists, per kernel, the buffers (dispatch order) the kernel writes.
-var writes = map[backend.Kernel][]int{
-	backend.KReluFwd: {1}, backend.KReluBwd: {2}, backend.KDropoutFwd: {1}, backend.KDropoutBwd: {1},
-	backend.KFill: {0}, backend.KAxpy: {1}, backend.KScale: {0}, backend.KAdam: {0, 2, 3},
-	backend.KBiasAdd: {0}, backend.KBiasGrad: {1}, backend.KMaxPoolFwd: {1, 2}, backend.KMaxPoolBwd: {2},
-	backend.KSoftmaxXent: {2, 3}, backend.KResizeBilinear: {1}, backend.KGemm: {2},
-	backend.KConv2DFwd: {3}, backend.KConv2DBwdData: {2}, backend.KConv2DBwdFilter: {2, 3},
-	backend.KCountNonfinite: {1},
-}
-
 // plan turns one dispatch into its passes: the whole buffers bound when
 // they fit maxStorageBufferRange, else the work split into windows (see
-// planSplit).
+// planSplit). A binding is marked written, and so guarded by barriers, when
+// the kernel's roles say it writes the buffer.
 func (d *Device) plan(p backend.Params, b []*Buffer) ([]*pass, error) {
 	sizes := p.BufferSizes()
 	binds := make([]binding, len(b))
-	for i := range b {
-		binds[i] = binding{b: b[i], elems: sizes[i]}
-	}
-	for _, i := range writes[p.Kernel()] {
-		binds[i].write = true
+	for i, r := range p.Buffers() {
+		binds[i] = binding{b: b[i], elems: sizes[i], write: r.Access.Writes()}
 	}
 	for _, bd := range binds {
 		if uint64(bd.elems)*4 > d.maxRange() {
@@ -156,78 +144,122 @@ func (d *Device) plan(p backend.Params, b []*Buffer) ([]*pass, error) {
 	return d.planOne(p, binds)
 }
 
+// planner plans the passes of one kernel over bindings that fit
+// maxStorageBufferRange.
+type planner func(d *Device, p backend.Params, binds []binding) ([]*pass, error)
+
+// typed adapts a planner of params struct T.
+func typed[T backend.Params](f func(d *Device, q T, binds []binding) ([]*pass, error)) planner {
+	return func(d *Device, p backend.Params, binds []binding) ([]*pass, error) {
+		q, err := backend.ParamsAs[T](p)
+		if err != nil {
+			return nil, err
+		}
+		return f(d, q, binds)
+	}
+}
+
+// planners is the Vulkan implementation of every kernel.
+var planners = map[backend.Kernel]planner{
+	backend.KConv2DFwd:       typed((*Device).planConvFwd),
+	backend.KConv2DBwdData:   typed((*Device).planConvBwdData),
+	backend.KConv2DBwdFilter: typed((*Device).planBwdFilter),
+	backend.KMaxPoolFwd:      oneD(backend.MaxPoolFwd.YLen),
+	backend.KMaxPoolBwd:      oneD(backend.MaxPoolBwd.XLen),
+	backend.KReluFwd:         oneD(backend.ReluFwd.Elements),
+	backend.KReluBwd:         oneD(backend.ReluBwd.Elements),
+	backend.KDropoutFwd:      typed(planDropout[backend.DropoutFwd]),
+	backend.KDropoutBwd:      typed(planDropout[backend.DropoutBwd]),
+	backend.KGemm:            typed((*Device).planGemm),
+	backend.KBiasAdd:         oneD(func(q backend.BiasAdd) int { return int(q.Rows * q.Cols) }),
+	backend.KBiasGrad:        typed((*Device).planBiasGrad),
+	backend.KSoftmaxXent:     typed((*Device).planSoftmaxXent),
+	backend.KAdam:            oneD(backend.Adam.Elements),
+	backend.KFill:            oneD(backend.Fill.Elements),
+	backend.KAxpy:            oneD(backend.Axpy.Elements),
+	backend.KScale:           oneD(backend.Scale.Elements),
+	backend.KResizeBilinear:  typed((*Device).planResize),
+	backend.KCountNonfinite:  typed((*Device).planCountNonfinite),
+}
+
 // planOne plans a dispatch whose bindings fit maxStorageBufferRange.
 func (d *Device) planOne(p backend.Params, binds []binding) ([]*pass, error) {
-	one := func(module string, n int, push []byte) []*pass {
-		return []*pass{{module: module, spec: []uint32{d.wg1()}, groups: d.groups1D(n), push: push, binds: binds}}
+	pl, ok := planners[p.Kernel()]
+	if !ok {
+		return nil, fmt.Errorf("no Vulkan implementation for params %T", p)
 	}
-	gemm := func(module string, c tileCfg, m, n, z int, push []byte) ([]*pass, error) {
-		g, err := gemmGroups(c, m, n, z)
-		if err != nil {
-			return nil, err
-		}
-		return []*pass{{module: module, spec: c.spec(), groups: g, push: push, binds: binds}}, nil
+	return pl(d, p, binds)
+}
+
+// oneD plans kernel T as a single 1-D pass of module T.Kernel() over n(q)
+// invocations, with q as its push constants.
+func oneD[T backend.Params](n func(T) int) planner {
+	return typed(func(d *Device, q T, binds []binding) ([]*pass, error) {
+		return d.onePass(string(q.Kernel()), n(q), pushBytes(q), binds), nil
+	})
+}
+
+// onePass is a single 1-D pass of module over n invocations.
+func (d *Device) onePass(module string, n int, push []byte, binds []binding) []*pass {
+	return []*pass{{module: module, spec: []uint32{d.wg1()}, groups: d.groups1D(n), push: push, binds: binds}}
+}
+
+// dropoutPush is a dropout kernel's push constant block: the RNG index of a
+// window's element is its offset Base plus the local index.
+type dropoutPush[T any] struct {
+	P    T
+	Base uint32
+}
+
+// planDropout plans dropout_fwd or dropout_bwd over the window binds.
+func planDropout[T backend.Elementwise](d *Device, q T, binds []binding) ([]*pass, error) {
+	push := pushBytes(dropoutPush[T]{q, uint32(binds[0].off)})
+	return d.onePass(string(q.Kernel()), q.Elements(), push, binds), nil
+}
+
+// gemmPass is the single pass of a tiled M x N product with z splits.
+func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []binding) ([]*pass, error) {
+	g, err := gemmGroups(c, m, n, z)
+	if err != nil {
+		return nil, err
 	}
-	// The RNG index of a dropout window is its offset plus the local index.
-	type dropoutPush[T any] struct {
-		P    T
-		Base uint32
+	return []*pass{{module: module, spec: c.spec(), groups: g, push: push, binds: binds}}, nil
+}
+
+func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
+	return gemmPass("gemm", d.tile(int(q.M), int(q.N)), int(q.M), int(q.N), 1, pushBytes(q), binds)
+}
+
+func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {
+	cols := q.YLen() / int(q.K)
+	return gemmPass("conv2d_fwd", d.tile(int(q.K), cols), int(q.K), cols, 1, pushBytes(q), binds)
+}
+
+// planConvBwdData plans one layer of work-groups per stride phase, each
+// with at most ceil(H/StrideH) x ceil(W/StrideW) input positions per image.
+func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*pass, error) {
+	phases := int(q.StrideH * q.StrideW)
+	cols := int(q.N) * ceilDiv(int(q.H), int(q.StrideH)) * ceilDiv(int(q.W), int(q.StrideW))
+	if phases > maxGroups {
+		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
-	switch q := p.(type) {
-	case backend.ReluFwd:
-		return one("relu_fwd", int(q.N), pushBytes(q)), nil
-	case backend.ReluBwd:
-		return one("relu_bwd", int(q.N), pushBytes(q)), nil
-	case backend.DropoutFwd:
-		return one("dropout_fwd", int(q.N), pushBytes(dropoutPush[backend.DropoutFwd]{q, uint32(binds[0].off)})), nil
-	case backend.DropoutBwd:
-		return one("dropout_bwd", int(q.N), pushBytes(dropoutPush[backend.DropoutBwd]{q, uint32(binds[0].off)})), nil
-	case backend.Fill:
-		return one("fill", int(q.N), pushBytes(q)), nil
-	case backend.Axpy:
-		return one("axpy", int(q.N), pushBytes(q)), nil
-	case backend.Scale:
-		return one("scale", int(q.N), pushBytes(q)), nil
-	case backend.Adam:
-		return one("adam", int(q.N), pushBytes(q)), nil
-	case backend.BiasAdd:
-		return one("bias_add", int(q.Rows*q.Cols), pushBytes(q)), nil
-	case backend.MaxPoolFwd:
-		return one("maxpool_fwd", q.YLen(), pushBytes(q)), nil
-	case backend.MaxPoolBwd:
-		return one("maxpool_bwd", q.XLen(), pushBytes(q)), nil
-	case backend.SoftmaxXent:
-		return []*pass{{module: "softmax_xent", spec: []uint32{d.wg1()}, groups: [3]uint32{1, 1, 1},
-			push: pushBytes(q), binds: binds}}, nil
-	case backend.CountNonfinite:
-		return []*pass{d.countNonfinitePass(q, binds, false)}, nil
-	case backend.BiasGrad:
-		return d.planBiasGrad(q, binds)
-	case backend.ResizeBilinear:
-		tab, err := d.resizeTable(q)
-		if err != nil {
-			return nil, err
-		}
-		binds = append(binds, binding{b: tab, elems: tab.n})
-		return one("resize_bilinear", int(q.N*q.OutH*q.OutW), pushBytes(q)), nil
-	case backend.Gemm:
-		return gemm("gemm", d.tile(int(q.M), int(q.N)), int(q.M), int(q.N), 1, pushBytes(q))
-	case backend.Conv2DFwd:
-		cols := q.YLen() / int(q.K)
-		return gemm("conv2d_fwd", d.tile(int(q.K), cols), int(q.K), cols, 1, pushBytes(q))
-	case backend.Conv2DBwdData:
-		// One layer of work-groups per stride phase, each with at most
-		// ceil(H/StrideH) x ceil(W/StrideW) input positions per image.
-		phases := int(q.StrideH * q.StrideW)
-		cols := int(q.N) * ceilDiv(int(q.H), int(q.StrideH)) * ceilDiv(int(q.W), int(q.StrideW))
-		if phases > maxGroups {
-			return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
-		}
-		return gemm("conv2d_bwd_data", d.tile(int(q.C), cols), int(q.C), cols, phases, pushBytes(q))
-	case backend.Conv2DBwdFilter:
-		return d.planBwdFilter(q, binds)
+	return gemmPass("conv2d_bwd_data", d.tile(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), binds)
+}
+
+// planSoftmaxXent plans softmax_xent as one work-group, so the mean loss and
+// the correct count are reduced deterministically.
+func (d *Device) planSoftmaxXent(q backend.SoftmaxXent, binds []binding) ([]*pass, error) {
+	return []*pass{{module: "softmax_xent", spec: []uint32{d.wg1()}, groups: [3]uint32{1, 1, 1},
+		push: pushBytes(q), binds: binds}}, nil
+}
+
+// planResize binds the device's horizontal-pass table after src and dst.
+func (d *Device) planResize(q backend.ResizeBilinear, binds []binding) ([]*pass, error) {
+	tab, err := d.resizeTable(q)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no Vulkan implementation for params %T", p)
+	return d.onePass("resize_bilinear", int(q.N*q.OutH*q.OutW), pushBytes(q), append(binds, binding{b: tab, elems: tab.n})), nil
 }
 
 // planBwdFilter splits the reduction over N*OH*OW when the K x (C*R*S+1)
@@ -314,6 +346,12 @@ func (d *Device) planBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, err
 type countPush struct {
 	P          backend.CountNonfinite
 	Accumulate uint32
+}
+
+// planCountNonfinite plans count_nonfinite as one work-group writing
+// out[Slot].
+func (d *Device) planCountNonfinite(q backend.CountNonfinite, binds []binding) ([]*pass, error) {
+	return []*pass{d.countNonfinitePass(q, binds, false)}, nil
 }
 
 // countNonfinitePass is one count_nonfinite pass (one work-group) over

@@ -48,171 +48,183 @@ func window(b binding, unit, from, count int) binding {
 	return b
 }
 
-// withN returns an element-wise params struct covering n elements.
-func withN(p backend.Params, n uint32) backend.Params {
-	switch q := p.(type) {
-	case backend.ReluFwd:
-		q.N = n
-		return q
-	case backend.ReluBwd:
-		q.N = n
-		return q
-	case backend.DropoutFwd:
-		q.N = n
-		return q
-	case backend.DropoutBwd:
-		q.N = n
-		return q
-	case backend.Fill:
-		q.N = n
-		return q
-	case backend.Axpy:
-		q.N = n
-		return q
-	case backend.Scale:
-		q.N = n
-		return q
-	case backend.Adam:
-		q.N = n
-		return q
-	}
-	return nil
+// splitters are the kernels other than the element-wise ones that can run
+// as windows of their leading dimension: row ranges of bias_add and
+// bias_grad, plane ranges of the pools, image ranges of the convolutions,
+// element ranges of count_nonfinite (whose later windows add to the first
+// one's count).
+var splitters = map[backend.Kernel]planner{
+	backend.KCountNonfinite:  typed((*Device).splitCountNonfinite),
+	backend.KBiasAdd:         typed((*Device).splitBiasAdd),
+	backend.KBiasGrad:        typed((*Device).splitBiasGrad),
+	backend.KMaxPoolFwd:      typed((*Device).splitMaxPoolFwd),
+	backend.KMaxPoolBwd:      typed((*Device).splitMaxPoolBwd),
+	backend.KConv2DFwd:       typed((*Device).splitConvFwd),
+	backend.KConv2DBwdData:   typed((*Device).splitConvBwdData),
+	backend.KConv2DBwdFilter: typed((*Device).splitConvBwdFilter),
 }
 
 // planSplit plans a dispatch with a buffer larger than maxStorageBufferRange
 // as a sequence of dispatches over windows of the large buffers: element
-// ranges of the element-wise kernels and count_nonfinite (whose later
-// windows add to the first one's count), row ranges of bias_add and bias_grad,
-// plane ranges of the pools and image ranges of the convolutions. The
-// reductions over images or rows (conv2d_bwd_filter, bias_grad) sum their
-// windows' results into the outputs with axpy passes.
+// ranges of the element-wise kernels (backend.Elementwise), or the windows
+// its splitter chooses.
 func (d *Device) planSplit(p backend.Params, binds []binding) ([]*pass, error) {
+	if e, ok := p.(backend.Elementwise); ok {
+		units := make([]int, len(binds))
+		for i := range units {
+			units[i] = 1
+		}
+		return d.windows(e.Elements(), units, binds, func(n int) backend.Params { return e.WithElements(n) })
+	}
+	if f, ok := splitters[p.Kernel()]; ok {
+		return f(d, p, binds)
+	}
+	return nil, fmt.Errorf("a buffer exceeds the device's maxStorageBufferRange of %d bytes and %s cannot be split", d.maxRange(), p.Kernel())
+}
+
+// windows plans a dispatch over windows of total units of its leading
+// dimension: buffer i holds units[i] elements per unit, or is bound whole
+// where units[i] is 0; sub(n) is the params of a window of n units. A
+// written buffer bound whole (a reduction over the units) is written by the
+// first window, and every later window's result is added to it with axpy.
+func (d *Device) windows(total int, units []int, binds []binding, sub func(n int) backend.Params) ([]*pass, error) {
+	var per []int
+	for _, u := range units {
+		if u > 0 {
+			per = append(per, u)
+		}
+	}
+	c, err := d.chunkUnits(per...)
+	if err != nil {
+		return nil, err
+	}
 	var out []*pass
-	add := func(sub backend.Params, bs []binding) error {
-		ps, err := d.planOne(sub, bs)
+	add := func(p backend.Params, bs []binding) error {
+		ps, err := d.planOne(p, bs)
 		out = append(out, ps...)
 		return err
 	}
-	// each runs f over windows of c units of total.
-	each := func(total int, units []int, f func(from, count int) error) error {
-		c, err := d.chunkUnits(units...)
-		if err != nil {
-			return err
-		}
-		for from := 0; from < total; from += c {
-			if err := f(from, min(c, total-from)); err != nil {
-				return err
+	for from := 0; from < total; from += c {
+		count := min(c, total-from)
+		bs := make([]binding, len(binds))
+		var sums []int
+		for i, b := range binds {
+			bs[i] = b
+			if units[i] > 0 {
+				bs[i] = window(b, units[i], from, count)
+			} else if b.write && from > 0 {
+				sums = append(sums, i)
 			}
 		}
-		return nil
+		if err := d.addPartial(add, sub(count), bs, sums); err != nil {
+			return out, err
+		}
 	}
-	var err error
-	switch q := p.(type) {
-	case backend.ReluFwd, backend.ReluBwd, backend.DropoutFwd, backend.DropoutBwd,
-		backend.Fill, backend.Axpy, backend.Scale, backend.Adam:
-		n := binds[0].elems
-		err = each(n, []int{1}, func(from, count int) error {
-			bs := make([]binding, len(binds))
-			for i := range binds {
-				bs[i] = window(binds[i], 1, from, count)
-			}
-			return add(withN(p, uint32(count)), bs)
-		})
-	case backend.CountNonfinite:
-		if uint64(binds[1].elems)*4 > d.maxRange() {
-			return nil, fmt.Errorf("count_nonfinite: out slot %d exceeds the device's maxStorageBufferRange of %d bytes", q.Slot, d.maxRange())
-		}
-		// Later windows add their counts to the first one's.
-		err = each(int(q.N), []int{1}, func(from, count int) error {
-			sub := backend.CountNonfinite{N: uint32(count), Slot: q.Slot}
-			out = append(out, d.countNonfinitePass(sub, []binding{window(binds[0], 1, from, count), binds[1]}, from > 0))
-			return nil
-		})
-	case backend.BiasAdd:
-		cols := int(q.Cols)
-		err = each(int(q.Rows), []int{cols}, func(from, count int) error {
-			return add(backend.BiasAdd{Rows: uint32(count), Cols: q.Cols},
-				[]binding{window(binds[0], cols, from, count), binds[1]})
-		})
-	case backend.MaxPoolFwd:
-		in, o := int(q.H*q.W), int(q.OH*q.OW)
-		err = each(int(q.N*q.C), []int{in, o}, func(from, count int) error {
-			sub := q
-			sub.N, sub.C = uint32(count), 1
-			return add(sub, []binding{window(binds[0], in, from, count),
-				window(binds[1], o, from, count), window(binds[2], o, from, count)})
-		})
-	case backend.MaxPoolBwd:
-		in, o := int(q.H*q.W), int(q.OH*q.OW)
-		err = each(int(q.N*q.C), []int{in, o}, func(from, count int) error {
-			sub := q
-			sub.N, sub.C = uint32(count), 1
-			return add(sub, []binding{window(binds[0], o, from, count),
-				window(binds[1], o, from, count), window(binds[2], in, from, count)})
-		})
-	case backend.Conv2DFwd:
-		xu, yu := q.XLen()/int(q.N), q.YLen()/int(q.N)
-		err = each(int(q.N), []int{xu, yu}, func(from, count int) error {
-			sub := q
-			sub.N = uint32(count)
-			return add(sub, []binding{window(binds[0], xu, from, count), binds[1], binds[2],
-				window(binds[3], yu, from, count)})
-		})
-	case backend.Conv2DBwdData:
-		xu, yu := q.XLen()/int(q.N), q.YLen()/int(q.N)
-		err = each(int(q.N), []int{yu, xu}, func(from, count int) error {
-			sub := q
-			sub.N = uint32(count)
-			return add(sub, []binding{window(binds[0], yu, from, count), binds[1],
-				window(binds[2], xu, from, count)})
-		})
-	case backend.Conv2DBwdFilter:
-		xu, yu := q.XLen()/int(q.N), q.YLen()/int(q.N)
-		err = each(int(q.N), []int{xu, yu}, func(from, count int) error {
-			sub := q
-			sub.N = uint32(count)
-			in := []binding{window(binds[0], xu, from, count), window(binds[1], yu, from, count)}
-			if from == 0 {
-				return add(sub, append(in, binds[2], binds[3]))
-			}
-			return d.addPartial(add, sub, in, binds[2:4], "conv2d_bwd_filter_acc")
-		})
-	case backend.BiasGrad:
-		cols := int(q.Cols)
-		err = each(int(q.Rows), []int{cols}, func(from, count int) error {
-			sub := backend.BiasGrad{Rows: uint32(count), Cols: q.Cols}
-			in := []binding{window(binds[0], cols, from, count)}
-			if from == 0 {
-				return add(sub, append(in, binds[1]))
-			}
-			return d.addPartial(add, sub, in, binds[1:2], "bias_grad_acc")
-		})
-	default:
-		return nil, fmt.Errorf("a buffer exceeds the device's maxStorageBufferRange of %d bytes and %s cannot be split", d.maxRange(), p.Kernel())
-	}
-	return out, err
+	return out, nil
 }
 
-// addPartial plans sub with its outputs in scratch buffers, then axpy
-// passes adding them into outs.
-func (d *Device) addPartial(add func(backend.Params, []binding) error, sub backend.Params, in, outs []binding, purpose string) error {
-	tmp := make([]binding, len(outs))
-	for i, o := range outs {
-		s, err := d.scratchBuffer(fmt.Sprintf("%s%d", purpose, i), o.elems)
+// addPartial plans p over bs with the buffers sums in scratch buffers, then
+// axpy passes adding them into the buffers of bs.
+func (d *Device) addPartial(add func(backend.Params, []binding) error, p backend.Params, bs []binding, sums []int) error {
+	if len(sums) == 0 {
+		return add(p, bs)
+	}
+	outs := make([]binding, len(sums))
+	for j, i := range sums {
+		outs[j] = bs[i]
+		s, err := d.scratchBuffer(fmt.Sprintf("%s_acc%d", p.Kernel(), i), bs[i].elems)
 		if err != nil {
 			return err
 		}
-		tmp[i] = binding{b: s, elems: o.elems, write: true}
+		bs[i] = binding{b: s, elems: outs[j].elems, write: true}
 	}
-	if err := add(sub, append(in, tmp...)); err != nil {
+	if err := add(p, bs); err != nil {
 		return err
 	}
-	for i, o := range outs {
-		src := tmp[i]
+	for j, i := range sums {
+		src := bs[i]
 		src.write = false
-		if err := add(backend.Axpy{N: uint32(o.elems), Alpha: 1}, []binding{src, o}); err != nil {
+		if err := add(backend.Axpy{N: uint32(outs[j].elems), Alpha: 1}, []binding{src, outs[j]}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (d *Device) splitCountNonfinite(q backend.CountNonfinite, binds []binding) ([]*pass, error) {
+	if uint64(binds[1].elems)*4 > d.maxRange() {
+		return nil, fmt.Errorf("count_nonfinite: out slot %d exceeds the device's maxStorageBufferRange of %d bytes", q.Slot, d.maxRange())
+	}
+	c, err := d.chunkUnits(1)
+	if err != nil {
+		return nil, err
+	}
+	var out []*pass
+	for from := 0; from < int(q.N); from += c {
+		count := min(c, int(q.N)-from)
+		sub := backend.CountNonfinite{N: uint32(count), Slot: q.Slot}
+		out = append(out, d.countNonfinitePass(sub, []binding{window(binds[0], 1, from, count), binds[1]}, from > 0))
+	}
+	return out, nil
+}
+
+func (d *Device) splitBiasAdd(q backend.BiasAdd, binds []binding) ([]*pass, error) {
+	return d.windows(int(q.Rows), []int{int(q.Cols), 0}, binds, func(n int) backend.Params {
+		return backend.BiasAdd{Rows: uint32(n), Cols: q.Cols}
+	})
+}
+
+func (d *Device) splitBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, error) {
+	return d.windows(int(q.Rows), []int{int(q.Cols), 0}, binds, func(n int) backend.Params {
+		return backend.BiasGrad{Rows: uint32(n), Cols: q.Cols}
+	})
+}
+
+func (d *Device) splitMaxPoolFwd(q backend.MaxPoolFwd, binds []binding) ([]*pass, error) {
+	in, o := int(q.H*q.W), int(q.OH*q.OW)
+	return d.windows(int(q.N*q.C), []int{in, o, o}, binds, func(n int) backend.Params {
+		sub := q
+		sub.N, sub.C = uint32(n), 1
+		return sub
+	})
+}
+
+func (d *Device) splitMaxPoolBwd(q backend.MaxPoolBwd, binds []binding) ([]*pass, error) {
+	in, o := int(q.H*q.W), int(q.OH*q.OW)
+	return d.windows(int(q.N*q.C), []int{o, o, in}, binds, func(n int) backend.Params {
+		sub := q
+		sub.N, sub.C = uint32(n), 1
+		return sub
+	})
+}
+
+// convUnits is the elements per image of a convolution's input and output.
+func convUnits(g backend.Conv2DShape) (x, y int) { return g.XLen() / int(g.N), g.YLen() / int(g.N) }
+
+func (d *Device) splitConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {
+	x, y := convUnits(q.Conv2DShape)
+	return d.windows(int(q.N), []int{x, 0, 0, y}, binds, func(n int) backend.Params {
+		sub := q
+		sub.N = uint32(n)
+		return sub
+	})
+}
+
+func (d *Device) splitConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*pass, error) {
+	x, y := convUnits(q.Conv2DShape)
+	return d.windows(int(q.N), []int{y, 0, x}, binds, func(n int) backend.Params {
+		sub := q
+		sub.N = uint32(n)
+		return sub
+	})
+}
+
+// splitConvBwdFilter sums the weight and bias gradients of image windows.
+func (d *Device) splitConvBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*pass, error) {
+	x, y := convUnits(q.Conv2DShape)
+	return d.windows(int(q.N), []int{x, y, 0, 0}, binds, func(n int) backend.Params {
+		sub := q
+		sub.N = uint32(n)
+		return sub
+	})
 }

@@ -266,11 +266,11 @@ func (d *Device) completeUpTo(serial uint64) error {
 }
 
 func (d *Device) complete(s *slot) error {
-	res := vk.WaitForFences(d.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(d.fenceTimeout().Nanoseconds()))
+	res := waitForFences(d.dev, 1, []vk.Fence{s.fence}, vk.True, uint64(d.fenceTimeout().Nanoseconds()))
 	switch res {
 	case vk.Success:
 	case vk.Timeout:
-		return d.fail(fmt.Errorf("%w: a submission did not finish within %v", ErrDeviceLost, d.fenceTimeout()))
+		return d.fail(backend.WithKind(backend.ErrStalled, fmt.Errorf("a submission did not finish within %v", d.fenceTimeout())))
 	default:
 		return d.fail(resultErr("vkWaitForFences", res))
 	}
@@ -322,9 +322,10 @@ func (d *Device) collectTimes(s *slot) error {
 	return nil
 }
 
-// fail marks the device unusable when err is fatal and returns err.
+// fail marks the device lost (backend.ErrDeviceLost) and returns the error
+// every later call returns.
 func (d *Device) fail(err error) error {
-	d.lost = fmt.Errorf("vulkan: device %s unusable: %w", d.info.ID(), err)
+	d.lost = backend.WithKind(backend.ErrDeviceLost, fmt.Errorf("vulkan: device %s unusable: %w", d.info.ID(), err))
 	return d.lost
 }
 
@@ -338,7 +339,7 @@ func (d *Device) KernelTimes() (map[backend.Kernel]backend.KernelTime, error) {
 		return nil, err
 	}
 	if d.rec.tsMask == 0 {
-		return nil, fmt.Errorf("vulkan: %s has no timestamp support on its compute queue", d.info.Name)
+		return nil, fmt.Errorf("vulkan: %s has no timestamp support on its compute queue: %w", d.info.Name, backend.ErrUnsupported)
 	}
 	if err := d.waitAll(); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crossgrad/crossgrad/bench"
 	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/train"
 )
 
 // benchFlags are the flags of the bench command.
@@ -20,6 +21,7 @@ type benchFlags struct {
 	devices           []string
 	runs, warmup      int
 	batch, cpuBatch   int
+	model             string
 	inputSize         int
 	width             float64
 	configFile        string
@@ -38,10 +40,11 @@ func newBenchCmd() *cobra.Command {
 	var f benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Benchmark devices: ceilings, every kernel at AlexNet's shapes, a training step, cold start",
+		Short: "Benchmark devices: ceilings, every kernel at the model's shapes (AlexNet by default), a training step, cold start",
 		Long: "bench measures, on each selected device (default: every device found, the reference backend too):\n" +
 			"  - the device's ceilings: FMA throughput and copy bandwidth from peak kernels of its own;\n" +
-			"  - every kernel at the real shapes of an AlexNet training step (GFLOP/s or GB/s, % of the ceilings);\n" +
+			"  - every kernel at the real shapes of a training step of the model (AlexNet; --model vgg11) (GFLOP/s or\n" +
+			"    GB/s, % of the ceilings);\n" +
 			"  - the full training step (images/sec) with a per-layer forward/backward/update table;\n" +
 			"  - the cold start (open, kernel builds / pipeline creation, first step) in fresh processes with the\n" +
 			"    driver caches cold, then warm.\n" +
@@ -62,6 +65,7 @@ func newBenchCmd() *cobra.Command {
 	fl.IntVar(&f.warmup, "warmup", 1, "untimed warm-up runs before them")
 	fl.IntVar(&f.batch, "batch", 0, "batch on every device (0: the configured batch_size, 128 by default)")
 	fl.IntVar(&f.cpuBatch, "cpu-batch", 0, "batch on CPU drivers and the reference backend only (0: the same as every device)")
+	fl.StringVar(&f.model, "model", "", "model to benchmark, e.g. alexnet or vgg11 (\"\": the configured model, alexnet by default)")
 	fl.IntVar(&f.inputSize, "input-size", 0, "input side (0: the configured input_size, 224 by default)")
 	fl.Float64Var(&f.width, "width", 0, "channel width multiplier (0: the configured width)")
 	fl.StringVar(&f.configFile, "config", "", "configuration file or embedded name (default, cpu-quick) giving batch_size, input_size, width, Adam, seed")
@@ -102,6 +106,9 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	if f.compare != "" && f.compare != "pytorch" {
 		return fmt.Errorf("bench: --compare %q: only \"pytorch\" is known", f.compare)
 	}
+	if f.compare == "pytorch" && cfg.Model != "alexnet" {
+		return fmt.Errorf("bench: --compare pytorch runs the seed's AlexNet step only; drop it to benchmark --model %s", cfg.Model)
+	}
 	skip := map[string]bool{}
 	for _, s := range f.skip {
 		s = strings.TrimSpace(s)
@@ -141,7 +148,7 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 func coldArgs(f benchFlags, cfg config.Config) func(id string, batch int) []string {
 	return func(id string, batch int) []string {
 		args := []string{"bench", "--cold-child", "--device", id, "--cold-batch", fmt.Sprint(batch),
-			"--input-size", fmt.Sprint(cfg.InputSize), "--width", fmt.Sprint(cfg.Width)}
+			"--model", cfg.Model, "--input-size", fmt.Sprint(cfg.InputSize), "--width", fmt.Sprint(cfg.Width)}
 		if f.configFile != "" {
 			args = append(args, "--config", f.configFile)
 		}
@@ -150,7 +157,8 @@ func coldArgs(f benchFlags, cfg config.Config) func(id string, batch int) []stri
 }
 
 // benchConfig is the configuration of --config (CROSSGRAD_* variables
-// apply) with --batch, --input-size and --width on top.
+// apply) with --batch, --model, --input-size and --width on top; the
+// model named must exist and accept the input size and width.
 func benchConfig(f benchFlags) (config.Config, error) {
 	cfg, err := config.Load(f.configFile, os.Environ(), nil)
 	if err != nil {
@@ -165,7 +173,13 @@ func benchConfig(f benchFlags) (config.Config, error) {
 	if f.width > 0 {
 		cfg.Width = f.width
 	}
+	if f.model != "" {
+		cfg.Model = f.model
+	}
 	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("bench: %w", err)
+	}
+	if _, err := train.NewModel(cfg); err != nil {
 		return cfg, fmt.Errorf("bench: %w", err)
 	}
 	return cfg, nil

@@ -15,7 +15,7 @@ import (
 // evalKeys are the configuration keys eval reads: the device, the test set
 // and how it is batched, the model shape (when the checkpoint stores none)
 // and the log.
-var evalKeys = []string{"backend", "data_dir", "test_limit", "batch_size", "input_size", "width", "log_level", "quiet"}
+var evalKeys = []string{"backend", "data_dir", "test_limit", "batch_size", "model", "input_size", "width", "log_level", "quiet"}
 
 func newEvalCmd() *cobra.Command {
 	var ckpt string
@@ -24,7 +24,7 @@ func newEvalCmd() *cobra.Command {
 		Use:   "eval --checkpoint PATH",
 		Short: "Evaluate a checkpoint on the test set: accuracy, per-class accuracy and the confusion matrix",
 		Long: "eval loads a checkpoint (a file, or a run folder: its latest checkpoint), builds the model with the\n" +
-			"input size and width stored in it (or --input-size/--width when given), and evaluates it on the\n" +
+			"model, input size and width stored in it (or --model/--input-size/--width when given), and evaluates it on the\n" +
 			"Fashion-MNIST test set on the configured device. --json prints the report as one JSON object.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

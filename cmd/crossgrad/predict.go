@@ -16,7 +16,7 @@ import (
 
 // predictKeys are the configuration keys predict reads: the device, the
 // batch, the model shape (when the checkpoint stores none) and the log.
-var predictKeys = []string{"backend", "batch_size", "input_size", "width", "log_level", "quiet"}
+var predictKeys = []string{"backend", "batch_size", "model", "input_size", "width", "log_level", "quiet"}
 
 // predictFlags are the flags of predict besides the configuration's.
 type predictFlags struct {
@@ -34,7 +34,7 @@ func newPredictCmd() *cobra.Command {
 		Use:   "predict --checkpoint PATH [IMAGE...] [--idx FILE --index N...]",
 		Short: "Classify PNG/JPEG images or IDX test images with a checkpoint: top classes and probabilities",
 		Long: "predict loads a checkpoint (a file, or a run folder: its latest checkpoint), builds the model with the\n" +
-			"input size and width stored in it, and classifies each image: PNG or JPEG files (converted to gray,\n" +
+			"model, input size and width stored in it, and classifies each image: PNG or JPEG files (converted to gray,\n" +
 			"padded to a square with black and resized to 28x28 like Fashion-MNIST, then resized on the device as in\n" +
 			"training), or images of an IDX file (--idx) picked by --index (N, A-B, comma-separated or repeated).\n" +
 			"Fashion-MNIST shows a light object on black: --invert auto (the default) inverts an image whose border\n" +

@@ -11,16 +11,16 @@ import (
 
 // summaryKeys are the configuration keys summary reads: the model shape and
 // the batch of --memory's plan.
-var summaryKeys = []string{"input_size", "width", "batch_size"}
+var summaryKeys = []string{"model", "input_size", "width", "batch_size"}
 
 func newSummaryCmd() *cobra.Command {
 	var memory bool
 	cmd := &cobra.Command{
 		Use:   "summary",
 		Short: "Print each layer's output shape and parameter count (torchsummary style)",
-		Long: "summary prints the model of the configuration (input_size, width) layer by layer as torchsummary\n" +
-			"does; at the default setting the total is 46,764,746 parameters. --memory adds the device memory\n" +
-			"plan of a training step at batch_size.",
+		Long: "summary prints the model of the configuration (model, input_size, width) layer by layer as\n" +
+			"torchsummary does; at the default setting (alexnet) the total is 46,764,746 parameters, with --model\n" +
+			"vgg11 43,093,322. --memory adds the device memory plan of a training step at batch_size.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig(cmd)

@@ -19,7 +19,8 @@ func newTrainCmd() *cobra.Command {
 		Short: "Train AlexNet on Fashion-MNIST (the seed tutorial's run by default)",
 		Long: "train runs the seed tutorial's training (configs/default.yaml: input 224, batch 128, 10 epochs,\n" +
 			"Adam lr 1e-3, dropout 0.5) on the best device found, or the configuration given with --config\n" +
-			"(a YAML file, or the embedded default or cpu-quick). Every key can be overridden by a\n" +
+			"(a YAML file, or the embedded default, cpu-quick or vgg11-cpu-quick). --model vgg11 trains d2l.ai's VGG-11\n" +
+			"instead of the seed's AlexNet. Every key can be overridden by a\n" +
 			"CROSSGRAD_<KEY> variable or a --<key> flag. backend may list several entries: the first that\n" +
 			"opens and fits the model is used. Checkpoints (model and Adam state) go to checkpoint_dir every\n" +
 			"epoch and on the configured step/minute cadence (keep_checkpoints: every epoch end is kept, plus the\n" +

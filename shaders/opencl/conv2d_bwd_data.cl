@@ -3,7 +3,7 @@
 // are exact and land inside dy: the gather form of the transposed
 // convolution, so every dx element is written once (no atomics).
 //
-// conv2d_bwd_data (GPU tiling TGG) and conv2d_bwd_data_cpu (TGC) are an
+// conv2d_bwd_data, built by the host once per tiling TILE it runs, is an
 // implicit GEMM on the tile engine of gemm_tile.h, split by stride phase so
 // that no work is spent on taps that do not divide: phase (a, b) =
 // get_group_id(2) = a*StrideW + b covers the pixels with (h+PadH) % StrideH
@@ -13,12 +13,9 @@
 // "stationary". Work sizes: gemm over M = C, N = N*ceil(H/StrideH)*
 // ceil(W/StrideW), times StrideH*StrideW in dimension 2. Args: params, dy,
 // w, dx (overwritten), wt (the transposed weights when usewt, else unused),
-// usewt. On CPUs (TGC) the group ids are remapped so that the channel tiles
-// of one pixel tile run one after the other (its dy slab stays in cache).
-//
-// conv2d_bwd_data_direct sums the same taps per dx element, one work-item
-// each (1-D over N*C*H*W); the launcher uses it when C is too small to fill
-// a tile (AlexNet's conv1: C = 1).
+// usewt. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
+// remapped so that the channel tiles of one pixel tile run one after the
+// other (its dy slab stays in cache).
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -130,81 +127,9 @@
     TL_LOOP(CF, 0, KRS, CONVBD_LOAD)                                            \
     TL_STORE_EACH(CF, m0, p.C, n0, NPIX, CONVBD_STORE, CONVBD_STOREV)
 
-__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
+__kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void conv2d_bwd_data(const Conv2DBwdDataParams p, __global const float* restrict dy,
                      __global const float* restrict w, __global float* restrict dx,
                      __global const float* restrict wt, const uint usewt) {
-    CONVBD_BODY(TGG)
-}
-
-__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
-void conv2d_bwd_data_cpu(const Conv2DBwdDataParams p, __global const float* restrict dy,
-                         __global const float* restrict w, __global float* restrict dx,
-                         __global const float* restrict wt, const uint usewt) {
-    CONVBD_BODY(TGC)
-}
-
-// CBD96: a CPU tiling of 96x64 tiles of 64-deep slabs (8x2 work-items of
-// 12x32 outputs), for channel counts that 96-row tiles fill at least as
-// well as 64-row ones (AlexNet's conv2: C = 96, one tile of channels per
-// pixel tile, so each dy slab is gathered once instead of twice; C = 384:
-// each gathered slab serves 96 rows). Kernel conv2d_bwd_data_cpu96; the
-// launcher's tilingCPU96 holds the same numbers.
-#define CBD96_MWG 96
-#define CBD96_NWG 64
-#define CBD96_KWG 64
-#define CBD96_MDIMC 8
-#define CBD96_NDIMC 2
-#define CBD96_VW 16
-#define CBD96_LVW 16
-#define CBD96_STRIDED 0
-
-__kernel __attribute__((reqd_work_group_size(CBD96_NDIMC, CBD96_MDIMC, 1)))
-void conv2d_bwd_data_cpu96(const Conv2DBwdDataParams p, __global const float* restrict dy,
-                           __global const float* restrict w, __global float* restrict dx,
-                           __global const float* restrict wt, const uint usewt) {
-    CONVBD_BODY(CBD96)
-}
-
-// wt[c][k][r][s] = w[k][c][r][s] (the transposed weights of the tiled
-// kernels, stride 1): one work-item per element, 1-D over C*K*R*S.
-__kernel void conv2d_bwd_data_wt(const Conv2DBwdDataParams p, __global const float* restrict w,
-                                 __global float* restrict wt) {
-    const uint RS = p.R * p.S, KRS = p.K * RS;
-    const uint i = (uint)get_global_id(0);
-    if (i >= p.C * KRS) return;
-    const uint c = i / KRS, t = i - c * KRS, k = t / RS;
-    wt[i] = w[(k * p.C + c) * RS + (t - k * RS)];
-}
-
-// First tap t of a dimension (input position x, padding pad, stride st,
-// output size O, kernel size T) that reaches an output: the smallest t >= 0
-// with (x+pad-t) % st == 0 and (x+pad-t)/st <= O-1. Taps t, t+st, ... up
-// to min(T-1, x+pad) all reach outputs.
-inline int convbd_first_tap(int xp, int st, int O) {
-    const int lo = max(0, xp - (O - 1) * st);
-    return lo + (xp - lo) % st;
-}
-
-__kernel void conv2d_bwd_data_direct(const Conv2DBwdDataParams p, __global const float* restrict dy,
-                                     __global const float* restrict w, __global float* restrict dx) {
-    const uint i = (uint)get_global_id(0);
-    if (i >= p.N * p.C * p.H * p.W) return;
-    const uint x = i % p.W, y = (i / p.W) % p.H, c = (i / (p.W * p.H)) % p.C, n = i / (p.W * p.H * p.C);
-    const int hp = (int)(y + p.PadH), wp = (int)(x + p.PadW), sh = (int)p.StrideH, sw = (int)p.StrideW;
-    const int r0 = convbd_first_tap(hp, sh, (int)p.OH), r1 = min((int)p.R - 1, hp);
-    const int s0 = convbd_first_tap(wp, sw, (int)p.OW), s1 = min((int)p.S - 1, wp);
-    const uint OHW = p.OH * p.OW, RS = p.R * p.S;
-    const int ow0 = (wp - s0) / sw, oh0 = (hp - r0) / sh;
-    float acc = 0.0f;
-    for (uint k = 0; k < p.K; k++) {
-        __global const float* dyk = dy + (n * p.K + k) * OHW;
-        __global const float* wk = w + (k * p.C + c) * RS;
-        for (int r = r0, oh = oh0; r <= r1; r += sh, oh--) {
-            __global const float* dyr = dyk + oh * (int)p.OW;
-            __global const float* wr = wk + r * (int)p.S;
-            for (int s = s0, ow = ow0; s <= s1; s += sw, ow--) acc = fma(dyr[ow], wr[s], acc);
-        }
-    }
-    dx[i] = acc;
+    CONVBD_BODY(TILE)
 }

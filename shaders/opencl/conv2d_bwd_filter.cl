@@ -7,10 +7,10 @@
 // reduction may be split over get_group_id(2) (split-K, for few tiles and a
 // long reduction): with nsplit > 1 split z covers [z*kchunk, (z+1)*kchunk)
 // and writes part[z][K][CRS+1], which conv2d_bwd_filter_reduce then sums in
-// split order (deterministic). Kernels conv2d_bwd_filter (GPU tiling TGG)
-// and conv2d_bwd_filter_cpu (TGC): work sizes of gemm over M = K, N =
-// C*R*S+1, times nsplit in dimension 2. Args: params, x, dy, dw, db, part,
-// nsplit, kchunk.
+// split order (deterministic). Kernel conv2d_bwd_filter, built by the host
+// once per tiling TILE it runs (TILE_CPU: the CPU body): work sizes of gemm
+// over M = K, N = C*R*S+1, times nsplit in dimension 2. Args: params, x,
+// dy, dw, db, part, nsplit, kchunk.
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -230,51 +230,13 @@
     TL_LOOP(CF, kbeg, kend, CBFB_LOAD)                                          \
     TL_STORE_EACH(CF, m0, p.K, n0, CRS + 1u, CONVBF_STORE, CONVBF_STOREV)
 
-__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
+__kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void conv2d_bwd_filter(const Conv2DBwdFilterParams p, __global const float* restrict x,
                        __global const float* restrict dy, __global float* dw, __global float* db,
                        __global float* part, const uint nsplit, const uint kchunk) {
-    CONVBF_BODY(TGG)
-}
-
-__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
-void conv2d_bwd_filter_cpu(const Conv2DBwdFilterParams p, __global const float* restrict x,
-                           __global const float* restrict dy, __global float* dw, __global float* db,
-                           __global float* part, const uint nsplit, const uint kchunk) {
-    CBFB_BODY(TGC)
-}
-
-// CBF128: a wider CPU tiling, 128x64 tiles of 64-deep slabs (16x2
-// work-items of 8x32 outputs): every gathered x slab is shared by twice as
-// many rows of dy as with TGC. Kernel conv2d_bwd_filter_cpu128; the
-// launcher's tilingCPU128 holds the same numbers.
-#define CBF128_MWG 128
-#define CBF128_NWG 64
-#define CBF128_KWG 64
-#define CBF128_MDIMC 16
-#define CBF128_NDIMC 2
-#define CBF128_VW 16
-#define CBF128_LVW 16
-#define CBF128_STRIDED 0
-
-__kernel __attribute__((reqd_work_group_size(CBF128_NDIMC, CBF128_MDIMC, 1)))
-void conv2d_bwd_filter_cpu128(const Conv2DBwdFilterParams p, __global const float* restrict x,
-                              __global const float* restrict dy, __global float* dw, __global float* db,
-                              __global float* part, const uint nsplit, const uint kchunk) {
-    CBFB_BODY(CBF128)
-}
-
-// Sums the nsplit partial results of conv2d_bwd_filter in split order:
-// one work-item per element of [K][CRS+1]; column CRS goes to db.
-__kernel void conv2d_bwd_filter_reduce(const Conv2DBwdFilterParams p, __global const float* restrict part,
-                                       __global float* restrict dw, __global float* restrict db,
-                                       const uint nsplit) {
-    const uint cols = p.C * p.R * p.S + 1u, n = p.K * cols;
-    const uint i = (uint)get_global_id(0);
-    if (i >= n) return;
-    float s = 0.0f;
-    for (uint z = 0; z < nsplit; z++) s += part[z * n + i];
-    const uint k = i / cols, col = i - k * cols;
-    if (col + 1u < cols) dw[k * (cols - 1u) + col] = s;
-    else db[k] = s;
+#if TILE_CPU
+    CBFB_BODY(TILE)
+#else
+    CONVBF_BODY(TILE)
+#endif
 }

@@ -4,9 +4,10 @@
 // columns = the N*OH*OW output pixels, reduction over C*R*S. The weights are
 // a plain row-major K x CRS operand; the im2col operand is never stored:
 // every work-item precomputes the input coordinates of the pixel columns it
-// loads and adds the (c, r, s) offset of each reduction row. Kernels
-// conv2d_fwd (GPU tiling TGG of gemm_tile.h) and conv2d_fwd_cpu (TGC), with
-// the work sizes of gemm over M = K, N = N*OH*OW. Args: params, x, w, b, y.
+// loads and adds the (c, r, s) offset of each reduction row. The host builds
+// kernel conv2d_fwd once per tiling TILE (gemm_tile.h) it runs, with the
+// work sizes of gemm over M = K, N = N*OH*OW. Args: params, x, w, b, y and,
+// for the CPU body (TILE_CPU), wt: the weights transposed by conv2d_fwd_wt.
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -97,23 +98,6 @@
     fr /= S;                                                                    \
     TL_LOOP(CF, 0, CRS, CONVF_LOAD)                                             \
     TL_STORE_EACH(CF, m0, K, n0, NPIX, CONVF_STORE, CONVF_STOREV)
-
-__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
-void conv2d_fwd(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
-                __global const float* restrict b, __global float* restrict y) {
-    CONVF_BODY(TGG)
-}
-
-// wt[crs][k] = w[k][crs]: the weights transposed for the CPU kernels, whose
-// full weight slabs are then plain vector copies. One work-item per element.
-__kernel void conv2d_fwd_wt(const Conv2DFwdParams p, __global const float* restrict w,
-                            __global float* restrict wt) {
-    const uint CRS = p.C * p.R * p.S;
-    const uint i = (uint)get_global_id(0);
-    if (i >= p.K * CRS) return;
-    const uint c = i / p.K;
-    wt[i] = w[(i - c * p.K) * CRS + c];
-}
 
 // CPU variant of the body: the x slab is filled by blocks of CVFB_NC
 // neighbouring pixels (columns) times KWG/RG reduction rows per work-item
@@ -213,44 +197,16 @@ __kernel void conv2d_fwd_wt(const Conv2DFwdParams p, __global const float* restr
     TL_LOOP(CF, 0, CRS, CVFB_LOAD)                                              \
     TL_STORE_EACH(CF, m0, K, n0, NPIX, CONVF_STORE, CONVF_STOREV)
 
-__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
-void conv2d_fwd_cpu(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
-                    __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
-    CVFB_BODY(TGC)
+#if TILE_CPU
+__kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
+void conv2d_fwd(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
+                __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
+    CVFB_BODY(TILE)
 }
-
-// CVF96 and CVF128: wider CPU tilings (96x64 tiles of 64-deep slabs and
-// 128x64 tiles of 128-deep slabs, 8x2 and 16x2 work-items of 12x32 and
-// 8x32 outputs): every
-// gathered x slab is shared by more rows of w. Kernels conv2d_fwd_cpu96
-// and conv2d_fwd_cpu128; the launcher's tilingCPU96 and tilingFwdCPU128 hold
-// the same numbers.
-#define CVF96_MWG 96
-#define CVF96_NWG 64
-#define CVF96_KWG 64
-#define CVF96_MDIMC 8
-#define CVF96_NDIMC 2
-#define CVF96_VW 16
-#define CVF96_LVW 16
-#define CVF96_STRIDED 0
-
-#define CVF128_MWG 128
-#define CVF128_NWG 64
-#define CVF128_KWG 128
-#define CVF128_MDIMC 16
-#define CVF128_NDIMC 2
-#define CVF128_VW 16
-#define CVF128_LVW 16
-#define CVF128_STRIDED 0
-
-__kernel __attribute__((reqd_work_group_size(CVF96_NDIMC, CVF96_MDIMC, 1)))
-void conv2d_fwd_cpu96(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
-                      __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
-    CVFB_BODY(CVF96)
+#else
+__kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
+void conv2d_fwd(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
+                __global const float* restrict b, __global float* restrict y) {
+    CONVF_BODY(TILE)
 }
-
-__kernel __attribute__((reqd_work_group_size(CVF128_NDIMC, CVF128_MDIMC, 1)))
-void conv2d_fwd_cpu128(const Conv2DFwdParams p, __global const float* restrict x, __global const float* restrict w,
-                       __global const float* restrict b, __global float* restrict y, __global const float* restrict wt) {
-    CVFB_BODY(CVF128)
-}
+#endif

@@ -7,7 +7,10 @@
 #include "params.h"
 #include "common.h"
 
-#define COUNT_NONFINITE_GROUP 1024
+// COUNT_NONFINITE_GROUP, the size of the local array, is set by the host (-D).
+#ifndef COUNT_NONFINITE_GROUP
+#error "COUNT_NONFINITE_GROUP must be set by the host (-D)"
+#endif
 
 __kernel void count_nonfinite(CountNonfiniteParams p, __global const float* x, __global float* out) {
     __local uint part[COUNT_NONFINITE_GROUP];

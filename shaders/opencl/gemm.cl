@@ -1,10 +1,10 @@
 // C = Alpha*op(A)*op(B) + Beta*C over row-major matrices (see backend.Gemm);
-// with Beta == 0, C is never read. Two tilings of the shared tile engine
-// (gemm_tile.h): gemm (GPUs: 64x64 tiles, 16x16 work-items of 4x4) and
-// gemm_cpu (CPUs such as PoCL: few work-items, each with a large register
-// block of wide vectors); the configurations are in gemm_tile.h. The
-// launcher picks one per device. Work-group (NDIMC, MDIMC); global size
-// (ceil(N/NWG)*NDIMC, ceil(M/MWG)*MDIMC).
+// with Beta == 0, C is never read. One tiling TILE of the shared tile
+// engine (gemm_tile.h), set by the host, which builds this file once per
+// tiling it runs (GPUs: 64x64 tiles, 16x16 work-items of 4x4; CPUs such as
+// PoCL: few work-items, each with a large register block of wide vectors).
+// Work-group (NDIMC, MDIMC); global size (ceil(N/NWG)*NDIMC,
+// ceil(M/MWG)*MDIMC).
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -67,14 +67,8 @@
     }
 
 
-__kernel __attribute__((reqd_work_group_size(TGG_NDIMC, TGG_MDIMC, 1)))
+__kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void gemm(const GemmParams p, __global const float* restrict A, __global const float* restrict B,
           __global float* restrict Cm) {
-    GEMM_BODY(TGG)
-}
-
-__kernel __attribute__((reqd_work_group_size(TGC_NDIMC, TGC_MDIMC, 1)))
-void gemm_cpu(const GemmParams p, __global const float* restrict A, __global const float* restrict B,
-              __global float* restrict Cm) {
-    GEMM_BODY(TGC)
+    GEMM_BODY(TILE)
 }

@@ -19,37 +19,41 @@
 // dimensions, which suits GPUs; 0: they are contiguous, which suits CPUs).
 // Requirements: MWG % MDIMC == 0, NWG % (NDIMC*VW) == 0, KWG and MWG, NWG
 // multiples of LVW.
+//
+// The tiled kernels (gemm.cl, conv2d_fwd.cl, conv2d_bwd_data.cl,
+// conv2d_bwd_filter.cl) run configuration TILE, whose numbers only the host
+// holds (the tilings of backend/opencl): each kernel is built once per
+// tiling with -D TILE_MWG=... options, and TILE_CPU (1: the CPU bodies of
+// the convolutions) besides.
 #ifndef CROSSGRAD_GEMM_TILE_H
 #define CROSSGRAD_GEMM_TILE_H
 
-// The two configurations of every tiled kernel (the launchers in
-// backend/opencl hold the same numbers). TGG, for GPUs: 64x64 tiles, 16x16
-// work-items of 4x4 outputs each, rows and float4 columns strided so that
-// neighbouring work-items touch neighbouring addresses.
-#ifndef TGG_MWG
-#define TGG_MWG 64
-#define TGG_NWG 64
-#define TGG_KWG 16
-#define TGG_MDIMC 16
-#define TGG_NDIMC 16
-#define TGG_VW 4
-#define TGG_LVW 4
-#define TGG_STRIDED 1
+#ifndef TILE_MWG
+#error "TILE_MWG must be set by the host (-D)"
 #endif
-
-// TGC, for CPUs (PoCL runs a work-group as a loop over its work-items and
-// keeps each work-item's registers): 64x64 tiles, 2x8 work-items of 8x32
-// outputs each (two float16 per row, which LLVM maps onto AVX-512 or pairs
-// of AVX registers).
-#ifndef TGC_MWG
-#define TGC_MWG 64
-#define TGC_NWG 64
-#define TGC_KWG 32
-#define TGC_MDIMC 8
-#define TGC_NDIMC 2
-#define TGC_VW 16
-#define TGC_LVW 16
-#define TGC_STRIDED 0
+#ifndef TILE_NWG
+#error "TILE_NWG must be set by the host (-D)"
+#endif
+#ifndef TILE_KWG
+#error "TILE_KWG must be set by the host (-D)"
+#endif
+#ifndef TILE_MDIMC
+#error "TILE_MDIMC must be set by the host (-D)"
+#endif
+#ifndef TILE_NDIMC
+#error "TILE_NDIMC must be set by the host (-D)"
+#endif
+#ifndef TILE_VW
+#error "TILE_VW must be set by the host (-D)"
+#endif
+#ifndef TILE_LVW
+#error "TILE_LVW must be set by the host (-D)"
+#endif
+#ifndef TILE_STRIDED
+#error "TILE_STRIDED must be set by the host (-D)"
+#endif
+#ifndef TILE_CPU
+#error "TILE_CPU must be set by the host (-D)"
 #endif
 
 #define TL_CAT_(a, b) a##b

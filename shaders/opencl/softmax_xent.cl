@@ -11,7 +11,10 @@
 #include "params.h"
 #include "common.h"
 
-#define SOFTMAX_XENT_GROUP 256
+// SOFTMAX_XENT_GROUP, the size of the local arrays, is set by the host (-D).
+#ifndef SOFTMAX_XENT_GROUP
+#error "SOFTMAX_XENT_GROUP must be set by the host (-D)"
+#endif
 
 __kernel void softmax_xent(SoftmaxXentParams p, __global const float* logits, __global const float* labels,
                            __global float* dlogits, __global float* stats) {
