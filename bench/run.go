@@ -226,7 +226,7 @@ func NewPlan(dev backend.Device, c config.Config, batch int) (*graph.Plan, error
 	if err != nil {
 		return nil, err
 	}
-	img := make([]byte, batch*28*28)
+	img := make([]byte, batch*plan.Layout().Config().Input.ImageBytes())
 	lab := make([]int, batch)
 	x := uint32(12345)
 	for i := range img {

@@ -1,5 +1,5 @@
 // Package config loads the training configuration from a YAML file (or an
-// embedded one), CROSSGRAD_<KEY> environment variables and command-line
+// embedded preset of package presets), CROSSGRAD_<KEY> environment variables and command-line
 // flags, in increasing precedence, and validates every value. It is the only
 // package that imports viper.
 package config
@@ -78,7 +78,7 @@ type Config struct {
 	Warnings []string `json:"-"`
 }
 
-// Default returns the built-in defaults, equal to configs/default.yaml.
+// Default returns the built-in defaults, equal to presets/default.yaml.
 func Default() Config {
 	return Config{
 		Backend:                []string{"auto"},

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/crossgrad/crossgrad/configs"
+	"github.com/crossgrad/crossgrad/presets"
 )
 
 func writeYAML(t *testing.T, text string) string {
@@ -47,23 +47,25 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestDiskFilesMatchEmbedded(t *testing.T) {
-	// configs/*.yaml on disk are the embedded ones, and default.yaml spells
+	// presets/*.yaml on disk are the embedded presets, and default.yaml spells
 	// out exactly Default().
-	for _, name := range configs.Names() {
-		disk, err := os.ReadFile(filepath.Join("..", "configs", name+".yaml"))
+	for _, name := range presets.Names() {
+		disk, err := os.ReadFile(filepath.Join("..", "presets", name+".yaml"))
 		require.NoError(t, err)
-		emb, ok := configs.Get(name)
+		emb, ok := presets.Get(name)
 		require.True(t, ok)
 		assert.Equal(t, string(disk), string(emb))
 	}
-	c, err := Load(filepath.Join("..", "configs", "default.yaml"), nil, nil)
+	c, err := Load(filepath.Join("..", "presets", "default.yaml"), nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, Default(), stripDerived(c))
-	assert.ElementsMatch(t, []string{"default", "cpu-quick", "vgg11-cpu-quick"}, configs.Names())
+	assert.ElementsMatch(t, []string{"default", "cpu-quick", "vgg11-cpu-quick"}, presets.Names())
 }
 
 func TestCPUQuick(t *testing.T) {
-	for _, p := range []string{"cpu-quick", "cpu-quick.yaml", "configs/cpu-quick.yaml"} {
+	// By name, as a path into presets/ (run from any folder) and under the
+	// folder's old name configs/.
+	for _, p := range []string{"cpu-quick", "cpu-quick.yaml", "presets/cpu-quick.yaml", "presets/cpu-quick", "configs/cpu-quick.yaml"} {
 		c, err := Load(p, nil, nil)
 		require.NoError(t, err, p)
 		assert.Equal(t, "embedded:cpu-quick", c.Source)

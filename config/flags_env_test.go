@@ -108,5 +108,12 @@ func TestEmbedded(t *testing.T) {
 	assert.InDelta(t, 0.5, q.Width, 0)
 	assert.Equal(t, 3, q.Epochs)
 	_, err = Embedded("nosuch")
-	require.ErrorContains(t, err, "no embedded configuration")
+	require.EqualError(t, err, `config: no embedded preset "nosuch"; embedded presets: cpu-quick, default, vgg11-cpu-quick`)
+}
+
+func TestMissingFileNamesThePresets(t *testing.T) {
+	for _, p := range []string{"presets/nosuch.yaml", "nosuch", "configs/nosuch.yaml"} {
+		_, err := Load(p, nil, nil)
+		require.EqualError(t, err, "config: file "+p+" not found; pass an existing YAML file with --config (or CROSSGRAD_CONFIG), or an embedded preset: cpu-quick, default, vgg11-cpu-quick", p)
+	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossgrad/crossgrad/configs"
+	"github.com/crossgrad/crossgrad/presets"
 )
 
 // FuzzLoad feeds arbitrary bytes as the YAML configuration file: Load must
@@ -14,8 +14,8 @@ import (
 // Seeds: both embedded files, type confusion, YAML anchors and an alias
 // bomb, binary junk and values at and past every limit.
 func FuzzLoad(f *testing.F) {
-	for _, n := range configs.Names() {
-		b, _ := configs.Get(n)
+	for _, n := range presets.Names() {
+		b, _ := presets.Get(n)
 		f.Add(b)
 	}
 	for _, s := range []string{

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/crossgrad/crossgrad/configs"
+	"github.com/crossgrad/crossgrad/presets"
 )
 
 // ConfigFlag is the flag (and CROSSGRAD_CONFIG the variable) naming the
@@ -88,7 +88,7 @@ func RegisterFlags(fs *pflag.FlagSet, keys ...string) {
 		}
 		want[k] = true
 	}
-	fs.String(ConfigFlag, "", "configuration file, or an embedded one: "+strings.Join(configs.Names(), ", ")+" (default: embedded default)")
+	fs.String(ConfigFlag, "", "configuration file, or an embedded preset: "+strings.Join(presets.Names(), ", ")+" (default: embedded default)")
 	def := reflect.ValueOf(Default())
 	for _, f := range fields() {
 		if len(keys) > 0 && !want[f.key] {
@@ -128,9 +128,9 @@ func AddFlagAlias(fs *pflag.FlagSet, alias, name string) {
 // Embedded returns the embedded configuration name ("default",
 // "cpu-quick") over the built-in defaults, without environment or flags.
 func Embedded(name string) (Config, error) {
-	text, ok := configs.Get(name)
+	text, ok := presets.Get(name)
 	if !ok {
-		return Config{}, fmt.Errorf("config: no embedded configuration %q; embedded: %s", name, strings.Join(configs.Names(), ", "))
+		return Config{}, fmt.Errorf("config: no embedded preset %q; embedded presets: %s", name, strings.Join(presets.Names(), ", "))
 	}
 	return load(text, "embedded:"+name, nil, nil)
 }
@@ -141,7 +141,8 @@ func Embedded(name string) (Config, error) {
 // of flags that were set (nil: none; only flags named as RegisterFlags names
 // them are read). The file is --config if set, else CROSSGRAD_CONFIG, else
 // path; "" means the embedded default.yaml, and "default" or "cpu-quick"
-// (also as configs/<name>.yaml when no such file exists) the embedded ones.
+// (also as presets/<name>.yaml, or the old spelling configs/<name>.yaml,
+// when no such file exists) the embedded presets.
 //
 // Unknown keys in the file, unknown CROSSGRAD_* variables (other than those
 // of NonKeyEnv) and invalid values are errors naming the key and what is
@@ -361,7 +362,7 @@ func (c *Config) fillDerived(now time.Time, pid int) {
 // readSource returns the YAML text of path and a name for messages.
 func readSource(path string) ([]byte, string, error) {
 	if path == "" {
-		b, _ := configs.Get("default")
+		b, _ := presets.Get("default")
 		return b, "embedded:default", nil
 	}
 	b, err := readBounded(path)
@@ -370,13 +371,13 @@ func readSource(path string) ([]byte, string, error) {
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		name := strings.TrimSuffix(path, ".yaml")
-		name = strings.TrimPrefix(name, "configs/")
+		name = strings.TrimPrefix(strings.TrimPrefix(name, "presets/"), "configs/")
 		if !strings.ContainsAny(name, `/\`) {
-			if e, ok := configs.Get(name); ok {
+			if e, ok := presets.Get(name); ok {
 				return e, "embedded:" + name, nil
 			}
 		}
-		return nil, "", fmt.Errorf("config: file %s not found; pass an existing YAML file with --config (or CROSSGRAD_CONFIG), or an embedded one: %s", path, strings.Join(configs.Names(), ", "))
+		return nil, "", fmt.Errorf("config: file %s not found; pass an existing YAML file with --config (or CROSSGRAD_CONFIG), or an embedded preset: %s", path, strings.Join(presets.Names(), ", "))
 	}
 	return nil, "", fmt.Errorf("config: %w", err)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,24 +23,24 @@ func TestNonFiniteNamesPoisonedTensors(t *testing.T) {
 	for _, name := range []string{"ref", "opencl", "vulkan"} {
 		t.Run(name, func(t *testing.T) {
 			open := backendtest.OpenOrSkip(t, func() (backend.Device, error) { return backend.Open(name) })
-			dev := &countingDevice{Device: open}
+			dev := &testutil.CountingDevice{Device: open}
 			defer dev.Close()
 			m := tinyAlexNet(t, 0.5)
 			plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{})
 			require.NoError(t, err)
 			defer plan.Close()
-			img, lab := randomBatch(newRNG(3), 2)
+			img, lab := randomBatch(testutil.NewRNG(3), 2)
 			require.NoError(t, plan.Upload(img, lab))
 			_, err = plan.TrainStep(1, 2)
 			require.NoError(t, err)
 
-			dev.reads, dev.dispatches = 0, 0
+			dev.Reads, dev.Dispatches = 0, 0
 			bad, err := plan.NonFinite()
 			require.NoError(t, err)
 			assert.Empty(t, bad, "a freshly trained model is finite")
 			params := plan.Params()
-			assert.Equal(t, 1, dev.reads, "one Read for every tensor")
-			assert.Equal(t, 3*len(params), dev.dispatches, "one dispatch per parameter, m and v")
+			assert.Equal(t, 1, dev.Reads, "one Read for every tensor")
+			assert.Equal(t, 3*len(params), dev.Dispatches, "one dispatch per parameter, m and v")
 
 			conv3 := params[2]
 			require.Equal(t, "conv.3.weight", conv3.Name)

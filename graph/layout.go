@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/data"
 	"github.com/crossgrad/crossgrad/layers"
 )
 
@@ -21,7 +22,7 @@ type Config struct {
 	Loss      Loss      // loss (default: SoftmaxCrossEntropy{Classes})
 	Optimizer Optimizer // optimizer (default: Adam{LR, Beta1, Beta2, Eps})
 
-	SrcH, SrcW int     // stored size of the default input stage's uint8 images (default 28x28)
+	SrcH, SrcW int     // stored size of the default input stage's uint8 images (default data.ImageSide square)
 	Classes    int     // classes of the default loss (default: the model's output width)
 	LR         float64 // default Adam's learning rate (default 1e-3)
 	Beta1      float64 // default Adam's beta1 (default 0.9)
@@ -32,10 +33,10 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.SrcH == 0 {
-		c.SrcH = 28
+		c.SrcH = data.ImageSide
 	}
 	if c.SrcW == 0 {
-		c.SrcW = 28
+		c.SrcW = data.ImageSide
 	}
 	if c.LR == 0 {
 		c.LR = 1e-3

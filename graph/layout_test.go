@@ -8,6 +8,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/crossgrad/crossgrad/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,7 +115,7 @@ func TestMemoryTooBig(t *testing.T) {
 
 	dev := ref.New()
 	defer dev.Close()
-	fake := &fakeDevice{Device: dev, failAfter: -1, info: backend.Info{Name: "tiny", GlobalMemory: lo2.Bytes() + 1, MaxAlloc: 1 << 30}}
+	fake := &testutil.FakeDevice{Device: dev, Reported: &backend.Info{Name: "tiny", GlobalMemory: lo2.Bytes() + 1, MaxAlloc: 1 << 30}}
 	_, err = graph.New(fake, m.Sequential, m.InputShape(8), graph.Config{})
 	require.Error(t, err)
 	msg := err.Error()
@@ -122,11 +123,11 @@ func TestMemoryTooBig(t *testing.T) {
 	assert.Contains(t, msg, "device tiny has")
 	assert.Contains(t, msg, "largest buffers: [fc.3.weight 0.2 MiB")
 	assert.Contains(t, msg, "batch size 2 would fit")
-	assert.Equal(t, 0, fake.allocs, "nothing allocated")
+	assert.Equal(t, 0, fake.Allocs, "nothing allocated")
 	assert.Equal(t, 0, dev.LiveBuffers())
 
 	// A single-buffer limit below the largest parameter: no batch fits.
-	fake.info = backend.Info{Name: "tiny", GlobalMemory: 1 << 30, MaxAlloc: 1 << 10}
+	fake.Reported = &backend.Info{Name: "tiny", GlobalMemory: 1 << 30, MaxAlloc: 1 << 10}
 	_, err = graph.New(fake, m.Sequential, m.InputShape(8), graph.Config{})
 	require.ErrorContains(t, err, "no batch size fits")
 
@@ -143,7 +144,7 @@ func TestAllocFailureReleasesEverything(t *testing.T) {
 	m := tinyAlexNet(t, 0.5)
 	dev := ref.New()
 	defer dev.Close()
-	fake := &fakeDevice{Device: dev, failAfter: 10, info: dev.Info()}
+	fake := &testutil.FakeDevice{Device: dev, FailAlloc: 11}
 	_, err := graph.New(fake, m.Sequential, m.InputShape(2), graph.Config{})
 	require.ErrorContains(t, err, "fake: out of device memory")
 	assert.Equal(t, 0, dev.LiveBuffers())

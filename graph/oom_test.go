@@ -8,6 +8,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +30,7 @@ func TestAllocFailureNamesBufferAndBatch(t *testing.T) {
 		sum += lo.Buffers[k].Bytes()
 		k++
 	}
-	fake := &fakeDevice{Device: dev, failAfter: k, info: dev.Info()}
+	fake := &testutil.FakeDevice{Device: dev, FailAlloc: k + 1}
 	_, err = graph.New(fake, m.Sequential, m.InputShape(64), graph.Config{})
 	require.Error(t, err)
 	var ae *graph.AllocError
@@ -52,7 +53,7 @@ func TestAllocFailureNamesBufferAndBatch(t *testing.T) {
 	assert.Equal(t, 0, dev.LiveBuffers())
 
 	// Out of memory at the very first buffer: no batch size is offered.
-	fake = &fakeDevice{Device: dev, failAfter: 0, info: dev.Info()}
+	fake = &testutil.FakeDevice{Device: dev, FailAlloc: 1}
 	_, err = graph.New(fake, m.Sequential, m.InputShape(64), graph.Config{})
 	require.ErrorContains(t, err, "could not allocate even the first buffer")
 	assert.Equal(t, 0, dev.LiveBuffers())

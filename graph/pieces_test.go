@@ -9,6 +9,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/crossgrad/crossgrad/layers"
 )
 
@@ -27,7 +28,7 @@ func TestInputStoredSize(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, (3*600+3)/4, spec.Elems)
 
-	r := newRNG(6)
+	r := testutil.NewRNG(6)
 	img := make([]byte, 2*600)
 	for i := range img {
 		img[i] = byte(r.IntN(256))
@@ -84,7 +85,7 @@ func TestPluggedOptimizer(t *testing.T) {
 
 	before, err := plan.ReadParams()
 	require.NoError(t, err)
-	img, lab := randomBatch(newRNG(9), 2)
+	img, lab := randomBatch(testutil.NewRNG(9), 2)
 	require.NoError(t, plan.Upload(img, lab))
 	parts, err := plan.TrainStepParts(1, 2)
 	require.NoError(t, err)
@@ -130,7 +131,7 @@ func TestEvalPartsAreTrainForward(t *testing.T) {
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(4), graph.Config{Seed: 2})
 	require.NoError(t, err)
 	defer plan.Close()
-	img, lab := randomBatch(newRNG(4), 3)
+	img, lab := randomBatch(testutil.NewRNG(4), 3)
 	require.NoError(t, plan.Upload(img, lab))
 	eval, err := plan.EvalParts(3)
 	require.NoError(t, err)

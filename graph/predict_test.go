@@ -3,6 +3,7 @@ package graph_test
 import (
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend/ref"
@@ -19,7 +20,7 @@ func TestPredictMatchesEvalStep(t *testing.T) {
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(4), graph.Config{Seed: 21})
 	require.NoError(t, err)
 	defer plan.Close()
-	img, lab := randomBatch(newRNG(8), 7)
+	img, lab := randomBatch(testutil.NewRNG(8), 7)
 
 	var want []float32
 	for _, part := range [][2]int{{0, 4}, {4, 7}} {

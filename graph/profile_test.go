@@ -8,6 +8,7 @@ import (
 
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/crossgrad/crossgrad/layers"
 )
 
@@ -24,7 +25,7 @@ func TestTrainStepParts(t *testing.T) {
 	b, err := graph.New(dev, m.Sequential, m.InputShape(4), graph.Config{Seed: 7})
 	require.NoError(t, err)
 	defer b.Close()
-	img, lab := randomBatch(newRNG(3), 3)
+	img, lab := randomBatch(testutil.NewRNG(3), 3)
 	require.NoError(t, a.Upload(img, lab))
 	require.NoError(t, b.Upload(img, lab))
 

@@ -9,6 +9,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph"
 	"github.com/crossgrad/crossgrad/graph/hostref"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func TestTrainStepMatchesHost(t *testing.T) {
 			plan, err := graph.New(dev, m.Sequential, m.InputShape(4), graph.Config{Seed: 99})
 			require.NoError(t, err)
 			defer plan.Close()
-			r := newRNG(5)
+			r := testutil.NewRNG(5)
 			const n, step = 3, 7
 			img, lab := randomBatch(r, n)
 			require.NoError(t, plan.Upload(img, lab))
@@ -51,7 +52,7 @@ func TestTrainStepMatchesHost(t *testing.T) {
 			res, err := plan.ReadTensors([]graph.NamedTensor{plan.Resized()})
 			require.NoError(t, err)
 			in := m.InputShape(n)
-			x := to64(res[0].Data[:in.Elems()])
+			x := testutil.To64(res[0].Data[:in.Elems()])
 			for _, v := range x {
 				require.True(t, v >= 0 && v <= 1, "resized pixel %v", v)
 			}
@@ -93,7 +94,7 @@ func TestTrainStepMatchesHost(t *testing.T) {
 			}
 			for i, g := range grads {
 				for _, j := range []int{0, len(g.Data) / 2, len(g.Data) - 1, r.IntN(len(g.Data))} {
-					requireClose(t, g.Data[j:j+1], []float64{fd(i, j)}, 1e-5*gmax, 2e-3, fmt.Sprintf("%s[%d]", g.Name, j))
+					testutil.RequireClose(t, g.Data[j:j+1], []float64{fd(i, j)}, 1e-5*gmax, 2e-3, fmt.Sprintf("%s[%d]", g.Name, j))
 				}
 			}
 			// Directional derivative over every parameter at once.
@@ -130,7 +131,7 @@ func TestTrainStepMatchesHost(t *testing.T) {
 					vv := float64(adam.V[i].Data[j])*b2 + (1-b2)*g*g
 					want[j] = w[i][j] - 1e-3/bc1*mm/(math.Sqrt(vv)/math.Sqrt(bc2)+1e-8)
 				}
-				requireClose(t, after[i].Data, want, 1e-7, 1e-5, after[i].Name)
+				testutil.RequireClose(t, after[i].Data, want, 1e-7, 1e-5, after[i].Name)
 			}
 		})
 	}
@@ -148,7 +149,7 @@ func TestPartialBatch(t *testing.T) {
 	small, err := graph.New(dev, m.Sequential, m.InputShape(3), graph.Config{Seed: 3})
 	require.NoError(t, err)
 	defer small.Close()
-	r := newRNG(8)
+	r := testutil.NewRNG(8)
 	img, lab := randomBatch(r, 3)
 	require.NoError(t, big.Upload(img, lab))
 	// The small plan gets the same batch pre-packed, as data.Batch holds it.
@@ -199,7 +200,7 @@ func TestEvalStep(t *testing.T) {
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(4), graph.Config{Seed: 11})
 	require.NoError(t, err)
 	defer plan.Close()
-	img, lab := randomBatch(newRNG(2), 4)
+	img, lab := randomBatch(testutil.NewRNG(2), 4)
 	require.NoError(t, plan.Upload(img, lab))
 	st, err := plan.EvalStep(4)
 	require.NoError(t, err)
@@ -213,9 +214,9 @@ func TestEvalStep(t *testing.T) {
 	require.NoError(t, err)
 	res, err := plan.ReadTensors([]graph.NamedTensor{plan.Resized()})
 	require.NoError(t, err)
-	want, err := hostref.Forward(m.Sequential, m.InputShape(4), to64(res[0].Data), hostParams(params), false, 0)
+	want, err := hostref.Forward(m.Sequential, m.InputShape(4), testutil.To64(res[0].Data), hostParams(params), false, 0)
 	require.NoError(t, err)
-	requireClose(t, logits, want, 1e-6, 1e-5, "logits")
+	testutil.RequireClose(t, logits, want, 1e-6, 1e-5, "logits")
 	wl, wc := hostref.Loss(want, lab, 10)
 	assert.InDelta(t, wl, float64(st.Loss), 1e-5)
 	assert.Equal(t, wc, st.Correct)
@@ -231,7 +232,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	a, err := graph.New(dev, m.Sequential, m.InputShape(3), graph.Config{Seed: 1})
 	require.NoError(t, err)
 	defer a.Close()
-	r := newRNG(4)
+	r := testutil.NewRNG(4)
 	for s := 1; s <= 2; s++ {
 		img, lab := randomBatch(r, 3)
 		require.NoError(t, a.Upload(img, lab))
@@ -289,7 +290,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{})
 	require.NoError(t, err)
 	assert.Equal(t, len(plan.Layout().Buffers), dev.LiveBuffers())
-	img, lab := randomBatch(newRNG(1), 2)
+	img, lab := randomBatch(testutil.NewRNG(1), 2)
 	require.NoError(t, plan.Upload(img, lab))
 	_, err = plan.TrainStep(1, 2)
 	require.NoError(t, err)
@@ -306,21 +307,21 @@ func TestCloseReleasesEverything(t *testing.T) {
 // exactly one Read.
 func TestOneReadPerStep(t *testing.T) {
 	m := tinyAlexNet(t, 0.5)
-	dev := &countingDevice{Device: ref.New()}
+	dev := &testutil.CountingDevice{Device: ref.New()}
 	defer dev.Close()
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{})
 	require.NoError(t, err)
 	defer plan.Close()
-	img, lab := randomBatch(newRNG(1), 2)
+	img, lab := randomBatch(testutil.NewRNG(1), 2)
 	require.NoError(t, plan.Upload(img, lab))
-	dev.reads, dev.writes, dev.syncs, dev.dispatches = 0, 0, 0, 0
+	dev.Reads, dev.Writes, dev.Syncs, dev.Dispatches = 0, 0, 0, 0
 	_, err = plan.TrainStep(1, 2)
 	require.NoError(t, err)
-	assert.Equal(t, 1, dev.reads)
-	assert.Zero(t, dev.writes)
-	assert.Zero(t, dev.syncs)
+	assert.Equal(t, 1, dev.Reads)
+	assert.Zero(t, dev.Writes)
+	assert.Zero(t, dev.Syncs)
 	// resize; forward: 5 conv, 7 relu, 3 pool, 3x(gemm, bias_add), 2 dropout;
 	// loss; backward: conv.0 filter only, 4x(data, filter), 7 relu, 3 pool,
 	// 3x(2 gemm, bias_grad), 2 dropout; 16 adam.
-	assert.Equal(t, 1+(5+7+3+6+2)+1+(1+8+7+3+9+2)+16, dev.dispatches)
+	assert.Equal(t, 1+(5+7+3+6+2)+1+(1+8+7+3+9+2)+16, dev.Dispatches)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/graph/hostref"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/crossgrad/crossgrad/layers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,16 +184,16 @@ func TestLayerForwardBackward(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dev := ref.New()
 			defer dev.Close()
-			r := newRNG(uint64(ci) + 10)
+			r := testutil.NewRNG(uint64(ci) + 10)
 			seq := layers.NewSequential().Add("l", tc.l)
 			out, err := seq.OutShape(tc.in)
 			require.NoError(t, err)
 			const step = 5
-			x := randSlice(r, tc.in.Elems())
-			dy := randSlice(r, out.Elems())
+			x := testutil.RandSlice(r, tc.in.Elems())
+			dy := testutil.RandSlice(r, out.Elems())
 			var w [][]float32
 			for _, p := range seq.Params() {
-				w = append(w, randSlice(r, p.Elems()))
+				w = append(w, testutil.RandSlice(r, p.Elems()))
 			}
 			alloc := func(n int, data []float32) backend.Buffer {
 				b, err := dev.Alloc(n)
@@ -221,12 +222,12 @@ func TestLayerForwardBackward(t *testing.T) {
 
 			w64 := make([][]float64, len(w))
 			for i := range w {
-				w64[i] = to64(w[i])
+				w64[i] = testutil.To64(w[i])
 			}
-			x64 := to64(x)
+			x64 := testutil.To64(x)
 			yRef, err := hostref.Forward(seq, tc.in, x64, w64, true, step)
 			require.NoError(t, err)
-			requireClose(t, read(c.Y, out.Elems()), yRef, 1e-6, 1e-5, "y")
+			testutil.RequireClose(t, read(c.Y, out.Elems()), yRef, 1e-6, 1e-5, "y")
 
 			obj := func() float64 {
 				y, err := hostref.Forward(seq, tc.in, x64, w64, true, step)
@@ -237,23 +238,10 @@ func TestLayerForwardBackward(t *testing.T) {
 				}
 				return s
 			}
-			fd := func(v []float64) []float64 {
-				g := make([]float64, len(v))
-				const h = 1e-6
-				for i := range v {
-					old := v[i]
-					v[i] = old + h
-					p := obj()
-					v[i] = old - h
-					m := obj()
-					v[i] = old
-					g[i] = (p - m) / (2 * h)
-				}
-				return g
-			}
-			requireClose(t, read(c.DX, len(x)), fd(x64), 1e-4, 1e-4, "dx")
+			fd := func(v []float64) []float64 { return testutil.FiniteDiff(v, 1e-6, obj) }
+			testutil.RequireClose(t, read(c.DX, len(x)), fd(x64), 1e-4, 1e-4, "dx")
 			for i, p := range seq.Params() {
-				requireClose(t, read(c.G[i], p.Elems()), fd(w64[i]), 1e-4, 1e-4, p.Name)
+				testutil.RequireClose(t, read(c.G[i], p.Elems()), fd(w64[i]), 1e-4, 1e-4, p.Name)
 			}
 		})
 	}
@@ -264,9 +252,9 @@ func TestLayerForwardBackward(t *testing.T) {
 func TestReLUInPlace(t *testing.T) {
 	dev := ref.New()
 	defer dev.Close()
-	r := newRNG(3)
-	x := randSlice(r, 17)
-	dy := randSlice(r, 17)
+	r := testutil.NewRNG(3)
+	x := testutil.RandSlice(r, 17)
+	dy := testutil.RandSlice(r, 17)
 	xb, _ := dev.Alloc(17)
 	gb, _ := dev.Alloc(17)
 	require.NoError(t, dev.Write(xb, 0, x))
@@ -294,7 +282,7 @@ func TestReLUInPlace(t *testing.T) {
 func TestDropoutEval(t *testing.T) {
 	dev := ref.New()
 	defer dev.Close()
-	x := randSlice(newRNG(4), 9)
+	x := testutil.RandSlice(testutil.NewRNG(4), 9)
 	xb, _ := dev.Alloc(9)
 	yb, _ := dev.Alloc(9)
 	require.NoError(t, dev.Write(xb, 0, x))

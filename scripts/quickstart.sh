@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # From a fresh Debian 12 machine to a trained model: installs what is
 # missing (scripts/setup.sh), builds ./crossgrad and runs the main job. On a
-# GPU that is the seed tutorial's run (configs/default.yaml); where only CPU
+# GPU that is the seed tutorial's run (presets/default.yaml); where only CPU
 # drivers exist it is the cpu-quick setting, which says so. Arguments, when
 # given, replace the automatic choice: scripts/quickstart.sh --config default
 # forces the seed's setting anywhere. --print-command prints the train
@@ -27,7 +27,7 @@ if [ ${#args[@]} -eq 0 ]; then
     echo "quickstart: a GPU was found: the seed tutorial's run (AlexNet at 224x224, batch 128, 10 epochs)"
     args=(--config default)
   else
-    echo "quickstart: no GPU found, only CPU drivers: training the cpu-quick setting (configs/cpu-quick.yaml, minutes on 2 cores)"
+    echo "quickstart: no GPU found, only CPU drivers: training the cpu-quick setting (presets/cpu-quick.yaml, minutes on 2 cores)"
     echo "quickstart: the seed's setting takes hours on a CPU; force it with: scripts/quickstart.sh --config default"
     args=(--config cpu-quick)
   fi

@@ -218,11 +218,7 @@ func EvalCheckpoint(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 		return nil, err
 	}
 	defer op.Close()
-	host := make([]graph.HostTensor, len(ts))
-	for i, t := range ts {
-		host[i] = graph.HostTensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
-	}
-	if err := op.Plan.LoadParams(host); err != nil {
+	if err := loadModelTensors(op.Plan, ts); err != nil {
 		return nil, fmt.Errorf("train: eval: %s: %w", path, err)
 	}
 	res, err := Evaluate(ctx, op.Plan, b, true, o.Progress)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,15 +23,9 @@ func smallInfo() backend.Info {
 func (smallBackend) Devices() ([]backend.Info, error) { return []backend.Info{smallInfo()}, nil }
 
 func (smallBackend) Open(int) (backend.Device, error) {
-	return &infoDevice{Device: ref.New(), info: smallInfo()}, nil
+	info := smallInfo()
+	return &testutil.FakeDevice{Device: ref.New(), Reported: &info}, nil
 }
-
-type infoDevice struct {
-	backend.Device
-	info backend.Info
-}
-
-func (d *infoDevice) Info() backend.Info { return d.info }
 
 func init() { backend.Register("smallmem", 5, smallBackend{}) }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/checkpoint"
 	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,9 +21,9 @@ import (
 // faultyDevice wraps a device and injects driver faults once armed (tests
 // arm it from Options.BeforeStep): a failing dispatch of one kernel, a lost
 // device (every call fails from the first read on), a read that never
-// returns, failing allocations, or a smaller device.
+// returns; its FakeDevice fails allocations or reports a smaller device.
 type faultyDevice struct {
-	backend.Device
+	testutil.FakeDevice
 	mu         sync.Mutex
 	armed      bool
 	failKernel backend.Kernel // dispatches of it fail with err when armed
@@ -31,8 +32,6 @@ type faultyDevice struct {
 	hang       chan struct{} // when armed, reads block until it is closed
 	writesLeft int           // > 0: the device is lost at that many writes plus one
 	err        error         // the injected error
-	allocLeft  int           // allocations that succeed; < 0: all
-	info       *backend.Info // reported instead of the device's
 	closed     bool
 }
 
@@ -46,21 +45,6 @@ func (d *faultyDevice) state() (armed, lost bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.armed, d.lost
-}
-
-func (d *faultyDevice) Info() backend.Info {
-	if d.info != nil {
-		return *d.info
-	}
-	return d.Device.Info()
-}
-
-func (d *faultyDevice) Alloc(n int) (backend.Buffer, error) {
-	if d.allocLeft == 0 {
-		return nil, d.err
-	}
-	d.allocLeft--
-	return d.Device.Alloc(n)
 }
 
 func (d *faultyDevice) Write(dst backend.Buffer, off int, src []float32) error {
@@ -152,7 +136,7 @@ func TestKernelFaultNamesDeviceKernelAndCheckpoint(t *testing.T) {
 	c := tinyConfig(t)
 	c.CheckpointEverySteps = 2
 	injected := errors.New("fake: pipeline for conv2d_bwd_filter failed to build (VK_ERROR_INITIALIZATION_FAILED)")
-	fd := &faultyDevice{failKernel: backend.KConv2DBwdFilter, err: injected, allocLeft: -1}
+	fd := &faultyDevice{failKernel: backend.KConv2DBwdFilter, err: injected}
 	_, _, err := runTiny(t, c, withFault(fd, 5))
 	var de *DeviceError
 	require.ErrorAs(t, err, &de)
@@ -182,7 +166,7 @@ func TestKernelFaultNamesDeviceKernelAndCheckpoint(t *testing.T) {
 func TestDeviceLostEndsTrainingWithoutCheckpoint(t *testing.T) {
 	c := tinyConfig(t)
 	lost := errors.New("fake: VK_ERROR_DEVICE_LOST")
-	fd := &faultyDevice{lostOnRead: true, err: lost, allocLeft: -1}
+	fd := &faultyDevice{lostOnRead: true, err: lost}
 	_, _, err := runTiny(t, c, withFault(fd, 3))
 	var de *DeviceError
 	require.ErrorAs(t, err, &de)
@@ -203,7 +187,7 @@ func TestDeviceLostEndsTrainingWithoutCheckpoint(t *testing.T) {
 func TestStalledCallIsBounded(t *testing.T) {
 	c := tinyConfig(t)
 	c.CheckpointEverySteps = 3
-	fd := &faultyDevice{hang: make(chan struct{}), allocLeft: -1}
+	fd := &faultyDevice{hang: make(chan struct{})}
 	o := withFault(fd, 5)
 	o.StallTimeout = 300 * time.Millisecond
 	start := time.Now()
@@ -237,7 +221,7 @@ func TestStalledCallIsBounded(t *testing.T) {
 
 func TestOutOfMemoryMidRunSaysWhatFits(t *testing.T) {
 	c := tinyConfig(t)
-	fd := &faultyDevice{failKernel: backend.KGemm, err: fmt.Errorf("opencl: gemm: %w", oomError{}), allocLeft: -1}
+	fd := &faultyDevice{failKernel: backend.KGemm, err: fmt.Errorf("opencl: gemm: %w", oomError{})}
 	_, _, err := runTiny(t, c, withFault(fd, 2))
 	var de *DeviceError
 	require.ErrorAs(t, err, &de)
@@ -264,7 +248,7 @@ func TestAllocFailureWhilePlanningIsReported(t *testing.T) {
 		sum += lo.Buffers[k].Bytes()
 		k++
 	}
-	fd := &faultyDevice{err: oomError{}, allocLeft: k}
+	fd := &faultyDevice{FakeDevice: testutil.FakeDevice{FailAlloc: k + 1, AllocErr: oomError{}}}
 	_, _, err = runTiny(t, c, withFault(fd, 1))
 	require.Error(t, err)
 	var ae *graph.AllocError
@@ -287,7 +271,7 @@ func TestPlanTooBigForDeviceNamesBuffersAndBatch(t *testing.T) {
 	lo, err := graph.NewLayout(m.Sequential, m.InputShape(c.BatchSize), GraphConfig(c))
 	require.NoError(t, err)
 	info := backend.Info{Backend: "ref", Name: "half-size device", Type: backend.Reference, GlobalMemory: lo.FixedBytes() + (lo.Bytes()-lo.FixedBytes())/2}
-	fd := &faultyDevice{info: &info, allocLeft: -1}
+	fd := &faultyDevice{FakeDevice: testutil.FakeDevice{Reported: &info}}
 	_, _, err = runTiny(t, c, withFault(fd, 1))
 	require.Error(t, err)
 	msg := err.Error()
@@ -322,7 +306,7 @@ func TestBuildFailureOnResumeNamesCheckpoint(t *testing.T) {
 	m, err := NewModel(c)
 	require.NoError(t, err)
 	lost := errors.New("fake: VK_ERROR_DEVICE_LOST")
-	fd := &faultyDevice{err: lost, allocLeft: -1, writesLeft: len(m.Params()) + 1}
+	fd := &faultyDevice{err: lost, writesLeft: len(m.Params()) + 1}
 	_, _, err = runTiny(t, c, withFault(fd, 0))
 	var de *DeviceError
 	require.ErrorAs(t, err, &de)

@@ -54,8 +54,10 @@ type run struct {
 
 // Run trains the model of o.Config: it resumes from Config.Resume when set,
 // loads the data, opens the first working backend of the fallback list and
-// trains the remaining epochs, printing the seed's lines to o.Out. Every
-// output path is checked for writability first; the run folder is locked
+// trains the remaining epochs, printing the seed's lines to o.Out. The
+// model is built (its options validated, a resumed checkpoint's tensors
+// checked against it) before any output is touched; every output path is
+// then checked for writability; the run folder is locked
 // for the whole call (another process writing it is refused, naming its
 // PID), and a folder holding another run is refused unless o.Force. The
 // effective configuration goes to ConfigFile in the folder. Errors before
@@ -80,6 +82,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	// The model and its options before any file is touched: bad input
+	// leaves nothing behind.
+	model, err := NewModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if rs != nil {
+		if err := CheckTensors(model.Sequential, rs.params, ModelDesc(cfg), rs.path); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkWritable(cfg); err != nil {
 		return nil, err
 	}
@@ -94,15 +107,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if rs != nil {
 		removeStaleTemps(cfg.CheckpointDir, log)
-	}
-	model, err := NewModel(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil {
-		if err := CheckTensors(model.Params(), rs.params, ModelDesc(cfg), rs.path); err != nil {
-			return nil, err
-		}
 	}
 	trainSet, testSet := o.TrainSet, o.TestSet
 	if trainSet == nil || testSet == nil {

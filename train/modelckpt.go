@@ -53,7 +53,7 @@ func loadModel(cfg *config.Config, p string, explicit map[string]bool, log *slog
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("train: %s: checkpoint %s: %w", what, path, err)
 	}
-	if err := CheckTensors(m.Params(), ts, ModelDesc(*cfg), path); err != nil {
+	if err := CheckTensors(m.Sequential, ts, ModelDesc(*cfg), path); err != nil {
 		return "", nil, nil, err
 	}
 	return path, m, ts, nil

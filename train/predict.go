@@ -114,7 +114,7 @@ func PredictCheckpoint(ctx context.Context, o PredictOptions, inputs []PredictIn
 		return nil, err
 	}
 	defer op.Close()
-	if err := op.Plan.LoadParams(hostTensors(ts)); err != nil {
+	if err := loadModelTensors(op.Plan, ts); err != nil {
 		return nil, fmt.Errorf("train: predict: %s: %w", path, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -133,8 +133,8 @@ func PredictCheckpoint(ctx context.Context, o PredictOptions, inputs []PredictIn
 	return rep, nil
 }
 
-// hostTensors converts checkpoint tensors for Plan.LoadParams (sharing
-// their data).
+// hostTensors converts checkpoint tensors for the plan (sharing their
+// data).
 func hostTensors(ts []checkpoint.Tensor) []graph.HostTensor {
 	host := make([]graph.HostTensor, len(ts))
 	for i, t := range ts {

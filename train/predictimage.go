@@ -16,10 +16,10 @@ import (
 	"github.com/crossgrad/crossgrad/data"
 )
 
-// PredictSize is the side of the images prediction feeds the model:
-// Fashion-MNIST's 28x28, resized on the device to the model's input size as
-// in training.
-const PredictSize = 28
+// PredictSize is the side of the images prediction feeds the model: the
+// data set's stored side (data.ImageSide, Fashion-MNIST's 28), resized on
+// the device to the model's input size as in training.
+const PredictSize = data.ImageSide
 
 // MaxImageSide bounds the width and height of an image file to classify.
 const MaxImageSide = 8192

@@ -132,23 +132,24 @@ func checkArch(path string, meta map[string]string, stored config.Config) error 
 	return nil
 }
 
-// CheckTensors checks that ts holds exactly the parameters params with
-// their shapes; the error names the first offending tensor and both shapes.
-// model describes the model (ModelDesc) and path the checkpoint.
-func CheckTensors(params []layers.NamedParam, ts []checkpoint.Tensor, model, path string) error {
+// CheckTensors checks that ts holds exactly the tensors of a checkpoint of
+// seq, with their shapes: its parameters and its layers' non-trained state
+// (see modelTensors). The error names the first offending tensor and both
+// shapes. model describes the model (ModelDesc) and path the checkpoint.
+func CheckTensors(seq *layers.Sequential, ts []checkpoint.Tensor, model, path string) error {
 	byName := map[string]*checkpoint.Tensor{}
 	for i := range ts {
 		byName[ts[i].Name] = &ts[i]
 	}
-	for _, p := range params {
-		t, ok := byName[p.Name]
+	for _, w := range stateDictSpecs(seq) {
+		t, ok := byName[w.name]
 		if !ok {
-			return fmt.Errorf("train: checkpoint %s has no tensor %s (shape %v in the model: %s); it was made for another architecture", path, p.Name, p.Shape, model)
+			return fmt.Errorf("train: checkpoint %s has no tensor %s (%sshape %v in the model: %s); it was made for another architecture%s", path, w.name, w.kind, w.shape, model, w.hint)
 		}
-		if !reflect.DeepEqual(t.Shape, p.Shape) {
-			return fmt.Errorf("train: checkpoint %s: tensor %s has shape %v but the model (%s) expects %v; the checkpoint was made for another input size or width (set --input-size/--width as it was trained, or drop them to use the checkpoint's)", path, p.Name, t.Shape, model, p.Shape)
+		if !reflect.DeepEqual(t.Shape, w.shape) {
+			return fmt.Errorf("train: checkpoint %s: tensor %s has shape %v but the model (%s) expects %v; the checkpoint was made for another input size or width (set --input-size/--width as it was trained, or drop them to use the checkpoint's)", path, w.name, t.Shape, model, w.shape)
 		}
-		delete(byName, p.Name)
+		delete(byName, w.name)
 	}
 	for _, t := range ts {
 		if _, extra := byName[t.Name]; extra {
@@ -158,10 +159,33 @@ func CheckTensors(params []layers.NamedParam, ts []checkpoint.Tensor, model, pat
 	return nil
 }
 
+// tensorSpec is one tensor a checkpoint of a model holds; kind and hint
+// word the error when it is missing.
+type tensorSpec struct {
+	name       string
+	shape      []int
+	kind, hint string
+}
+
+// stateDictSpecs lists the tensors of a checkpoint of seq: the parameters,
+// then the non-trained state.
+func stateDictSpecs(seq *layers.Sequential) []tensorSpec {
+	var out []tensorSpec
+	for _, p := range seq.Params() {
+		out = append(out, tensorSpec{name: p.Name, shape: p.Shape})
+	}
+	for _, s := range seq.State() {
+		out = append(out, tensorSpec{name: s.Name, shape: s.Shape, kind: "non-trained state, ",
+			hint: " or saved without the layer state"})
+	}
+	return out
+}
+
 // loadModelTensors writes a model file's tensors (see modelTensors) into
 // p, strictly: every parameter and state tensor once, with its shape.
+// train (resume), eval and predict load checkpoints through it.
 func loadModelTensors(p *graph.Plan, ts []checkpoint.Tensor) error {
-	return p.LoadStateDict(fromCkpt(ts))
+	return p.LoadStateDict(hostTensors(ts))
 }
 
 // placeRun sets the folder keys of a resumed run: checkpoint_dir is the

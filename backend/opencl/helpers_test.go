@@ -52,14 +52,6 @@ func randSlice(r *rand.Rand, n int, lo, hi float64) []float32 {
 	return v
 }
 
-func nanSlice(n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(math.NaN())
-	}
-	return v
-}
-
 // requireClose asserts |got-want| <= atol + rtol*|want| element-wise (equal
 // values, NaN included, always pass).
 func requireClose(t *testing.T, name string, want, got []float32, atol, rtol float64) {

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend"
@@ -36,7 +37,7 @@ func runOn(t *testing.T, d backend.Device, c refCase) [][]float32 {
 		}
 		v := c.in[i]
 		if v == nil {
-			v = nanSlice(n)
+			v = testutil.NaNSlice(n)
 		}
 		bufs[i] = upload(t, d, v)
 		defer bufs[i].Release()

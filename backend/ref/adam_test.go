@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -40,12 +41,12 @@ func TestAdamTwoSteps(t *testing.T) {
 			g64 := float64(g[i])
 			torchAdam(step+1, lr, b1, b2, eps, &p64[i], &g64, &m64[i], &v64[i])
 		}
-		requireClose(t, p, p64[:], 2e-7, 1e-6, "p")
-		requireClose(t, m, m64[:], 1e-9, 1e-6, "m")
+		testutil.RequireClose(t, p, p64[:], 2e-7, 1e-6, "p")
+		testutil.RequireClose(t, m, m64[:], 1e-9, 1e-6, "m")
 		// Beta2 travels as float32 (0.99900001287), so 1-Beta2 is 1.3e-5
 		// relatively off torch's 0.001; the bias correction uses the exact
 		// value (NewAdam), so p is affected by about 1e-8 only.
-		requireClose(t, v, v64[:], 1e-12, 2e-5, "v")
+		testutil.RequireClose(t, v, v64[:], 1e-12, 2e-5, "v")
 		if step == 0 {
 			assert.InDelta(t, 0.99900000002, p[0], 1e-7)
 		} else {

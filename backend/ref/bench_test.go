@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 )
 
 // Benchmarks on AlexNet layer shapes at batch 8 (times scale linearly with
 // the batch): go test -run x -bench . ./backend/ref/
 func benchConv(b *testing.B, g backend.Conv2DShape) {
-	r := newRNG(1)
-	x, w, bias, y := randSlice(r, g.XLen()), randSlice(r, g.WLen()), randSlice(r, int(g.K)), make([]float32, g.YLen())
+	r := testutil.NewRNG(1)
+	x, w, bias, y := testutil.RandSlice(r, g.XLen()), testutil.RandSlice(r, g.WLen()), testutil.RandSlice(r, int(g.K)), make([]float32, g.YLen())
 	dx, dw := make([]float32, g.XLen()), make([]float32, g.WLen())
 	b.Run("fwd", func(b *testing.B) {
 		for b.Loop() {
@@ -43,8 +44,8 @@ func BenchmarkAlexNetConv3(b *testing.B) {
 
 func BenchmarkAlexNetFC1(b *testing.B) {
 	const m, n, k = 8, 4096, 6400
-	r := newRNG(2)
-	x, w, y := randSlice(r, m*k), randSlice(r, n*k), make([]float32, m*n)
+	r := testutil.NewRNG(2)
+	x, w, y := testutil.RandSlice(r, m*k), testutil.RandSlice(r, n*k), make([]float32, m*n)
 	for b.Loop() {
 		Gemm(backend.Gemm{M: m, N: n, K: k, TransB: 1, Alpha: 1}, x, w, y)
 	}
@@ -52,8 +53,8 @@ func BenchmarkAlexNetFC1(b *testing.B) {
 
 func BenchmarkAlexNetFC1WeightGrad(b *testing.B) {
 	const m, n, k = 4096, 6400, 8 // dW = dy^T x
-	r := newRNG(3)
-	dy, x, dw := randSlice(r, k*m), randSlice(r, k*n), make([]float32, m*n)
+	r := testutil.NewRNG(3)
+	dy, x, dw := testutil.RandSlice(r, k*m), testutil.RandSlice(r, k*n), make([]float32, m*n)
 	for b.Loop() {
 		Gemm(backend.Gemm{M: m, N: n, K: k, TransA: 1, Alpha: 1}, dy, x, dw)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend"
@@ -50,11 +51,11 @@ func TestConv2DFwdMatchesFormula(t *testing.T) {
 	for ci, g := range convCases {
 		t.Run(fmt.Sprint(ci), func(t *testing.T) {
 			require.NoError(t, g.Validate())
-			r := newRNG(uint64(ci))
-			x, w, b := randSlice(r, g.XLen()), randSlice(r, g.WLen()), randSlice(r, int(g.K))
-			y := nanSlice(g.YLen())
+			r := testutil.NewRNG(uint64(ci))
+			x, w, b := testutil.RandSlice(r, g.XLen()), testutil.RandSlice(r, g.WLen()), testutil.RandSlice(r, int(g.K))
+			y := testutil.NaNSlice(g.YLen())
 			require.NoError(t, Run(backend.Conv2DFwd{Conv2DShape: g}, x, w, b, y))
-			requireClose(t, y, naiveConv(g, x, w, b), 1e-6, 1e-6, "y")
+			testutil.RequireClose(t, y, naiveConv(g, x, w, b), 1e-6, 1e-6, "y")
 		})
 	}
 }
@@ -67,23 +68,23 @@ func TestConv2DBackwardFiniteDifferences(t *testing.T) {
 	const h, atol, rtol = 1e-2, 1e-3, 1e-3
 	for ci, g := range convCases {
 		t.Run(fmt.Sprint(ci), func(t *testing.T) {
-			r := newRNG(100 + uint64(ci))
-			x, w, b := randSlice(r, g.XLen()), randSlice(r, g.WLen()), randSlice(r, int(g.K))
-			dy := randSlice(r, g.YLen())
+			r := testutil.NewRNG(100 + uint64(ci))
+			x, w, b := testutil.RandSlice(r, g.XLen()), testutil.RandSlice(r, g.WLen()), testutil.RandSlice(r, int(g.K))
+			dy := testutil.RandSlice(r, g.YLen())
 			y := make([]float32, g.YLen())
 			loss := func() float64 {
 				Conv2DFwd(backend.Conv2DFwd{Conv2DShape: g}, x, w, b, y)
-				return dot64(dy, y)
+				return testutil.Dot64(dy, y)
 			}
 
-			dx := nanSlice(g.XLen())
+			dx := testutil.NaNSlice(g.XLen())
 			require.NoError(t, Run(backend.Conv2DBwdData{Conv2DShape: g}, dy, w, dx))
-			requireClose(t, dx, finiteDiff(x, h, loss), atol, rtol, "dx")
+			testutil.RequireClose(t, dx, testutil.FiniteDiff(x, h, loss), atol, rtol, "dx")
 
-			dw, db := nanSlice(g.WLen()), nanSlice(int(g.K))
+			dw, db := testutil.NaNSlice(g.WLen()), testutil.NaNSlice(int(g.K))
 			require.NoError(t, Run(backend.Conv2DBwdFilter{Conv2DShape: g}, x, dy, dw, db))
-			requireClose(t, dw, finiteDiff(w, h, loss), atol, rtol, "dw")
-			requireClose(t, db, finiteDiff(b, h, loss), atol, rtol, "db")
+			testutil.RequireClose(t, dw, testutil.FiniteDiff(w, h, loss), atol, rtol, "dw")
+			testutil.RequireClose(t, db, testutil.FiniteDiff(b, h, loss), atol, rtol, "db")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -197,7 +198,7 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 	}
 	d := New()
 	defer d.Close()
-	r := newRNG(60)
+	r := testutil.NewRNG(60)
 	for _, k := range backend.Kernels() {
 		c, ok := cases[k]
 		require.True(t, ok, "no case for %s", k)
@@ -208,7 +209,7 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 			b, err := d.Alloc(n)
 			require.NoError(t, err)
 			defer b.Release()
-			vals := randSlice(r, n)
+			vals := testutil.RandSlice(r, n)
 			switch {
 			case k == backend.KMaxPoolBwd && i == 1: // valid indices
 				for j := range vals {
@@ -231,7 +232,7 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 			bufs[i] = b
 		}
 		for _, i := range c.out {
-			require.NoError(t, d.Write(bufs[i], 0, nanSlice(sizes[i])))
+			require.NoError(t, d.Write(bufs[i], 0, testutil.NaNSlice(sizes[i])))
 		}
 		require.NoError(t, d.Dispatch(c.p, bufs...), "%s", k)
 		for i, b := range bufs {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -13,7 +14,7 @@ import (
 // awayFromZero returns n random values with |v| in [0.05, 1), so a
 // perturbation of 1e-2 never crosses relu's kink.
 func awayFromZero(seed uint64, n int) []float32 {
-	r := newRNG(seed)
+	r := testutil.NewRNG(seed)
 	out := make([]float32, n)
 	for i := range out {
 		v := float32(0.05 + 0.95*r.Float64())
@@ -29,7 +30,7 @@ func TestReluFwdBwd(t *testing.T) {
 	const n = 101
 	x := awayFromZero(1, n)
 	x[3], x[4] = 0, float32(math.Copysign(0, -1))
-	y := nanSlice(n)
+	y := testutil.NaNSlice(n)
 	require.NoError(t, Run(backend.ReluFwd{N: n}, x, y))
 	for i, v := range x {
 		require.Equal(t, float32(max(float64(v), 0)), y[i])
@@ -40,15 +41,15 @@ func TestReluFwdBwd(t *testing.T) {
 	assert.Equal(t, y, xc)
 
 	x = awayFromZero(2, n)
-	dy := randSlice(newRNG(3), n)
+	dy := testutil.RandSlice(testutil.NewRNG(3), n)
 	loss := func() float64 {
 		ReluFwd(backend.ReluFwd{N: n}, x, y)
-		return dot64(dy, y)
+		return testutil.Dot64(dy, y)
 	}
 	loss()
-	dx := nanSlice(n)
+	dx := testutil.NaNSlice(n)
 	require.NoError(t, Run(backend.ReluBwd{N: n}, y, dy, dx))
-	requireClose(t, dx, finiteDiff(x, 1e-2, loss), 1e-4, 1e-4, "dx")
+	testutil.RequireClose(t, dx, testutil.FiniteDiff(x, 1e-2, loss), 1e-4, 1e-4, "dx")
 	// dx may be dy.
 	require.NoError(t, Run(backend.ReluBwd{N: n}, y, dy, dy))
 	assert.Equal(t, dx, dy)
@@ -58,16 +59,16 @@ func TestDropoutBwdFiniteDifferences(t *testing.T) {
 	const n = 257
 	p := float32(0.3)
 	fwd := backend.DropoutFwd{N: n, Seed: 99, Step: 3, P: p, Scale: backend.DropoutScale(p)}
-	x, dy := randSlice(newRNG(4), n), randSlice(newRNG(5), n)
+	x, dy := testutil.RandSlice(testutil.NewRNG(4), n), testutil.RandSlice(testutil.NewRNG(5), n)
 	y := make([]float32, n)
 	loss := func() float64 {
 		DropoutFwd(fwd, x, y)
-		return dot64(dy, y)
+		return testutil.Dot64(dy, y)
 	}
-	dx := nanSlice(n)
+	dx := testutil.NaNSlice(n)
 	require.NoError(t, Run(backend.DropoutBwd(fwd), dy, dx))
 	// y is linear in x: the quotient is exact up to rounding (tolerance 1e-4).
-	requireClose(t, dx, finiteDiff(x, 1e-2, loss), 1e-4, 1e-4, "dx")
+	testutil.RequireClose(t, dx, testutil.FiniteDiff(x, 1e-2, loss), 1e-4, 1e-4, "dx")
 	kept := 0
 	for i := range dx {
 		if dx[i] != 0 {
@@ -77,7 +78,7 @@ func TestDropoutBwdFiniteDifferences(t *testing.T) {
 	}
 	assert.InDelta(t, 0.7*n, kept, 40)
 	// p = 1 drops everything (Scale 0), p = 0 is the identity.
-	y = nanSlice(n)
+	y = testutil.NaNSlice(n)
 	require.NoError(t, Run(backend.DropoutFwd{N: n, Seed: 1, P: 1, Scale: backend.DropoutScale(1)}, x, y))
 	assert.Equal(t, make([]float32, n), y)
 	require.NoError(t, Run(backend.DropoutFwd{N: n, Seed: 1, P: 0, Scale: 1}, x, y))
@@ -87,12 +88,12 @@ func TestDropoutBwdFiniteDifferences(t *testing.T) {
 // L = sum(dy * (y0 + b broadcast over rows)) has gradient colsum(dy) = BiasGrad.
 func TestBiasGradIsGradientOfBiasAdd(t *testing.T) {
 	const rows, cols = 7, 5
-	y0, b, dy := randSlice(newRNG(6), rows*cols), randSlice(newRNG(7), cols), randSlice(newRNG(8), rows*cols)
+	y0, b, dy := testutil.RandSlice(testutil.NewRNG(6), rows*cols), testutil.RandSlice(testutil.NewRNG(7), cols), testutil.RandSlice(testutil.NewRNG(8), rows*cols)
 	y := make([]float32, rows*cols)
 	loss := func() float64 {
 		copy(y, y0)
 		BiasAdd(backend.BiasAdd{Rows: rows, Cols: cols}, y, b)
-		return dot64(dy, y)
+		return testutil.Dot64(dy, y)
 	}
 	loss()
 	for r := range rows {
@@ -100,30 +101,30 @@ func TestBiasGradIsGradientOfBiasAdd(t *testing.T) {
 			require.Equal(t, y0[r*cols+c]+b[c], y[r*cols+c])
 		}
 	}
-	db := nanSlice(cols)
+	db := testutil.NaNSlice(cols)
 	require.NoError(t, Run(backend.BiasGrad{Rows: rows, Cols: cols}, dy, db))
-	requireClose(t, db, finiteDiff(b, 1e-2, loss), 1e-4, 1e-4, "db")
+	testutil.RequireClose(t, db, testutil.FiniteDiff(b, 1e-2, loss), 1e-4, 1e-4, "db")
 }
 
 func TestFillAxpyScale(t *testing.T) {
 	const n = 33
-	x := nanSlice(n)
+	x := testutil.NaNSlice(n)
 	require.NoError(t, Run(backend.Fill{N: n, Value: 2.5}, x))
 	for _, v := range x {
 		require.Equal(t, float32(2.5), v)
 	}
-	a, b := randSlice(newRNG(9), n), randSlice(newRNG(10), n)
+	a, b := testutil.RandSlice(testutil.NewRNG(9), n), testutil.RandSlice(testutil.NewRNG(10), n)
 	want := make([]float64, n)
 	for i := range want {
 		want[i] = float64(b[i]) - 0.75*float64(a[i])
 	}
 	require.NoError(t, Run(backend.Axpy{N: n, Alpha: -0.75}, a, b))
-	requireClose(t, b, want, 0, 1e-7, "axpy")
+	testutil.RequireClose(t, b, want, 0, 1e-7, "axpy")
 	for i := range want {
 		want[i] = 3 * float64(b[i])
 	}
 	require.NoError(t, Run(backend.Scale{N: n, Alpha: 3}, b))
-	requireClose(t, b, want, 0, 1e-7, "scale")
+	testutil.RequireClose(t, b, want, 0, 1e-7, "scale")
 	// Only the first N elements are touched.
 	long := []float32{1, 1, 1, 1}
 	require.NoError(t, Run(backend.Fill{N: 3, Value: 0}, long))

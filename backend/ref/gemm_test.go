@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/crossgrad/crossgrad/backend"
@@ -43,15 +44,15 @@ func TestGemmMatchesFormula(t *testing.T) {
 			for _, beta := range []float32{0, 0.5} {
 				p := backend.Gemm{M: 5, N: 7, K: 3, TransA: ta, TransB: tb, Alpha: 1.5, Beta: beta}
 				t.Run(fmt.Sprintf("ta%d_tb%d_beta%g", ta, tb, beta), func(t *testing.T) {
-					r := newRNG(uint64(ta*4 + tb*2))
-					a, b := randSlice(r, 15), randSlice(r, 21)
-					c := randSlice(r, 35)
+					r := testutil.NewRNG(uint64(ta*4 + tb*2))
+					a, b := testutil.RandSlice(r, 15), testutil.RandSlice(r, 21)
+					c := testutil.RandSlice(r, 35)
 					if beta == 0 {
-						c = nanSlice(35) // must not be read
+						c = testutil.NaNSlice(35) // must not be read
 					}
 					want := naiveGemm(p, a, b, c)
 					require.NoError(t, Run(p, a, b, c))
-					requireClose(t, c, want, 1e-6, 1e-6, "C")
+					testutil.RequireClose(t, c, want, 1e-6, 1e-6, "C")
 				})
 			}
 		}
@@ -66,28 +67,28 @@ func TestGemmGradientsFiniteDifferences(t *testing.T) {
 	for _, ta := range []uint32{0, 1} {
 		for _, tb := range []uint32{0, 1} {
 			t.Run(fmt.Sprintf("ta%d_tb%d", ta, tb), func(t *testing.T) {
-				r := newRNG(20 + uint64(ta*2+tb))
+				r := testutil.NewRNG(20 + uint64(ta*2+tb))
 				p := backend.Gemm{M: m, N: n, K: k, TransA: ta, TransB: tb, Alpha: 1.25}
-				a, b, dc := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+				a, b, dc := testutil.RandSlice(r, m*k), testutil.RandSlice(r, k*n), testutil.RandSlice(r, m*n)
 				c := make([]float32, m*n)
 				loss := func() float64 {
 					Gemm(p, a, b, c)
-					return dot64(dc, c)
+					return testutil.Dot64(dc, c)
 				}
-				da := nanSlice(m * k)
+				da := testutil.NaNSlice(m * k)
 				if ta == 0 { // dA = Alpha * dC * op(B)^T
 					require.NoError(t, Run(backend.Gemm{M: m, N: k, K: n, TransA: 0, TransB: 1 - tb, Alpha: p.Alpha}, dc, b, da))
 				} else { // dA (stored K x M) = Alpha * op(B) * dC^T
 					require.NoError(t, Run(backend.Gemm{M: k, N: m, K: n, TransA: tb, TransB: 1, Alpha: p.Alpha}, b, dc, da))
 				}
-				requireClose(t, da, finiteDiff(a, 1e-2, loss), 1e-3, 1e-3, "dA")
-				db := nanSlice(k * n)
+				testutil.RequireClose(t, da, testutil.FiniteDiff(a, 1e-2, loss), 1e-3, 1e-3, "dA")
+				db := testutil.NaNSlice(k * n)
 				if tb == 0 { // dB = Alpha * op(A)^T * dC
 					require.NoError(t, Run(backend.Gemm{M: k, N: n, K: m, TransA: 1 - ta, TransB: 0, Alpha: p.Alpha}, a, dc, db))
 				} else { // dB (stored N x K) = Alpha * dC^T * op(A)
 					require.NoError(t, Run(backend.Gemm{M: n, N: k, K: m, TransA: 1, TransB: ta, Alpha: p.Alpha}, dc, a, db))
 				}
-				requireClose(t, db, finiteDiff(b, 1e-2, loss), 1e-3, 1e-3, "dB")
+				testutil.RequireClose(t, db, testutil.FiniteDiff(b, 1e-2, loss), 1e-3, 1e-3, "dB")
 			})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,11 +19,11 @@ import (
 func TestSoftmaxXentHandWorked(t *testing.T) {
 	logits := []float32{1, 2, 3, 1, 1, 1}
 	labels := []float32{2, 1}
-	d, stats := nanSlice(6), nanSlice(2)
+	d, stats := testutil.NaNSlice(6), testutil.NaNSlice(2)
 	require.NoError(t, Run(backend.SoftmaxXent{N: 2, C: 3}, logits, labels, d, stats))
-	requireClose(t, stats, []float64{0.7531091266, 1}, 1e-7, 1e-7, "stats")
+	testutil.RequireClose(t, stats, []float64{0.7531091266, 1}, 1e-7, 1e-7, "stats")
 	third := 1.0 / 3
-	requireClose(t, d, []float64{
+	testutil.RequireClose(t, d, []float64{
 		0.0900305732 / 2, 0.2447284711 / 2, (0.6652409558 - 1) / 2,
 		third / 2, (third - 1) / 2, third / 2,
 	}, 1e-7, 1e-6, "dlogits")
@@ -31,10 +32,10 @@ func TestSoftmaxXentHandWorked(t *testing.T) {
 // Large logits do not overflow (max subtraction).
 func TestSoftmaxXentLargeLogits(t *testing.T) {
 	logits := []float32{1000, 0, -1000, 1000}
-	d, stats := nanSlice(4), nanSlice(2)
+	d, stats := testutil.NaNSlice(4), testutil.NaNSlice(2)
 	require.NoError(t, Run(backend.SoftmaxXent{N: 2, C: 2}, logits, []float32{0, 0}, d, stats))
-	requireClose(t, stats, []float64{(0 + 2000) / 2.0, 1}, 1e-3, 1e-6, "stats")
-	requireClose(t, d, []float64{0, 0, -0.5, 0.5}, 1e-7, 1e-6, "dlogits")
+	testutil.RequireClose(t, stats, []float64{(0 + 2000) / 2.0, 1}, 1e-3, 1e-6, "stats")
+	testutil.RequireClose(t, d, []float64{0, 0, -0.5, 0.5}, 1e-7, 1e-6, "dlogits")
 }
 
 // dlogits is checked against central differences of the mean loss
@@ -42,8 +43,8 @@ func TestSoftmaxXentLargeLogits(t *testing.T) {
 // rounding error ~ 1e-7/h ~ 5e-5; tolerance atol 3e-4, rtol 1e-3.
 func TestSoftmaxXentGradientFiniteDifferences(t *testing.T) {
 	const n, c = 5, 7
-	r := newRNG(30)
-	logits := randSlice(r, n*c)
+	r := testutil.NewRNG(30)
+	logits := testutil.RandSlice(r, n*c)
 	for i := range logits {
 		logits[i] *= 3
 	}
@@ -51,14 +52,14 @@ func TestSoftmaxXentGradientFiniteDifferences(t *testing.T) {
 	for i := range labels {
 		labels[i] = float32(r.IntN(c))
 	}
-	d, stats := nanSlice(n*c), nanSlice(2)
+	d, stats := testutil.NaNSlice(n*c), testutil.NaNSlice(2)
 	scratch := make([]float32, n*c)
 	loss := func() float64 {
 		SoftmaxXent(backend.SoftmaxXent{N: n, C: c}, logits, labels, scratch, stats)
 		return float64(stats[0])
 	}
 	require.NoError(t, Run(backend.SoftmaxXent{N: n, C: c}, logits, labels, d, stats))
-	requireClose(t, d, finiteDiff(logits, 3e-3, loss), 3e-4, 1e-3, "dlogits")
+	testutil.RequireClose(t, d, testutil.FiniteDiff(logits, 3e-3, loss), 3e-4, 1e-3, "dlogits")
 	// Gradient rows sum to zero.
 	for row := range n {
 		var s float64
@@ -70,7 +71,7 @@ func TestSoftmaxXentGradientFiniteDifferences(t *testing.T) {
 }
 
 func TestSoftmaxXentBadLabel(t *testing.T) {
-	d, stats := nanSlice(4), nanSlice(2)
+	d, stats := testutil.NaNSlice(4), testutil.NaNSlice(2)
 	require.NoError(t, Run(backend.SoftmaxXent{N: 2, C: 2}, []float32{0, 1, 1, 0}, []float32{1, 7}, d, stats))
 	assert.True(t, math.IsNaN(float64(stats[0])))
 	assert.Equal(t, float32(1), stats[1])

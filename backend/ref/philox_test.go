@@ -3,6 +3,7 @@ package ref
 import (
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -47,7 +48,7 @@ func TestDropoutKeepRate(t *testing.T) {
 		for i := range x {
 			x[i] = 1
 		}
-		y := nanSlice(n)
+		y := testutil.NaNSlice(n)
 		prm := backend.DropoutFwd{N: n, Seed: 1234, Step: 7, P: p, Scale: backend.DropoutScale(p)}
 		require.NoError(t, Run(prm, x, y))
 		kept := 0

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +22,7 @@ var poolCases = []backend.Pool2DShape{
 // distinctValues returns n distinct multiples of 0.01 in random order, so
 // no window has ties and a perturbation of 1e-3 keeps every argmax.
 func distinctValues(seed uint64, n int) []float32 {
-	r := newRNG(seed)
+	r := testutil.NewRNG(seed)
 	out := make([]float32, n)
 	for i, j := range r.Perm(n) {
 		out[i] = float32(j-n/2) * 0.01
@@ -34,7 +35,7 @@ func TestMaxPoolFwdMatchesFormula(t *testing.T) {
 		t.Run(fmt.Sprint(ci), func(t *testing.T) {
 			require.NoError(t, g.Validate())
 			x := distinctValues(uint64(ci), g.XLen())
-			y, idx := nanSlice(g.YLen()), nanSlice(g.YLen())
+			y, idx := testutil.NaNSlice(g.YLen()), testutil.NaNSlice(g.YLen())
 			require.NoError(t, Run(backend.MaxPoolFwd{Pool2DShape: g}, x, y, idx))
 			h, w, oh, ow := int(g.H), int(g.W), int(g.OH), int(g.OW)
 			for nc := range int(g.N * g.C) {
@@ -66,16 +67,16 @@ func TestMaxPoolBwdFiniteDifferences(t *testing.T) {
 	for ci, g := range poolCases {
 		t.Run(fmt.Sprint(ci), func(t *testing.T) {
 			x := distinctValues(50+uint64(ci), g.XLen())
-			dy := randSlice(newRNG(uint64(ci)), g.YLen())
+			dy := testutil.RandSlice(testutil.NewRNG(uint64(ci)), g.YLen())
 			y, idx := make([]float32, g.YLen()), make([]float32, g.YLen())
 			loss := func() float64 {
 				MaxPoolFwd(backend.MaxPoolFwd{Pool2DShape: g}, x, y, idx)
-				return dot64(dy, y)
+				return testutil.Dot64(dy, y)
 			}
 			loss() // idx of the unperturbed x
-			dx := nanSlice(g.XLen())
+			dx := testutil.NaNSlice(g.XLen())
 			require.NoError(t, Run(backend.MaxPoolBwd{Pool2DShape: g}, dy, idx, dx))
-			requireClose(t, dx, finiteDiff(x, 1e-3, loss), 1e-3, 1e-3, "dx")
+			testutil.RequireClose(t, dx, testutil.FiniteDiff(x, 1e-3, loss), 1e-3, 1e-3, "dx")
 		})
 	}
 }
@@ -83,7 +84,7 @@ func TestMaxPoolBwdFiniteDifferences(t *testing.T) {
 func TestMaxPoolTiesChooseFirst(t *testing.T) {
 	g := backend.NewPool2DShape(1, 1, 4, 4, 3, 1, 1)
 	x := make([]float32, 16) // all equal: every window picks its first inside position
-	y, idx := nanSlice(g.YLen()), nanSlice(g.YLen())
+	y, idx := testutil.NaNSlice(g.YLen()), testutil.NaNSlice(g.YLen())
 	require.NoError(t, Run(backend.MaxPoolFwd{Pool2DShape: g}, x, y, idx))
 	for i := range 4 {
 		for j := range 4 {
@@ -99,7 +100,7 @@ func TestMaxPoolTiesChooseFirst(t *testing.T) {
 	assert.Equal(t, []float32{1, 1, 1, 2, 1, 1, 1, 2, 13, 13, 7, 7, 13, 13, 13, 15}, idx)
 
 	dy := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
-	dx := nanSlice(16)
+	dx := testutil.NaNSlice(16)
 	require.NoError(t, Run(backend.MaxPoolBwd{Pool2DShape: g}, dy, idx, dx))
 	assert.Equal(t, []float32{0, 6, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 5, 0, 1}, dx)
 }

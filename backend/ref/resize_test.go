@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,10 +20,10 @@ func resizeBytes(t *testing.T, img []byte, ih, iw, oh, ow int) []byte {
 		src[i] = float32(b)
 	}
 	p := backend.ResizeBilinear{N: 1, InH: uint32(ih), InW: uint32(iw), OutH: uint32(oh), OutW: uint32(ow)}
-	dst := nanSlice(oh * ow)
+	dst := testutil.NaNSlice(oh * ow)
 	require.NoError(t, Run(p, src, dst))
 	p.Packed = 1
-	dstPacked := nanSlice(oh * ow)
+	dstPacked := testutil.NaNSlice(oh * ow)
 	require.NoError(t, Run(p, backend.PackBytes(img), dstPacked))
 	require.Equal(t, dst, dstPacked, "packed and unpacked sources differ")
 	out := make([]byte, len(dst))
@@ -110,7 +111,7 @@ func TestResizeMatchesPIL(t *testing.T) {
 }
 
 func TestResizeCornersAndConstant(t *testing.T) {
-	r := newRNG(40)
+	r := testutil.NewRNG(40)
 	img := make([]byte, 28*28)
 	for i := range img {
 		img[i] = byte(r.IntN(256))
@@ -140,13 +141,13 @@ func TestResizeCornersAndConstant(t *testing.T) {
 // multiple of four per image.
 func TestResizeBatchPacked(t *testing.T) {
 	const n, ih, iw = 3, 5, 7
-	r := newRNG(41)
+	r := testutil.NewRNG(41)
 	all := make([]byte, n*ih*iw)
 	for i := range all {
 		all[i] = byte(r.IntN(256))
 	}
 	p := backend.ResizeBilinear{N: n, InH: ih, InW: iw, OutH: 11, OutW: 4, Packed: 1}
-	dst := nanSlice(n * 11 * 4)
+	dst := testutil.NaNSlice(n * 11 * 4)
 	require.NoError(t, Run(p, backend.PackBytes(all), dst))
 	for i := range n {
 		one := resizeBytes(t, all[i*ih*iw:(i+1)*ih*iw], ih, iw, 11, 4)

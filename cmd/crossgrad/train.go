@@ -17,7 +17,7 @@ func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train AlexNet on Fashion-MNIST (the seed tutorial's run by default)",
-		Long: "train runs the seed tutorial's training (configs/default.yaml: input 224, batch 128, 10 epochs,\n" +
+		Long: "train runs the seed tutorial's training (presets/default.yaml: input 224, batch 128, 10 epochs,\n" +
 			"Adam lr 1e-3, dropout 0.5) on the best device found, or the configuration given with --config\n" +
 			"(a YAML file, or the embedded default, cpu-quick or vgg11-cpu-quick). --model vgg11 trains d2l.ai's VGG-11\n" +
 			"instead of the seed's AlexNet. Every key can be overridden by a\n" +

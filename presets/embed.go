@@ -1,7 +1,8 @@
-// Package configs embeds the stock training configurations (the *.yaml files
-// of this folder) so the binary runs without them on disk. Package config
-// loads them by name: "default", "cpu-quick" or "vgg11-cpu-quick".
-package configs
+// Package presets embeds the stock training configurations, the preset
+// *.yaml files of this folder, so the binary runs without them on disk.
+// Package config (which parses and validates any configuration) loads them
+// by name: "default", "cpu-quick" or "vgg11-cpu-quick".
+package presets
 
 import (
 	"embed"
