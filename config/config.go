@@ -103,7 +103,7 @@ func Default() Config {
 // help is each key's flag usage text.
 var help = map[string]string{
 	"backend":                  "devices tried in order, comma-separated, brackets allowed: auto, gpu, opencl, opencl:1, vulkan:nvidia, ref (alias --backend; key backend)",
-	"model":                    "network: alexnet (the seed's) or vgg11 (d2l.ai's VGG-11, channel ratio 4); crossgrad summary --model NAME shows it",
+	"model":                    "registered network, e.g. alexnet (the seed's) or vgg11 (d2l.ai's VGG-11, channel ratio 4); an unknown name lists the known ones",
 	"input_size":               "side the 28x28 images are resized to (at most 1024; the model sets the minimum: crossgrad summary says)",
 	"width":                    "channel multiplier for conv channels and hidden fc widths (0 < width <= 4)",
 	"batch_size":               "mini-batch size (1..65536)",

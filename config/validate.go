@@ -32,7 +32,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Model == "" {
-		bad("model", `""`, "a model name: alexnet or vgg11")
+		bad("model", `""`, "a registered model name, e.g. alexnet (crossgrad summary --model NAME lists the known ones for an unknown NAME)")
 	}
 	if c.InputSize < MinInputSize || c.InputSize > MaxInputSize {
 		bad("input_size", c.InputSize, fmt.Sprintf("%d..%d (and at least the model's minimum)", MinInputSize, MaxInputSize))
