@@ -366,6 +366,7 @@ func (r *run) endEpoch(ctx context.Context) error {
 	return nil
 }
 
+// toCkpt converts plan tensors to checkpoint tensors (same fields, shared data).
 func toCkpt(ts []graph.HostTensor) []checkpoint.Tensor {
 	out := make([]checkpoint.Tensor, len(ts))
 	for i, t := range ts {
@@ -374,6 +375,7 @@ func toCkpt(ts []graph.HostTensor) []checkpoint.Tensor {
 	return out
 }
 
+// fromCkpt converts checkpoint tensors to plan tensors (same fields, shared data).
 func fromCkpt(ts []checkpoint.Tensor) []graph.HostTensor {
 	out := make([]graph.HostTensor, len(ts))
 	for i, t := range ts {

@@ -8,10 +8,8 @@ import (
 	"math"
 	"sort"
 
-	"github.com/crossgrad/crossgrad/checkpoint"
 	"github.com/crossgrad/crossgrad/config"
 	"github.com/crossgrad/crossgrad/data"
-	"github.com/crossgrad/crossgrad/graph"
 )
 
 // PredictOptions configure PredictCheckpoint.
@@ -131,14 +129,4 @@ func PredictCheckpoint(ctx context.Context, o PredictOptions, inputs []PredictIn
 		rep.Predictions = append(rep.Predictions, Prediction{Input: in, Logits: l, Probs: Softmax(l)})
 	}
 	return rep, nil
-}
-
-// hostTensors converts checkpoint tensors for the plan (sharing their
-// data).
-func hostTensors(ts []checkpoint.Tensor) []graph.HostTensor {
-	host := make([]graph.HostTensor, len(ts))
-	for i, t := range ts {
-		host[i] = graph.HostTensor{Name: t.Name, Shape: t.Shape, Data: t.Data}
-	}
-	return host
 }

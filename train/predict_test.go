@@ -84,7 +84,7 @@ func TestPredictAgreesWithEvaluation(t *testing.T) {
 	defer op.Close()
 	_, _, ts, err := loadModel(&ec, rep.Checkpoint, nil, nil, "predict")
 	require.NoError(t, err)
-	require.NoError(t, op.Plan.LoadParams(hostTensors(ts)))
+	require.NoError(t, op.Plan.LoadParams(fromCkpt(ts)))
 	b, err := data.NewBatcher(set, data.Options{BatchSize: set.N})
 	require.NoError(t, err)
 	it, err := b.Iter(0, 0)

@@ -185,7 +185,7 @@ func stateDictSpecs(seq *layers.Sequential) []tensorSpec {
 // p, strictly: every parameter and state tensor once, with its shape.
 // train (resume), eval and predict load checkpoints through it.
 func loadModelTensors(p *graph.Plan, ts []checkpoint.Tensor) error {
-	return p.LoadStateDict(hostTensors(ts))
+	return p.LoadStateDict(fromCkpt(ts))
 }
 
 // placeRun sets the folder keys of a resumed run: checkpoint_dir is the
