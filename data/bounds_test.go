@@ -14,21 +14,32 @@ import (
 )
 
 // zerosGz gzips an IDX header (magic and dims) followed by zeros bytes of
-// zeros, streamed in 1 MiB blocks so that the test never holds them.
+// zeros: one gzip member for the header, then one compressed 1 MiB block of
+// zeros repeated as further members (gzip readers read concatenated members
+// as one stream), so a large bomb costs one compression.
 func zerosGz(t *testing.T, magic uint32, dims []uint32, zeros int) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	w, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
-	require.NoError(t, err)
-	require.NoError(t, binary.Write(w, binary.BigEndian, magic))
-	require.NoError(t, binary.Write(w, binary.BigEndian, dims))
-	block := make([]byte, 1<<20)
-	for left := zeros; left > 0; left -= len(block) {
-		_, err := w.Write(block[:min(left, len(block))])
+	member := func(write func(w io.Writer)) []byte {
+		var b bytes.Buffer
+		w, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
 		require.NoError(t, err)
+		write(w)
+		require.NoError(t, w.Close())
+		return b.Bytes()
 	}
-	require.NoError(t, w.Close())
-	return b.Bytes()
+	out := member(func(w io.Writer) {
+		require.NoError(t, binary.Write(w, binary.BigEndian, magic))
+		require.NoError(t, binary.Write(w, binary.BigEndian, dims))
+	})
+	const block = 1 << 20
+	full := member(func(w io.Writer) { _, err := w.Write(make([]byte, block)); require.NoError(t, err) })
+	for ; zeros >= block; zeros -= block {
+		out = append(out, full...)
+	}
+	if zeros > 0 {
+		out = append(out, member(func(w io.Writer) { _, err := w.Write(make([]byte, zeros)); require.NoError(t, err) })...)
+	}
+	return out
 }
 
 // allocated returns the bytes f allocates on the heap (TotalAlloc delta).
@@ -76,7 +87,7 @@ func TestLoadRefusesImagesNot28x28(t *testing.T) {
 }
 
 // TestLoadCountMismatchFromHeaders: an image file whose header claims 235 MB
-// of images (present, from a 300 KB gzip stream) against a 10-label file
+// of images (present, in a gzip stream of a few hundred KB) against a 10-label file
 // must be refused from the two headers without inflating the images.
 func TestLoadCountMismatchFromHeaders(t *testing.T) {
 	const n = 300_000
@@ -92,7 +103,7 @@ func TestLoadCountMismatchFromHeaders(t *testing.T) {
 }
 
 // TestLoadOverlongStream: a header claiming 10 images followed by 200 MB of
-// zeros (a 250 KB gzip stream) is refused after reading the declared
+// zeros (a gzip stream of a few hundred KB) is refused after reading the declared
 // payload and one byte more, not the whole stream.
 func TestLoadOverlongStream(t *testing.T) {
 	const n = 10
