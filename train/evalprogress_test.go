@@ -35,7 +35,7 @@ func (p *progressRecorder) EndEval() { p.calls = append(p.calls, "end eval") }
 
 func TestRunAndEvaluateReportProgress(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs = 1
 	rec := &progressRecorder{}
 	res, _, err := runTiny(t, c, Options{Progress: rec})
@@ -44,7 +44,7 @@ func TestRunAndEvaluateReportProgress(t *testing.T) {
 	assert.Equal(t, []string{"batch 32", "epoch 1/1 8 0", "end epoch", "eval 4 128",
 		"eval step 1 32", "eval step 2 64", "eval step 3 96", "eval step 4 128", "end eval"}, rec.calls)
 
-	q := tinyConfig(t)
+	q := narrowConfig(t)
 	q.Epochs, q.Quiet = 1, true
 	quiet := &progressRecorder{}
 	_, _, err = runTiny(t, q, Options{Progress: quiet})

@@ -133,7 +133,7 @@ func ckptPath(dir string, step int64) string { return filepath.Join(dir, checkpo
 
 func TestKernelFaultNamesDeviceKernelAndCheckpoint(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.CheckpointEverySteps = 2
 	injected := errors.New("fake: pipeline for conv2d_bwd_filter failed to build (VK_ERROR_INITIALIZATION_FAILED)")
 	fd := &faultyDevice{failKernel: backend.KConv2DBwdFilter, err: injected}
@@ -164,7 +164,7 @@ func TestKernelFaultNamesDeviceKernelAndCheckpoint(t *testing.T) {
 }
 
 func TestDeviceLostEndsTrainingWithoutCheckpoint(t *testing.T) {
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	lost := errors.New("fake: VK_ERROR_DEVICE_LOST")
 	fd := &faultyDevice{lostOnRead: true, err: lost}
 	_, _, err := runTiny(t, c, withFault(fd, 3))
@@ -185,7 +185,7 @@ func TestDeviceLostEndsTrainingWithoutCheckpoint(t *testing.T) {
 }
 
 func TestStalledCallIsBounded(t *testing.T) {
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.CheckpointEverySteps = 3
 	fd := &faultyDevice{hang: make(chan struct{})}
 	o := withFault(fd, 5)
@@ -220,7 +220,7 @@ func TestStalledCallIsBounded(t *testing.T) {
 }
 
 func TestOutOfMemoryMidRunSaysWhatFits(t *testing.T) {
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	fd := &faultyDevice{failKernel: backend.KGemm, err: fmt.Errorf("opencl: gemm: %w", oomError{})}
 	_, _, err := runTiny(t, c, withFault(fd, 2))
 	var de *DeviceError
@@ -286,7 +286,7 @@ func TestPlanTooBigForDeviceNamesBuffersAndBatch(t *testing.T) {
 
 func TestBuildFailureOnResumeNamesCheckpoint(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs = 1
 	_, _, err := runTiny(t, c, Options{})
 	require.NoError(t, err)

@@ -122,7 +122,7 @@ func TestFolderHoldingARunIsRefusedUnlessForced(t *testing.T) {
 
 func TestResumeTakesEveryRunSetting(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	// 96 images: 3 steps per epoch; two epochs, stopped after step 1.
 	custom := filepath.Join(t.TempDir(), "elsewhere", "steps.jsonl")
 	c.CheckpointEverySteps, c.KeepCheckpoints, c.MetricsJSONL, c.MetricsCSV = 1, 1, custom, ""
@@ -150,7 +150,7 @@ func TestResumeTakesEveryRunSetting(t *testing.T) {
 
 	// The hint's command: only --resume; this configuration says otherwise
 	// about cadence, kept checkpoints, metrics and folder.
-	r := tinyConfig(t)
+	r := narrowConfig(t)
 	r.Resume = c.CheckpointDir
 	var logBuf bytes.Buffer
 	res, err := Run(context.Background(), Options{Config: r, Log: slog.New(slog.NewTextHandler(&logBuf, nil)),

@@ -27,6 +27,19 @@ func tinyConfig(t *testing.T) config.Config {
 	c.MetricsCSV = filepath.Join(c.CheckpointDir, "metrics.csv")
 	c.CheckpointEveryMinutes, c.KeepCheckpoints = 0, -1
 	c.Source = "test"
+	c.Tune = "off" // never the user's tuning cache: exact-bits tests pin today's dispatches
+	require.NoError(t, c.Validate())
+	return c
+}
+
+// narrowConfig is tinyConfig at width 1/64 (channels 2 to 6, hidden 64:
+// the same layers and kernels at a third of the reference backend's
+// compute, which the race detector slows about tenfold) for tests whose
+// checks do not depend on the model's size.
+func narrowConfig(t *testing.T) config.Config {
+	t.Helper()
+	c := tinyConfig(t)
+	c.Width = 1.0 / 64
 	require.NoError(t, c.Validate())
 	return c
 }

@@ -38,11 +38,11 @@ func TestPredictionTop(t *testing.T) {
 	assert.Empty(t, p.Top(0))
 }
 
-// tinyCheckpoint trains the tiny model for two steps and returns its
+// tinyCheckpoint trains the narrow tiny model for two steps and returns its
 // configuration (checkpoint folder included).
 func tinyCheckpoint(t *testing.T) config.Config {
 	t.Helper()
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs, c.BatchSize = 1, 16
 	_, err := runSets(t, context.Background(), c, Options{}, synthSet(1, 32), synthSet(2, 16))
 	require.NoError(t, err)

@@ -164,7 +164,7 @@ func TestRunWritesLinesMetricsAndCheckpoints(t *testing.T) {
 
 func TestKeepCheckpoints(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	// keep_checkpoints' default: every epoch end (8, 16) and the two newest
 	// of the checkpoints written every 2 steps (12, 14).
 	c.CheckpointEverySteps, c.KeepCheckpoints, c.Quiet = 2, config.Default().KeepCheckpoints, true
@@ -183,10 +183,10 @@ func TestKeepCheckpoints(t *testing.T) {
 
 func TestResumeAtEpochBoundaryMatchesUninterrupted(t *testing.T) {
 	heavyOnRef(t)
-	full, _, err := runTiny(t, tinyConfig(t), Options{})
+	full, _, err := runTiny(t, narrowConfig(t), Options{})
 	require.NoError(t, err)
 
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs = 1
 	first, _, err := runTiny(t, c, Options{})
 	require.NoError(t, err)
@@ -194,7 +194,7 @@ func TestResumeAtEpochBoundaryMatchesUninterrupted(t *testing.T) {
 
 	// Resume the run folder; epochs raised explicitly, everything else from
 	// the checkpoint (the configuration given here has another lr and seed).
-	c2 := tinyConfig(t)
+	c2 := narrowConfig(t)
 	c2.CheckpointDir, c2.MetricsJSONL, c2.MetricsCSV = c.CheckpointDir, c.MetricsJSONL, c.MetricsCSV
 	c2.Resume, c2.Epochs, c2.LR, c2.Seed = c.CheckpointDir, 2, 0.5, 99
 	var logBuf bytes.Buffer
@@ -231,10 +231,10 @@ func TestResumeAtEpochBoundaryMatchesUninterrupted(t *testing.T) {
 
 func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
 	heavyOnRef(t)
-	full, _, err := runTiny(t, tinyConfig(t), Options{})
+	full, _, err := runTiny(t, narrowConfig(t), Options{})
 	require.NoError(t, err)
 
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.CheckpointEverySteps = 4
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -291,7 +291,7 @@ func TestInterruptSavesAndResumesMidEpoch(t *testing.T) {
 }
 
 func TestNaNLossStopsWithStepAndStats(t *testing.T) {
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	_, _, err := runTiny(t, c, Options{BeforeStep: func(step int, p *graph.Plan) error {
 		if step != 3 {
 			return nil
@@ -349,7 +349,7 @@ func TestErrorsBeforeTrainingLeaveNoFiles(t *testing.T) {
 
 func TestBackendFallbackIsLogged(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Backend, c.Epochs = []string{"vulkan:nosuch", "ref"}, 1
 	var logBuf bytes.Buffer
 	res, _, err := runTiny(t, c, Options{Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
@@ -446,7 +446,7 @@ func TestRealDataWithLimits(t *testing.T) {
 		}
 		t.Skip("dataset-fashion-mnist not installed")
 	}
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs, c.TrainLimit, c.TestLimit = 1, 256, 128
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Options{Config: c, Out: &out})
@@ -470,7 +470,7 @@ func TestInterruptedErrorUnwrap(t *testing.T) {
 
 func TestMinuteCadence(t *testing.T) {
 	heavyOnRef(t)
-	c := tinyConfig(t)
+	c := narrowConfig(t)
 	c.Epochs, c.CheckpointEveryMinutes = 1, 1e-7 // 6 us: after every step
 	_, _, err := runTiny(t, c, Options{})
 	require.NoError(t, err)
