@@ -123,6 +123,10 @@ func TestWork(t *testing.T) {
 func TestShape(t *testing.T) {
 	g := backend.NewConv2DShape(8, 96, 27, 27, 256, 5, 5, 1, 2)
 	assert.Equal(t, "N8 C96 27x27 -> K256 27x27 k5x5 s1 p2", backend.Conv2DBwdData{Conv2DShape: g}.Shape())
+	a := g
+	a.StrideW, a.PadW = 2, 0
+	assert.Equal(t, "N8 C96 27x27 -> K256 27x27 k5x5 s1x2 p2x0", backend.Conv2DFwd{Conv2DShape: a}.Shape(),
+		"a shape names both strides and paddings when they differ, so tune keys never collide")
 	assert.Equal(t, "N8 C96 55x55 -> 27x27 k3 s2", backend.MaxPoolFwd{Pool2DShape: backend.NewPool2DShape(8, 96, 55, 55, 3, 2, 0)}.Shape())
 	assert.Equal(t, "M8 N4096 K6400 B^T", backend.Gemm{M: 8, N: 4096, K: 6400, TransB: 1}.Shape())
 	assert.Equal(t, "n=4099 p=0.5", backend.DropoutBwd{N: 4099, P: 0.5}.Shape())

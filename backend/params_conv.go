@@ -51,9 +51,18 @@ func (g Conv2DShape) Validate() error {
 }
 
 // Shape implements Params for the convolutions, e.g.
-// "N8 C96 26x26 -> K256 26x26 k5x5 s1 p2".
+// "N8 C96 26x26 -> K256 26x26 k5x5 s1 p2" ("s2x1 p1x0" when the vertical
+// and horizontal stride or padding differ), so that two dispatches of the
+// same Shape have the same geometry (backend.KeyOf relies on it).
 func (g Conv2DShape) Shape() string {
-	return fmt.Sprintf("N%d C%d %dx%d -> K%d %dx%d k%dx%d s%d p%d", g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.R, g.S, g.StrideH, g.PadH)
+	pair := func(h, w uint32) string {
+		if h == w {
+			return fmt.Sprint(h)
+		}
+		return fmt.Sprintf("%dx%d", h, w)
+	}
+	return fmt.Sprintf("N%d C%d %dx%d -> K%d %dx%d k%dx%d s%s p%s", g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.R, g.S,
+		pair(g.StrideH, g.StrideW), pair(g.PadH, g.PadW))
 }
 
 // macs is the multiply-add count of the convolution, N*K*OH*OW*C*R*S.

@@ -12,7 +12,8 @@ import (
 // Device is one opened OpenCL device: a context, an in-order command queue
 // with profiling enabled, and the program holding every kernel, built once
 // at Open (the tiled kernels: once per tiling, when first launched). It
-// implements backend.Device, backend.KernelTimer and backend.BufferCounter.
+// implements backend.Device, backend.KernelTimer, backend.BufferCounter and
+// backend.Tuner.
 // It owns every Buffer it allocates; Close releases them all. A Device is
 // not safe for concurrent use.
 type Device struct {
@@ -33,6 +34,12 @@ type Device struct {
 	timing  bool
 	pending []pendingEvent
 	times   map[backend.Kernel]backend.KernelTime
+
+	tiles         map[backend.TuneKey]tileConfig // configurations set by SetTile
+	tileBuildErrs map[string]error               // failed builds of tiled kernels, by tiledKernelKey
+	// trace, when set (tests), sees every queued kernel function with its
+	// global size (rounded up to the work-groups) and local size.
+	trace func(name string, global, local []int)
 }
 
 var (
@@ -150,9 +157,20 @@ func (d *Device) Read(src backend.Buffer, offset int, dst []float32) error {
 }
 
 // Dispatch checks p and bufs with backend.CheckDispatch and queues the
-// kernel p.Kernel(); it does not wait for it. A driver failure other than a
-// refused malformed launch (CL_INVALID_*) makes the device lost.
+// kernel p.Kernel() (a tiled one with the configuration SetTile chose for
+// it, else DefaultTile's); it does not wait for it. A driver failure other
+// than a refused malformed launch (CL_INVALID_*) or a failed kernel build
+// makes the device lost.
 func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
+	return d.dispatchWith(p, bufs, nil)
+}
+
+// clBuildProgramFailure is CL_BUILD_PROGRAM_FAILURE: a kernel that does
+// not compile leaves the device usable.
+const clBuildProgramFailure = -11
+
+// dispatchWith is Dispatch running l (nil: the kernel's launcher).
+func (d *Device) dispatchWith(p backend.Params, bufs []backend.Buffer, l launcher) error {
 	if err := d.usable(); err != nil {
 		return err
 	}
@@ -169,13 +187,15 @@ func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 		}
 		cbs[i] = cb
 	}
-	l, ok := launchers[k]
-	if !ok {
-		return fmt.Errorf("opencl: kernel %s has no OpenCL launcher", k)
+	if l == nil {
+		var ok bool
+		if l, ok = launchers[k]; !ok {
+			return fmt.Errorf("opencl: kernel %s has no OpenCL launcher", k)
+		}
 	}
 	err := l(d, p, cbs)
 	var ce *Error
-	if errors.As(err, &ce) && !ce.invalidUse() {
+	if errors.As(err, &ce) && !ce.invalidUse() && ce.Code != clBuildProgramFailure {
 		return d.fail(err)
 	}
 	return err

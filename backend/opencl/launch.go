@@ -73,6 +73,9 @@ func (d *Device) enqueue(timedAs backend.Kernel, name string, global, local []in
 		return fmt.Errorf("opencl: %s: kernel %s global=%v local=%v: %w", timedAs, name, g, local, wrapCL("clEnqueueNDRangeKernel", err))
 	}
 	d.track(timedAs, ev)
+	if d.trace != nil {
+		d.trace(name, g, local)
+	}
 	return nil
 }
 

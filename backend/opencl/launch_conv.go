@@ -7,27 +7,11 @@ import (
 )
 
 func init() {
-	registerLauncher(backend.KConv2DFwd, func(d *Device, p backend.Params, bufs []*Buffer) error {
-		q, err := paramsAs[backend.Conv2DFwd](p)
-		if err != nil {
-			return err
-		}
-		return d.convFwdWith(fwdTiling(d.tiling(), int(q.K)), q, bufs)
-	})
-	registerLauncher(backend.KConv2DBwdData, func(d *Device, p backend.Params, bufs []*Buffer) error {
-		q, err := paramsAs[backend.Conv2DBwdData](p)
-		if err != nil {
-			return err
-		}
-		return d.convBwdDataWith(bwdDataTiling(d.tiling(), int(q.C)), q, bufs)
-	})
-	registerLauncher(backend.KConv2DBwdFilter, func(d *Device, p backend.Params, bufs []*Buffer) error {
-		q, err := paramsAs[backend.Conv2DBwdFilter](p)
-		if err != nil {
-			return err
-		}
-		return d.convBwdFilterWith(bwdFilterTiling(d.tiling(), int(q.K)), q, bufs, 0)
-	})
+	for _, k := range []backend.Kernel{backend.KConv2DFwd, backend.KConv2DBwdData, backend.KConv2DBwdFilter} {
+		registerLauncher(k, func(d *Device, p backend.Params, bufs []*Buffer) error {
+			return d.runTile(d.tileFor(p), p, bufs)
+		})
+	}
 }
 
 // convFwdWith runs conv2d_fwd as an implicit GEMM of K x (N*OH*OW) with
@@ -120,15 +104,13 @@ func bwdFilterTiling(t tiling, k int) tiling {
 const directBwdDataMaxC = 16
 
 // convBwdDataWith runs conv2d_bwd_data with tiling t as an implicit GEMM of
-// C x (pixels of one stride phase), one phase per index of dimension 2, or
-// with the direct kernel when C is small. With stride 1 and at least one
-// full tile of channels, the weights are first transposed into the
-// device's scratch buffer (conv2d_bwd_data_wt) so that the tiled kernel
-// copies them with vector loads. Buffers: dy, w, dx.
+// C x (pixels of one stride phase), one phase per index of dimension 2 (the
+// default configuration runs the direct kernel instead when C is small, see
+// directBwdDataMaxC). With stride 1 and at least one full tile of channels,
+// the weights are first transposed into the device's scratch buffer
+// (conv2d_bwd_data_wt) so that the tiled kernel copies them with vector
+// loads. Buffers: dy, w, dx.
 func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buffer) error {
-	if q.C < directBwdDataMaxC {
-		return d.convBwdDataDirect(q, bufs)
-	}
 	sh, sw := int(q.StrideH), int(q.StrideW)
 	cols := int(q.N) * ((int(q.H) + sh - 1) / sh) * ((int(q.W) + sw - 1) / sw)
 	name, err := d.tiledKernel(backend.KConv2DBwdData, t)
@@ -194,18 +176,26 @@ func (d *Device) bwdFilterSplits(t tiling, k, c, cols, red int) (splits, chunk i
 	return (red + chunk - 1) / chunk, chunk
 }
 
+// bwdFilterPlan is the split count and per-split reduction length
+// conv2d_bwd_filter runs q with on tiling t: force > 0 asks for that many
+// splits (fewer when the slabs run out), 0 lets bwdFilterSplits choose.
+func (d *Device) bwdFilterPlan(t tiling, q backend.Conv2DBwdFilter, force int) (splits, chunk int) {
+	k, cols, red := int(q.K), int(q.C*q.R*q.S)+1, int(q.N*q.OH*q.OW)
+	if force <= 0 {
+		return d.bwdFilterSplits(t, k, int(q.C), cols, red)
+	}
+	chunk = ((red+force-1)/force + t.kwg - 1) / t.kwg * t.kwg
+	return (red + chunk - 1) / chunk, chunk
+}
+
 // convBwdFilterWith runs conv2d_bwd_filter as an implicit GEMM of K x
 // (C*R*S+1) (the last column is db) with tiling t, split over the N*OH*OW
-// reduction when there are few tiles: forceSplits > 0 imposes the split
-// count (tests), 0 lets bwdFilterSplits choose. The partial results live in
+// reduction when there are few tiles: forceSplits > 0 asks for that split
+// count (a configuration's splits), 0 lets bwdFilterSplits choose. The partial results live in
 // the device's scratch buffer (kept until Close). Buffers: x, dy, dw, db.
 func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*Buffer, forceSplits int) error {
-	k, cols, red := int(q.K), int(q.C*q.R*q.S)+1, int(q.N*q.OH*q.OW)
-	splits, chunk := d.bwdFilterSplits(t, k, int(q.C), cols, red)
-	if forceSplits > 0 {
-		chunk = ((red+forceSplits-1)/forceSplits + t.kwg - 1) / t.kwg * t.kwg
-		splits = (red + chunk - 1) / chunk
-	}
+	k, cols := int(q.K), int(q.C*q.R*q.S)+1
+	splits, chunk := d.bwdFilterPlan(t, q, forceSplits)
 	name, err := d.tiledKernel(backend.KConv2DBwdFilter, t)
 	if err != nil {
 		return err

@@ -63,14 +63,26 @@ var tiledKernels = map[backend.Kernel]bool{
 	backend.KGemm: true, backend.KConv2DFwd: true, backend.KConv2DBwdData: true, backend.KConv2DBwdFilter: true,
 }
 
+// tiledKernelKey is the name under which d.kernels holds kernel function
+// k built with tiling t: k followed by the -D options of t.
+func tiledKernelKey(k backend.Kernel, t tiling) string {
+	return string(k) + defineOptions(t.defineList())
+}
+
+// kernelGroupSize is CL_KERNEL_WORK_GROUP_SIZE of k on dev; tests replace
+// it to mimic drivers that admit smaller work-groups than a tiling needs.
+var kernelGroupSize = func(k *cl.Kernel, dev *cl.Device) (int, error) { return k.WorkGroupSize(dev) }
+
 // tiledKernel returns the name under which d.kernels holds kernel function
-// k built with tiling t: k followed by the -D options of t. The first call
-// for a pair builds k.cl with the device's options and those of t into a
-// program of its own (PoCL also caches the binary on disk); the kernel
-// object keeps the program alive until Close releases it.
+// k built with tiling t (tiledKernelKey). The first call for a pair builds
+// k.cl with the device's options and those of t into a program of its own
+// (PoCL also caches the binary on disk); the kernel object keeps the
+// program alive until Close releases it. A build that fails, or a kernel
+// that admits fewer work-items per group than t's work-group
+// (CL_KERNEL_WORK_GROUP_SIZE, e.g. for its registers), is an error, kept
+// for later calls (and CheckTile).
 func (d *Device) tiledKernel(k backend.Kernel, t tiling) (string, error) {
-	defs := defineOptions(t.defineList())
-	key := string(k) + defs
+	key := tiledKernelKey(k, t)
 	if _, ok := d.kernels[key]; ok {
 		return key, nil
 	}
@@ -83,9 +95,27 @@ func (d *Device) tiledKernel(k backend.Kernel, t tiling) (string, error) {
 	if err := t.validate(); err != nil {
 		return "", err
 	}
-	kern, err := buildKernel(d.ctx, d.dev, d.info.Name, openCLSources(), k, optionsFor(d.dev)+defs)
+	if err := d.tileBuildErrs[key]; err != nil {
+		return "", err
+	}
+	kern, err := buildKernel(d.ctx, d.dev, d.info.Name, openCLSources(), k, optionsFor(d.dev)+defineOptions(t.defineList()))
+	if err == nil {
+		if n, qerr := kernelGroupSize(kern, d.dev); qerr == nil && n < t.wgs() {
+			kern.Release()
+			kern = nil
+			err = fmt.Errorf("opencl: %s built with tiling %s admits work-groups of at most %d work-items on %s "+
+				"(CL_KERNEL_WORK_GROUP_SIZE), the tiling needs %d: choose a configuration with a smaller work-group (mdimc*ndimc)",
+				k, t.name, n, d.info.Name, t.wgs())
+		}
+	} else {
+		err = fmt.Errorf("%w (kernel %s, tiling %s)", err, k, t.name)
+	}
 	if err != nil {
-		return "", fmt.Errorf("%w (kernel %s, tiling %s)", err, k, t.name)
+		if d.tileBuildErrs == nil {
+			d.tileBuildErrs = map[string]error{}
+		}
+		d.tileBuildErrs[key] = err
+		return "", err
 	}
 	d.kernels[key] = kern
 	return key, nil

@@ -79,7 +79,7 @@ func TestTiledBuildNeedsEveryDefine(t *testing.T) {
 		return clErr
 	}
 	defs := tilingCPU.defineList()
-	require.Len(t, defs, 9)
+	require.Len(t, defs, 10)
 	for k := range tiledKernels {
 		log := buildErr(k, buildOptions).Log
 		for _, def := range defs {
@@ -115,18 +115,18 @@ func TestTiledKernelSeesGoNumbers(t *testing.T) {
 	require.NoError(t, err)
 	probe := "#include \"gemm_tile.h\"\n__kernel void tile_probe(__global float* out) {\n" +
 		"    const int v[] = {TILE_MWG, TILE_NWG, TILE_KWG, TILE_MDIMC, TILE_NDIMC, TILE_VW, TILE_LVW,\n" +
-		"                     TILE_STRIDED, TILE_CPU, TL_WPTM(TILE), TL_NVEC(TILE), TL_WGS(TILE)};\n" +
-		"    for (int i = 0; i < 12; i++) out[i] = (float)v[i];\n}\n"
+		"                     TILE_STRIDED, TILE_CPU, TILE_DIRECT, TL_WPTM(TILE), TL_NVEC(TILE), TL_WGS(TILE)};\n" +
+		"    for (int i = 0; i < 13; i++) out[i] = (float)v[i];\n}\n"
 	fsys := fstest.MapFS{"gemm_tile.h": {Data: header}, "tile_probe.cl": {Data: []byte(probe)}}
-	out, err := d.Alloc(12)
+	out, err := d.Alloc(13)
 	require.NoError(t, err)
-	for _, tl := range append(tilings, tilingCPU96, tilingFwdCPU128, tilingCPU128, tilingOddGPU, tilingOddCPU) {
+	for _, tl := range append(namedTilings(), tilingOddGPU, tilingOddCPU) {
 		kern, err := buildKernel(d.ctx, d.dev, d.info.Name, fsys, "tile_probe", optionsFor(d.dev)+defineOptions(tl.defineList()))
 		require.NoError(t, err, tl.name)
 		key := "tile_probe " + tl.name
 		d.kernels[key] = kern // released by Close
 		require.NoError(t, d.enqueue(backend.KGemm, key, []int{1}, nil, out.(*Buffer)))
-		got := make([]float32, 12)
+		got := make([]float32, 13)
 		require.NoError(t, d.Read(out, 0, got))
 		b := func(v bool) float32 {
 			if v {
@@ -135,7 +135,7 @@ func TestTiledKernelSeesGoNumbers(t *testing.T) {
 			return 0
 		}
 		want := []float32{float32(tl.mwg), float32(tl.nwg), float32(tl.kwg), float32(tl.mdimc), float32(tl.ndimc),
-			float32(tl.vw), float32(tl.lvw), b(tl.strided), b(tl.cpu),
+			float32(tl.vw), float32(tl.lvw), b(tl.strided), b(tl.cpu), b(tl.direct),
 			float32(tl.mwg / tl.mdimc), float32(tl.nwg / (tl.ndimc * tl.vw)), float32(tl.mdimc * tl.ndimc)}
 		assert.Equal(t, want, got, tl.name)
 	}
@@ -163,14 +163,14 @@ func TestTiledKernelCache(t *testing.T) {
 	bad := tilingOddCPU
 	bad.vw = 3
 	_, err = d.tiledKernel(backend.KGemm, bad)
-	assert.EqualError(t, err, "opencl: tiling odd_cpu: vector widths vw=3, lvw=8 must be 2, 4, 8 or 16")
+	assert.EqualError(t, err, "opencl: tiling odd_cpu: vector widths vw=3, lvw=8 must be 2, 4, 8 or 16 (lvw also 1)")
 	assert.Len(t, d.kernels, n+2)
 }
 
 // TestTilingValidate checks the requirements of gemm_tile.h on the
-// tilings the launchers use and the errors for broken ones.
+// tilings of the space and the errors for broken ones.
 func TestTilingValidate(t *testing.T) {
-	for _, tl := range append(tilings, tilingCPU96, tilingFwdCPU128, tilingCPU128, tilingOddGPU, tilingOddCPU) {
+	for _, tl := range append(namedTilings(), tilingOddGPU, tilingOddCPU) {
 		assert.NoError(t, tl.validate(), tl.name)
 	}
 	bad := func(edit func(*tiling)) error {
@@ -179,15 +179,20 @@ func TestTilingValidate(t *testing.T) {
 		return tl.validate()
 	}
 	assert.EqualError(t, bad(func(tl *tiling) { tl.kwg = 0 }), "opencl: tiling odd_gpu: sizes must be positive "+
-		"({name:odd_gpu mwg:24 nwg:40 kwg:0 mdimc:4 ndimc:2 vw:4 lvw:4 strided:true cpu:false})")
+		"({name:odd_gpu mwg:24 nwg:40 kwg:0 mdimc:4 ndimc:2 vw:4 lvw:4 strided:true cpu:false direct:false})")
 	assert.EqualError(t, bad(func(tl *tiling) { tl.mdimc = 5 }),
 		"opencl: tiling odd_gpu: mwg=24 must be a multiple of mdimc=5 and nwg=40 of ndimc*vw=8")
 	assert.EqualError(t, bad(func(tl *tiling) { tl.ndimc = 4 }),
 		"opencl: tiling odd_gpu: mwg=24 must be a multiple of mdimc=4 and nwg=40 of ndimc*vw=16")
 	assert.EqualError(t, bad(func(tl *tiling) { tl.lvw = 16 }),
 		"opencl: tiling odd_gpu: kwg=8, mwg=24 and nwg=40 must be multiples of lvw=16")
-	assert.EqualError(t, bad(func(tl *tiling) { tl.lvw = 1 }),
-		"opencl: tiling odd_gpu: vector widths vw=4, lvw=1 must be 2, 4, 8 or 16")
+	assert.EqualError(t, bad(func(tl *tiling) { tl.lvw = 3 }),
+		"opencl: tiling odd_gpu: vector widths vw=4, lvw=3 must be 2, 4, 8 or 16 (lvw also 1)")
+	assert.EqualError(t, bad(func(tl *tiling) { tl.lvw, tl.kwg = 2, 6 }),
+		"opencl: tiling odd_gpu: kwg=6, mwg=24 and nwg=40 must be multiples of 4 (4x4 transposed copies)")
+	assert.EqualError(t, bad(func(tl *tiling) { tl.direct = true }),
+		"opencl: tiling odd_gpu: direct=1 copies no slabs: lvw=4 must be 1")
+	assert.NoError(t, bad(func(tl *tiling) { tl.direct, tl.lvw, tl.kwg = true, 1, 3 }), "direct: kwg is an unroll depth")
 }
 
 // TestOddTilingsMatchRef runs gemm with both odd tilings and the three

@@ -19,6 +19,10 @@
 #include "params.h"
 #include "gemm_tile.h"
 
+#if TILE_DIRECT
+#error "conv2d_bwd_data has no direct body (TILE_DIRECT must be 0)"
+#endif
+
 // Reduction-row terms from the counters (bk, bi, bj) of gk = (k*Rph + i)*Sph + i2.
 #define CONVBD_ROW                                                              \
     const bool kin_ = gk < KRS;                                                 \

@@ -14,6 +14,10 @@
 #include "params.h"
 #include "gemm_tile.h"
 
+#if TILE_DIRECT
+#error "conv2d_bwd_filter has no direct body (TILE_DIRECT must be 0)"
+#endif
+
 // Reduction-row terms from the counters (fn, foh, fow) of gk = (n*OH + oh)*OW + ow.
 #define CONVBF_ROW                                                              \
     const int ih_ = (int)(foh * p.StrideH) - (int)p.PadH;                       \

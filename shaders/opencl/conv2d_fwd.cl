@@ -11,6 +11,10 @@
 #include "params.h"
 #include "gemm_tile.h"
 
+#if TILE_DIRECT
+#error "conv2d_fwd has no direct body (TILE_DIRECT must be 0)"
+#endif
+
 // Reduction-row terms from the counters (fc, fr, fs) of gk = (c*R + r)*S + s.
 #define CONVF_ROW                                                               \
     const int r_ = (int)fr;                                                     \

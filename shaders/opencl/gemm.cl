@@ -2,7 +2,9 @@
 // with Beta == 0, C is never read. One tiling TILE of the shared tile
 // engine (gemm_tile.h), set by the host, which builds this file once per
 // tiling it runs (GPUs: 64x64 tiles, 16x16 work-items of 4x4; CPUs such as
-// PoCL: few work-items, each with a large register block of wide vectors).
+// PoCL: few work-items, each with a large register block of wide vectors),
+// through local-memory slabs or, with TILE_DIRECT, straight from global
+// memory.
 // Work-group (NDIMC, MDIMC); global size (ceil(N/NWG)*NDIMC,
 // ceil(M/MWG)*MDIMC).
 #include "params.h"
@@ -66,9 +68,70 @@
         TL_STORE_EACH(CF, m0, M, n0, N, GEMM_STORE, GEMM_STOREV)                \
     }
 
+// The direct body (TILE_DIRECT): no slabs, no barriers. Every work-item
+// keeps the offsets of its WPTM rows of op(A) (clamped onto the last row:
+// those results are never stored) and reads, per reduction index k, one
+// element of each row and one VW-vector of op(B) per column vector (a
+// vector load when B is not transposed and the vector lies inside B, else
+// lane by lane, clamped onto the last column). KWG is the unroll depth.
+#define GEMM_DIRECT_STEP(CF, k)                                                 \
+    {                                                                           \
+        const uint kd_ = (k);                                                   \
+        TL_VEC(CF) b_[TL_NVEC(CF)];                                             \
+        _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++) {            \
+            if (bvec[v_]) {                                                     \
+                b_[v_] = TL_VLOAD(CF)(0, B + kd_ * N + bc[v_]);                 \
+            } else {                                                            \
+                float e_[CF##_VW];                                              \
+                for (int l_ = 0; l_ < CF##_VW; l_++) {                          \
+                    const uint c_ = min(bc[v_] + (uint)l_, N - 1u);             \
+                    e_[l_] = p.TransB ? B[c_ * K + kd_] : B[kd_ * N + c_];      \
+                }                                                               \
+                b_[v_] = TL_VLOAD(CF)(0, e_);                                   \
+            }                                                                   \
+        }                                                                       \
+        _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {            \
+            const TL_VEC(CF) a_ = (TL_VEC(CF))(A[ar[i_] + kd_ * ak]);           \
+            _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)          \
+                acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                     \
+        }                                                                       \
+    }
+
+#define GEMM_DIRECT_BODY(CF)                                                    \
+    TL_DECLARE_REGS(CF)                                                         \
+    const uint M = p.M, N = p.N, K = p.K;                                       \
+    const float alpha = p.Alpha, beta = p.Beta;                                 \
+    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
+    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    uint ar[TL_WPTM(CF)], bc[TL_NVEC(CF)];                                      \
+    bool bvec[TL_NVEC(CF)];                                                     \
+    const uint ak = p.TransA ? M : 1u;                                          \
+    for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {                                  \
+        const uint r_ = min(m0 + (uint)TL_ROW(CF, ty, i_), M - 1u);             \
+        ar[i_] = p.TransA ? r_ : r_ * K;                                        \
+    }                                                                           \
+    for (int v_ = 0; v_ < TL_NVEC(CF); v_++) {                                  \
+        bc[v_] = n0 + (uint)TL_COL(CF, tx, v_);                                 \
+        bvec[v_] = !p.TransB && bc[v_] + CF##_VW <= N;                          \
+    }                                                                           \
+    uint k0 = 0;                                                                \
+    for (; k0 + CF##_KWG <= K; k0 += CF##_KWG) {                                \
+        _Pragma("unroll") for (int kk_ = 0; kk_ < CF##_KWG; kk_++)              \
+            GEMM_DIRECT_STEP(CF, k0 + (uint)kk_)                                \
+    }                                                                           \
+    for (; k0 < K; k0++) GEMM_DIRECT_STEP(CF, k0)                               \
+    if (beta == 0.0f) {                                                         \
+        TL_STORE_EACH(CF, m0, M, n0, N, GEMM_STORE, GEMM_STOREV0)               \
+    } else {                                                                    \
+        TL_STORE_EACH(CF, m0, M, n0, N, GEMM_STORE, GEMM_STOREV)                \
+    }
 
 __kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void gemm(const GemmParams p, __global const float* restrict A, __global const float* restrict B,
           __global float* restrict Cm) {
+#if TILE_DIRECT
+    GEMM_DIRECT_BODY(TILE)
+#else
     GEMM_BODY(TILE)
+#endif
 }

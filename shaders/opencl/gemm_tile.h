@@ -17,14 +17,17 @@
 // 8 or 16), CF_LVW (vector width of global loads in TL_COPY_*), CF_STRIDED
 // (1: a work-item's rows and column vectors are strided by the work-group
 // dimensions, which suits GPUs; 0: they are contiguous, which suits CPUs).
-// Requirements: MWG % MDIMC == 0, NWG % (NDIMC*VW) == 0, KWG and MWG, NWG
-// multiples of LVW.
+// CF_LVW may be 1 (scalar copies). Requirements: MWG % MDIMC == 0, NWG %
+// (NDIMC*VW) == 0, KWG and MWG, NWG multiples of LVW and of 4.
 //
 // The tiled kernels (gemm.cl, conv2d_fwd.cl, conv2d_bwd_data.cl,
 // conv2d_bwd_filter.cl) run configuration TILE, whose numbers only the host
 // holds (the tilings of backend/opencl): each kernel is built once per
-// tiling with -D TILE_MWG=... options, and TILE_CPU (1: the CPU bodies of
-// the convolutions) besides.
+// tiling with -D TILE_MWG=... options, TILE_CPU (1: the CPU bodies of the
+// convolutions) and TILE_DIRECT (1: the direct body of gemm, which keeps no
+// slabs in local memory: every work-item reads its operands from global
+// memory into registers, no barrier; KWG is then the unroll depth of the
+// reduction loop) besides.
 #ifndef CROSSGRAD_GEMM_TILE_H
 #define CROSSGRAD_GEMM_TILE_H
 
@@ -55,6 +58,9 @@
 #ifndef TILE_CPU
 #error "TILE_CPU must be set by the host (-D)"
 #endif
+#ifndef TILE_DIRECT
+#error "TILE_DIRECT must be set by the host (-D)"
+#endif
 
 #define TL_CAT_(a, b) a##b
 #define TL_CAT(a, b) TL_CAT_(a, b)
@@ -68,27 +74,42 @@
 #define TL_VEC(CF) TL_CAT(float, CF##_VW)
 #define TL_VLOAD(CF) TL_CAT(vload, CF##_VW)
 #define TL_VSTORE(CF) TL_CAT(vstore, CF##_VW)
-#define TL_LVEC(CF) TL_CAT(float, CF##_LVW)
-#define TL_LLOAD(CF) TL_CAT(vload, CF##_LVW)
-#define TL_LSTORE(CF) TL_CAT(vstore, CF##_LVW)
+// (tl_vloadN/tl_vstoreN: vloadN/vstoreN, and scalar for N = 1).
+#define TL_LLOAD(CF) TL_CAT(tl_vload, CF##_LVW)
+#define TL_LSTORE(CF) TL_CAT(tl_vstore, CF##_LVW)
+#define tl_vload1(o, p) ((p)[o])
+#define tl_vstore1(v, o, p) ((p)[o] = (v))
+#define tl_vload2 vload2
+#define tl_vstore2 vstore2
+#define tl_vload4 vload4
+#define tl_vstore4 vstore4
+#define tl_vload8 vload8
+#define tl_vstore8 vstore8
+#define tl_vload16 vload16
+#define tl_vstore16 vstore16
 
 // Tile row of a work-item's i-th row and tile column of its v-th vector.
 #define TL_ROW(CF, ty, i) (CF##_STRIDED ? (i) * CF##_MDIMC + (ty) : (ty) * TL_WPTM(CF) + (i))
 #define TL_COL(CF, tx, v)                                                       \
     (CF##_STRIDED ? ((v) * CF##_NDIMC + (tx)) * CF##_VW : ((tx) * TL_NVEC(CF) + (v)) * CF##_VW)
 
-// Declares the tile state of configuration CF at kernel scope: work-item
-// coordinates tx, ty, lid, the local slabs As and Bs, and the zeroed
-// accumulators acc[WPTM][NVEC].
-#define TL_DECLARE(CF)                                                          \
+// Declares the register state of configuration CF at kernel scope:
+// work-item coordinates tx, ty, lid and the zeroed accumulators
+// acc[WPTM][NVEC].
+#define TL_DECLARE_REGS(CF)                                                     \
     const int tx = (int)get_local_id(0);                                        \
     const int ty = (int)get_local_id(1);                                        \
     const int lid = ty * CF##_NDIMC + tx;                                       \
-    __local float As[CF##_KWG * CF##_MWG];                                      \
-    __local float Bs[CF##_KWG * CF##_NWG];                                      \
     TL_VEC(CF) acc[TL_WPTM(CF)][TL_NVEC(CF)];                                   \
     for (int i_ = 0; i_ < TL_WPTM(CF); i_++)                                    \
         for (int v_ = 0; v_ < TL_NVEC(CF); v_++) acc[i_][v_] = (TL_VEC(CF))(0.0f);
+
+// Declares the tile state of configuration CF at kernel scope: the
+// register state and the local slabs As and Bs.
+#define TL_DECLARE(CF)                                                          \
+    TL_DECLARE_REGS(CF)                                                         \
+    __local float As[CF##_KWG * CF##_MWG];                                      \
+    __local float Bs[CF##_KWG * CF##_NWG];
 
 // One KWG-deep multiply-accumulate over the slabs As, Bs.
 #define TL_COMPUTE(CF)                                                          \
