@@ -1,8 +1,8 @@
 package vulkan
 
 import (
-	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,30 +106,41 @@ func BenchmarkGemm(b *testing.B) {
 			b.ReportMetric(flop/tiled.Seconds()/1e9, "GFLOP/s")
 			b.ReportMetric(flop/base.Seconds()/1e9, "baseline_GFLOP/s")
 			b.ReportMetric(base.Seconds()/tiled.Seconds(), "x_baseline")
-			b.Logf("%s: tiling %v", s.name, d.tile(s.m, s.n))
+			b.Logf("%s: tiling %v", s.name, d.DefaultTile(g.p))
 		})
 	}
 }
 
-// BenchmarkGemmTiles compares every tiling of tileConfigs on the square
-// product (tuning aid).
+// BenchmarkGemmTiles times every tile candidate of the 1024^3 product
+// (DefaultTile first) with the device timers and reports GFLOP/s and the
+// percentage of the FMA ceiling (peak_fma) measured in the same run. On
+// lavapipe: go test -run '^$' -bench GemmTiles -benchtime 1x.
 func BenchmarkGemmTiles(b *testing.B) {
 	d := openOrSkip(b, Options{})
 	defer d.Close()
-	const n = 512
+	const n = 1024
+	peak, err := d.PeakFMA(1<<16, 2000)
+	require.NoError(b, err)
+	b.Logf("FMA ceiling %.1f GFLOP/s", peak)
 	g := newGemmBench(b, d, n, n, n)
 	defer g.release()
-	for _, c := range append(append([]tileCfg{}, tileConfigs...), tileConfigsCPU...) {
-		if !d.tileFits(c) {
-			continue
-		}
-		c := c
-		b.Run(fmt.Sprintf("%dx%d_%dx%dx%d", c.wx, c.wy, c.tm, c.tn, c.tk), func(b *testing.B) {
-			d.tileOverride = &c
-			defer func() { d.tileOverride = nil }()
-			per, err := timeRuns(d, b.N, g.tiled)
+	for _, c := range d.TileCandidates(g.p) {
+		b.Run(strings.ReplaceAll(string(c), " ", "_"), func(b *testing.B) {
+			run := func() error { return d.DispatchTile(c, g.p, g.a, g.b, g.c) }
+			require.NoError(b, run()) // pipeline creation
+			require.NoError(b, d.Sync())
+			_, err := d.KernelTimes()
 			require.NoError(b, err)
-			b.ReportMetric(2*n*n*n/per.Seconds()/1e9, "GFLOP/s")
+			for range b.N {
+				require.NoError(b, run())
+			}
+			require.NoError(b, d.Sync())
+			kt, err := d.KernelTimes()
+			require.NoError(b, err)
+			t := kt[backend.KGemm]
+			gf := 2 * n * n * n * float64(t.Count) / float64(t.Nanos)
+			b.ReportMetric(gf, "GFLOP/s")
+			b.ReportMetric(100*gf/peak, "%_of_FMA_ceiling")
 		})
 	}
 }

@@ -43,7 +43,9 @@ type Device struct {
 	closed   bool
 	maxBatch int
 
-	tileOverride *tileCfg // benchmarks: force a GEMM tiling
+	tiles  map[backend.TuneKey]tileCfg // SetTile's table
+	forced *tileCfg                    // DispatchTile's configuration while it plans
+	cur    *tileCfg                    // the tiling of the dispatch being planned; nil: default
 }
 
 var _ interface {

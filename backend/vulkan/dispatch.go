@@ -44,6 +44,11 @@ func pushBytes[T any](v T) []byte {
 func (d *Device) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.dispatchLocked(p, bufs)
+}
+
+// dispatchLocked is Dispatch with d.mu held.
+func (d *Device) dispatchLocked(p backend.Params, bufs []backend.Buffer) error {
 	if err := d.usable(); err != nil {
 		return err
 	}

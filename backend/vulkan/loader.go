@@ -69,6 +69,34 @@ static uint64_t cg_max_alloc(void* instance, void* phys) {
 	return m3.maxMemoryAllocationSize;
 }
 
+// VkPhysicalDeviceSubgroupProperties.
+typedef struct {
+	uint32_t sType;
+	void* pNext;
+	uint32_t subgroupSize;
+	uint32_t supportedStages;
+	uint32_t supportedOperations;
+	uint32_t quadOperationsInAllStages;
+} cg_subgroup_props;
+
+// cg_subgroup fills out with the subgroup properties from
+// vkGetPhysicalDeviceProperties2 (Vulkan 1.1 core), or leaves it zero.
+static void cg_subgroup(void* instance, void* phys, cg_subgroup_props* out) {
+	memset(out, 0, sizeof *out);
+	cg_props2_fn f = (cg_props2_fn)cg_gipa(instance, "vkGetPhysicalDeviceProperties2");
+	if (f == NULL) {
+		return;
+	}
+	out->sType = 1000094000u;
+	uint64_t p2[512];
+	memset(p2, 0, sizeof p2);
+	*(uint32_t*)&p2[0] = 1000059001u;
+	*(void**)&p2[1] = out;
+	f(phys, p2);
+	out->sType = 1000094000u;
+	out->pNext = NULL;
+}
+
 // VkValidationFeaturesEXT enabling synchronization validation (static: it
 // outlives every instance creation that points at it).
 typedef struct {
@@ -149,6 +177,20 @@ func load() error {
 // maintenance3 property), or 0 when the query is unavailable.
 func maxAllocation(inst vk.Instance, phys vk.PhysicalDevice) uint64 {
 	return uint64(C.cg_max_alloc(*(*unsafe.Pointer)(unsafe.Pointer(&inst)), *(*unsafe.Pointer)(unsafe.Pointer(&phys))))
+}
+
+// subgroupProps is what crossgrad reads of VkPhysicalDeviceSubgroupProperties
+// (all zero when the query is unavailable).
+type subgroupProps struct {
+	size, stages, ops uint32
+}
+
+// subgroupProperties queries the subgroup size and the stages and
+// operations subgroups support.
+func subgroupProperties(inst vk.Instance, phys vk.PhysicalDevice) subgroupProps {
+	var out C.cg_subgroup_props
+	C.cg_subgroup(*(*unsafe.Pointer)(unsafe.Pointer(&inst)), *(*unsafe.Pointer)(unsafe.Pointer(&phys)), &out)
+	return subgroupProps{size: uint32(out.subgroupSize), stages: uint32(out.supportedStages), ops: uint32(out.supportedOperations)}
 }
 
 // syncValidationFeatures is a VkValidationFeaturesEXT (C memory) that

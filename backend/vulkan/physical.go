@@ -16,6 +16,7 @@ type physical struct {
 	mem      vk.PhysicalDeviceMemoryProperties
 	families []vk.QueueFamilyProperties
 	maxAlloc uint64 // maxMemoryAllocationSize, 0 if unknown
+	subgroup subgroupProps
 	name     string
 }
 
@@ -44,6 +45,7 @@ func queryPhysical(in *instance, h vk.PhysicalDevice) *physical {
 	}
 	if p.props.ApiVersion >= vk.MakeVersion(1, 1, 0) {
 		p.maxAlloc = maxAllocation(in.handle, h)
+		p.subgroup = subgroupProperties(in.handle, h)
 	}
 	return p
 }

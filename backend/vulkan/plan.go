@@ -8,31 +8,20 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// tileCfg is the specialization of gemm_tile.glsl: work-group WX x WY
-// computing a TM x TN tile of C in TK-deep steps.
-type tileCfg struct{ wx, wy, tm, tn, tk uint32 }
-
-func (c tileCfg) spec() []uint32 { return []uint32{c.wx, c.wy, c.tm, c.tn, c.tk} }
-
-// String describes the tiling for logs.
-func (c tileCfg) String() string {
-	return fmt.Sprintf("wg %dx%d tile %dx%dx%d (%dx%d per invocation)", c.wx, c.wy, c.tm, c.tn, c.tk, c.tm/c.wy, c.tn/c.wx)
-}
-
-// tileConfigs are the GEMM tilings plan chooses from: square 64x64 tiles
-// with 4x4 outputs per invocation for large products, and narrower tiles
-// for products with few rows or columns (a convolution's input gradient of a
-// single channel, a classifier layer of 10 outputs), where a 64-row tile
-// would mostly compute padding.
+// tileConfigs are the staged GEMM tilings the default choice picks from on
+// GPUs: square 64x64 tiles with 4x4 outputs per invocation for large
+// products, and narrower tiles for products with few rows or columns (a
+// convolution's input gradient of a single channel, a classifier layer of 10
+// outputs), where a 64-row tile would mostly compute padding.
 var tileConfigs = []tileCfg{
-	{16, 16, 64, 64, 16},
-	{16, 8, 32, 64, 16},
-	{8, 16, 64, 32, 16},
-	{64, 2, 8, 256, 8},
-	{2, 64, 256, 8, 8},
-	{64, 1, 2, 256, 8},
-	{1, 64, 256, 2, 8},
-	{8, 8, 32, 32, 16},
+	staged(16, 16, 64, 64, 16),
+	staged(16, 8, 32, 64, 16),
+	staged(8, 16, 64, 32, 16),
+	staged(64, 2, 8, 256, 8),
+	staged(2, 64, 256, 8, 8),
+	staged(64, 1, 2, 256, 8),
+	staged(1, 64, 256, 2, 8),
+	staged(8, 8, 32, 32, 16),
 }
 
 // tileConfigsCPU replace tileConfigs on CPU devices (lavapipe): 64
@@ -40,14 +29,14 @@ var tileConfigs = []tileCfg{
 // invocation group of a work-group is a coroutine switched at each barrier
 // there; measured about 2x faster than 16x16 groups with 4x4 outputs.
 var tileConfigsCPU = []tileCfg{
-	{8, 8, 64, 64, 16},
-	{8, 8, 64, 32, 16},
-	{8, 8, 32, 64, 16},
-	{64, 2, 8, 256, 8},
-	{2, 64, 256, 8, 8},
-	{64, 1, 2, 256, 8},
-	{1, 64, 256, 2, 8},
-	{8, 8, 32, 32, 16},
+	staged(8, 8, 64, 64, 16),
+	staged(8, 8, 64, 32, 16),
+	staged(8, 8, 32, 64, 16),
+	staged(64, 2, 8, 256, 8),
+	staged(2, 64, 256, 8, 8),
+	staged(64, 1, 2, 256, 8),
+	staged(1, 64, 256, 2, 8),
+	staged(8, 8, 32, 32, 16),
 }
 
 // maxGroups is the group count per dimension every Vulkan device supports.
@@ -73,13 +62,19 @@ func (d *Device) groups1D(n int) [3]uint32 {
 	return [3]uint32{uint32(g), 1, 1}
 }
 
-// tile picks the GEMM tiling for an m x n result: the allowed configuration
-// with the least estimated cost, padded work plus the operand loads a tile's
-// shape implies (pm*pn*(1 + 16/tm + 16/tn)).
-func (d *Device) tile(m, n int) tileCfg {
-	if d.tileOverride != nil {
-		return *d.tileOverride
+// tileFor is the tiling of the dispatch being planned, an m x n product:
+// the configuration forced or set for it (d.cur), else the default.
+func (d *Device) tileFor(m, n int) tileCfg {
+	if d.cur != nil {
+		return *d.cur
 	}
+	return d.tile(m, n)
+}
+
+// tile is the default GEMM tiling for an m x n result: the allowed
+// configuration with the least estimated cost, padded work plus the operand
+// loads a tile's shape implies (pm*pn*(1 + 16/tm + 16/tn)).
+func (d *Device) tile(m, n int) tileCfg {
 	cfgs := tileConfigs
 	if d.info.Type == backend.CPUDevice {
 		cfgs = tileConfigsCPU
@@ -100,13 +95,7 @@ func (d *Device) tile(m, n int) tileCfg {
 }
 
 // tileFits reports whether the device can run tiling c.
-func (d *Device) tileFits(c tileCfg) bool {
-	l := d.limits
-	shared := 4 * c.tk * (c.tm + 1 + c.tn + 1)
-	return c.wx*c.wy <= l.MaxComputeWorkGroupInvocations && c.wx <= l.MaxComputeWorkGroupSize[0] &&
-		c.wy <= l.MaxComputeWorkGroupSize[1] && shared <= l.MaxComputeSharedMemorySize &&
-		c.tm%c.wy == 0 && c.tn%c.wx == 0
-}
+func (d *Device) tileFits(c tileCfg) bool { return d.checkCfg(c) == nil }
 
 // parallelGroups is about how many work-groups keep the device busy; split-K
 // and split-row passes are added below it.
@@ -136,6 +125,8 @@ func (d *Device) plan(p backend.Params, b []*Buffer) ([]*pass, error) {
 	for i, r := range p.Buffers() {
 		binds[i] = binding{b: b[i], elems: sizes[i], write: r.Access.Writes()}
 	}
+	d.cur = d.chosenTile(p)
+	defer func() { d.cur = nil }()
 	for _, bd := range binds {
 		if uint64(bd.elems)*4 > d.maxRange() {
 			return d.planSplit(p, binds)
@@ -223,16 +214,16 @@ func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []bindin
 	if err != nil {
 		return nil, err
 	}
-	return []*pass{{module: module, spec: c.spec(), groups: g, push: push, binds: binds}}, nil
+	return []*pass{{module: c.module(module), spec: c.spec(), groups: g, push: push, binds: binds}}, nil
 }
 
 func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
-	return gemmPass("gemm", d.tile(int(q.M), int(q.N)), int(q.M), int(q.N), 1, pushBytes(q), binds)
+	return gemmPass("gemm", d.tileFor(int(q.M), int(q.N)), int(q.M), int(q.N), 1, pushBytes(q), binds)
 }
 
 func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {
 	cols := q.YLen() / int(q.K)
-	return gemmPass("conv2d_fwd", d.tile(int(q.K), cols), int(q.K), cols, 1, pushBytes(q), binds)
+	return gemmPass("conv2d_fwd", d.tileFor(int(q.K), cols), int(q.K), cols, 1, pushBytes(q), binds)
 }
 
 // planConvBwdData plans one layer of work-groups per stride phase, each
@@ -243,7 +234,7 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 	if phases > maxGroups {
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
-	return gemmPass("conv2d_bwd_data", d.tile(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), binds)
+	return gemmPass("conv2d_bwd_data", d.tileFor(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), binds)
 }
 
 // planSoftmaxXent plans softmax_xent as one work-group, so the mean loss and
@@ -262,11 +253,51 @@ func (d *Device) planResize(q backend.ResizeBilinear, binds []binding) ([]*pass,
 	return d.onePass("resize_bilinear", int(q.N*q.OutH*q.OutW), pushBytes(q), append(binds, binding{b: tab, elems: tab.n})), nil
 }
 
-// planBwdFilter splits the reduction over N*OH*OW when the K x (C*R*S+1)
-// result has too few tiles to fill the device, adding a reduce pass.
+// planBwdFilter splits the reduction over N*OH*OW into the configuration's
+// splits, or by autoSplits when it gives 0, adding a reduce pass.
 func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*pass, error) {
 	k, cols := int(q.K), int(q.C*q.R*q.S)+1
-	c := d.tile(k, cols)
+	c := d.tileFor(k, cols)
+	splits := int(c.splits)
+	if splits == 0 {
+		splits = d.autoSplits(q, c)
+	} else if uint64(splits*k*cols)*4 > d.maxRange() {
+		return nil, fmt.Errorf("splits=%d: the partial sums exceed the device's maxStorageBufferRange %d", splits, d.maxRange())
+	}
+	g, err := gemmGroups(c, k, cols, splits)
+	if err != nil {
+		return nil, err
+	}
+	dw, db := binds[2], binds[3]
+	if splits == 1 {
+		// partial is not written with one split; bind dw in its place.
+		return []*pass{{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
+			binds: []binding{binds[0], binds[1], dw, db, dw}}}, nil
+	}
+	part, err := d.scratchBuffer("conv2d_bwd_filter", splits*k*cols)
+	if err != nil {
+		return nil, err
+	}
+	pb := binding{b: part, elems: splits * k * cols, write: true}
+	main := &pass{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
+		binds: []binding{binds[0], binds[1], dw, db, pb}}
+	type reducePush struct {
+		backend.Conv2DBwdFilter
+		Splits uint32
+	}
+	pb.write = false
+	reduce := &pass{module: "conv2d_bwd_filter_reduce", spec: []uint32{d.wg1()}, groups: d.groups1D(k * cols),
+		push: pushBytes(reducePush{q, uint32(splits)}), binds: []binding{pb, dw, db}}
+	return []*pass{main, reduce}, nil
+}
+
+// autoSplits is the default split-K count of conv2d_bwd_filter with tiling
+// c: enough splits of the reduction over N*OH*OW to fill the device when the
+// K x (C*R*S+1) result has too few tiles, at least 4 slabs per split, at
+// most 64 splits, and 1 when the partial sums would not fit
+// maxStorageBufferRange.
+func (d *Device) autoSplits(q backend.Conv2DBwdFilter, c tileCfg) int {
+	k, cols := int(q.K), int(q.C*q.R*q.S)+1
 	l := int(q.N * q.OH * q.OW)
 	tiles := ceilDiv(k, int(c.tm)) * ceilDiv(cols, int(c.tn))
 	splits := 1
@@ -280,31 +311,7 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 	if splits > 1 && uint64(splits*k*cols)*4 > d.maxRange() {
 		splits = 1
 	}
-	g, err := gemmGroups(c, k, cols, splits)
-	if err != nil {
-		return nil, err
-	}
-	dw, db := binds[2], binds[3]
-	if splits == 1 {
-		// partial is not written with one split; bind dw in its place.
-		return []*pass{{module: "conv2d_bwd_filter", spec: c.spec(), groups: g, push: pushBytes(q),
-			binds: []binding{binds[0], binds[1], dw, db, dw}}}, nil
-	}
-	part, err := d.scratchBuffer("conv2d_bwd_filter", splits*k*cols)
-	if err != nil {
-		return nil, err
-	}
-	pb := binding{b: part, elems: splits * k * cols, write: true}
-	main := &pass{module: "conv2d_bwd_filter", spec: c.spec(), groups: g, push: pushBytes(q),
-		binds: []binding{binds[0], binds[1], dw, db, pb}}
-	type reducePush struct {
-		backend.Conv2DBwdFilter
-		Splits uint32
-	}
-	pb.write = false
-	reduce := &pass{module: "conv2d_bwd_filter_reduce", spec: []uint32{d.wg1()}, groups: d.groups1D(k * cols),
-		push: pushBytes(reducePush{q, uint32(splits)}), binds: []binding{pb, dw, db}}
-	return []*pass{main, reduce}, nil
+	return splits
 }
 
 // planBiasGrad sums column chunks of rows in parallel when there are many

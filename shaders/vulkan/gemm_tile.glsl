@@ -1,21 +1,34 @@
-// Shared-memory tiled, register-blocked matrix product used by gemm and the
-// three convolutions (as implicit GEMMs). C[M][N] = sum over k of A[m][k] *
-// B[k][n] for one TM x TN tile of C per work-group, TK-deep slices of A and
-// B staged in shared memory, each invocation accumulating an RM x RN block
-// (RM = TM/WY, RN = TN/WX) in registers.
+// The tile engine of gemm and the three convolutions (as implicit GEMMs):
+// C[M][N] = sum over k of A[m][k] * B[k][n], one TM x TN tile of C per
+// work-group, each invocation accumulating an RM x RN block (RM = TM/WY,
+// RN = TN/WX) in registers. Two paths, chosen by DIRECT:
+// - staged (DIRECT = 0): TK-deep slices of A and B staged in shared memory
+//   between barriers (for GPUs); invocation (x, y) owns rows y + i*WY and
+//   columns x + j*WX of the tile.
+// - direct (DIRECT = 1): no shared memory and no barriers (for CPU drivers,
+//   which run a barrier as a coroutine switch); invocation (x, y) owns rows
+//   y*RM + i and column groups of VW adjacent columns x*VW + j*WX*VW, and
+//   reads its operands straight from global memory, TK k-steps unrolled per
+//   loop trip. With TILE_SUBGROUP defined (the <kernel>_sg modules) the
+//   eight lanes of each subgroup load eight rows of A at once and share them
+//   by broadcast (RM % 8 == 0, WX a multiple of the subgroup size). VW = 4
+//   needs the kernel's loadB4.
 //
-// Specialization constants: 0, 1 = work-group size WX, WY; 2, 3, 4 = TM, TN,
-// TK. TM must be a multiple of WY and TN of WX. Work-group (x, y) computes
-// rows gl_WorkGroupID.y*TM.. and columns gl_WorkGroupID.x*TN..
+// Specialization constants: 0, 1 = work-group size WX, WY; 2, 3, 4 = TM,
+// TN, TK; 5 = DIRECT; 6 = VW. The host (backend/vulkan, tileCfg) is the one
+// source of their values and checks them. Work-group (x, y) computes rows
+// gl_WorkGroupID.y*TM.. and columns gl_WorkGroupID.x*TN..
 //
 // Before including this file a shader includes common.glsl and defines
 //   float loadA(uint m, uint k);   element (m, k) of A, m < M, k < kEnd
 //   float loadB(uint k, uint n);   element (k, n) of B, k < kEnd, n < N
 //   void storeC(uint m, uint n, float v);   result for m < M, n < N
-// and then calls gemmTile(M, N, kBegin, kEnd, aKMajor, bNMajor) from main.
-// aKMajor says consecutive k of A are adjacent in memory (else consecutive
-// m), bNMajor that consecutive n of B are (else consecutive k): tiles are
-// loaded so that neighbouring invocations read neighbouring addresses.
+// and optionally TILE_LOADB4 with vec4 loadB4(uint k, uint n) (elements
+// (k, n..n+3)), and then calls gemmTile(M, N, kBegin, kEnd, aKMajor,
+// bNMajor) from main. aKMajor says consecutive k of A are adjacent in
+// memory (else consecutive m), bNMajor that consecutive n of B are (else
+// consecutive k): staged tiles are loaded so that neighbouring invocations
+// read neighbouring addresses.
 #ifndef CROSSGRAD_GEMM_TILE_GLSL
 #define CROSSGRAD_GEMM_TILE_GLSL
 
@@ -23,6 +36,8 @@ layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
 layout(constant_id = 2) const uint TM = 64u;
 layout(constant_id = 3) const uint TN = 64u;
 layout(constant_id = 4) const uint TK = 16u;
+layout(constant_id = 5) const uint DIRECT = 0u;
+layout(constant_id = 6) const uint VW = 1u;
 
 const uint WX = WG_X; // common.glsl
 const uint WY = WG_Y;
@@ -34,10 +49,166 @@ const uint RN = TN / WX;
 const uint AS = TM + 1u;
 const uint BS = TN + 1u;
 
-shared float As[TK * AS];
-shared float Bs[TK * BS];
+// The direct path uses no shared memory: the arrays shrink to one element.
+shared float As[(TK * AS - 1u) * (1u - DIRECT) + 1u];
+shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
+
+// DIRECT_STEP(kc) adds the products of step kc to acc, the register block
+// of the direct path (element (i, c) at i*RN + c for column c = j*VW + e of
+// column group j), for the rows from row0 and the column groups from col0
+// (indices clamped into the matrix: rows and columns past the edge compute
+// values that are never stored). A macro, not a function: acc must stay a
+// local array for the compiler to keep it in registers.
+#ifdef TILE_LOADB4
+#define DIRECT_LOAD_B4(kc, j) \
+    if (VW == 4u) { \
+        vec4 v = loadB4(kc, min(col0 + j * WX * VW, N - VW)); \
+        bv[4u * j] = v.x; \
+        bv[4u * j + 1u] = v.y; \
+        bv[4u * j + 2u] = v.z; \
+        bv[4u * j + 3u] = v.w; \
+    } else
+#else
+#define DIRECT_LOAD_B4(kc, j)
+#endif
+#ifdef TILE_SUBGROUP
+#define DIRECT_LOAD_A(kc) \
+    [[unroll]] for (uint r = 0u; r < RM / 8u; r++) { \
+        float v = loadA(min(row0 + 8u * r + lane, M - 1u), kc); \
+        av[8u * r] = subgroupBroadcast(v, 0u); \
+        av[8u * r + 1u] = subgroupBroadcast(v, 1u); \
+        av[8u * r + 2u] = subgroupBroadcast(v, 2u); \
+        av[8u * r + 3u] = subgroupBroadcast(v, 3u); \
+        av[8u * r + 4u] = subgroupBroadcast(v, 4u); \
+        av[8u * r + 5u] = subgroupBroadcast(v, 5u); \
+        av[8u * r + 6u] = subgroupBroadcast(v, 6u); \
+        av[8u * r + 7u] = subgroupBroadcast(v, 7u); \
+    }
+#else
+#define DIRECT_LOAD_A(kc) \
+    [[unroll]] for (uint i = 0u; i < RM; i++) { \
+        av[i] = loadA(min(row0 + i, M - 1u), kc); \
+    }
+#endif
+#define DIRECT_STEP(kc) { \
+    float bv[RN]; \
+    [[unroll]] for (uint j = 0u; j < RN / VW; j++) { \
+        DIRECT_LOAD_B4(kc, j) { \
+            bv[j] = loadB(kc, min(col0 + j * WX * VW, N - VW)); \
+        } \
+    } \
+    float av[RM]; \
+    DIRECT_LOAD_A(kc) \
+    [[unroll]] for (uint i = 0u; i < RM; i++) { \
+        [[unroll]] for (uint c = 0u; c < RN; c++) { \
+            acc[i * RN + c] = fma(av[i], bv[c], acc[i * RN + c]); \
+        } \
+    } \
+}
+
+#ifdef TILE_LOADB4
+// DIRECT_STEP4(k0) is four DIRECT_STEPs k0..k0+3 with 4-wide loads of A
+// along k as well (VW = 4: the host allows it for gemm with TransA == 0,
+// TransB == 0 and N, K multiples of 4).
+#ifdef TILE_SUBGROUP
+#define DIRECT_LOAD_A4(k0) \
+    [[unroll]] for (uint r = 0u; r < RM / 8u; r++) { \
+        vec4 v = loadA4(min(row0 + 8u * r + lane, M - 1u), k0); \
+        [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
+            av[kk * RM + 8u * r] = subgroupBroadcast(v[kk], 0u); \
+            av[kk * RM + 8u * r + 1u] = subgroupBroadcast(v[kk], 1u); \
+            av[kk * RM + 8u * r + 2u] = subgroupBroadcast(v[kk], 2u); \
+            av[kk * RM + 8u * r + 3u] = subgroupBroadcast(v[kk], 3u); \
+            av[kk * RM + 8u * r + 4u] = subgroupBroadcast(v[kk], 4u); \
+            av[kk * RM + 8u * r + 5u] = subgroupBroadcast(v[kk], 5u); \
+            av[kk * RM + 8u * r + 6u] = subgroupBroadcast(v[kk], 6u); \
+            av[kk * RM + 8u * r + 7u] = subgroupBroadcast(v[kk], 7u); \
+        } \
+    }
+#else
+#define DIRECT_LOAD_A4(k0) \
+    [[unroll]] for (uint i = 0u; i < RM; i++) { \
+        vec4 v = loadA4(min(row0 + i, M - 1u), k0); \
+        [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
+            av[kk * RM + i] = v[kk]; \
+        } \
+    }
+#endif
+#define DIRECT_STEP4(k0) { \
+    float av[4u * RM]; \
+    DIRECT_LOAD_A4(k0) \
+    [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
+        float bv[RN]; \
+        [[unroll]] for (uint j = 0u; j < RN / 4u; j++) { \
+            vec4 v = loadB4(k0 + kk, min(col0 + j * WX * 4u, N - 4u)); \
+            bv[4u * j] = v.x; \
+            bv[4u * j + 1u] = v.y; \
+            bv[4u * j + 2u] = v.z; \
+            bv[4u * j + 3u] = v.w; \
+        } \
+        [[unroll]] for (uint i = 0u; i < RM; i++) { \
+            [[unroll]] for (uint c = 0u; c < RN; c++) { \
+                acc[i * RN + c] = fma(av[kk * RM + i], bv[c], acc[i * RN + c]); \
+            } \
+        } \
+    } \
+}
+#endif
+
+// gemmDirect is the direct path of gemmTile.
+void gemmDirect(uint M, uint N, uint kBegin, uint kEnd) {
+    if (gl_WorkGroupID.y * TM >= M || gl_WorkGroupID.x * TN >= N) {
+        return;
+    }
+    uint row0 = gl_WorkGroupID.y * TM + gl_LocalInvocationID.y * RM;
+    uint col0 = gl_WorkGroupID.x * TN + gl_LocalInvocationID.x * VW;
+#ifdef TILE_SUBGROUP
+    uint lane = gl_SubgroupInvocationID & 7u;
+#endif
+    float acc[RM * RN];
+    [[unroll]] for (uint i = 0u; i < RM * RN; i++) {
+        acc[i] = 0.0;
+    }
+    uint k = kBegin;
+#ifdef TILE_LOADB4
+    if (VW == 4u) {
+        for (; k + 4u <= kEnd; k += 4u) {
+            DIRECT_STEP4(k)
+        }
+    }
+#endif
+    for (; k + TK <= kEnd; k += TK) {
+        [[unroll]] for (uint kk = 0u; kk < TK; kk++) {
+            DIRECT_STEP(k + kk)
+        }
+    }
+    if (TK > 1u) {
+        for (; k < kEnd; k++) {
+            DIRECT_STEP(k)
+        }
+    }
+    // Unrolled, so that acc is only ever indexed by constants.
+    [[unroll]] for (uint i = 0u; i < RM; i++) {
+        [[unroll]] for (uint j = 0u; j < RN / VW; j++) {
+            [[unroll]] for (uint e = 0u; e < VW; e++) {
+                uint m = row0 + i;
+                uint n = col0 + j * WX * VW + e;
+                if (m < M && n < N) {
+                    storeC(m, n, acc[i * RN + j * VW + e]);
+                }
+            }
+        }
+    }
+}
 
 void gemmTile(uint M, uint N, uint kBegin, uint kEnd, bool aKMajor, bool bNMajor) {
+#ifdef TILE_DIRECT_ONLY
+    gemmDirect(M, N, kBegin, kEnd);
+#else
+    if (DIRECT != 0u) {
+        gemmDirect(M, N, kBegin, kEnd);
+        return;
+    }
     uint tx = gl_LocalInvocationID.x;
     uint ty = gl_LocalInvocationID.y;
     uint tid = ty * WX + tx;
@@ -103,6 +274,7 @@ void gemmTile(uint M, uint N, uint kBegin, uint kEnd, bool aKMajor, bool bNMajor
             }
         }
     }
+#endif
 }
 
 #endif

@@ -1,0 +1,246 @@
+package vulkan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// tileCfg is one configuration of the tile engine (gemm_tile.glsl): a
+// work-group of wx x wy invocations computes a tm x tn tile of C, each
+// invocation an rm x rn block (rm = tm/wy, rn = tn/wx), tk k-steps per
+// shared-memory slab (staged) or per unrolled loop trip (direct). direct
+// selects the path without shared memory and barriers; vw is its width of
+// B loads (1 or 4, gemm only); sg makes its subgroups share the rows of A by
+// broadcast (the <kernel>_sg module); splits is conv2d_bwd_filter's split-K
+// count, 0 for the automatic choice. It is the one source of every tiling
+// number: the specialization constants come from spec.
+type tileCfg struct {
+	wx, wy, tm, tn, tk uint32
+	direct, vw, sg     uint32
+	splits             uint32
+}
+
+// staged is a shared-memory configuration.
+func staged(wx, wy, tm, tn, tk uint32) tileCfg {
+	return tileCfg{wx: wx, wy: wy, tm: tm, tn: tn, tk: tk, vw: 1}
+}
+
+// directCfg is a direct configuration of one row of wx invocations with an
+// rm x rn block each.
+func directCfg(wx, rm, rn, tk, vw, sg uint32) tileCfg {
+	return tileCfg{wx: wx, wy: 1, tm: rm, tn: rn * wx, tk: tk, direct: 1, vw: vw, sg: sg}
+}
+
+// spec is the specialization constants 0..6 of gemm_tile.glsl.
+func (c tileCfg) spec() []uint32 { return []uint32{c.wx, c.wy, c.tm, c.tn, c.tk, c.direct, c.vw} }
+
+// module is the shader module of kernel module base for c.
+func (c tileCfg) module(base string) string {
+	if c.sg != 0 {
+		return base + "_sg"
+	}
+	return base
+}
+
+// tileNames are the names of a Vulkan TileConfig, in order.
+var tileNames = []string{"wx", "wy", "tm", "tn", "tk", "direct", "vw", "sg", "splits"}
+
+// fields are pointers to c's values in tileNames order.
+func (c *tileCfg) fields() []*uint32 {
+	return []*uint32{&c.wx, &c.wy, &c.tm, &c.tn, &c.tk, &c.direct, &c.vw, &c.sg, &c.splits}
+}
+
+// config is c as text.
+func (c tileCfg) config() backend.TileConfig {
+	ps := make([]backend.TileParam, len(tileNames))
+	for i, f := range c.fields() {
+		ps[i] = backend.TileParam{Name: tileNames[i], Value: int(*f)}
+	}
+	return backend.FormatTile(ps...)
+}
+
+// String describes the tiling for logs.
+func (c tileCfg) String() string { return string(c.config()) }
+
+// parseTile reads a Vulkan TileConfig: exactly the names of tileNames, each
+// once, with values from 0 to 65535.
+func parseTile(t backend.TileConfig) (tileCfg, error) {
+	ps, err := backend.ParseTile(t)
+	if err != nil {
+		return tileCfg{}, err
+	}
+	var c tileCfg
+	fs := c.fields()
+	seen := make([]bool, len(tileNames))
+	for _, p := range ps {
+		i := indexOf(tileNames, p.Name)
+		if i < 0 {
+			return tileCfg{}, fmt.Errorf("vulkan tile configuration %q: unknown name %q (the names are %s)", t, p.Name, strings.Join(tileNames, ", "))
+		}
+		if p.Value < 0 || p.Value > maxGroups {
+			return tileCfg{}, fmt.Errorf("vulkan tile configuration %q: %s=%d is out of range 0..%d", t, p.Name, p.Value, maxGroups)
+		}
+		*fs[i] = uint32(p.Value)
+		seen[i] = true
+	}
+	var missing []string
+	for i, ok := range seen {
+		if !ok {
+			missing = append(missing, tileNames[i])
+		}
+	}
+	if len(missing) > 0 {
+		return tileCfg{}, fmt.Errorf("vulkan tile configuration %q: missing %s (a configuration names all of %s)", t, strings.Join(missing, ", "), strings.Join(tileNames, ", "))
+	}
+	return c, nil
+}
+
+func indexOf(names []string, s string) int {
+	for i, n := range names {
+		if n == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// maxBlock bounds the direct path's register block (rm*rn outputs per
+// invocation): the unrolled shader grows with it.
+const maxBlock = 256
+
+// maxSplits bounds conv2d_bwd_filter's split-K count.
+const maxSplits = 256
+
+// check reports why the device cannot run c at all, or nil.
+func (d *Device) checkCfg(c tileCfg) error {
+	l := d.limits
+	switch {
+	case c.wx == 0 || c.wy == 0 || c.tm == 0 || c.tn == 0 || c.tk == 0:
+		return fmt.Errorf("wx, wy, tm, tn and tk must be positive")
+	case c.wx*c.wy > l.MaxComputeWorkGroupInvocations:
+		return fmt.Errorf("work-group %dx%d has %d invocations, over the device's maxComputeWorkGroupInvocations %d", c.wx, c.wy, c.wx*c.wy, l.MaxComputeWorkGroupInvocations)
+	case c.wx > l.MaxComputeWorkGroupSize[0] || c.wy > l.MaxComputeWorkGroupSize[1]:
+		return fmt.Errorf("work-group %dx%d exceeds the device's maxComputeWorkGroupSize %dx%d", c.wx, c.wy, l.MaxComputeWorkGroupSize[0], l.MaxComputeWorkGroupSize[1])
+	case c.tm%c.wy != 0 || c.tn%c.wx != 0:
+		return fmt.Errorf("tile %dx%d is not a multiple of the work-group %dx%d (tm of wy, tn of wx)", c.tm, c.tn, c.wy, c.wx)
+	case c.direct > 1 || c.sg > 1:
+		return fmt.Errorf("direct and sg must be 0 or 1")
+	case c.vw != 1 && c.vw != 4:
+		return fmt.Errorf("vw=%d: the load width must be 1 or 4", c.vw)
+	case c.splits > maxSplits:
+		return fmt.Errorf("splits=%d: at most %d", c.splits, maxSplits)
+	}
+	if c.direct == 0 {
+		if c.vw != 1 || c.sg != 0 {
+			return fmt.Errorf("vw=%d sg=%d: the staged path (direct=0) loads single elements without subgroups (vw=1 sg=0)", c.vw, c.sg)
+		}
+		if shared := 4 * c.tk * (c.tm + 1 + c.tn + 1); shared > l.MaxComputeSharedMemorySize {
+			return fmt.Errorf("staged tiles need %d bytes of shared memory, over the device's maxComputeSharedMemorySize %d", shared, l.MaxComputeSharedMemorySize)
+		}
+		return nil
+	}
+	rm, rn := c.tm/c.wy, c.tn/c.wx
+	if rm*rn > maxBlock {
+		return fmt.Errorf("register block %dx%d has %d outputs per invocation, over %d", rm, rn, rm*rn, maxBlock)
+	}
+	if rn%c.vw != 0 {
+		return fmt.Errorf("vw=%d does not divide the %d columns per invocation", c.vw, rn)
+	}
+	if c.sg != 0 {
+		sg := d.subgroup()
+		if sg.stages&subgroupCompute == 0 || sg.ops&subgroupBallot == 0 || sg.size < 8 {
+			return fmt.Errorf("sg=1 needs subgroup ballot operations in compute shaders with at least 8 lanes (device: size %d, operations %#x)", sg.size, sg.ops)
+		}
+		if c.wx%sg.size != 0 || rm%8 != 0 {
+			return fmt.Errorf("sg=1 needs wx a multiple of the subgroup size %d and rows per invocation a multiple of 8 (wx=%d, %d rows)", sg.size, c.wx, rm)
+		}
+	}
+	return nil
+}
+
+// subgroup is the device's subgroup properties (zero without a physical
+// device, as in planning tests).
+func (d *Device) subgroup() subgroupProps {
+	if d.phys == nil {
+		return subgroupProps{}
+	}
+	return d.phys.subgroup
+}
+
+// Vulkan flag bits the subgroup check reads.
+const (
+	subgroupCompute = 0x20 // VK_SHADER_STAGE_COMPUTE_BIT
+	subgroupBallot  = 0x8  // VK_SUBGROUP_FEATURE_BALLOT_BIT
+)
+
+// tileDims is the m x n product of a tiled dispatch and whether p is split
+// into windows (a buffer past maxStorageBufferRange), whose products are
+// smaller.
+func (d *Device) tileDims(p backend.Params) (m, n int, windows bool) {
+	for _, s := range p.BufferSizes() {
+		windows = windows || uint64(s)*4 > d.maxRange()
+	}
+	switch q := p.(type) {
+	case backend.Gemm:
+		return int(q.M), int(q.N), windows
+	case *backend.Gemm:
+		return int(q.M), int(q.N), windows
+	}
+	g, _ := convOf(p)
+	switch p.Kernel() {
+	case backend.KConv2DFwd:
+		return int(g.K), g.YLen() / int(g.K), windows
+	case backend.KConv2DBwdData:
+		return int(g.C), int(g.N) * ceilDiv(int(g.H), int(g.StrideH)) * ceilDiv(int(g.W), int(g.StrideW)), windows
+	default:
+		return int(g.K), int(g.C*g.R*g.S) + 1, windows
+	}
+}
+
+// convOf is the geometry of a convolution dispatch.
+func convOf(p backend.Params) (backend.Conv2DShape, bool) {
+	switch q := p.(type) {
+	case backend.Conv2DFwd:
+		return q.Conv2DShape, true
+	case *backend.Conv2DFwd:
+		return q.Conv2DShape, true
+	case backend.Conv2DBwdData:
+		return q.Conv2DShape, true
+	case *backend.Conv2DBwdData:
+		return q.Conv2DShape, true
+	case backend.Conv2DBwdFilter:
+		return q.Conv2DShape, true
+	case *backend.Conv2DBwdFilter:
+		return q.Conv2DShape, true
+	}
+	return backend.Conv2DShape{}, false
+}
+
+// checkFor reports why the device cannot run dispatch p with c, or nil.
+func (d *Device) checkFor(p backend.Params, c tileCfg) error {
+	if err := d.checkCfg(c); err != nil {
+		return err
+	}
+	k := p.Kernel()
+	if c.vw == 4 {
+		q, _ := backend.ParamsAs[backend.Gemm](p)
+		if k != backend.KGemm || q.TransA != 0 || q.TransB != 0 || q.N%4 != 0 || q.K%4 != 0 {
+			return fmt.Errorf("vw=4 needs a gemm with TransA=0, TransB=0 and N, K multiples of 4 (%s %s)", k, p.Shape())
+		}
+	}
+	if c.splits != 0 && k != backend.KConv2DBwdFilter {
+		return fmt.Errorf("splits=%d: only conv2d_bwd_filter splits its reduction (use splits=0)", c.splits)
+	}
+	m, n, windows := d.tileDims(p)
+	if !windows {
+		if _, err := gemmGroups(c, m, n, 1); err != nil {
+			return err
+		}
+	}
+	if c.splits > 1 && uint64(int(c.splits)*m*n)*4 > d.maxRange() {
+		return fmt.Errorf("splits=%d: the partial sums (%d bytes) exceed the device's maxStorageBufferRange %d", c.splits, int(c.splits)*m*n*4, d.maxRange())
+	}
+	return nil
+}

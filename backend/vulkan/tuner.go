@@ -1,0 +1,256 @@
+package vulkan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/shaders"
+)
+
+var _ backend.Tuner = (*Device)(nil)
+
+// tiledModules are the shader modules of the tile engine, whose SPIR-V
+// TuneIdentity hashes.
+var tiledModules = []string{
+	"gemm", "gemm_sg", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_bwd_data", "conv2d_bwd_data_sg",
+	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_reduce",
+}
+
+// maxCandidates caps TileCandidates.
+const maxCandidates = 48
+
+// TuneIdentity implements backend.Tuner.
+func (d *Device) TuneIdentity() backend.TuneIdentity {
+	h := sha256.New()
+	for _, m := range tiledModules {
+		b, err := shaders.Vulkan.ReadFile("vulkan/" + m + ".spv")
+		if err != nil {
+			fmt.Fprintf(h, "%s missing\n", m)
+			continue
+		}
+		fmt.Fprintf(h, "%s %d\n", m, len(b))
+		h.Write(b)
+	}
+	l := d.limits
+	sg := d.subgroup()
+	return backend.TuneIdentity{
+		Backend: "vulkan",
+		Vendor:  d.info.Vendor,
+		Device:  d.info.Name,
+		Driver:  d.info.DriverVersion,
+		Sources: hex.EncodeToString(h.Sum(nil)),
+		Limits: fmt.Sprintf("maxComputeWorkGroupInvocations=%d maxComputeWorkGroupSize=%dx%dx%d maxComputeSharedMemorySize=%d maxStorageBufferRange=%d subgroupSize=%d subgroupStages=%#x subgroupOperations=%#x",
+			l.MaxComputeWorkGroupInvocations, l.MaxComputeWorkGroupSize[0], l.MaxComputeWorkGroupSize[1], l.MaxComputeWorkGroupSize[2],
+			l.MaxComputeSharedMemorySize, l.MaxStorageBufferRange, sg.size, sg.stages, sg.ops),
+	}
+}
+
+// mustTiled panics when p's kernel has no tile engine (a programmer error).
+func mustTiled(p backend.Params) {
+	if !backend.IsTiled(p.Kernel()) {
+		panic(fmt.Sprintf("vulkan: %s is not a tiled kernel", p.Kernel()))
+	}
+}
+
+// defaultCfg is the configuration an untuned device runs p with: the
+// default tiling of its product and, for conv2d_bwd_filter, the automatic
+// split count (a dispatch split into windows picks both per window).
+func (d *Device) defaultCfg(p backend.Params) tileCfg {
+	m, n, _ := d.tileDims(p)
+	c := d.tile(m, n)
+	if q, err := backend.ParamsAs[backend.Conv2DBwdFilter](p); err == nil {
+		c.splits = uint32(d.autoSplits(q, c))
+	}
+	return c
+}
+
+// DefaultTile implements backend.Tuner.
+func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
+	mustTiled(p)
+	return d.defaultCfg(p).config()
+}
+
+// tileSpace is every configuration the tuner may try for kernel k on this
+// device before filtering. On CPU devices: the direct path with one row of
+// SIMD lanes (the subgroup size, at least 8); for gemm register blocks of 8
+// or 16 rows by 4 or 8 columns, with single and 4-wide loads, 4 k-steps
+// unrolled; for the convolutions (whose loads are long and whose shaders
+// take seconds to compile per configuration on lavapipe) blocks 4x4 and
+// 8x4, one k-step per trip. Blocks of 8 rows or more share A through
+// subgroups where the device allows it. On GPUs: the staged tilings,
+// GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4) and
+// a few direct ones.
+func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
+	lanes := max(uint32(8), d.subgroup().size)
+	sgFor := func(rm uint32) uint32 {
+		if rm >= 8 && d.checkCfg(directCfg(lanes, rm, 4, 1, 1, 1)) == nil {
+			return 1
+		}
+		return 0
+	}
+	var out []tileCfg
+	if d.info.Type == backend.CPUDevice {
+		if k != backend.KGemm {
+			for _, b := range [][2]uint32{{4, 4}, {8, 4}} {
+				out = append(out, directCfg(lanes, b[0], b[1], 1, 1, sgFor(b[0])))
+			}
+			return out
+		}
+		for _, rm := range []uint32{8, 16} {
+			for _, rn := range []uint32{4, 8} {
+				for _, vw := range []uint32{1, 4} {
+					out = append(out, directCfg(lanes, rm, rn, 4, vw, sgFor(rm)))
+				}
+			}
+		}
+		return out
+	}
+	out = append(out, tileConfigs...)
+	out = append(out, staged(16, 16, 128, 128, 8), staged(16, 16, 128, 128, 16), staged(16, 16, 64, 64, 8),
+		staged(32, 8, 64, 64, 16), staged(8, 32, 64, 64, 16), staged(16, 16, 32, 32, 16))
+	for _, rm := range []uint32{4, 8} {
+		out = append(out, directCfg(lanes, rm, 4, 4, 1, 0), directCfg(lanes, rm, 4, 4, 4, 0), directCfg(lanes, rm, 4, 4, 1, sgFor(rm)))
+	}
+	return out
+}
+
+// tileCost estimates the time of the m x n product with c: padded work
+// times one plus the operand loads per multiply-add (a staged slab's loads
+// per tile; the direct path's loads per register block, where a 4-wide
+// load costs about 1.5 single ones and a subgroup loads 8 rows of A at
+// once), more on CPU devices for the staged path's barriers, and scaled up
+// when there are too few tiles to fill the device.
+func (d *Device) tileCost(c tileCfg, m, n int) float64 {
+	gm, gn := ceilDiv(m, int(c.tm)), ceilDiv(n, int(c.tn))
+	pm, pn := float64(gm*int(c.tm)), float64(gn*int(c.tn))
+	rm, rn := float64(c.tm/c.wy), float64(c.tn/c.wx)
+	var loads float64
+	if c.direct == 0 {
+		loads = 16/float64(c.tm) + 16/float64(c.tn)
+		if d.info.Type == backend.CPUDevice {
+			loads += 4
+		}
+	} else {
+		a, b := rm, rn
+		if c.sg != 0 {
+			a = rm / 8
+		}
+		if c.vw == 4 {
+			b = 1.5 * rn / 4
+		}
+		loads = 16 * (a + b) / (rm * rn)
+	}
+	cost := pm * pn * (1 + loads)
+	if tiles, target := gm*gn*max(1, int(c.splits)), d.parallelGroups(); tiles < target {
+		cost *= float64(target) / float64(tiles)
+	}
+	return cost
+}
+
+// TileCandidates implements backend.Tuner: DefaultTile(p) first, then the
+// configurations of tileSpace that p admits by tileCost (conv2d_bwd_filter
+// also with 1 and 16 splits for the best), at most maxCandidates.
+func (d *Device) TileCandidates(p backend.Params) []backend.TileConfig {
+	mustTiled(p)
+	m, n, _ := d.tileDims(p)
+	var ok []tileCfg
+	for _, c := range d.tileSpace(p.Kernel()) {
+		if d.checkFor(p, c) == nil {
+			ok = append(ok, c)
+		}
+	}
+	sort.SliceStable(ok, func(i, j int) bool { return d.tileCost(ok[i], m, n) < d.tileCost(ok[j], m, n) })
+	if p.Kernel() == backend.KConv2DBwdFilter {
+		for _, c := range ok[:min(1, len(ok))] {
+			for _, s := range []uint32{1, 16} {
+				if c.splits = s; d.checkFor(p, c) == nil {
+					ok = append(ok, c)
+				}
+			}
+		}
+	}
+	out := []backend.TileConfig{d.DefaultTile(p)}
+	for _, c := range ok {
+		if t := c.config(); !slices.Contains(out, t) && len(out) < maxCandidates {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// parseFor parses c and checks it for p; the error names both.
+func (d *Device) parseFor(p backend.Params, c backend.TileConfig) (tileCfg, error) {
+	cfg, err := parseTile(c)
+	if err == nil {
+		err = d.checkFor(p, cfg)
+	}
+	if err != nil {
+		return tileCfg{}, fmt.Errorf("vulkan: tile %q for %s %s: %w", c, p.Kernel(), p.Shape(), err)
+	}
+	return cfg, nil
+}
+
+// CheckTile implements backend.Tuner.
+func (d *Device) CheckTile(p backend.Params, c backend.TileConfig) error {
+	mustTiled(p)
+	_, err := d.parseFor(p, c)
+	return err
+}
+
+// DispatchTile implements backend.Tuner.
+func (d *Device) DispatchTile(c backend.TileConfig, p backend.Params, bufs ...backend.Buffer) error {
+	mustTiled(p)
+	cfg, err := d.parseFor(p, c)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.forced = &cfg
+	defer func() { d.forced = nil }()
+	return d.dispatchLocked(p, bufs)
+}
+
+// SetTile implements backend.Tuner.
+func (d *Device) SetTile(p backend.Params, c backend.TileConfig) error {
+	mustTiled(p)
+	key := backend.KeyOf(p)
+	var cfg tileCfg
+	if c != "" {
+		var err error
+		if cfg, err = d.parseFor(p, c); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c == "" {
+		delete(d.tiles, key)
+		return nil
+	}
+	if d.tiles == nil {
+		d.tiles = map[backend.TuneKey]tileCfg{}
+	}
+	d.tiles[key] = cfg
+	return nil
+}
+
+// chosenTile is the configuration p runs with when it is not the default:
+// DispatchTile's, else the table's for KeyOf(p) when p admits it (two
+// dispatches may share a key), else nil. d.mu is held.
+func (d *Device) chosenTile(p backend.Params) *tileCfg {
+	if !backend.IsTiled(p.Kernel()) {
+		return nil
+	}
+	if d.forced != nil {
+		return d.forced
+	}
+	if c, ok := d.tiles[backend.KeyOf(p)]; ok && d.checkFor(p, c) == nil {
+		return &c
+	}
+	return nil
+}

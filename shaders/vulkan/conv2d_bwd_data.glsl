@@ -1,0 +1,76 @@
+// conv2d_bwd_data: dx = conv_transpose(dy, w) as a gather-form implicit
+// GEMM, split by stride phase so that no tap multiplies a structural zero.
+// Input position h receives dy[oh] * w[r] where h + PadH = oh*StrideH + r,
+// so only the taps r = a + StrideH*t with a = (h + PadH) mod StrideH
+// contribute, and then oh = u - t for h + PadH = StrideH*u + a. Work-group
+// layer z is the phase (a, b) = (z / StrideW, z % StrideW); within it
+//   DX[c][(n,u,v)] = sum over (k,t,t') of w[k][c][a+StrideH*t][b+StrideW*t']
+//                    * dy[n][k][u-t][v-t']   (zero outside dy)
+// is a dense product of C rows, N*Hu*Wv columns and K*Tr*Ts terms.
+// Buffers: dy[N*K*OH*OW], w[K*C*R*S], dx[N*C*H*W] (overwritten). Tiling:
+// gemm_tile.glsl.
+#include "params.glsl"
+#include "common.glsl"
+
+layout(push_constant) uniform PC { Conv2DBwdDataParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer DY { float dy[]; };
+layout(std430, set = 0, binding = 1) readonly restrict buffer Wt { float w[]; };
+layout(std430, set = 0, binding = 2) writeonly restrict buffer DX { float dx[]; };
+
+// The phase: first tap a, b; tap counts tr, ts; first u, v and counts hu, wv
+// of the input positions h = StrideH*u + a - PadH, w = StrideW*v + b - PadW.
+uint pa, pb, ptr, pts, pu0, pv0, phu, pwv;
+
+// phaseAxis computes, for one axis of input size n, padding pad, stride st,
+// taps k and phase a: the tap count, the first u and the count of u.
+void phaseAxis(uint n, uint pad, uint st, uint k, uint a, out uint taps, out uint u0, out uint cnt) {
+    taps = a < k ? ceilDiv(k - a, st) : 0u;
+    u0 = pad > a ? ceilDiv(pad - a, st) : 0u;
+    uint u1 = n + pad > a ? ceilDiv(n + pad - a, st) : 0u;
+    cnt = u1 > u0 ? u1 - u0 : 0u;
+}
+
+float loadA(uint c, uint q) {
+    uint tt = ptr * pts;
+    uint k = q / tt;
+    uint t = q % tt;
+    uint r = pa + p.StrideH * (t / pts);
+    uint s = pb + p.StrideW * (t % pts);
+    return w[((k * p.C + c) * p.R + r) * p.S + s];
+}
+
+float loadB(uint q, uint j) {
+    uint tt = ptr * pts;
+    uint k = q / tt;
+    uint t = q % tt;
+    uint plane = phu * pwv;
+    uint n = j / plane;
+    uint pos = j % plane;
+    int oh = int(pu0 + pos / pwv) - int(t / pts);
+    int ow = int(pv0 + pos % pwv) - int(t % pts);
+    // Branch-free: read a clamped position, then zero it outside dy.
+    bool inside = oh >= 0 && oh < int(p.OH) && ow >= 0 && ow < int(p.OW);
+    uint h = uint(clamp(oh, 0, int(p.OH) - 1));
+    uint w = uint(clamp(ow, 0, int(p.OW) - 1));
+    float v = dy[((n * p.K + k) * p.OH + h) * p.OW + w];
+    return inside ? v : 0.0;
+}
+
+void storeC(uint c, uint j, float v) {
+    uint plane = phu * pwv;
+    uint n = j / plane;
+    uint pos = j % plane;
+    uint h = p.StrideH * (pu0 + pos / pwv) + pa - p.PadH;
+    uint x = p.StrideW * (pv0 + pos % pwv) + pb - p.PadW;
+    dx[((n * p.C + c) * p.H + h) * p.W + x] = v;
+}
+
+#include "gemm_tile.glsl"
+
+void main() {
+    pa = gl_WorkGroupID.z / p.StrideW;
+    pb = gl_WorkGroupID.z % p.StrideW;
+    phaseAxis(p.H, p.PadH, p.StrideH, p.R, pa, ptr, pu0, phu);
+    phaseAxis(p.W, p.PadW, p.StrideW, p.S, pb, pts, pv0, pwv);
+    gemmTile(p.C, p.N * phu * pwv, 0u, p.K * ptr * pts, true, true);
+}

@@ -1,0 +1,66 @@
+// conv2d_bwd_filter: the weight and bias gradients as one implicit GEMM:
+// DW[k][q] = sum over l = (n, oh, ow) of DY[k][l] * X'[l][q] for the columns
+// q = (c, r, s) < C*R*S, where X' is the im2col view of x, plus one more
+// column q = C*R*S whose X' entries are all 1, which gives db[k]. The
+// reduction over l is split into gl_NumWorkGroups.z chunks (split-K): with
+// one chunk the results go to dw and db directly, else chunk z writes
+// partial[(z*K + k)*(C*R*S+1) + q] and conv2d_bwd_filter_reduce adds them.
+// Buffers: x[N*C*H*W], dy[N*K*OH*OW], dw[K*C*R*S], db[K] (both
+// overwritten), partial (internal). Tiling: gemm_tile.glsl.
+#include "params.glsl"
+#include "common.glsl"
+
+layout(push_constant) uniform PC { Conv2DBwdFilterParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) readonly restrict buffer DY { float dy[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer DW { float dw[]; };
+layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
+layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
+
+float loadA(uint k, uint l) {
+    uint ohw = p.OH * p.OW;
+    return dy[((l / ohw) * p.K + k) * ohw + l % ohw];
+}
+
+float loadB(uint l, uint q) {
+    uint crs = p.C * p.R * p.S;
+    bool ones = q == crs; // the bias column
+    q = min(q, crs - 1u);
+    uint rs = p.R * p.S;
+    uint c = q / rs;
+    uint r = (q % rs) / p.S;
+    uint s = q % p.S;
+    uint ohw = p.OH * p.OW;
+    uint n = l / ohw;
+    uint pos = l % ohw;
+    int ih = int((pos / p.OW) * p.StrideH + r) - int(p.PadH);
+    int iw = int((pos % p.OW) * p.StrideW + s) - int(p.PadW);
+    // Branch-free: read a clamped position, then zero it outside the input.
+    bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
+    uint h = uint(clamp(ih, 0, int(p.H) - 1));
+    uint w = uint(clamp(iw, 0, int(p.W) - 1));
+    float v = x[((n * p.C + c) * p.H + h) * p.W + w];
+    return ones ? 1.0 : (inside ? v : 0.0);
+}
+
+void storeC(uint k, uint q, float v) {
+    uint crs = p.C * p.R * p.S;
+    if (gl_NumWorkGroups.z > 1u) {
+        partial[(gl_WorkGroupID.z * p.K + k) * (crs + 1u) + q] = v;
+    } else if (q == crs) {
+        db[k] = v;
+    } else {
+        dw[k * crs + q] = v;
+    }
+}
+
+#include "gemm_tile.glsl"
+
+void main() {
+    uint l = p.N * p.OH * p.OW;
+    uint splits = gl_NumWorkGroups.z;
+    uint chunk = ceilDiv(ceilDiv(l, splits), TK) * TK;
+    uint k0 = min(l, gl_WorkGroupID.z * chunk);
+    uint k1 = min(l, k0 + chunk);
+    gemmTile(p.K, p.C * p.R * p.S + 1u, k0, k1, true, false);
+}

@@ -1,0 +1,47 @@
+// conv2d_fwd: y = conv(x, w) + b over NCHW tensors as an implicit GEMM:
+// Y[k][j] = sum over q = (c, r, s) of W[k][q] * X[q][j] + b[k], where column
+// j = (n, oh, ow) runs over the whole batch and X is the im2col view of x
+// (zero outside the input). Buffers: x[N*C*H*W], w[K*C*R*S], b[K],
+// y[N*K*OH*OW]. Tiling: gemm_tile.glsl.
+#include "params.glsl"
+#include "common.glsl"
+
+layout(push_constant) uniform PC { Conv2DFwdParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) readonly restrict buffer Wt { float w[]; };
+layout(std430, set = 0, binding = 2) readonly restrict buffer Bias { float bias[]; };
+layout(std430, set = 0, binding = 3) writeonly restrict buffer Y { float y[]; };
+
+float loadA(uint k, uint q) {
+    return w[k * (p.C * p.R * p.S) + q];
+}
+
+float loadB(uint q, uint j) {
+    uint rs = p.R * p.S;
+    uint c = q / rs;
+    uint r = (q % rs) / p.S;
+    uint s = q % p.S;
+    uint ohw = p.OH * p.OW;
+    uint n = j / ohw;
+    uint pos = j % ohw;
+    int ih = int((pos / p.OW) * p.StrideH + r) - int(p.PadH);
+    int iw = int((pos % p.OW) * p.StrideW + s) - int(p.PadW);
+    // Branch-free: read a clamped position, then zero it outside the input.
+    bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
+    uint h = uint(clamp(ih, 0, int(p.H) - 1));
+    uint w = uint(clamp(iw, 0, int(p.W) - 1));
+    float v = x[((n * p.C + c) * p.H + h) * p.W + w];
+    return inside ? v : 0.0;
+}
+
+void storeC(uint k, uint j, float v) {
+    uint ohw = p.OH * p.OW;
+    uint n = j / ohw;
+    y[(n * p.K + k) * ohw + j % ohw] = v + bias[k];
+}
+
+#include "gemm_tile.glsl"
+
+void main() {
+    gemmTile(p.K, p.N * p.OH * p.OW, 0u, p.C * p.R * p.S, true, true);
+}

@@ -1,0 +1,49 @@
+// gemm: C = Alpha*op(A)*op(B) + Beta*C over row-major matrices; op(A) is
+// M x K (A stored K x M when TransA != 0), op(B) is K x N (B stored N x K
+// when TransB != 0). C is not read when Beta == 0. Buffers: A[M*K], B[K*N],
+// C[M*N]. Tiling: gemm_tile.glsl.
+#include "params.glsl"
+#include "common.glsl"
+
+layout(push_constant) uniform PC { GemmParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer A { float a[]; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer A4 { vec4 a4[]; };
+layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
+// A and B as vec4s, for the direct path's 4-wide loads (VW = 4, which the
+// host allows only for TransA == TransB == 0 and N, K multiples of 4).
+layout(std430, set = 0, binding = 1) readonly restrict buffer B4 { vec4 b4[]; };
+layout(std430, set = 0, binding = 2) restrict buffer C { float c[]; };
+
+float loadA(uint m, uint k) {
+    return a[p.TransA != 0u ? k * p.M + m : m * p.K + k]; // one load, the index selected
+}
+
+float loadB(uint k, uint n) {
+    return b[p.TransB != 0u ? n * p.K + k : k * p.N + n];
+}
+
+#define TILE_LOADB4 1
+// loadA4 is A elements (m, k..k+3) for TransA == 0, k % 4 == 0.
+vec4 loadA4(uint m, uint k) {
+    return a4[(m * p.K + k) / 4u];
+}
+
+// loadB4 is B elements (k, n..n+3) for TransB == 0, n % 4 == 0.
+vec4 loadB4(uint k, uint n) {
+    return b4[(k * p.N + n) / 4u];
+}
+
+void storeC(uint m, uint n, float v) {
+    uint i = m * p.N + n;
+    float r = p.Alpha * v;
+    if (p.Beta != 0.0) {
+        r += p.Beta * c[i];
+    }
+    c[i] = r;
+}
+
+#include "gemm_tile.glsl"
+
+void main() {
+    gemmTile(p.M, p.N, 0u, p.K, p.TransA == 0u, p.TransB == 0u);
+}
