@@ -1,0 +1,55 @@
+package tune
+
+import "time"
+
+// minShareRuns is the number of measurements of its default (setup, check
+// and timing) that each target's share of the budget holds at least: about
+// three candidates and the setup.
+const minShareRuns = 4
+
+// shareWeights are the weights by which the budget left is split among the
+// measured targets: each gets at least minShareRuns times its default's
+// measurement cost, and what remains goes by the defaults' device times
+// (evenly when none has one).
+func shareWeights(pre []prelim, left time.Duration) []float64 {
+	var minSum time.Duration
+	var msSum float64
+	n := 0
+	for _, p := range pre {
+		if p.measured {
+			minSum += minShareRuns * p.cost
+			msSum += p.defMs
+			n++
+		}
+	}
+	extra := float64(left - minSum)
+	w := make([]float64, len(pre))
+	for i, p := range pre {
+		if !p.measured {
+			continue
+		}
+		w[i] = float64(minShareRuns * p.cost)
+		switch {
+		case extra <= 0:
+		case msSum > 0:
+			w[i] += extra * p.defMs / msSum
+		default:
+			w[i] += extra / float64(n)
+		}
+	}
+	return w
+}
+
+// shareOf is target i's share of the budget left now: left in the
+// proportion of its weight to the weights of the targets from i on, so
+// that what an earlier target left unused goes to the later ones.
+func shareOf(w []float64, i int, left time.Duration) time.Duration {
+	var rest float64
+	for _, v := range w[i:] {
+		rest += v
+	}
+	if rest <= 0 || left <= 0 {
+		return 0
+	}
+	return time.Duration(float64(left) * w[i] / rest)
+}

@@ -1,0 +1,221 @@
+package tune
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// Search: a coarse pass over the first coarseSize candidates in the
+// backend's cost-model order, then hill climbing over the candidates that
+// differ from the best in one or two parameters; again from the next
+// coarseSize candidates while a round improves. A candidate replaces the
+// best only when it is faster by more than margin (timing noise); a round
+// of refinement tries at most maxNeighbours candidates.
+const (
+	coarseSize    = 8
+	maxNeighbours = 16
+	margin        = 0.01
+)
+
+// search is the tuning of one target: what it tried and the best so far.
+type search struct {
+	dev      backend.Device
+	t        backend.Tuner
+	p        backend.Params
+	b        *bench
+	log      *slog.Logger
+	what     string
+	deadline time.Time
+	cost     time.Duration // the longest evaluation so far: the estimate of the next
+
+	tried     map[backend.TileConfig]bool
+	best      backend.TileConfig
+	bestMs    float64
+	haveBest  bool
+	others    int   // candidates other than the default evaluated
+	timed     int   // candidates timed, the default included
+	survivors int   // candidates other than the default that were timed
+	failed    int   // candidates discarded
+	firstFail error // the first discarded candidate's failure
+}
+
+// hasTime reports whether one more evaluation fits before the deadline.
+func (s *search) hasTime() bool { return time.Until(s.deadline) > s.cost }
+
+// faster reports whether a time of ms beats the best so far.
+func (s *search) faster(ms float64) bool { return !s.haveBest || ms < s.bestMs*(1-margin) }
+
+// evaluate checks c, runs it at the real shape against the default's
+// output and times it; a failure discards c (logged) and only a lost
+// device is an error.
+func (s *search) evaluate(c backend.TileConfig) error {
+	s.tried[c] = true
+	s.others++
+	start := time.Now()
+	ms, err := s.measure(c)
+	s.cost = max(s.cost, time.Since(start))
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return fmt.Errorf("tune: %s: configuration %q: %w", s.what, c, err)
+	}
+	if err != nil {
+		s.failed++
+		if s.firstFail == nil {
+			s.firstFail = err
+		}
+		s.log.Info("tune: candidate discarded", "kernel", s.what, "config", string(c), "reason", err.Error())
+		return nil
+	}
+	s.timed++
+	s.survivors++
+	s.log.Debug("tune: candidate timed", "kernel", s.what, "config", string(c), "ms", ms, "took", time.Since(start))
+	if s.faster(ms) {
+		s.best, s.bestMs, s.haveBest = c, ms, true
+	}
+	return nil
+}
+
+// measure is c's median time at the real shape, or why c is discarded.
+func (s *search) measure(c backend.TileConfig) (float64, error) {
+	if err := check(s.dev, s.p, c); err != nil {
+		return 0, err
+	}
+	got, err := s.b.run(c)
+	if err == nil && s.b.want != nil {
+		err = s.b.compare(got)
+	}
+	if err == nil {
+		var ms float64
+		ms, err = s.b.time(c, s.deadline)
+		if err == nil {
+			return ms, nil
+		}
+	}
+	return 0, fmt.Errorf("configuration %q at the real shape: %w", c, err)
+}
+
+// run searches cands (the candidates other than the default, in the
+// backend's order) while the deadline allows, in rounds while they
+// improve: the next coarseSize untried candidates (more while none has
+// passed), then refinement around the best.
+func (s *search) run(cands []backend.TileConfig) error {
+	next := 0
+	for {
+		from, had := s.best, s.haveBest
+		for n := 0; next < len(cands) && (n < coarseSize || !s.haveBest); next++ {
+			if s.tried[cands[next]] {
+				continue
+			}
+			if !s.hasTime() {
+				return nil
+			}
+			if err := s.evaluate(cands[next]); err != nil {
+				return err
+			}
+			n++
+		}
+		if err := s.refine(cands); err != nil {
+			return err
+		}
+		improved := s.haveBest && (!had || s.best != from)
+		if !improved || next >= len(cands) {
+			return nil
+		}
+	}
+}
+
+// refine climbs from the best to a faster neighbour while there is one.
+func (s *search) refine(cands []backend.TileConfig) error {
+	for s.haveBest {
+		from := s.best
+		for _, c := range neighbours(from, cands, s.tried) {
+			if !s.hasTime() {
+				return nil
+			}
+			if err := s.evaluate(c); err != nil {
+				return err
+			}
+			if s.best != from {
+				break
+			}
+		}
+		if s.best == from {
+			return nil
+		}
+	}
+	return nil
+}
+
+// neighbours are the untried candidates that differ from c in one or two
+// parameters (ParseTile), those differing in one first, each group in
+// cands order, at most maxNeighbours.
+func neighbours(c backend.TileConfig, cands []backend.TileConfig, tried map[backend.TileConfig]bool) []backend.TileConfig {
+	from, err := tileMap(c)
+	if err != nil {
+		return nil
+	}
+	var one, two []backend.TileConfig
+	for _, d := range cands {
+		if tried[d] {
+			continue
+		}
+		to, err := tileMap(d)
+		if err != nil {
+			continue
+		}
+		switch distance(from, to) {
+		case 1:
+			one = append(one, d)
+		case 2:
+			two = append(two, d)
+		}
+	}
+	out := append(one, two...)
+	return out[:min(len(out), maxNeighbours)]
+}
+
+// tileMap is backend.ParseTile(c) as a map from name to value.
+func tileMap(c backend.TileConfig) (map[string]int, error) {
+	ps, err := backend.ParseTile(c)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]int, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p.Value
+	}
+	return m, nil
+}
+
+// distance is the number of parameters whose values differ between a and
+// b, a parameter only one of them has counting as different.
+func distance(a, b map[string]int) int {
+	n := 0
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			n++
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// candidatesOf is t's candidates for p other than def, without duplicates,
+// in the backend's order.
+func candidatesOf(t backend.Tuner, p backend.Params, def backend.TileConfig) []backend.TileConfig {
+	var out []backend.TileConfig
+	for _, c := range t.TileCandidates(p) {
+		if c != def && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,207 @@
+package tune
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// prelim is what the first pass learnt about one target's default.
+type prelim struct {
+	measured bool          // the first pass got to this target
+	defErr   error         // the default's check failure
+	defMs    float64       // the default's device time at the real shape (0: not timed)
+	cost     time.Duration // wall time of the pass over this target
+}
+
+// tuneAll is Tune: a first pass checks and times every target's default,
+// then each target is searched within its share of the budget left.
+func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) {
+	t, ok := dev.(backend.Tuner)
+	if !ok {
+		return nil, fmt.Errorf("tune: %T has no tile engine to tune", dev)
+	}
+	log := orDiscard(o.Log)
+	budget := o.Budget
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	deadline := time.Now().Add(budget)
+	results := make([]Result, len(targets))
+	for i, tg := range targets {
+		def := t.DefaultTile(tg.P)
+		results[i] = Result{Target: tg, Default: def, Chosen: def, Source: FromDefault}
+	}
+	pre, err := measureDefaults(dev, t, targets, deadline, log)
+	if err != nil {
+		return nil, err
+	}
+	w := shareWeights(pre, time.Until(deadline))
+	var entries []Entry
+	for i, tg := range targets {
+		if pre[i].measured {
+			end := time.Now().Add(shareOf(w, i, time.Until(deadline)))
+			if end.After(deadline) {
+				end = deadline
+			}
+			r, searched, err := tuneTarget(dev, t, tg, pre[i], end, log)
+			if err != nil {
+				return nil, err
+			}
+			results[i] = r
+			if searched {
+				entries = append(entries, entryOf(r))
+			}
+		}
+		apply(t, &results[i], log)
+		r := results[i]
+		log.Debug("tune: target done", "kernel", describe(tg), "source", string(r.Source), "default", string(r.Default),
+			"chosen", string(r.Chosen), "default_ms", r.DefaultMs, "chosen_ms", r.ChosenMs, "tried", r.Tried, "failed", r.Failed)
+		if o.Progress != nil {
+			o.Progress(i+1, len(targets), describe(tg))
+		}
+	}
+	if o.Cache != nil && len(entries) > 0 {
+		if err := o.Cache.Store(t.TuneIdentity(), entries); err != nil {
+			o.Cache.inMemory(log, err)
+		}
+	}
+	return results, nil
+}
+
+// measureDefaults checks every target's default configuration and times
+// the ones that pass at the real shape, until deadline.
+func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, deadline time.Time, log *slog.Logger) ([]prelim, error) {
+	pre := make([]prelim, len(targets))
+	for i, tg := range targets {
+		if !time.Now().Before(deadline) {
+			break
+		}
+		start := time.Now()
+		def := t.DefaultTile(tg.P)
+		if err := check(dev, tg.P, def); err != nil {
+			if errors.Is(err, backend.ErrDeviceLost) {
+				return nil, fmt.Errorf("tune: %s: default configuration: %w", describe(tg), err)
+			}
+			pre[i] = prelim{measured: true, defErr: err, cost: time.Since(start)}
+			continue
+		}
+		ms, err := timeDefault(dev, t, tg.P, def, deadline)
+		if errors.Is(err, backend.ErrDeviceLost) {
+			return nil, fmt.Errorf("tune: %s: default configuration: %w", describe(tg), err)
+		}
+		if err != nil {
+			log.Warn("tune: cannot time the default configuration at the real shape; not tuned",
+				"kernel", describe(tg), "config", string(def), "reason", err.Error())
+			continue
+		}
+		pre[i] = prelim{measured: true, defMs: ms, cost: time.Since(start)}
+		log.Debug("tune: default timed", "kernel", describe(tg), "config", string(def), "ms", ms, "took", pre[i].cost)
+	}
+	return pre, nil
+}
+
+// timeDefault is def's device time at p's real shape on buffers of its own.
+func timeDefault(dev backend.Device, t backend.Tuner, p backend.Params, def backend.TileConfig, deadline time.Time) (float64, error) {
+	b, err := newBench(dev, t, p)
+	if err != nil {
+		return 0, err
+	}
+	defer b.release()
+	if _, err := b.run(def); err != nil {
+		return 0, err
+	}
+	return b.time(def, deadline)
+}
+
+// tuneTarget searches tg's candidates until end and returns its result and
+// whether the search tried any candidate besides the default (or there is
+// none): only such results are cached.
+func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end time.Time, log *slog.Logger) (Result, bool, error) {
+	def := t.DefaultTile(tg.P)
+	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: end, cost: pre.cost,
+		tried: map[backend.TileConfig]bool{def: true}}
+	if pre.defErr != nil {
+		s.failed, s.firstFail = 1, pre.defErr
+	} else {
+		s.timed = 1
+	}
+	cands := candidatesOf(t, tg.P, def)
+	if len(cands) == 0 || !s.hasTime() {
+		return s.result(tg, def, pre), len(cands) == 0, nil
+	}
+	b, err := newBench(dev, t, tg.P)
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return Result{}, false, fmt.Errorf("tune: %s: %w", s.what, err)
+	}
+	if err != nil {
+		log.Warn("tune: cannot run at the real shape; not tuned", "kernel", s.what, "reason", err.Error())
+		return s.result(tg, def, pre), false, nil
+	}
+	defer b.release()
+	s.b = b
+	if pre.defErr == nil {
+		out, err := b.run(def)
+		if errors.Is(err, backend.ErrDeviceLost) {
+			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
+		}
+		if err != nil {
+			log.Warn("tune: the default configuration fails at the real shape; not tuned",
+				"kernel", s.what, "config", string(def), "reason", err.Error())
+			return s.result(tg, def, pre), false, nil
+		}
+		b.want = out
+		s.best, s.bestMs, s.haveBest = def, pre.defMs, true
+	}
+	if err := s.run(cands); err != nil {
+		return Result{}, false, err
+	}
+	return s.result(tg, def, pre), s.others > 0, nil
+}
+
+// result is the outcome of s for target tg with default def.
+func (s *search) result(tg Target, def backend.TileConfig, pre prelim) Result {
+	r := Result{Target: tg, Default: def, Chosen: def, DefaultMs: pre.defMs, ChosenMs: pre.defMs,
+		Source: FromDefault, Tried: s.timed, Failed: s.failed}
+	switch {
+	case pre.defErr != nil && !s.haveBest:
+		r.Source = FromFallback
+		r.Warning = fmt.Sprintf("%s: the default configuration %q fails its check: %v; running it anyway (it is what an untuned run uses)",
+			s.what, def, pre.defErr)
+	case s.haveBest && s.best != def:
+		r.Chosen, r.ChosenMs, r.Source = s.best, s.bestMs, FromTuning
+		if pre.defErr != nil {
+			r.Warning = fmt.Sprintf("%s: the default configuration %q fails its check: %v", s.what, def, pre.defErr)
+		}
+	case s.survivors == 0 && s.failed > 0:
+		r.Source = FromFallback
+		r.Warning = fmt.Sprintf("%s: every candidate but the default failed its check (%d failed); first failure: %v; running the default %q",
+			s.what, s.failed, s.firstFail, def)
+	}
+	if r.Warning != "" {
+		s.log.Warn("tune: "+r.Warning, "kernel", s.what)
+	}
+	return r
+}
+
+// apply sets r's chosen configuration on t; a configuration t refuses
+// (which its check would have caught) leaves the default, with a warning.
+func apply(t backend.Tuner, r *Result, log *slog.Logger) {
+	if err := t.SetTile(r.P, r.Chosen); err != nil {
+		r.Warning = fmt.Sprintf("%s: the device refuses configuration %q: %v; running the default %q",
+			describe(r.Target), r.Chosen, err, r.Default)
+		log.Warn("tune: "+r.Warning, "kernel", describe(r.Target))
+		r.Chosen, r.ChosenMs, r.Source = r.Default, r.DefaultMs, FromFallback
+	}
+}
+
+// orDiscard is l, or a logger that discards everything when l is nil.
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
