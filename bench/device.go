@@ -49,7 +49,7 @@ func benchDevice(ctx context.Context, info backend.Info, o Options) (r DeviceRep
 		return r
 	}
 	defer plan.Close()
-	b := &stepBench{dev: dev, plan: plan, o: o, batch: r.Batch}
+	b := &stepBench{dev: dev, plan: plan, o: o, batch: r.Batch, tiles: prepareTune(dev, plan, o, &r)}
 	if kt, ok := dev.(backend.KernelTimer); ok {
 		b.timer = kt
 		if _, err := kt.KernelTimes(); err != nil {
@@ -85,7 +85,8 @@ type stepBench struct {
 	plan  *graph.Plan
 	o     Options
 	batch int
-	steps int // training steps counted so far (dropout and Adam counter)
+	steps int   // training steps counted so far (dropout and Adam counter)
+	tiles tiles // the tile configurations the tiled dispatches run with
 }
 
 func (b *stepBench) nextStep() int { b.steps++; return b.steps }
@@ -180,6 +181,7 @@ func (b *stepBench) profile(ctx context.Context) ([]KernelRow, []LayerRow) {
 					}
 					row := KernelRow{Kernel: string(d.P.Kernel()), Where: p.Layer + " " + p.Phase, Shape: ShapeOf(d.P),
 						Calls: 1, FLOP: w.FLOP, Bytes: w.Bytes, Compute: w.Compute}
+					row.TileDefault, row.TileChosen = b.tiles.of(d.P)
 					if a, ok := d.P.(backend.Adam); ok {
 						adamRow, adamN = len(krows), int(a.N)
 						row.Where = "all layers " + graph.PhaseUpdate
@@ -235,7 +237,7 @@ func (b *stepBench) extraKernels() []KernelRow {
 	for _, p := range b.plan.Params() {
 		n = max(n, p.Buffer.Len())
 	}
-	const side = 1024
+	const side = squareSide
 	var bufs []backend.Buffer
 	defer func() {
 		for _, buf := range bufs {
@@ -255,7 +257,7 @@ func (b *stepBench) extraKernels() []KernelRow {
 	ga, errA := alloc(side * side)
 	gb, errB := alloc(side * side)
 	gc, errC := alloc(side * side)
-	sq := backend.Gemm{M: side, N: side, K: side, Alpha: 1}
+	sq := squareGemm()
 	ops := []struct {
 		p     backend.Params
 		bufs  []backend.Buffer
@@ -277,6 +279,7 @@ func (b *stepBench) extraKernels() []KernelRow {
 		w := WorkOf(op.p)
 		row := KernelRow{Kernel: string(op.p.Kernel()), Where: "extra (not in a step)", Shape: ShapeOf(op.p), Calls: 1,
 			FLOP: w.FLOP, Bytes: w.Bytes, Compute: w.Compute}
+		row.TileDefault, row.TileChosen = b.tiles.of(op.p)
 		err := op.err
 		if err != nil {
 			err = fmt.Errorf("alloc: %w", err)

@@ -98,8 +98,8 @@ func (r *Report) blocks() []block {
 	if st.Command != "" {
 		text("command: %s", st.Command)
 	}
-	text("%s input %d, width %g; %s; each figure: median [min-max] of %d runs after %d warm-up",
-		s.modelTitle(), s.InputSize, s.Width, s.batchText(), s.Runs, s.Warmup)
+	text("%s input %d, width %g; %s; each figure: median [min-max] of %d runs after %d warm-up%s",
+		s.modelTitle(), s.InputSize, s.Width, s.batchText(), s.Runs, s.Warmup, s.tuneText())
 	bs = append(bs, r.summaryBlock())
 	for _, d := range r.Devices {
 		bs = append(bs, d.blocks()...)
@@ -137,6 +137,14 @@ func (s Settings) modelTitle() string {
 		return "AlexNet"
 	}
 	return s.Model
+}
+
+// tuneText is "; tune MODE", or "" for reports made before tuning existed.
+func (s Settings) tuneText() string {
+	if s.Tune == "" {
+		return ""
+	}
+	return "; tune " + s.Tune
 }
 
 // batchText says which batch the devices ran: one batch everywhere, as
@@ -202,6 +210,9 @@ func (d DeviceReport) blocks() []block {
 	if d.Err != "" {
 		text("ERROR: %s", d.Err)
 	}
+	if line := d.tuneLine(); line != "" {
+		text("%s", line)
+	}
 	if c := d.Ceilings; c != nil {
 		if c.Err != "" {
 			text("ceilings: %s", c.Err)
@@ -234,10 +245,19 @@ func (d DeviceReport) blocks() []block {
 	}
 	if len(d.Kernels) > 0 {
 		text("kernels at the shapes of a batch-%d training step:", d.Batch)
-		t := block{head: []string{"kernel", "where", "shape", "calls", "device ms", "wall ms", "GFLOP/s", "GB/s", "% FMA", "% copy", "error"}}
+		tiled := d.hasTiles()
+		t := block{head: []string{"kernel", "where", "shape", "calls", "device ms", "wall ms", "GFLOP/s", "GB/s", "% FMA", "% copy"}}
+		if tiled {
+			t.head = append(t.head, "default config", "chosen config")
+		}
+		t.head = append(t.head, "error")
 		for _, k := range d.Kernels {
-			t.rows = append(t.rows, []string{k.Kernel, k.Where, k.Shape, itoa(k.Calls), fmtStat(k.Device, 3), fmtNum(k.Wall.Median, 3),
-				fmtNum(k.GFLOPS, 1), fmtNum(k.GBPS, 1), fmtNum(k.PctFMA, 1), fmtNum(k.PctCopy, 1), k.Err})
+			row := []string{k.Kernel, k.Where, k.Shape, itoa(k.Calls), fmtStat(k.Device, 3), fmtNum(k.Wall.Median, 3),
+				fmtNum(k.GFLOPS, 1), fmtNum(k.GBPS, 1), fmtNum(k.PctFMA, 1), fmtNum(k.PctCopy, 1)}
+			if tiled {
+				row = append(row, k.TileDefault, chosenTile(k))
+			}
+			t.rows = append(t.rows, append(row, k.Err))
 		}
 		bs = append(bs, t)
 	}
@@ -245,6 +265,45 @@ func (d DeviceReport) blocks() []block {
 		bs = append(bs, d.layerTable()...)
 	}
 	return bs
+}
+
+// tuneLine says how the device's tile engine was configured ("" for a
+// device without one).
+func (d DeviceReport) tuneLine() string {
+	switch d.Tune {
+	case "":
+		return ""
+	case "off":
+		return "tuning: tune off (every tiled kernel runs the backend's default configuration)"
+	}
+	cache := d.TuneCache
+	if cache == "" {
+		cache = "none (in memory)"
+	}
+	return fmt.Sprintf("tuning: tune %s; %d of %d tiled shapes of the step run a tuned configuration; cache %s",
+		d.Tune, d.TunedShapes, d.TiledShapes, cache)
+}
+
+// hasTiles reports whether a kernel row of d has a tile configuration.
+func (d DeviceReport) hasTiles() bool {
+	for _, k := range d.Kernels {
+		if k.TileDefault != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// chosenTile is the chosen configuration of k, "(default)" when it is the
+// default one.
+func chosenTile(k KernelRow) string {
+	if k.TileChosen == "" || k.TileChosen == k.TileDefault {
+		if k.TileDefault == "" {
+			return ""
+		}
+		return "(default)"
+	}
+	return k.TileChosen
 }
 
 // layerTable pivots the layer rows: one line per layer with its forward,

@@ -7,7 +7,7 @@ const legendHeading = "What the figures mean"
 
 // shown says which figures a rendered report holds, for its legend.
 type shown struct {
-	kernels, kernelTimes, layers, cold, ceilings, torch, mallocKept bool
+	kernels, kernelTimes, layers, cold, ceilings, torch, mallocKept, tiles bool
 }
 
 // legend explains every column the report shows, so that a reader of the
@@ -20,6 +20,7 @@ func (r *Report) legend() []block {
 		s.cold = s.cold || d.Cold != nil
 		s.ceilings = s.ceilings || (d.Ceilings != nil && d.Ceilings.Err == "")
 		s.torch = s.torch || d.VsTorch != nil
+		s.tiles = s.tiles || d.hasTiles()
 	}
 	for _, p := range r.PyTorch {
 		s.torch = true
@@ -73,6 +74,11 @@ func (s shown) legend() []block {
 		if s.ceilings && s.kernelTimes {
 			item("best conv %FMA", "the best % FMA of the device's convolution kernels")
 		}
+	}
+	if s.tiles {
+		item("default config, chosen config", "the tile configuration of a tiled kernel (gemm and the convolutions): the "+
+			"backend's default at that shape, and the one it ran with, from the tuning cache or tuned before the benchmark "+
+			"(tune: cached or auto; crossgrad tune fills the cache); (default) when they are the same")
 	}
 	if s.layers {
 		item("per layer", "forward, backward and update time of each layer with a wait after every dispatch, its share of the "+

@@ -60,6 +60,9 @@ type Settings struct {
 	Runs     int   `json:"runs"`
 	Warmup   int   `json:"warmup"`
 	Seed     int64 `json:"seed"`
+	// Tune is the configuration key tune the devices ran with (off, cached
+	// or auto; "" in reports made before tuning existed).
+	Tune string `json:"tune,omitempty"`
 }
 
 // DeviceReport is everything measured on one device. Err is set when the
@@ -78,6 +81,14 @@ type DeviceReport struct {
 	Timer string `json:"timer"`
 	Batch int    `json:"batch"`
 	Err   string `json:"error,omitempty"`
+	// Tune is the tune mode applied to the device's tile engine ("" for a
+	// device without one); TuneCache the tuning cache file it read and
+	// wrote; TunedShapes of TiledShapes distinct tiled dispatches of the
+	// step ran a configuration other than the default.
+	Tune        string `json:"tune,omitempty"`
+	TuneCache   string `json:"tune_cache,omitempty"`
+	TunedShapes int    `json:"tuned_shapes,omitempty"`
+	TiledShapes int    `json:"tiled_shapes,omitempty"`
 
 	Ceilings *Ceilings   `json:"ceilings,omitempty"`
 	Cold     *ColdStart  `json:"cold_start,omitempty"`
@@ -108,8 +119,14 @@ type KernelRow struct {
 	Bytes  float64 `json:"bytes"`
 	// Compute marks FLOP-bound kernels (held to the FMA ceiling).
 	Compute bool `json:"compute"`
-	Device  Stat `json:"device_ms"`
-	Wall    Stat `json:"wall_ms"`
+	// TileDefault is the backend's default tile configuration of a tiled
+	// kernel (gemm, the convolutions) at this shape and TileChosen the one
+	// it ran with (tune: cached or auto); "" for other kernels and devices
+	// without a tile engine.
+	TileDefault string `json:"tile_default,omitempty"`
+	TileChosen  string `json:"tile_chosen,omitempty"`
+	Device      Stat   `json:"device_ms"`
+	Wall        Stat   `json:"wall_ms"`
 	// GFLOPS and GBPS use the device median (the wall median without a
 	// device timer); PctFMA and PctCopy relate them to the ceilings.
 	GFLOPS  float64 `json:"gflops,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"slices"
@@ -53,6 +54,9 @@ type Options struct {
 	PyTorch *PyTorchOptions
 	// Log receives progress lines (nil: none).
 	Log io.Writer
+	// Logger receives the log lines of tuning (Config.Tune: the cache
+	// file, the configurations used, warnings); nil writes them to Log.
+	Logger *slog.Logger
 	// Version is crossgrad's version for the stamp; Command the command
 	// line.
 	Version, Command string
@@ -72,6 +76,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(o.Log, nil))
 	}
 	if o.Version == "" {
 		o.Version = "dev"
@@ -153,7 +160,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	o := opts.withDefaults()
 	rep := &Report{Stamp: NewStamp(o.Version, o.Command), Settings: Settings{
 		Model: o.Config.Model, InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.BatchFor(backend.Info{Type: backend.CPUDevice}),
-		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed}}
+		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed, Tune: o.Config.Tune}}
 	for _, info := range o.Targets {
 		if err := ctx.Err(); err != nil {
 			if len(rep.Devices) == 0 {

@@ -69,6 +69,14 @@ type Config struct {
 	LogLevel string `key:"log_level" json:"log_level"`
 	// Quiet prints only errors and the final summary.
 	Quiet bool `key:"quiet" json:"quiet"`
+	// Tune says which tile configurations the tiled kernels run with: off
+	// (the backend's defaults), cached (the tuned ones of the cache where
+	// present) or auto (also tune what the cache lacks before the first
+	// step); see TuneModes.
+	Tune string `key:"tune" json:"tune"`
+	// TuneBudget bounds tune: auto's search, a Go duration such as 60s or
+	// 2m (see Config.Budget).
+	TuneBudget string `key:"tune_budget" json:"tune_budget"`
 
 	// Source says where the file layer came from: a path or
 	// "embedded:<name>". Not a key.
@@ -97,6 +105,8 @@ func Default() Config {
 		CheckpointEveryMinutes: 10,
 		KeepCheckpoints:        2,
 		LogLevel:               "info",
+		Tune:                   "cached",
+		TuneBudget:             "60s",
 	}
 }
 
@@ -126,6 +136,8 @@ var help = map[string]string{
 	"metrics_csv":              "per-epoch metrics as CSV (\"\" = <checkpoint_dir>/metrics.csv, off = none)",
 	"log_level":                "debug, info, warn or error",
 	"quiet":                    "print only errors and the final summary",
+	"tune":                     "tile configurations of the gemm and convolution kernels: off (the backend's defaults), cached (tuned ones from the cache where present), auto (tune what the cache lacks before the first step)",
+	"tune_budget":              "time bound of tune: auto's search, a duration such as 60s or 2m (0 < budget <= 24h)",
 }
 
 // field is one key of Config.

@@ -19,7 +19,7 @@ func TestUnknownEnvRefusedWithSuggestion(t *testing.T) {
 
 	// The variables read elsewhere pass.
 	c, err := Load("", []string{"CROSSGRAD_VK_VALIDATION=1", "CROSSGRAD_TEST_BE_MAIN=1", "CROSSGRAD_BENCH_BATCH=8",
-		"CROSSGRAD_TUNE=1", "CROSSGRAD_TUNE_DEFS=X", "CROSSGRAD_CONFIG=cpu-quick", "CROSSGRAD_EPOCHS=2"}, nil)
+		"CROSSGRAD_CONFIG=cpu-quick", "CROSSGRAD_EPOCHS=2"}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, c.Epochs)
 	assert.Equal(t, 65, c.InputSize)

@@ -36,13 +36,12 @@ var keyAliases = map[string]string{"device": "backend"}
 
 // NonKeyEnv lists the CROSSGRAD_* variables that are no configuration key
 // but are read elsewhere: the configuration file, Vulkan validation, and the
-// switches of tests, benchmarks and tuning runs. A name ending in '*' is a
+// switches of tests and benchmarks. A name ending in '*' is a
 // prefix. Load refuses every other CROSSGRAD_* variable it does not know.
 var NonKeyEnv = []string{
 	EnvPrefix + "CONFIG",
 	EnvPrefix + "VK_VALIDATION",
 	EnvPrefix + "BENCH_*",
-	EnvPrefix + "TUNE*",
 	EnvPrefix + "TEST_*",
 }
 

@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/crossgrad/crossgrad/backend"
 )
 
 // LogLevels are the accepted log_level values.
 var LogLevels = []string{"debug", "info", "warn", "error"}
+
+// TuneModes are the accepted tune values, as package tune's modes
+// (tune.ParseMode accepts exactly these).
+var TuneModes = []string{"off", "cached", "auto"}
 
 // Limits of the numeric keys.
 const (
@@ -19,6 +24,8 @@ const (
 	MaxWidth     = 4.0
 	MaxBatchSize = 65536
 	MaxEpochs    = 100000
+	// MaxTuneBudget bounds tune_budget.
+	MaxTuneBudget = 24 * time.Hour
 )
 
 // Validate checks every key and returns all problems joined, each naming the
@@ -87,7 +94,30 @@ func (c Config) Validate() error {
 	if !contains(LogLevels, c.LogLevel) {
 		bad("log_level", fmt.Sprintf("%q", c.LogLevel), strings.Join(LogLevels, ", "))
 	}
+	if !contains(TuneModes, c.Tune) {
+		bad("tune", fmt.Sprintf("%q", c.Tune), strings.Join(TuneModes, ", ")+didYouMean(c.Tune, TuneModes, func(s string) string { return s }))
+	}
+	if _, err := ParseTuneBudget(c.TuneBudget); err != nil {
+		bad("tune_budget", fmt.Sprintf("%q", c.TuneBudget), err.Error())
+	}
 	return errors.Join(errs...)
+}
+
+// ParseTuneBudget reads a tune_budget value: a Go duration (60s, 2m,
+// 1m30s) above 0 and at most MaxTuneBudget. The error says what is allowed.
+func ParseTuneBudget(s string) (time.Duration, error) {
+	allowed := errors.New("a duration with a unit, above 0 and at most 24h, e.g. 60s, 2m or 1m30s")
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 || d > MaxTuneBudget {
+		return 0, allowed
+	}
+	return d, nil
+}
+
+// Budget is tune_budget as a duration; a value Validate refuses gives 0.
+func (c Config) Budget() time.Duration {
+	d, _ := ParseTuneBudget(c.TuneBudget)
+	return d
 }
 
 // ValidateBackends checks a backend list: non-empty, each entry one of

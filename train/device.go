@@ -52,6 +52,7 @@ type Opened struct {
 	Dev   backend.Device
 	Plan  *graph.Plan
 	probe *recorder
+	raw   backend.Device // Dev as backend.Open returned it, before Options.WrapDevice (the backend.Tuner, if any)
 }
 
 // Close releases the plan and closes the device.
@@ -114,6 +115,7 @@ func openOne(spec string, c config.Config, m *model.Model, wrap func(backend.Dev
 	if err != nil {
 		return nil, err
 	}
+	raw := dev
 	if wrap != nil {
 		w, err := wrap(dev)
 		if err != nil {
@@ -128,7 +130,7 @@ func openOne(spec string, c config.Config, m *model.Model, wrap func(backend.Dev
 		_ = dev.Close()
 		return nil, err
 	}
-	return &Opened{Dev: dev, Plan: plan, probe: rec}, nil
+	return &Opened{Dev: dev, Plan: plan, probe: rec, raw: raw}, nil
 }
 
 // recorder passes every call to Device and watches the calls for the fault

@@ -54,11 +54,12 @@ type run struct {
 
 // Run trains the model of o.Config: it resumes from Config.Resume when set,
 // loads the data, opens the first working backend of the fallback list and
-// trains the remaining epochs, printing the seed's lines to o.Out. The
-// model is built (its options validated, a resumed checkpoint's tensors
-// checked against it) before any output is touched; every output path is
-// then checked for writability; the run folder is locked
-// for the whole call (another process writing it is refused, naming its
+// trains the remaining epochs, printing the seed's lines to o.Out; before
+// the first step the tiled kernels get their configurations as Config.Tune
+// says (ApplyTune). The model is built (its options validated, a resumed
+// checkpoint's tensors checked against it) before any output is touched;
+// every output path is then checked for writability; the run folder is
+// locked for the whole call (another process writing it is refused, naming its
 // PID), and a folder holding another run is refused unless o.Force. The
 // effective configuration goes to ConfigFile in the folder. Errors before
 // training starts leave no files behind. A NaN or Inf loss returns a
@@ -147,6 +148,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		mw: &metricsWriter{files: MetricsPaths(cfg.MetricsJSONL, cfg.MetricsCSV), title: PlotTitle(cfg, DeviceName(op.Dev.Info()))}}
 	if r.out == nil {
 		r.out = io.Discard
+	}
+	if err := r.applyTune(); err != nil {
+		_ = op.Close()
+		return nil, err
 	}
 	if err := removeRunFiles(previous, log); err != nil {
 		_ = op.Close()

@@ -14,24 +14,29 @@
 # It unpacks the loaders (dpkg -x PKG /; ldconfig), makes the NVIDIA drivers
 # visible (Vulkan ICD under /usr/local/nvidia/share/vulkan/icd.d/; an OpenCL
 # ICD file naming libnvidia-opencl.so.1 when /etc/OpenCL/vendors has none),
-# then runs `crossgrad devices`, `crossgrad selftest` on each GPU device,
-# `crossgrad bench --compare pytorch --json` on every GPU and a short real
-# training run of the seed's default configuration. Every output goes into
-# RESULTS_DIR; the whole script is bounded to 8 minutes. A missing GPU,
-# driver or file is logged and the remaining steps still run.
+# then runs `crossgrad devices`, `crossgrad tune --budget 90s` on each GPU
+# device (the tuned configurations go to the tuning cache, a copy into
+# RESULTS_DIR/tune-cache), `crossgrad selftest` on each GPU device (which
+# also checks every tuned configuration), `crossgrad bench --tune off
+# --json` (untuned) and `crossgrad bench --tune cached --compare pytorch
+# --json` (tuned) on every GPU, and a short real training run of the seed's
+# default configuration (tuned). Every output goes into RESULTS_DIR; the
+# whole script is bounded to 9.5 minutes. A missing GPU, driver or file is
+# logged and the remaining steps still run.
 #
 # Environment: CG_BUNDLE (bundle folder), CG_DRY_RUN=1 (skip dpkg/ldconfig:
 # for trying the script on a machine whose loaders are installed already),
 # CG_BENCH_DEVICE (bench --device, default "gpu"), CG_BENCH_ARGS (more bench
 # flags, e.g. "--runs 3"), CG_TRAIN_LIMIT (training images of the short run,
 # default 6400), CG_TRAIN_ARGS (more train flags, e.g. "--input-size 65"),
-# CG_SELFTEST_DEVICES (device IDs to self-test instead of every GPU),
-# CG_SELFTEST_ARGS (more selftest flags), CG_TOTAL_SECONDS (the bound,
-# default 480).
+# CG_SELFTEST_DEVICES (device IDs to self-test and tune instead of every
+# GPU), CG_SELFTEST_ARGS (more selftest flags), CG_TUNE_BUDGET (crossgrad
+# tune --budget per device, default 90s; "0" skips tuning), CG_TOTAL_SECONDS
+# (the bound, default 570).
 
 set -u
 
-CG_TOTAL_SECONDS=${CG_TOTAL_SECONDS:-480}
+CG_TOTAL_SECONDS=${CG_TOTAL_SECONDS:-570}
 if [ -z "${CG_RUN_INNER:-}" ]; then
 	# Bound the whole script: re-run it under timeout.
 	export CG_RUN_INNER=1
@@ -160,28 +165,63 @@ else
 fi
 env | grep -E '^(LD_LIBRARY_PATH|VK_ICD_FILENAMES|VK_DRIVER_FILES|OCL_ICD_VENDORS)=' >>"$res/machine.txt"
 
-# 3. Devices, then the self-test on each GPU device.
+# 3. Devices, tuning on each GPU device (bounded by the budget; the step
+# allows a minute more for opening the device and planning), then the
+# self-test on each GPU device, tuned configurations included.
 step devices 60 "$cg" devices
 gpus=${CG_SELFTEST_DEVICES:-$(awk 'NR > 1 && $2 ~ /gpu$/ { print $1 }' "$res/devices.txt")}
 if [ -z "$gpus" ]; then
 	say "no GPU device listed by crossgrad devices"
+fi
+budget=${CG_TUNE_BUDGET:-90s}
+if [[ $budget =~ ^([0-9]+)s$ ]]; then
+	budget_s=${BASH_REMATCH[1]}
+elif [[ $budget =~ ^([0-9]+)m$ ]]; then
+	budget_s=$((BASH_REMATCH[1] * 60))
+else
+	budget_s=300 # another spelling of a duration: crossgrad tune checks it
+fi
+for id in $gpus; do
+	[ "$budget" = 0 ] && break
+	name=tune-${id/:/-}
+	if step "$name" $((budget_s + 60)) "$cg" tune --device "$id" --budget "$budget" --json; then
+		mv "$res/$name.txt" "$res/$name.json"
+	fi
+done
+tune_dir=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/crossgrad/tune
+if [ -d "$tune_dir" ]; then
+	mkdir -p "$res/tune-cache"
+	cp "$tune_dir"/*.json "$res/tune-cache/" 2>>"$log" || say "no tuning cache file in $tune_dir"
 fi
 for id in $gpus; do
 	# shellcheck disable=SC2086 # CG_SELFTEST_ARGS is a list of flags
 	step "selftest-${id/:/-}" 90 "$cg" selftest --device "$id" ${CG_SELFTEST_ARGS:-}
 done
 
-# 4. The benchmark, with PyTorch side by side when python3 imports torch.
+# 4. The benchmark untuned (--tune off: the backends' default tilings),
+# then tuned (--tune cached: what step 3 tuned) with PyTorch side by side
+# when python3 imports torch; each report as JSON, Markdown and a table.
 data=$bundle/data
 if [ ! -e "$data/train-images-idx3-ubyte.gz" ]; then
 	say "no Fashion-MNIST in $data; trying /usr/share/datasets/fashion-mnist"
 	data=/usr/share/datasets/fashion-mnist
 fi
-# shellcheck disable=SC2086 # CG_BENCH_ARGS is a list of flags
-if step bench 240 "$cg" bench --device "${CG_BENCH_DEVICE:-gpu}" --compare pytorch --json ${CG_BENCH_ARGS:-}; then
-	mv "$res/bench.txt" "$res/bench.json"
-	"$cg" bench --from "$res/bench.json" --md >"$res/bench.md" 2>>"$log"
-	"$cg" bench --from "$res/bench.json" >"$res/bench-table.txt" 2>>"$log"
+# bench_run NAME SECONDS FLAGS...: bench every GPU with FLAGS into NAME.json,
+# NAME.md and NAME-table.txt.
+bench_run() {
+	local name=$1 secs=$2
+	shift 2
+	# shellcheck disable=SC2086 # CG_BENCH_ARGS is a list of flags
+	if step "$name" "$secs" "$cg" bench --device "${CG_BENCH_DEVICE:-gpu}" "$@" --json ${CG_BENCH_ARGS:-}; then
+		mv "$res/$name.txt" "$res/$name.json"
+		"$cg" bench --from "$res/$name.json" --md >"$res/$name.md" 2>>"$log"
+		"$cg" bench --from "$res/$name.json" >"$res/$name-table.txt" 2>>"$log"
+	fi
+}
+bench_run bench-untuned 150 --tune off
+bench_run bench 240 --tune cached --compare pytorch
+if [ -e "$res/bench-untuned.json" ] && [ -e "$res/bench.json" ]; then
+	"$cg" bench --from "$res/bench-untuned.json" --from "$res/bench.json" >"$res/bench-untuned-vs-tuned.txt" 2>>"$log"
 fi
 
 # 5. A short real training run on the seed's default configuration. The

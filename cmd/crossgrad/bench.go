@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ type benchFlags struct {
 	coldBatch         int
 	coldTimeout       time.Duration
 	pytorchTimeoutMin float64
+	tune, tuneBudget  string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -53,7 +55,9 @@ func newBenchCmd() *cobra.Command {
 			"batch_size (128 by default, the batch train runs, so that the images/s of both compare) unless --batch\n" +
 			"is given; --cpu-batch N gives CPU drivers and the reference backend a smaller batch for a quicker look.\n" +
 			"--compare pytorch runs the same step in PyTorch (python3 with torch; skipped with a note without it) and\n" +
-			"prints the ratio per device. Output: tables, --json or --md; the report explains its columns.\n" +
+			"prints the ratio per device. --tune off|cached|auto (the key tune, cached by default) sets the tile\n" +
+			"configurations of gemm and the convolutions before measuring, as train does; the kernel table shows each\n" +
+			"one's default and chosen configuration. Output: tables, --json or --md; the report explains its columns.\n" +
 			"--from FILE re-renders a saved --json report; --from A.json --from B.json ... lays several side by side\n" +
 			"(machines, vendors, drivers) without opening any device.",
 		Args: cobra.NoArgs,
@@ -75,6 +79,8 @@ func newBenchCmd() *cobra.Command {
 	fl.StringVar(&f.compare, "compare", "", `"pytorch": run the same step in PyTorch and print the ratio per device`)
 	fl.StringVar(&f.python, "python", "", "python interpreter with torch (default: python3, then /usr/bin/python3)")
 	fl.Float64Var(&f.pytorchTimeoutMin, "pytorch-timeout", 10, "minutes allowed to each PyTorch run")
+	fl.StringVar(&f.tune, "tune", "", `tile configurations of gemm and the convolutions: "off" (the defaults), "cached" (the tuning cache's), "auto" (also tune what it lacks first); "": the key tune, cached by default`)
+	fl.StringVar(&f.tuneBudget, "tune-budget", "", "time bound of --tune auto's search, a duration such as 60s (\"\": the key tune_budget, 60s by default)")
 	fl.StringSliceVar(&f.skip, "skip", nil, "sections to skip: "+strings.Join(bench.Sections, ", "))
 	fl.DurationVar(&f.coldTimeout, "cold-timeout", 10*time.Minute, "time allowed to each cold-start child process")
 	fl.BoolVar(&f.coldChild, "cold-child", false, "internal: measure one cold start of --device and print it as JSON")
@@ -125,7 +131,7 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	opts := bench.Options{Targets: targets, Config: cfg, CPUBatch: f.cpuBatch, Runs: f.runs, Warmup: f.warmup,
-		Skip: skip, Log: cmd.ErrOrStderr(), Version: versionString(), Command: "crossgrad " + strings.Join(os.Args[1:], " ")}
+		Skip: skip, Log: cmd.ErrOrStderr(), Logger: slog.Default(), Version: versionString(), Command: "crossgrad " + strings.Join(os.Args[1:], " ")}
 	if f.warmup == 0 {
 		opts.Warmup = -1
 	}
@@ -157,7 +163,8 @@ func coldArgs(f benchFlags, cfg config.Config) func(id string, batch int) []stri
 }
 
 // benchConfig is the configuration of --config (CROSSGRAD_* variables
-// apply) with --batch, --model, --input-size and --width on top; the
+// apply) with --batch, --model, --input-size, --width, --tune and
+// --tune-budget on top; the
 // model named must exist and accept the input size and width.
 func benchConfig(f benchFlags) (config.Config, error) {
 	cfg, err := config.Load(f.configFile, os.Environ(), nil)
@@ -175,6 +182,12 @@ func benchConfig(f benchFlags) (config.Config, error) {
 	}
 	if f.model != "" {
 		cfg.Model = f.model
+	}
+	if f.tune != "" {
+		cfg.Tune = f.tune
+	}
+	if f.tuneBudget != "" {
+		cfg.TuneBudget = f.tuneBudget
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("bench: %w", err)

@@ -1,6 +1,6 @@
 // Command crossgrad trains AlexNet on Fashion-MNIST on any OpenCL or Vulkan
-// device, lists devices, checks them against the reference backend and
-// benchmarks them.
+// device, lists devices, checks them against the reference backend, tunes
+// their tiled kernels and benchmarks them.
 package main
 
 import (

@@ -130,6 +130,22 @@ func (p *termProgress) EvalStep(done, n, correct int) {
 // EndEval implements train.EvalProgress.
 func (p *termProgress) EndEval() { p.EndEpoch() }
 
+// StartTune begins a bar over the n targets of a tuning run.
+func (p *termProgress) StartTune(n int) {
+	p.prefix = "tuning"
+	p.newBar(n, p.prefix, "kernels")
+}
+
+// TuneStep is tune.Options.Progress: done of total targets tuned, the last
+// one described by what.
+func (p *termProgress) TuneStep(done, total int, what string) {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Describe(fmt.Sprintf("%s %s", p.prefix, what))
+	_ = p.bar.Set(done)
+}
+
 // logProgress writes progress as log lines, one every interval at most,
 // for a stderr that is not a terminal (a log file, nohup, CI): during
 // training the epoch, the step, the running mean loss, images/s and the

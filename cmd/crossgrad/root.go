@@ -23,6 +23,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.SetVersionTemplate("crossgrad {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newPredictCmd(), newSummaryCmd(), newBenchCmd())
+	root.AddCommand(newDevicesCmd(), newSelftestCmd(), newTrainCmd(), newEvalCmd(), newPredictCmd(), newSummaryCmd(), newBenchCmd(), newTuneCmd())
 	return root
 }

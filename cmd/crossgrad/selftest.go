@@ -19,8 +19,10 @@ func newSelftestCmd() *cobra.Command {
 		Short: "Check every kernel, forward and backward, on a device against the pure-Go reference",
 		Long: "selftest runs the conformance suite on your device: every kernel of the closed list on random\n" +
 			"inputs over many shapes, compared with the reference backend. It prints a pass/fail table with the\n" +
-			"worst error per kernel and exits non-zero on any failure. --device auto tests every GPU and CPU device,\n" +
-			"gpu every GPU, all every device (the reference too), a backend or backend:selector its best match.",
+			"worst error per kernel and exits non-zero on any failure. It also checks every tuned configuration the\n" +
+			"tuning cache would make the device use (crossgrad tune, tune: auto), each named kernel/tuned SHAPE for\n" +
+			"--filter. --device auto tests every GPU and CPU device, gpu every GPU, all every device (the reference\n" +
+			"too), a backend or backend:selector its best match.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cands, err := selftestTargets(devices)
@@ -37,11 +39,16 @@ func newSelftestCmd() *cobra.Command {
 					continue
 				}
 				rep := backendtest.Run(dev, backendtest.Options{Filter: filter, Short: short})
-				closeErr := dev.Close()
 				if err := rep.Format(out); err != nil {
+					_ = dev.Close()
 					return err
 				}
-				if rep.Failed() || closeErr != nil {
+				tunedFailed, err := checkTuned(out, dev, filter)
+				closeErr := dev.Close()
+				if err != nil {
+					return err
+				}
+				if rep.Failed() || tunedFailed || closeErr != nil {
 					failed++
 				}
 				if closeErr != nil {

@@ -1,0 +1,186 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/ref"
+)
+
+// tileFake is a reference device with a tile engine of two
+// configurations, v=1 (the default) and v=2, that compute the same; the
+// tuner sees v=1 as 2 ms slower (the device has no kernel timers). The
+// extra kernels' square SGEMM only fills C with ones, so that timing it
+// costs little on the reference.
+type tileFake struct {
+	*ref.Device
+	mu    sync.Mutex
+	table map[backend.TuneKey]backend.TileConfig
+}
+
+func newTileFake() *tileFake {
+	return &tileFake{Device: ref.New(), table: map[backend.TuneKey]backend.TileConfig{}}
+}
+
+func (d *tileFake) KernelTimes() (map[backend.Kernel]backend.KernelTime, error) {
+	return nil, backend.ErrUnsupported
+}
+
+func (d *tileFake) TuneIdentity() backend.TuneIdentity {
+	return backend.TuneIdentity{Backend: "ref", Vendor: "test", Device: "tile fake", Driver: "1", Sources: "s1", Limits: "none"}
+}
+
+func (d *tileFake) DefaultTile(backend.Params) backend.TileConfig { return "v=1" }
+
+func (d *tileFake) TileCandidates(backend.Params) []backend.TileConfig {
+	return []backend.TileConfig{"v=1", "v=2"}
+}
+
+func (d *tileFake) CheckTile(_ backend.Params, c backend.TileConfig) error {
+	if c != "v=1" && c != "v=2" {
+		return fmt.Errorf("tile fake: no configuration %q", c)
+	}
+	return nil
+}
+
+func (d *tileFake) DispatchTile(c backend.TileConfig, p backend.Params, bufs ...backend.Buffer) error {
+	if err := d.CheckTile(p, c); err != nil {
+		return err
+	}
+	if c == "v=1" {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return d.dispatch(p, bufs)
+}
+
+func (d *tileFake) SetTile(p backend.Params, c backend.TileConfig) error {
+	if c != "" {
+		if err := d.CheckTile(p, c); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.table[backend.KeyOf(p)] = c
+	return nil
+}
+
+func (d *tileFake) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
+	return d.dispatch(p, bufs)
+}
+
+func (d *tileFake) dispatch(p backend.Params, bufs []backend.Buffer) error {
+	if g, ok := p.(backend.Gemm); ok && g.M == squareSide {
+		return d.Device.Dispatch(backend.Fill{N: g.M * g.N, Value: 1}, bufs[2])
+	}
+	return d.Device.Dispatch(p, bufs...)
+}
+
+// tuneBench benchmarks the kernels of the tiny model on a tile fake with
+// tune mode.
+func tuneBench(t *testing.T, mode string) (DeviceReport, string, string) {
+	t.Helper()
+	c := tinyConfig()
+	c.Tune, c.TuneBudget = mode, "5s"
+	var log bytes.Buffer
+	rep, err := Run(context.Background(), Options{Targets: targets(t, "ref"), Config: c, CPUBatch: 2, Runs: 1, Warmup: -1,
+		Skip: map[string]bool{SecCold: true, SecStep: true, SecCeilings: true}, Log: &log,
+		Open: func(string) (backend.Device, error) { return newTileFake(), nil }})
+	require.NoError(t, err)
+	require.Len(t, rep.Devices, 1)
+	assert.Equal(t, mode, rep.Settings.Tune)
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	return rep.Devices[0], txt.String(), log.String()
+}
+
+// tiledRows are the kernel rows of d with a tile configuration, and
+// whether every tiled kernel row has one.
+func tiledRows(d DeviceReport) ([]KernelRow, bool) {
+	var out []KernelRow
+	all := true
+	for _, k := range d.Kernels {
+		if backend.IsTiled(backend.Kernel(k.Kernel)) {
+			all = all && k.TileDefault != ""
+		}
+		if k.TileDefault != "" {
+			out = append(out, k)
+		}
+	}
+	return out, all
+}
+
+func TestBenchTuneOffShowsTheDefaults(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	d, txt, _ := tuneBench(t, "off")
+	assert.Empty(t, d.Err)
+	assert.Equal(t, "off", d.Tune)
+	rows, all := tiledRows(d)
+	assert.True(t, all, "every gemm and convolution row has its configurations")
+	require.NotEmpty(t, rows)
+	for _, k := range rows {
+		assert.Equal(t, "v=1", k.TileDefault, k.Where)
+		assert.Equal(t, "v=1", k.TileChosen, "%s %s runs the default", k.Kernel, k.Where)
+	}
+	for _, k := range d.Kernels {
+		if !backend.IsTiled(backend.Kernel(k.Kernel)) {
+			assert.Empty(t, k.TileDefault, k.Kernel)
+		}
+	}
+	assert.Contains(t, txt, "tuning: tune off (every tiled kernel runs the backend's default configuration)")
+	assert.Regexp(t, `(?m)^kernel +where +shape +calls +device ms .* +default config +chosen config +error$`, txt)
+	assert.Regexp(t, `(?m)^conv2d_fwd +conv\.0 forward +.* v=1 +\(default\)\s*$`, txt)
+	assert.Contains(t, txt, "- default config, chosen config: the tile configuration of a tiled kernel")
+}
+
+func TestBenchTuneAutoThenCachedShowsTheChosen(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	d, txt, log := tuneBench(t, "auto")
+	assert.Empty(t, d.Err)
+	assert.Contains(t, log, "bench:   tuning (tune: auto, budget 5s)")
+	assert.Equal(t, filepath.Join(cache, "crossgrad", "tune"), filepath.Dir(d.TuneCache))
+	assert.FileExists(t, d.TuneCache)
+	assert.Positive(t, d.TunedShapes)
+	assert.GreaterOrEqual(t, d.TiledShapes, d.TunedShapes)
+	rows, _ := tiledRows(d)
+	chosen := 0
+	for _, k := range rows {
+		if k.TileChosen == "v=2" {
+			chosen++
+		}
+	}
+	assert.Positive(t, chosen)
+	sq := rows[len(rows)-1]
+	assert.Equal(t, "extra (not in a step)", sq.Where)
+	assert.Equal(t, "v=2", sq.TileChosen, "the extra square SGEMM is tuned too")
+	assert.Regexp(t, regexp.MustCompile(`(?m)^gemm +extra \(not in a step\) +M1024 N1024 K1024 .* v=1 +v=2\s*$`), txt)
+	assert.Contains(t, txt, fmt.Sprintf("tuning: tune auto; %d of %d tiled shapes of the step run a tuned configuration; cache %s",
+		d.TunedShapes, d.TiledShapes, d.TuneCache))
+
+	again, _, _ := tuneBench(t, "cached")
+	assert.Equal(t, d.TunedShapes, again.TunedShapes, "the cache gives the same configurations")
+	rows2, _ := tiledRows(again)
+	require.Len(t, rows2, len(rows))
+	for i := range rows {
+		assert.Equal(t, rows[i].TileChosen, rows2[i].TileChosen, "%s %s", rows[i].Kernel, rows[i].Where)
+	}
+}
+
+func TestBenchRefHasNoTileColumns(t *testing.T) {
+	rep := intelReport()
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	assert.NotContains(t, txt.String(), "default config")
+	assert.NotContains(t, txt.String(), "tuning:")
+}
