@@ -12,11 +12,16 @@ import (
 
 // Timing: after a warm-up run (which also builds the configuration), a
 // configuration runs until it has at least minRuns runs and minTotalMs of
-// device time, or maxRuns runs; its time is the median run.
+// device time, or maxRuns runs, or longTotalMs of device time (a kernel of
+// a second at the real shape is timed once: the search can afford more
+// candidates instead), or as soon as one run is slowerFactor times the
+// best time so far (it cannot win); its time is the median run.
 const (
-	minRuns    = 3
-	maxRuns    = 10
-	minTotalMs = 20.0
+	minRuns      = 3
+	maxRuns      = 10
+	minTotalMs   = 20.0
+	longTotalMs  = 150.0
+	slowerFactor = 1.3
 )
 
 // bench holds one target's buffers at the real shape, allocated by the
@@ -115,12 +120,13 @@ func (b *bench) compare(got [][]float32) error {
 }
 
 // time runs c (already warmed up) as the timing rule says, stopping early
-// after one run once deadline has passed, and returns the median in ms.
-func (b *bench) time(c backend.TileConfig, deadline time.Time) (float64, error) {
+// after one run once deadline has passed or when it is clearly slower than
+// bestMs (0: no best yet), and returns the median in ms.
+func (b *bench) time(c backend.TileConfig, deadline time.Time, bestMs float64) (float64, error) {
 	var runs []float64
 	total := 0.0
-	for len(runs) < maxRuns && (len(runs) < minRuns || total < minTotalMs) {
-		if len(runs) > 0 && !time.Now().Before(deadline) {
+	for len(runs) < maxRuns && (len(runs) < minRuns || total < minTotalMs) && total < longTotalMs {
+		if len(runs) > 0 && (!time.Now().Before(deadline) || (bestMs > 0 && runs[0] > slowerFactor*bestMs)) {
 			break
 		}
 		ms, err := b.once(c)

@@ -2,15 +2,14 @@ package tune
 
 import "time"
 
-// minShareRuns is the number of measurements of its default (setup, check
-// and timing) that each target's share of the budget holds at least: about
-// three candidates and the setup.
+// minShareRuns is the number of checks of its default that each target's
+// share of the budget holds at least.
 const minShareRuns = 4
 
 // shareWeights are the weights by which the budget left is split among the
 // measured targets: each gets at least minShareRuns times its default's
-// measurement cost, and what remains goes by the defaults' device times
-// (evenly when none has one).
+// check cost, and what remains goes by the dispatches' arithmetic and
+// traffic (evenly when none has any).
 func shareWeights(pre []prelim, left time.Duration) []float64 {
 	var minSum time.Duration
 	var msSum float64
@@ -18,7 +17,7 @@ func shareWeights(pre []prelim, left time.Duration) []float64 {
 	for _, p := range pre {
 		if p.measured {
 			minSum += minShareRuns * p.cost
-			msSum += p.defMs
+			msSum += p.weight
 			n++
 		}
 	}
@@ -32,7 +31,7 @@ func shareWeights(pre []prelim, left time.Duration) []float64 {
 		switch {
 		case extra <= 0:
 		case msSum > 0:
-			w[i] += extra * p.defMs / msSum
+			w[i] += extra * p.weight / msSum
 		default:
 			w[i] += extra / float64(n)
 		}

@@ -90,7 +90,7 @@ func (s *search) measure(c backend.TileConfig) (float64, error) {
 	}
 	if err == nil {
 		var ms float64
-		ms, err = s.b.time(c, s.deadline)
+		ms, err = s.b.time(c, s.deadline, s.bestMs)
 		if err == nil {
 			return ms, nil
 		}

@@ -14,11 +14,13 @@ type prelim struct {
 	measured bool          // the first pass got to this target
 	defErr   error         // the default's check failure
 	defMs    float64       // the default's device time at the real shape (0: not timed)
-	cost     time.Duration // wall time of the pass over this target
+	cost     time.Duration // wall time of the default's check
+	weight   float64       // the dispatch's arithmetic and traffic, which its share of the budget follows
 }
 
-// tuneAll is Tune: a first pass checks and times every target's default,
-// then each target is searched within its share of the budget left.
+// tuneAll is Tune: a first pass checks every target's default on small
+// cases, then each target (its default timed first) is searched within its
+// share of the budget left.
 func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) {
 	t, ok := dev.(backend.Tuner)
 	if !ok {
@@ -72,8 +74,8 @@ func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) 
 	return results, nil
 }
 
-// measureDefaults checks every target's default configuration and times
-// the ones that pass at the real shape, until deadline.
+// measureDefaults checks every target's default configuration on small
+// cases, until deadline.
 func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, deadline time.Time, log *slog.Logger) ([]prelim, error) {
 	pre := make([]prelim, len(targets))
 	for i, tg := range targets {
@@ -82,39 +84,18 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 		}
 		start := time.Now()
 		def := t.DefaultTile(tg.P)
+		w := tg.P.Work()
+		pre[i] = prelim{measured: true, weight: w.FLOP + w.Bytes}
 		if err := check(dev, tg.P, def); err != nil {
 			if errors.Is(err, backend.ErrDeviceLost) {
 				return nil, fmt.Errorf("tune: %s: default configuration: %w", describe(tg), err)
 			}
-			pre[i] = prelim{measured: true, defErr: err, cost: time.Since(start)}
-			continue
+			pre[i].defErr = err
 		}
-		ms, err := timeDefault(dev, t, tg.P, def, deadline)
-		if errors.Is(err, backend.ErrDeviceLost) {
-			return nil, fmt.Errorf("tune: %s: default configuration: %w", describe(tg), err)
-		}
-		if err != nil {
-			log.Warn("tune: cannot time the default configuration at the real shape; not tuned",
-				"kernel", describe(tg), "config", string(def), "reason", err.Error())
-			continue
-		}
-		pre[i] = prelim{measured: true, defMs: ms, cost: time.Since(start)}
-		log.Debug("tune: default timed", "kernel", describe(tg), "config", string(def), "ms", ms, "took", pre[i].cost)
+		pre[i].cost = time.Since(start)
+		log.Debug("tune: default checked", "kernel", describe(tg), "config", string(def), "took", pre[i].cost)
 	}
 	return pre, nil
-}
-
-// timeDefault is def's device time at p's real shape on buffers of its own.
-func timeDefault(dev backend.Device, t backend.Tuner, p backend.Params, def backend.TileConfig, deadline time.Time) (float64, error) {
-	b, err := newBench(dev, t, p)
-	if err != nil {
-		return 0, err
-	}
-	defer b.release()
-	if _, err := b.run(def); err != nil {
-		return 0, err
-	}
-	return b.time(def, deadline)
 }
 
 // tuneTarget searches tg's candidates until end and returns its result and
@@ -154,7 +135,18 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 			return s.result(tg, def, pre), false, nil
 		}
 		b.want = out
-		s.best, s.bestMs, s.haveBest = def, pre.defMs, true
+		ms, err := b.time(def, end, 0)
+		if errors.Is(err, backend.ErrDeviceLost) {
+			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
+		}
+		if err != nil {
+			log.Warn("tune: cannot time the default configuration at the real shape; not tuned",
+				"kernel", s.what, "config", string(def), "reason", err.Error())
+			return s.result(tg, def, pre), false, nil
+		}
+		pre.defMs = ms
+		s.best, s.bestMs, s.haveBest = def, ms, true
+		log.Debug("tune: default timed", "kernel", s.what, "config", string(def), "ms", ms)
 	}
 	if err := s.run(cands); err != nil {
 		return Result{}, false, err
