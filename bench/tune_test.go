@@ -58,7 +58,7 @@ func (d *tileFake) DispatchTile(c backend.TileConfig, p backend.Params, bufs ...
 		return err
 	}
 	if c == "v=1" {
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	return d.dispatch(p, bufs)
 }
