@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,75 +14,18 @@ import (
 
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 )
 
-// tileFake is a reference device with a tile engine of two
-// configurations, v=1 (the default) and v=2, that compute the same; the
-// tuner sees v=1 as 2 ms slower (the device has no kernel timers). The
-// extra kernels' square SGEMM only fills C with ones, so that timing it
-// costs little on the reference.
-type tileFake struct {
-	*ref.Device
-	mu    sync.Mutex
-	table map[backend.TuneKey]backend.TileConfig
-}
-
-func newTileFake() *tileFake {
-	return &tileFake{Device: ref.New(), table: map[backend.TuneKey]backend.TileConfig{}}
-}
-
-func (d *tileFake) KernelTimes() (map[backend.Kernel]backend.KernelTime, error) {
-	return nil, backend.ErrUnsupported
-}
-
-func (d *tileFake) TuneIdentity() backend.TuneIdentity {
-	return backend.TuneIdentity{Backend: "ref", Vendor: "test", Device: "tile fake", Driver: "1", Sources: "s1", Limits: "none"}
-}
-
-func (d *tileFake) DefaultTile(backend.Params) backend.TileConfig { return "v=1" }
-
-func (d *tileFake) TileCandidates(backend.Params) []backend.TileConfig {
-	return []backend.TileConfig{"v=1", "v=2"}
-}
-
-func (d *tileFake) CheckTile(_ backend.Params, c backend.TileConfig) error {
-	if c != "v=1" && c != "v=2" {
-		return fmt.Errorf("tile fake: no configuration %q", c)
-	}
-	return nil
-}
-
-func (d *tileFake) DispatchTile(c backend.TileConfig, p backend.Params, bufs ...backend.Buffer) error {
-	if err := d.CheckTile(p, c); err != nil {
-		return err
-	}
-	if c == "v=1" {
-		time.Sleep(5 * time.Millisecond)
-	}
-	return d.dispatch(p, bufs)
-}
-
-func (d *tileFake) SetTile(p backend.Params, c backend.TileConfig) error {
-	if c != "" {
-		if err := d.CheckTile(p, c); err != nil {
-			return err
-		}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.table[backend.KeyOf(p)] = c
-	return nil
-}
-
-func (d *tileFake) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
-	return d.dispatch(p, bufs)
-}
-
-func (d *tileFake) dispatch(p backend.Params, bufs []backend.Buffer) error {
-	if g, ok := p.(backend.Gemm); ok && g.M == squareSide {
-		return d.Device.Dispatch(backend.Fill{N: g.M * g.N, Value: 1}, bufs[2])
-	}
-	return d.Device.Dispatch(p, bufs...)
+// newTileFake is the reference device with a two-configuration tile
+// engine (testutil.TileFake: v=2 faster than the default v=1, no kernel
+// timers); the extra kernels' square SGEMM only fills C with ones, so that
+// timing it costs little on the reference.
+func newTileFake() *testutil.TileFake {
+	d := testutil.NewTileFake(ref.New(), backend.TuneIdentity{Backend: "ref", Vendor: "test", Device: "tile fake",
+		Driver: "1", Sources: "s1", Limits: "none"}, 5*time.Millisecond)
+	d.Square = squareSide
+	return d
 }
 
 // tuneBench benchmarks the kernels of the tiny model on a tile fake with

@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 	"github.com/crossgrad/crossgrad/config"
+	"github.com/crossgrad/crossgrad/internal/testutil"
 	"github.com/crossgrad/crossgrad/tune"
 )
 
@@ -40,86 +40,27 @@ func (tuneFakeBackend) Devices() ([]backend.Info, error) {
 }
 
 func (tuneFakeBackend) Open(int) (backend.Device, error) {
-	d := &tuneFake{Device: ref.New(), table: map[backend.TuneKey]backend.TileConfig{}, ran: map[backend.TileConfig]int{}}
+	d := newTuneFake()
 	opened.Lock()
 	opened.dev = d
 	opened.Unlock()
 	return d, nil
 }
 
-// tuneFake is a reference device with a tile engine of two
-// configurations, v=1 (the default) and v=2, that compute the same; the
-// tuner's timings see v=1 as 3 ms slower (it has no kernel timers). It
-// counts the configurations its tiled dispatches ran with and the SetTile
-// calls.
-type tuneFake struct {
-	*ref.Device
-	mu    sync.Mutex
-	table map[backend.TuneKey]backend.TileConfig
-	ran   map[backend.TileConfig]int
-	sets  int
+// tuneFake is a testutil.TileFake (v=2 faster than the default v=1, no
+// kernel timers, dispatches and SetTile calls counted) reporting the
+// tunefake backend's device.
+type tuneFake struct{ *testutil.TileFake }
+
+func newTuneFake() *tuneFake {
+	return &tuneFake{testutil.NewTileFake(ref.New(), backend.TuneIdentity{Backend: tuneFakeName, Vendor: "test",
+		Device: "tile fake", Driver: "1", Sources: "s1", Limits: "none"}, 3*time.Millisecond)}
 }
 
+// Info is the tunefake backend's device.
 func (d *tuneFake) Info() backend.Info {
 	infos, _ := tuneFakeBackend{}.Devices()
 	return infos[0]
-}
-
-func (d *tuneFake) KernelTimes() (map[backend.Kernel]backend.KernelTime, error) {
-	return nil, backend.ErrUnsupported
-}
-
-func (d *tuneFake) TuneIdentity() backend.TuneIdentity {
-	return backend.TuneIdentity{Backend: tuneFakeName, Vendor: "test", Device: "tile fake", Driver: "1", Sources: "s1", Limits: "none"}
-}
-
-func (d *tuneFake) DefaultTile(backend.Params) backend.TileConfig { return "v=1" }
-
-func (d *tuneFake) TileCandidates(backend.Params) []backend.TileConfig {
-	return []backend.TileConfig{"v=1", "v=2"}
-}
-
-func (d *tuneFake) CheckTile(_ backend.Params, c backend.TileConfig) error {
-	if c != "v=1" && c != "v=2" {
-		return fmt.Errorf("tunefake: no configuration %q (want v=1 or v=2)", c)
-	}
-	return nil
-}
-
-func (d *tuneFake) DispatchTile(c backend.TileConfig, p backend.Params, bufs ...backend.Buffer) error {
-	if err := d.CheckTile(p, c); err != nil {
-		return err
-	}
-	if c == "v=1" {
-		time.Sleep(3 * time.Millisecond)
-	}
-	return d.Device.Dispatch(p, bufs...)
-}
-
-func (d *tuneFake) SetTile(p backend.Params, c backend.TileConfig) error {
-	if c != "" {
-		if err := d.CheckTile(p, c); err != nil {
-			return err
-		}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.sets++
-	d.table[backend.KeyOf(p)] = c
-	return nil
-}
-
-func (d *tuneFake) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
-	if backend.IsTiled(p.Kernel()) {
-		d.mu.Lock()
-		c := d.table[backend.KeyOf(p)]
-		if c == "" {
-			c = "v=1"
-		}
-		d.ran[c]++
-		d.mu.Unlock()
-	}
-	return d.Device.Dispatch(p, bufs...)
 }
 
 // tuneRun trains one tiny epoch (2 steps) on the tile fake with tune
@@ -155,7 +96,7 @@ func TestTrainTuneAutoThenCached(t *testing.T) {
 	heavyOnRef(t) // under the race detector the reference is too slow for the budget to reach the search
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	file := (&tune.Cache{Dir: filepath.Join(cache, "crossgrad", "tune")}).Path((&tuneFake{}).TuneIdentity())
+	file := (&tune.Cache{Dir: filepath.Join(cache, "crossgrad", "tune")}).Path(newTuneFake().TuneIdentity())
 
 	out, log, dev := tuneRun(t, "auto", "5s")
 	requireSeedLines(t, out)
@@ -163,7 +104,7 @@ func TestTrainTuneAutoThenCached(t *testing.T) {
 	assert.Contains(t, log, "msg=tuning mode=auto cache="+file)
 	tuned := regexp.MustCompile(`msg="tuned configuration" kernel=(\S+) layer="[^"]+" shape="[^"]+" config="v=2" from=tuned`).FindAllString(log, -1)
 	assert.NotEmpty(t, tuned, log)
-	assert.Positive(t, dev.ran["v=2"], "the training steps ran the tuned configurations")
+	assert.Positive(t, dev.Ran("v=2"), "the training steps ran the tuned configurations")
 
 	out, log, dev = tuneRun(t, "cached", "5s")
 	requireSeedLines(t, out)
@@ -171,7 +112,7 @@ func TestTrainTuneAutoThenCached(t *testing.T) {
 	cached := regexp.MustCompile(`msg="tuned configuration" kernel=(\S+) layer="[^"]+" shape="[^"]+" config="v=2" from=cache`).FindAllString(log, -1)
 	assert.Len(t, cached, len(tuned), "one line per cached configuration used:\n%s", log)
 	assert.NotContains(t, log, "from=tuned", "nothing is tuned again")
-	assert.Positive(t, dev.ran["v=2"])
+	assert.Positive(t, dev.Ran("v=2"))
 }
 
 func TestTrainTuneOffKeepsTheDefaultDispatches(t *testing.T) {
@@ -182,9 +123,9 @@ func TestTrainTuneOffKeepsTheDefaultDispatches(t *testing.T) {
 	requireSeedLines(t, out)
 	assert.NotContains(t, log, "msg=tuning", "tune: off logs nothing about tuning")
 	assert.NotContains(t, log, "tuned configuration")
-	assert.Zero(t, dev.sets, "no configuration is set")
-	assert.Zero(t, dev.ran["v=2"])
-	assert.Positive(t, dev.ran["v=1"])
+	assert.Zero(t, dev.Sets(), "no configuration is set")
+	assert.Zero(t, dev.Ran("v=2"))
+	assert.Positive(t, dev.Ran("v=1"))
 	_, err := os.Stat(filepath.Join(cache, "crossgrad"))
 	assert.True(t, os.IsNotExist(err), "no cache is touched")
 
@@ -203,7 +144,7 @@ func TestTrainTuneOffKeepsTheDefaultDispatches(t *testing.T) {
 func TestApplyTuneRefusesAnUnknownMode(t *testing.T) {
 	c := config.Default()
 	c.Tune = "sometimes"
-	_, err := ApplyTune(&tuneFake{}, nil, c, nil)
+	_, err := ApplyTune(newTuneFake(), nil, c, nil)
 	require.ErrorContains(t, err, `"sometimes"`)
 }
 

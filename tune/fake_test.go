@@ -23,6 +23,7 @@ type fakeTile struct {
 	refuse  bool            // CheckTile refuses it
 	panics  bool            // DispatchTile panics
 	sleep   time.Duration   // wall time DispatchTile takes on top of the reference's
+	byN     map[uint32]int64 // conv2d_fwd: device time at each batch, in place of ns
 }
 
 // call is one tiled dispatch the fake ran: its configuration and key.
@@ -126,7 +127,11 @@ func (f *fakeTuner) DispatchTile(c backend.TileConfig, p backend.Params, bufs ..
 		}
 	}
 	f.mu.Lock()
-	f.ns += t.ns
+	ns := t.ns
+	if q, err := backend.ParamsAs[backend.Conv2DFwd](p); err == nil && t.byN != nil {
+		ns = t.byN[q.N]
+	}
+	f.ns += ns
 	f.mu.Unlock()
 	return nil
 }

@@ -148,7 +148,11 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 		s.best, s.bestMs, s.haveBest = def, ms, true
 		log.Debug("tune: default timed", "kernel", s.what, "config", string(def), "ms", ms)
 	}
-	if err := s.run(cands); err != nil {
+	run := func() error { return s.run(cands) }
+	if q, ok := proxyOf(tg.P, pre.defMs); ok && s.haveBest {
+		run = func() error { return s.searchProxy(q, b, def, pre.defMs, cands) }
+	}
+	if err := run(); err != nil {
 		return Result{}, false, err
 	}
 	return s.result(tg, def, pre), s.others > 0, nil

@@ -79,9 +79,10 @@ func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
 // SIMD lanes (the subgroup size, at least 8); for gemm register blocks of 8,
 // 16 or 32 rows by 4 or 8 columns, with single and 4-wide loads, 4 k-steps
 // unrolled; for the convolutions (whose loads are long and whose shaders
-// take seconds to compile per configuration on lavapipe) blocks 8x4, 16x8
-// and 32x8, one k-step per trip (32x8 measured 8x faster than the default
-// on lavapipe for cpu-quick's conv.3 at batch 128, 16x8 4x, 8x4 2.2x). Blocks of 8 rows or more share A through
+// take seconds to compile per configuration on lavapipe) blocks 8x4 and
+// 16x8 with one k-step per trip and 32x8 with four (on lavapipe, for
+// cpu-quick's conv.3 at batch 128: 32x8 about 8x faster than the default,
+// four k-steps 10-20% faster than one; 16x8 4x, 8x4 2.2x). Blocks of 8 rows or more share A through
 // subgroups where the device allows it. On GPUs: the staged tilings,
 // GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4) and
 // a few direct ones.
@@ -96,8 +97,8 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 	var out []tileCfg
 	if d.info.Type == backend.CPUDevice {
 		if k != backend.KGemm {
-			for _, b := range [][2]uint32{{8, 4}, {16, 8}, {32, 8}} {
-				out = append(out, directCfg(lanes, b[0], b[1], 1, 1, sgFor(b[0])))
+			for _, b := range [][3]uint32{{8, 4, 1}, {16, 8, 1}, {32, 8, 4}} {
+				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
 			}
 			return out
 		}

@@ -1,0 +1,113 @@
+package tune
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/crossgrad/crossgrad/backend"
+)
+
+// Ranking at a smaller batch: a convolution whose default takes more than
+// proxyMinMs at the real shape (the seed's layers on a CPU driver take
+// seconds) is searched at the batch that brings the default to about
+// proxyTargetMs, and the proxy's winner then runs at the real shape, where
+// it must match the default's output and beat its time to be chosen. A
+// budget of minutes then covers many candidates instead of one or two.
+const (
+	proxyMinMs    = 300.0
+	proxyTargetMs = 60.0
+)
+
+// proxyOf is p at the smaller batch that brings defMs to about
+// proxyTargetMs, or false when p is no convolution slow enough for one.
+func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
+	if defMs <= proxyMinMs {
+		return nil, false
+	}
+	withN := func(g backend.Conv2DShape) (backend.Conv2DShape, bool) {
+		n := max(1, int(float64(g.N)*proxyTargetMs/defMs+0.5))
+		if n >= int(g.N) {
+			return g, false
+		}
+		g.N = uint32(n)
+		return g, true
+	}
+	var q backend.Params
+	ok := false
+	switch v := p.(type) {
+	case backend.Conv2DFwd:
+		v.Conv2DShape, ok = withN(v.Conv2DShape)
+		q = v
+	case backend.Conv2DBwdData:
+		v.Conv2DShape, ok = withN(v.Conv2DShape)
+		q = v
+	case backend.Conv2DBwdFilter:
+		v.Conv2DShape, ok = withN(v.Conv2DShape)
+		q = v
+	}
+	if !ok || q.Validate() != nil {
+		return nil, false
+	}
+	return q, true
+}
+
+// searchProxy runs s over cands at proxy shape q instead of the real one
+// (real is the real shape's bench, with the default's output and time
+// realMs), then confirms the proxy's winner at the real shape: s ends with
+// the winner and its real time when it matches and beats the default
+// there, else with the default.
+func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConfig, realMs float64, cands []backend.TileConfig) error {
+	pb, err := newBench(s.dev, s.t, q)
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return fmt.Errorf("tune: %s: %w", s.what, err)
+	}
+	if err != nil {
+		s.log.Info("tune: cannot rank at a smaller batch; searching at the real shape", "kernel", s.what, "reason", err.Error())
+		return s.run(cands)
+	}
+	defer pb.release()
+	out, err := pb.run(def)
+	var ms float64
+	if err == nil {
+		pb.want = out
+		ms, err = pb.time(def, s.deadline, 0)
+	}
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return fmt.Errorf("tune: %s: default configuration %q at %s: %w", s.what, def, q.Shape(), err)
+	}
+	if err != nil {
+		s.log.Info("tune: cannot rank at a smaller batch; searching at the real shape", "kernel", s.what, "reason", err.Error())
+		return s.run(cands)
+	}
+	s.log.Info("tune: ranking at a smaller batch", "kernel", s.what, "proxy", q.Shape(), "default_ms", realMs, "proxy_default_ms", ms)
+	s.b, s.bestMs = pb, ms
+	if err := s.run(cands); err != nil {
+		return err
+	}
+	winner := s.best
+	s.b, s.best, s.bestMs = real, def, realMs
+	if winner == def {
+		return nil
+	}
+	got, err := real.run(winner)
+	if err == nil {
+		err = real.compare(got)
+	}
+	if err == nil {
+		ms, err = real.time(winner, s.deadline, realMs)
+	}
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return fmt.Errorf("tune: %s: configuration %q at the real shape: %w", s.what, winner, err)
+	}
+	switch {
+	case err != nil:
+		s.log.Info("tune: the smaller batch's winner fails at the real shape; keeping the default", "kernel", s.what,
+			"config", string(winner), "reason", err.Error())
+	case s.faster(ms):
+		s.best, s.bestMs = winner, ms
+	default:
+		s.log.Info("tune: the smaller batch's winner is not faster at the real shape; keeping the default", "kernel", s.what,
+			"config", string(winner), "ms", ms, "default_ms", realMs)
+	}
+	return nil
+}
