@@ -16,13 +16,13 @@ import (
 
 // fakeTile is how the fake tile engine runs one configuration.
 type fakeTile struct {
-	ns      int64           // device time of one dispatch
-	wrong   bool            // adds 1 to the first output element
-	wrongAt backend.TuneKey // adds 1 to the first output element of dispatches with this key only
-	err     error           // DispatchTile fails with it
-	refuse  bool            // CheckTile refuses it
-	panics  bool            // DispatchTile panics
-	sleep   time.Duration   // wall time DispatchTile takes on top of the reference's
+	ns      int64            // device time of one dispatch
+	wrong   bool             // adds 1 to the first output element
+	wrongAt backend.TuneKey  // adds 1 to the first output element of dispatches with this key only
+	err     error            // DispatchTile fails with it
+	refuse  bool             // CheckTile refuses it
+	panics  bool             // DispatchTile panics
+	sleep   time.Duration    // wall time DispatchTile takes on top of the reference's
 	byN     map[uint32]int64 // conv2d_fwd: device time at each batch, in place of ns
 }
 
