@@ -146,3 +146,21 @@ func TestParamsAs(t *testing.T) {
 	_, err = backend.ParamsAs[backend.Fill]((*backend.Fill)(nil))
 	assert.Error(t, err)
 }
+
+func TestConvShapeOfAndWithConvShape(t *testing.T) {
+	g := backend.NewConv2DShape(3, 5, 9, 7, 4, 3, 3, 2, 1)
+	for _, p := range []backend.Params{backend.Conv2DFwd{Conv2DShape: g}, &backend.Conv2DBwdData{Conv2DShape: g}, backend.Conv2DBwdFilter{Conv2DShape: g}} {
+		got, ok := backend.ConvShapeOf(p)
+		assert.True(t, ok, p.Kernel())
+		assert.Equal(t, g, got, p.Kernel())
+		h := g
+		h.N = 1
+		q := backend.WithConvShape(p, h)
+		assert.Equal(t, p.Kernel(), q.Kernel())
+		back, _ := backend.ConvShapeOf(q)
+		assert.Equal(t, h, back)
+	}
+	_, ok := backend.ConvShapeOf(backend.Gemm{M: 1, N: 1, K: 1})
+	assert.False(t, ok)
+	assert.Panics(t, func() { backend.WithConvShape(backend.ReluFwd{N: 1}, g) })
+}

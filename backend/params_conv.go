@@ -229,3 +229,35 @@ func u32(v int) uint32 {
 	}
 	return uint32(v)
 }
+
+// ConvShapeOf is the geometry of the params of one of the three
+// convolutions (by value or pointer), or false for any other kernel.
+func ConvShapeOf(p Params) (Conv2DShape, bool) {
+	switch p.Kernel() {
+	case KConv2DFwd:
+		q, err := ParamsAs[Conv2DFwd](p)
+		return q.Conv2DShape, err == nil
+	case KConv2DBwdData:
+		q, err := ParamsAs[Conv2DBwdData](p)
+		return q.Conv2DShape, err == nil
+	case KConv2DBwdFilter:
+		q, err := ParamsAs[Conv2DBwdFilter](p)
+		return q.Conv2DShape, err == nil
+	}
+	return Conv2DShape{}, false
+}
+
+// WithConvShape is the params struct of convolution p's kernel over
+// geometry g (p must be one of the three convolutions; anything else is a
+// programmer error and panics).
+func WithConvShape(p Params, g Conv2DShape) Params {
+	switch p.Kernel() {
+	case KConv2DFwd:
+		return Conv2DFwd{Conv2DShape: g}
+	case KConv2DBwdData:
+		return Conv2DBwdData{Conv2DShape: g}
+	case KConv2DBwdFilter:
+		return Conv2DBwdFilter{Conv2DShape: g}
+	}
+	panic(fmt.Sprintf("backend.WithConvShape: %s is not a convolution", p.Kernel()))
+}

@@ -69,15 +69,11 @@ func TestCheckCasesStructure(t *testing.T) {
 }
 
 func shapeOf(p backend.Params) backend.Conv2DShape {
-	switch q := p.(type) {
-	case backend.Conv2DFwd:
-		return q.Conv2DShape
-	case backend.Conv2DBwdData:
-		return q.Conv2DShape
-	case backend.Conv2DBwdFilter:
-		return q.Conv2DShape
+	g, ok := backend.ConvShapeOf(p)
+	if !ok {
+		panic("not a convolution")
 	}
-	panic("not a convolution")
+	return g
 }
 
 // TestCheck passes a correct configuration and names the case and the

@@ -24,28 +24,17 @@ func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
 	if defMs <= proxyMinMs {
 		return nil, false
 	}
-	withN := func(g backend.Conv2DShape) (backend.Conv2DShape, bool) {
-		n := max(1, int(float64(g.N)*proxyTargetMs/defMs+0.5))
-		if n >= int(g.N) {
-			return g, false
-		}
-		g.N = uint32(n)
-		return g, true
+	g, ok := backend.ConvShapeOf(p)
+	if !ok {
+		return nil, false
 	}
-	var q backend.Params
-	ok := false
-	switch v := p.(type) {
-	case backend.Conv2DFwd:
-		v.Conv2DShape, ok = withN(v.Conv2DShape)
-		q = v
-	case backend.Conv2DBwdData:
-		v.Conv2DShape, ok = withN(v.Conv2DShape)
-		q = v
-	case backend.Conv2DBwdFilter:
-		v.Conv2DShape, ok = withN(v.Conv2DShape)
-		q = v
+	n := max(1, int(float64(g.N)*proxyTargetMs/defMs+0.5))
+	if n >= int(g.N) {
+		return nil, false
 	}
-	if !ok || q.Validate() != nil {
+	g.N = uint32(n)
+	q := backend.WithConvShape(p, g)
+	if q.Validate() != nil {
 		return nil, false
 	}
 	return q, true

@@ -75,7 +75,7 @@ func aligned(size int, like uint32) uint32 {
 // strides, padding): batch 1 with more output channels than a 64-row tile
 // holds, and batch 3 with planes that the stride does not divide.
 func convCheckCases(p backend.Params) []Case {
-	g, ok := convShapeOf(p)
+	g, ok := backend.ConvShapeOf(p)
 	if !ok {
 		return nil
 	}
@@ -90,7 +90,7 @@ func convCheckCases(p backend.Params) []Case {
 	for _, s := range shapes {
 		cg := smallConv(g, s.n, s.c, s.k, s.oh, s.ow, s.rm)
 		name := fmt.Sprintf("tune_%s_k%dx%d_s%dx%d_p%dx%d", s.name, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW)
-		c, err := TiledCase(name, withConvShape(p, cg))
+		c, err := TiledCase(name, backend.WithConvShape(p, cg))
 		if err == nil {
 			out = append(out, c)
 		}
@@ -138,11 +138,11 @@ func TiledCase(name string, p backend.Params) (Case, error) {
 		c.Params, c.Init = q, []Gen{Symmetric(1), FanIn(int(q.K)), cg}
 		return c, nil
 	case backend.KConv2DFwd, backend.KConv2DBwdData, backend.KConv2DBwdFilter:
-		g, ok := convShapeOf(p)
+		g, ok := backend.ConvShapeOf(p)
 		if !ok {
 			return Case{}, fmt.Errorf("%s: params of type %T are not its params struct", p.Kernel(), p)
 		}
-		c.Params = withConvShape(p, g)
+		c.Params = backend.WithConvShape(p, g)
 		switch p.Kernel() {
 		case backend.KConv2DFwd:
 			c.Init = []Gen{Symmetric(1), FanIn(int(g.C * g.R * g.S)), Symmetric(0.5), nil}
@@ -154,31 +154,4 @@ func TiledCase(name string, p backend.Params) (Case, error) {
 		return c, nil
 	}
 	return Case{}, fmt.Errorf("%s is not a tiled kernel", p.Kernel())
-}
-
-// convShapeOf is the geometry of convolution params p (by value or pointer).
-func convShapeOf(p backend.Params) (backend.Conv2DShape, bool) {
-	switch p.Kernel() {
-	case backend.KConv2DFwd:
-		q, err := backend.ParamsAs[backend.Conv2DFwd](p)
-		return q.Conv2DShape, err == nil
-	case backend.KConv2DBwdData:
-		q, err := backend.ParamsAs[backend.Conv2DBwdData](p)
-		return q.Conv2DShape, err == nil
-	case backend.KConv2DBwdFilter:
-		q, err := backend.ParamsAs[backend.Conv2DBwdFilter](p)
-		return q.Conv2DShape, err == nil
-	}
-	return backend.Conv2DShape{}, false
-}
-
-// withConvShape is the params struct of convolution p's kernel over g.
-func withConvShape(p backend.Params, g backend.Conv2DShape) backend.Params {
-	switch p.Kernel() {
-	case backend.KConv2DBwdData:
-		return backend.Conv2DBwdData{Conv2DShape: g}
-	case backend.KConv2DBwdFilter:
-		return backend.Conv2DBwdFilter{Conv2DShape: g}
-	}
-	return backend.Conv2DFwd{Conv2DShape: g}
 }

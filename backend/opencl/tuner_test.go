@@ -262,15 +262,11 @@ func TestDefaultTileIsTodaysChoice(t *testing.T) {
 }
 
 func convShapeOf(p backend.Params) backend.Conv2DShape {
-	switch q := p.(type) {
-	case backend.Conv2DFwd:
-		return q.Conv2DShape
-	case backend.Conv2DBwdData:
-		return q.Conv2DShape
-	case backend.Conv2DBwdFilter:
-		return q.Conv2DShape
+	g, ok := backend.ConvShapeOf(p)
+	if !ok {
+		panic(p.Kernel())
 	}
-	panic(p.Kernel())
+	return g
 }
 
 // launch is one traced kernel launch.

@@ -188,7 +188,7 @@ func (d *Device) tileDims(p backend.Params) (m, n int, windows bool) {
 	case *backend.Gemm:
 		return int(q.M), int(q.N), windows
 	}
-	g, _ := convOf(p)
+	g, _ := backend.ConvShapeOf(p)
 	switch p.Kernel() {
 	case backend.KConv2DFwd:
 		return int(g.K), g.YLen() / int(g.K), windows
@@ -197,25 +197,6 @@ func (d *Device) tileDims(p backend.Params) (m, n int, windows bool) {
 	default:
 		return int(g.K), int(g.C*g.R*g.S) + 1, windows
 	}
-}
-
-// convOf is the geometry of a convolution dispatch.
-func convOf(p backend.Params) (backend.Conv2DShape, bool) {
-	switch q := p.(type) {
-	case backend.Conv2DFwd:
-		return q.Conv2DShape, true
-	case *backend.Conv2DFwd:
-		return q.Conv2DShape, true
-	case backend.Conv2DBwdData:
-		return q.Conv2DShape, true
-	case *backend.Conv2DBwdData:
-		return q.Conv2DShape, true
-	case backend.Conv2DBwdFilter:
-		return q.Conv2DShape, true
-	case *backend.Conv2DBwdFilter:
-		return q.Conv2DShape, true
-	}
-	return backend.Conv2DShape{}, false
 }
 
 // checkFor reports why the device cannot run dispatch p with c, or nil.
