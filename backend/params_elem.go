@@ -70,12 +70,14 @@ func (p ReluBwd) Validate() error { return positive("relu_bwd", "N", p.N) }
 const KDropoutFwd Kernel = "dropout_fwd"
 
 // DropoutFwd computes y = x*Scale where element i is kept, else 0. Element i
-// is kept when the uniform number u(Seed, Step, i) in [0,1) from Philox4x32-10
-// is >= P; Scale is 1/(1-P) computed on the host (0 when P >= 1), as
-// PyTorch's inverted dropout. Buffers: x[N], y[N] (may be the same).
+// is kept when the uniform number u(Seed, Step, Offset+i) in [0,1) from
+// Philox4x32-10 is >= P; Scale is 1/(1-P) computed on the host (0 when
+// P >= 1), as PyTorch's inverted dropout. Offset is the global index of x[0]
+// (a data-parallel shard's first element), so a mask does not depend on how a
+// batch is split. Buffers: x[N], y[N] (may be the same).
 type DropoutFwd struct {
-	N, Seed, Step uint32
-	P, Scale      float32
+	N, Seed, Step, Offset uint32
+	P, Scale              float32
 }
 
 // Kernel implements Params.
@@ -106,10 +108,10 @@ func (p DropoutFwd) Validate() error { return validDropout("dropout_fwd", p.N, p
 const KDropoutBwd Kernel = "dropout_bwd"
 
 // DropoutBwd computes dx = dy*Scale where element i was kept by the
-// DropoutFwd with the same Seed, Step and P. Buffers: dy[N], dx[N].
+// DropoutFwd with the same Seed, Step, Offset and P. Buffers: dy[N], dx[N].
 type DropoutBwd struct {
-	N, Seed, Step uint32
-	P, Scale      float32
+	N, Seed, Step, Offset uint32
+	P, Scale              float32
 }
 
 // Kernel implements Params.

@@ -34,8 +34,8 @@ func (p *Plan) TrainStepParts(step, n int) ([]Part, error) {
 	if err := p.check(n); err != nil {
 		return nil, err
 	}
-	if step < 1 || step > math.MaxUint32 {
-		return nil, fmt.Errorf("graph: training step %d must be in [1, 2^32)", step)
+	if err := checkStep(step); err != nil {
+		return nil, err
 	}
 	return p.steps(n, true, step), nil
 }
@@ -49,17 +49,33 @@ func (p *Plan) EvalParts(n int) ([]Part, error) {
 	return p.steps(n, false, 0), nil
 }
 
-// steps is the one definition of a step over the first n images: the input
-// stage, each layer's forward pass and the loss; when training, then the
-// backward passes from the logits down to the first layer with parameters
-// and one optimizer update of every parameter, grouped by layer.
+// steps is the one definition of a step over the first n images: the
+// passes (see passes) and, when training, one optimizer update of every
+// parameter, grouped by layer.
 func (p *Plan) steps(n int, train bool, step int) []Part {
+	parts := p.passes(n, train, step, 0)
+	if !train {
+		return parts
+	}
+	return append(parts, p.updates(step)...)
+}
+
+// passes are the input stage, each layer's forward pass and the loss on the
+// first n images, which are images imageOffset.. of the global batch (the
+// dropout masks' index); when training, then the backward passes from the
+// logits down to the first layer with parameters.
+func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 	lo, c := p.lo, p.lo.cfg
 	s := uint32(step)
+	ctx := func(i int) *layers.Ctx {
+		x := p.ctx(i, n, train, s)
+		x.ImageOffset = imageOffset
+		return x
+	}
 	parts := []Part{{Layer: "input", Type: c.Input.Type(), Phase: PhaseForward,
 		Dispatches: c.Input.Forward(n, lo.Input.WithBatch(n), p.pick(lo.inBufs), p.bufs[lo.act[0]])}}
 	for i, l := range p.layers {
-		if ds := l.Forward(p.ctx(i, n, train, s)); len(ds) > 0 {
+		if ds := l.Forward(ctx(i)); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseForward, Dispatches: ds})
 		}
 	}
@@ -74,10 +90,18 @@ func (p *Plan) steps(n int, train bool, step int) []Part {
 			break
 		}
 		l := p.layers[i]
-		if ds := l.Backward(p.ctx(i, n, true, s)); len(ds) > 0 {
+		if ds := l.Backward(ctx(i)); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseBackward, Dispatches: ds})
 		}
 	}
+	return parts
+}
+
+// updates are the optimizer updates with t = step of every parameter from
+// its gradient, one part per layer with parameters.
+func (p *Plan) updates(step int) []Part {
+	lo, c := p.lo, p.lo.cfg
+	var parts []Part
 	byLayer := map[int]int{} // layer index -> index of its update part
 	for i, np := range p.params {
 		ds := c.Optimizer.Update(step, np.Elems(), p.bufs[lo.param[i]], p.bufs[lo.pgrad[i]], p.pick(lo.slots[i]))
@@ -116,6 +140,13 @@ func (p *Plan) ctx(i, n int, train bool, step uint32) *layers.Ctx {
 		}
 	}
 	return c
+}
+
+func checkStep(step int) error {
+	if step < 1 || step > math.MaxUint32 {
+		return fmt.Errorf("graph: training step %d must be in [1, 2^32)", step)
+	}
+	return nil
 }
 
 // ReadStats reads the statistics of the last step's first n images (the

@@ -46,8 +46,10 @@ func (*ReLU) Backward(c *Ctx) []Dispatch {
 
 // Dropout is torch.nn.Dropout(p): in training, element i is zeroed when the
 // Philox uniform u(Seed, step, i) < P and the rest scaled by 1/(1-P); in
-// evaluation it is the identity. The mask is a pure function of (Seed, step,
-// i), so backward recomputes it and any backend reproduces it.
+// evaluation it is the identity. i is the global element index (counting
+// from the first image of the global batch, see Ctx.ImageOffset) and the
+// mask a pure function of (Seed, step, i), so backward recomputes it, any
+// backend reproduces it, and it does not depend on how a batch is split.
 type Dropout struct {
 	base
 	P    float32
@@ -88,9 +90,9 @@ func (l *Dropout) Forward(c *Ctx) []Dispatch {
 		if c.X == c.Y {
 			return nil
 		}
-		return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, P: 0, Scale: 1}, c.X, c.Y)}
+		return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, Offset: dropoutOffset(c), P: 0, Scale: 1}, c.X, c.Y)}
 	}
-	return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, P: l.P, Scale: backend.DropoutScale(l.P)}, c.X, c.Y)}
+	return []Dispatch{op(backend.DropoutFwd{N: n, Seed: l.Seed, Step: c.Step, Offset: dropoutOffset(c), P: l.P, Scale: backend.DropoutScale(l.P)}, c.X, c.Y)}
 }
 
 // Backward implements Layer: dropout_bwd(dy, dx) with the forward's mask.
@@ -99,7 +101,16 @@ func (l *Dropout) Backward(c *Ctx) []Dispatch {
 		return nil
 	}
 	n := u32(c.In.Elems())
-	return []Dispatch{op(backend.DropoutBwd{N: n, Seed: l.Seed, Step: c.Step, P: l.P, Scale: backend.DropoutScale(l.P)}, c.DY, c.DX)}
+	return []Dispatch{op(backend.DropoutBwd{N: n, Seed: l.Seed, Step: c.Step, Offset: dropoutOffset(c), P: l.P, Scale: backend.DropoutScale(l.P)}, c.DY, c.DX)}
+}
+
+// dropoutOffset is the global element index of x[0]: ImageOffset images of
+// In's per-image size (the index wraps modulo 2^32 as the kernels' counter).
+func dropoutOffset(c *Ctx) uint32 {
+	if c.ImageOffset == 0 || len(c.In) == 0 || c.In[0] == 0 {
+		return 0
+	}
+	return c.ImageOffset * u32(c.In.Elems()/c.In[0])
 }
 
 // Flatten is x.view(N, -1): [N, C, H, W] -> [N, C*H*W]. It aliases its input

@@ -87,6 +87,10 @@ type Ctx struct {
 	S       []backend.Buffer // non-trained state of a Stateful layer, in State() order
 	Train   bool             // training mode (dropout active)
 	Step    uint32           // training step, the dropout counter
+	// ImageOffset is the global index of the batch's first image (a
+	// data-parallel shard's offset in the global batch; 0 on one device):
+	// dropout masks are drawn at the global element index.
+	ImageOffset uint32
 }
 
 // Dispatch is one kernel launch: params and buffers in dispatch order.

@@ -14,6 +14,7 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools glslc spirv-tools
   python3-torch libopenblas0-pthread
   dataset-fashion-mnist
+  openmpi-bin libopenmpi-dev
 )
 
 missing=()

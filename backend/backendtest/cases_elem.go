@@ -40,22 +40,26 @@ func dropoutCases() []Case {
 		seed, step uint32
 		p          float32
 		inplace    bool
+		offset     uint32
 	}
 	list := []dc{
-		{"p0.5_n1", 1, 1, 0, 0.5, false},
-		{"p0.5_n7", 7, 42, 3, 0.5, false},
-		{"p0.5_n4099", 4099, 12345, 7, 0.5, false},
-		{"p0.5_n4099_inplace", 4099, 12345, 8, 0.5, true},
-		{"p0.1_n129_high_bits", 129, 0xDEADBEEF, 4000000000, 0.1, false},
-		{"p0.9_n1025", 1025, 0xFFFFFFFF, 0xFFFFFFFF, 0.9, false},
-		{"p0_keep_all", 65, 9, 1, 0, false},
-		{"p1_drop_all", 65, 9, 1, 1, false},
-		{"p0.5_n131075", 131075, 2024, 100, 0.5, false},
+		{"p0.5_n1", 1, 1, 0, 0.5, false, 0},
+		{"p0.5_n7", 7, 42, 3, 0.5, false, 0},
+		{"p0.5_n4099", 4099, 12345, 7, 0.5, false, 0},
+		{"p0.5_n4099_inplace", 4099, 12345, 8, 0.5, true, 0},
+		{"p0.1_n129_high_bits", 129, 0xDEADBEEF, 4000000000, 0.1, false, 0},
+		{"p0.9_n1025", 1025, 0xFFFFFFFF, 0xFFFFFFFF, 0.9, false, 0},
+		{"p0_keep_all", 65, 9, 1, 0, false, 0},
+		{"p1_drop_all", 65, 9, 1, 1, false, 0},
+		{"p0.5_n131075", 131075, 2024, 100, 0.5, false, 0},
+		{"p0.5_n4099_offset", 4099, 12345, 7, 0.5, false, 3*4099 + 5},
+		{"p0.5_n33_offset1_inplace", 33, 77, 2, 0.5, true, 1},
+		{"p0.3_n1025_offset_wraps", 1025, 5, 9, 0.3, false, 0xFFFFFF00},
 	}
 	var out []Case
 	for _, d := range list {
 		x := AwayFromZero(1e-3, 2)
-		fwd := backend.DropoutFwd{N: uint32(d.n), Seed: d.seed, Step: d.step, P: d.p, Scale: backend.DropoutScale(d.p)}
+		fwd := backend.DropoutFwd{N: uint32(d.n), Seed: d.seed, Step: d.step, Offset: d.offset, P: d.p, Scale: backend.DropoutScale(d.p)}
 		bwd := backend.DropoutBwd(fwd)
 		c := Case{Name: d.name, Params: fwd, Init: []Gen{x, nil}}
 		if d.inplace {

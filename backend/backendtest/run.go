@@ -75,17 +75,52 @@ func CasesOf(k backend.Kernel) []Case {
 }
 
 // Runner runs single checks of the suite on one device under test against a
-// reference device. Use NewRunner, then Close.
+// reference device. Use NewRunner, then Close. A Runner (and those made by
+// its For) is not safe for concurrent use.
 type Runner struct {
 	dev, ref backend.Device
+	want     map[string][][]float32 // reference results by case, shared by For
+	shared   bool                   // made by For: Close leaves ref open
 }
 
 // NewRunner returns a Runner for dev with its own reference device; dev
 // stays owned by the caller, Close closes only the reference device.
-func NewRunner(dev backend.Device) *Runner { return &Runner{dev: dev, ref: ref.New()} }
+func NewRunner(dev backend.Device) *Runner {
+	return &Runner{dev: dev, ref: ref.New(), want: map[string][][]float32{}}
+}
 
-// Close closes the reference device.
-func (r *Runner) Close() error { return r.ref.Close() }
+// For returns a Runner for dev that shares r's reference device and its
+// remembered reference results, so that running the same cases on many
+// variants of a device computes each reference once. Its Close does
+// nothing; r must stay open while it is used.
+func (r *Runner) For(dev backend.Device) *Runner {
+	return &Runner{dev: dev, ref: r.ref, want: r.want, shared: true}
+}
+
+// Close closes the reference device (nothing for a Runner made by For).
+func (r *Runner) Close() error {
+	if r.shared {
+		return nil
+	}
+	return r.ref.Close()
+}
+
+// reference runs c on the reference device once per Runner family and
+// returns its buffers (read-only for the caller).
+func (r *Runner) reference(c Case, in [][]float32) ([][]float32, error) {
+	key := fmt.Sprintf("%s %#v", c.FullName(), c.Params)
+	if w, ok := r.want[key]; ok {
+		return w, nil
+	}
+	want, err := execute(r.ref, c, in)
+	if err == nil {
+		err = unchanged(c, in, want)
+	}
+	if err == nil {
+		r.want[key] = want
+	}
+	return want, err
+}
 
 // RunCase runs c on the device under test and on the reference device with
 // identical inputs (output-only buffers poisoned with NaN on both), checks
@@ -94,10 +129,7 @@ func (r *Runner) Close() error { return r.ref.Close() }
 func (r *Runner) RunCase(c Case) (res Result) {
 	res = Result{Kernel: c.Kernel(), Case: c.Name, Tol: c.Tolerance()}
 	in := c.Inputs()
-	want, err := execute(r.ref, c, in)
-	if err == nil {
-		err = unchanged(c, in, want)
-	}
+	want, err := r.reference(c, in)
 	if err != nil {
 		res.Err = fmt.Errorf("reference device: %w", err)
 		return res

@@ -13,9 +13,9 @@ import (
 
 // RunTest is the one-line conformance test of a backend: it opens a device
 // with open (OpenOrSkip), runs every check of the suite as a subtest named
-// kernel/case (so `go test -run 'Conformance/gemm/'` selects), asserting with
-// testify and showing the worst element of a failing case, closes the device
-// and runs CheckRelease. With `go test -short` the Large cases are skipped.
+// kernel/case (so `go test -run 'Conformance/gemm/'` selects) and
+// CheckDropoutShift, asserting with testify and showing the worst element of
+// a failing case, closes the device and runs CheckRelease. With `go test -short` the Large cases are skipped.
 func RunTest(t *testing.T, open func() (backend.Device, error)) {
 	t.Helper()
 	dev := OpenOrSkip(t, open)
@@ -39,6 +39,7 @@ func RunTest(t *testing.T, open func() (backend.Device, error)) {
 		})
 	}
 	t.Run(string(IOKernel)+"/"+IOName, func(t *testing.T) { assertResult(t, r.CheckIO()) })
+	t.Run(DropoutShiftName, func(t *testing.T) { require.NoError(t, CheckDropoutShift(dev)) })
 	t.Run("release", func(t *testing.T) { require.NoError(t, CheckRelease(open)) })
 }
 

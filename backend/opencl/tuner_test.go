@@ -112,9 +112,11 @@ func TestTileSpaceConformance(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			base := backendtest.NewRunner(dev)
+			defer base.Close()
 			for i := w; i < len(jobs); i += len(devs) {
 				j := jobs[i]
-				r := backendtest.NewRunner(backend.WithTile(dev, j.c))
+				r := base.For(backend.WithTile(dev, j.c))
 				for _, cs := range backendtest.CasesOf(j.k) {
 					if cs.Large {
 						continue

@@ -27,23 +27,23 @@ func ReluBwd(p backend.ReluBwd, y, dy, dx []float32) {
 }
 
 // DropoutFwd computes y[i] = x[i]*Scale (one float32 rounding) when
-// DropoutKeep(Seed, Step, i, P), else 0, for i < N. x and y may be the same
-// slice.
+// DropoutKeep(Seed, Step, Offset+i, P), else 0, for i < N. x and y may be the
+// same slice.
 func DropoutFwd(p backend.DropoutFwd, x, y []float32) {
-	dropout(int(p.N), p.Seed, p.Step, p.P, p.Scale, x, y)
+	dropout(int(p.N), p.Seed, p.Step, p.Offset, p.P, p.Scale, x, y)
 }
 
 // DropoutBwd computes dx[i] = dy[i]*Scale when element i was kept by the
-// DropoutFwd with the same Seed, Step and P, else 0. dx may be dy.
+// DropoutFwd with the same Seed, Step, Offset and P, else 0. dx may be dy.
 func DropoutBwd(p backend.DropoutBwd, dy, dx []float32) {
-	dropout(int(p.N), p.Seed, p.Step, p.P, p.Scale, dy, dx)
+	dropout(int(p.N), p.Seed, p.Step, p.Offset, p.P, p.Scale, dy, dx)
 }
 
-func dropout(n int, seed, step uint32, prob, scale float32, in, out []float32) {
+func dropout(n int, seed, step, offset uint32, prob, scale float32, in, out []float32) {
 	const chunk = 1 << 14
 	parallelFor((n+chunk-1)/chunk, func(c int) {
 		for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
-			if DropoutKeep(seed, step, uint32(i), prob) {
+			if DropoutKeep(seed, step, offset+uint32(i), prob) {
 				out[i] = in[i] * scale
 			} else {
 				out[i] = 0

@@ -219,14 +219,14 @@ func TestBufferBeyondMaxRange(t *testing.T) {
 	defer x.Release()
 	require.NoError(t, d.Dispatch(backend.Fill{N: uint32(n), Value: -1}, x))
 	require.NoError(t, d.Dispatch(backend.Scale{N: uint32(n), Alpha: -3}, x))
-	p := backend.DropoutFwd{N: uint32(n), Seed: 7, Step: 3, P: 0.5, Scale: 2}
+	p := backend.DropoutFwd{N: uint32(n), Seed: 7, Step: 3, Offset: 1000, P: 0.5, Scale: 2}
 	require.NoError(t, d.Dispatch(p, x, x))
 	tail := make([]float32, 3000)
 	require.NoError(t, d.Read(x, n-len(tail), tail))
 	for j, v := range tail {
 		i := n - len(tail) + j
 		want := float32(0)
-		if ref.DropoutKeep(p.Seed, p.Step, uint32(i), p.P) {
+		if ref.DropoutKeep(p.Seed, p.Step, p.Offset+uint32(i), p.P) {
 			want = 6
 		}
 		require.Equal(t, want, v, "element %d", i)

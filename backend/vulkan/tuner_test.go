@@ -181,7 +181,7 @@ func TestTileCandidatesPassConformance(t *testing.T) {
 	for _, k := range backend.TiledKernels() {
 		require.NotEmpty(t, space[k], "no candidates for %s", k)
 		for _, c := range space[k] {
-			fr := backendtest.NewRunner(backend.WithTile(d, c))
+			fr := r.For(backend.WithTile(d, c))
 			for _, cs := range backendtest.CasesOf(k) {
 				if cs.Large {
 					continue

@@ -101,6 +101,7 @@ typedef struct {
     uint N;
     uint Seed;
     uint Step;
+    uint Offset;
     float P;
     float Scale;
 } DropoutFwdParams;
@@ -110,6 +111,7 @@ typedef struct {
     uint N;
     uint Seed;
     uint Step;
+    uint Offset;
     float P;
     float Scale;
 } DropoutBwdParams;

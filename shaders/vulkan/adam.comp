@@ -1,7 +1,9 @@
 // adam: one torch.optim.Adam step (see backend.Adam):
 //   m += OneMinusBeta1*(g-m); v = Beta2*v + OneMinusBeta2*g*g
 //   p -= StepSize * m / (sqrt(v)/BC2Sqrt + Eps)
-// Buffers: p[N], g[N], m[N], v[N].
+// Buffers: p[N], g[N], m[N], v[N]. Every expression is precise (SPIR-V
+// NoContraction: no fused multiply-add), so with IEEE division and sqrt the
+// result is the reference backend's bit for bit.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -19,11 +21,12 @@ void main() {
     float b2 = p.OneMinusBeta2;
     for (uint i = gridIndex(); i < p.N; i += gridStride()) {
         float g = grad[i];
-        float m = m1[i];
+        precise float m = m1[i];
         m = m + b1 * (g - m);
-        float v = p.Beta2 * m2[i] + b2 * (g * g);
+        precise float v = p.Beta2 * m2[i] + b2 * (g * g);
         m1[i] = m;
         m2[i] = v;
-        param[i] = param[i] - p.StepSize * m / (sqrt(v) / p.BC2Sqrt + p.Eps);
+        precise float q = param[i] - (p.StepSize * m) / (sqrt(v) / p.BC2Sqrt + p.Eps);
+        param[i] = q;
     }
 }

@@ -6,8 +6,9 @@
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
-// base is the element index of x[0]: nonzero when the host splits a buffer
-// larger than maxStorageBufferRange into windows.
+// base is the element index of the window's first element within the
+// dispatch: nonzero when the host splits a buffer larger than
+// maxStorageBufferRange into windows. The RNG index is p.Offset+base+i.
 layout(push_constant) uniform PC { DropoutFwdParams p; uint base; };
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
@@ -15,6 +16,6 @@ layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
 void main() {
     for (uint i = gridIndex(); i < p.N; i += gridStride()) {
         float v = x[i];
-        y[i] = dropoutUniform(p.Seed, p.Step, base + i) >= p.P ? v * p.Scale : 0.0;
+        y[i] = dropoutUniform(p.Seed, p.Step, p.Offset + base + i) >= p.P ? v * p.Scale : 0.0;
     }
 }

@@ -101,6 +101,7 @@ struct DropoutFwdParams {
     uint N;
     uint Seed;
     uint Step;
+    uint Offset;
     float P;
     float Scale;
 };
@@ -110,6 +111,7 @@ struct DropoutBwdParams {
     uint N;
     uint Seed;
     uint Step;
+    uint Offset;
     float P;
     float Scale;
 };
