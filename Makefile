@@ -2,16 +2,26 @@ export CGO_CFLAGS := -O2 -g -DCL_TARGET_OPENCL_VERSION=120
 GO ?= go
 PKGS := ./...
 
-.PHONY: setup test vet fmt generate bench
+.PHONY: setup build build-mpi test vet fmt generate bench
 
 ## setup: install the missing Debian packages (through sudo when not root) and the Go modules
 setup:
 	bash scripts/setup.sh
 
-## test: formatting, vet and every test (backends on PoCL and lavapipe); the data loader and
+## build: the crossgrad binary (no MPI library needed)
+build:
+	$(GO) build -o crossgrad ./cmd/crossgrad
+
+## build-mpi: the crossgrad binary with MPI for mpirun (cgo against Open MPI: libopenmpi-dev)
+build-mpi:
+	$(GO) build -tags mpi -o crossgrad ./cmd/crossgrad
+
+## test: formatting, vet and every test (backends on PoCL and lavapipe); package mpi and the
+## crossgrad MPI tests again with the mpi tag (under mpirun on localhost); the data loader and
 ## training loop again under the race detector (-short: without the reference-backend-heavy tests)
 test: fmt vet
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -timeout 10m -tags mpi -run MPI ./mpi/... ./cmd/crossgrad
 	$(GO) test -count=1 -race -short -timeout 10m ./data ./train
 
 fmt:
@@ -19,6 +29,7 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags mpi ./mpi/... ./cmd/crossgrad
 
 ## generate: regenerate params headers and SPIR-V (needs glslc, spirv-val)
 generate:
