@@ -36,11 +36,14 @@ type Options struct {
 	// plan; empty names use "replica N".
 	Names []string
 	// Shares fixes each replica's share of this rank's images (any positive
-	// weights, one per plan; device_shares); nil balances them from the
-	// measured step times of the first BalanceSteps steps.
+	// weights, one per plan; device_shares); nil balances them from
+	// measured step times: rounds of BalanceSteps steps, each round fitting
+	// every replica's step time as a fixed cost plus a cost per image and
+	// setting the shares that equalise them, until a round's times agree
+	// within 5% or after 4 rounds (Balanced then reports true).
 	Shares []float64
-	// BalanceSteps is how many steps are timed before the shares are set
-	// from the replicas' speeds (0 means 3).
+	// BalanceSteps is the length of a balancing round in steps (0 means
+	// 3); the first step of the first round is a warm-up and not timed.
 	BalanceSteps int
 	// Reducer sums across processes; nil trains in this process only.
 	Reducer Reducer

@@ -145,10 +145,15 @@ func TestBalancingFavoursTheFastReplica(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	g, err := parallel.New(plans, parallel.Options{Names: []string{"fast", "slow"}, BalanceSteps: 3, Log: log})
 	require.NoError(t, err)
-	bs := batches(8, 5, 20)
+	bs := batches(8, 16, 20)
+	steps := 0
 	for s, b := range bs {
+		if g.Balanced() {
+			break
+		}
 		_, err := g.TrainStep(s+1, b.images, b.labels)
 		require.NoError(t, err)
+		steps++
 		tm := g.LastTiming()
 		if s < 3 {
 			assert.Equal(t, []int{10, 10}, tm.Images, "step %d runs equal shares", s+1)
@@ -160,9 +165,13 @@ func TestBalancingFavoursTheFastReplica(t *testing.T) {
 		assert.Equal(t, 4*int64(plans[0].GradLen()), tm.Bytes)
 		assert.Len(t, tm.Compute, 2)
 	}
+	require.True(t, g.Balanced(), "balancing ends within 4 rounds of 3 steps")
+	assert.LessOrEqual(t, steps, 12)
 	sh := g.Shares()
 	assert.InDelta(t, 1, sh[0]+sh[1], 1e-12)
 	assert.Greater(t, sh[0], 0.65, "the fast replica gets most images: %v", sh)
+	_, err = g.TrainStep(steps+1, bs[0].images, bs[0].labels)
+	require.NoError(t, err)
 	tm := g.LastTiming()
 	assert.Greater(t, tm.Images[0], tm.Images[1])
 	assert.Equal(t, []int{tm.Images[0], tm.Images[1]}, []int{int(math.Round(20 * sh[0])), int(math.Round(20 * sh[1]))})
@@ -171,7 +180,7 @@ func TestBalancingFavoursTheFastReplica(t *testing.T) {
 	assert.Contains(t, logs.String(), "names=\"[fast slow]\"")
 	assert.Contains(t, logs.String(), "ms_per_image=")
 	require.NoError(t, g.Check())
-	_, err = g.TrainStep(6, bs[0].images, bs[0].labels)
+	_, err = g.TrainStep(steps+2, bs[0].images, bs[0].labels)
 	require.NoError(t, err)
 	assert.Equal(t, shares, g.Shares(), "balanced once")
 

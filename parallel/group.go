@@ -25,9 +25,12 @@ type state struct {
 	balanced bool      // shares are final: fixed in Options or measured
 	log      *slog.Logger
 
-	timedSteps int             // balancing steps run so far
+	timedSteps int             // steps of the balancing round in progress
+	timedCount int             // of them, the measured ones (not the warm-up)
 	timedTime  []time.Duration // summed Compute of the measured steps
 	timedImgs  []int           // summed images of the measured steps
+	rounds     int             // balancing rounds finished
+	lastRound  []round         // the previous round's means, for the fit
 
 	counts  []int         // this step's images per replica
 	offsets []int         // global index of each replica's first image

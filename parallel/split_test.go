@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSplitLargestRemainder: counts follow the weights, the leftover
@@ -41,4 +42,31 @@ func TestRankSlice(t *testing.T) {
 	assert.Equal(t, [][2]int{{0, 4}, {4, 8}, {8, 13}}, got)
 	lo, hi := rankSlice(0, 2, 1)
 	assert.Equal(t, [2]int{0, 0}, [2]int{lo, hi}, "a rank may get no image")
+}
+
+// TestEqualTimeSharesFitsFixedCosts: replicas whose step time is a fixed
+// cost plus a cost per image get the counts that equalise their modelled
+// times once two rounds with different counts are known; a replica whose
+// fixed cost alone exceeds the common time gets (almost) nothing.
+func TestEqualTimeSharesFitsFixedCosts(t *testing.T) {
+	cost := func(a, b, n float64) round { return round{n, a + b*n} }
+	// Replica 0: 0.1 s + 0.01 s/image; replica 1: 0.5 s + 0.05 s/image.
+	first := []round{cost(0.1, 0.01, 64), cost(0.5, 0.05, 64)}
+	prop, ok := equalTimeShares(first, nil)
+	require.True(t, ok)
+	assert.InDelta(t, 128*first[1].t/(first[0].t+first[1].t), prop[0], 1e-9, "first round: proportional to speed")
+	second := []round{cost(0.1, 0.01, 100), cost(0.5, 0.05, 28)}
+	fit, ok := equalTimeShares(second, first)
+	require.True(t, ok)
+	assert.InDelta(t, 128, fit[0]+fit[1], 1e-9)
+	t0, t1 := 0.1+0.01*fit[0], 0.5+0.05*fit[1]
+	assert.InDelta(t, t0, t1, 1e-9, "equal modelled times: %v", fit)
+	// Replica 1's fixed cost (5 s) exceeds what replica 0 needs for all 128 images.
+	slow := []round{cost(0.1, 0.01, 100), cost(5, 0.05, 28)}
+	fit, ok = equalTimeShares(slow, []round{cost(0.1, 0.01, 64), cost(5, 0.05, 64)})
+	require.True(t, ok)
+	assert.InDelta(t, 128, fit[0], 1e-9)
+	assert.Less(t, fit[1], 0.01)
+	_, ok = equalTimeShares([]round{{}, {}}, nil)
+	assert.False(t, ok, "nothing measured")
 }
