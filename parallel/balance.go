@@ -157,4 +157,3 @@ func equalTimeShares(cur, prev []round) ([]float64, bool) {
 // Balanced reports whether the shares are final: fixed in Options, one
 // replica, or measured to the end.
 func (g *Group) Balanced() bool { return g.balanced }
-
