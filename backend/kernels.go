@@ -16,7 +16,7 @@ var kernelTable = []Params{
 	MaxPoolFwd{}, MaxPoolBwd{}, ReluFwd{}, ReluBwd{},
 	DropoutFwd{}, DropoutBwd{}, Gemm{}, BiasAdd{}, BiasGrad{},
 	SoftmaxXent{}, Adam{}, Fill{}, Axpy{}, Scale{}, ResizeBilinear{},
-	CountNonfinite{},
+	CountNonfinite{}, WinogradInput{}, WinogradFilter{}, WinogradOutput{},
 }
 
 // Kernels returns the closed kernel list in a stable order.

@@ -152,19 +152,30 @@ const KGemm Kernel = "gemm"
 // Gemm computes C = Alpha*op(A)*op(B) + Beta*C over row-major matrices, where
 // op(A) is M x K (A stored K x M when TransA != 0) and op(B) is K x N (B
 // stored N x K when TransB != 0). With Beta == 0, C is not read (NaN in C does
-// not propagate). Buffers: A[M*K], B[K*N], C[M*N].
+// not propagate). With Batch > 1 it computes Batch independent products of
+// contiguous operands: A_b at b*M*K, B_b at b*K*N, C_b at b*M*N (Batch 0 and
+// 1 are one product). Buffers: A[Batch*M*K], B[Batch*K*N], C[Batch*M*N].
 type Gemm struct {
 	M, N, K        uint32
 	TransA, TransB uint32
 	Alpha, Beta    float32
+	Batch          uint32
 }
+
+// MaxGemmBatch bounds Gemm.Batch: the backends run the batch index on the
+// third grid dimension, of which every Vulkan device admits 65535 groups.
+const MaxGemmBatch = 65535
+
+// Batches is the number of products: Batch, and 1 for Batch 0.
+func (p Gemm) Batches() int { return int(max(p.Batch, 1)) }
 
 // Kernel implements Params.
 func (Gemm) Kernel() Kernel { return KGemm }
 
 // BufferSizes implements Params.
 func (p Gemm) BufferSizes() []int {
-	return []int{mul(p.M, p.K), mul(p.K, p.N), mul(p.M, p.N)}
+	b := uint32(p.Batches())
+	return []int{mul(b, p.M, p.K), mul(b, p.K, p.N), mul(b, p.M, p.N)}
 }
 
 // Buffers implements Params: C is read only when Beta != 0.
@@ -177,9 +188,13 @@ func (p Gemm) Buffers() []Buf {
 }
 
 // Work implements Params.
-func (p Gemm) Work() Work { return computed(p, 2*product(p.M, p.N, p.K)) }
+func (p Gemm) Work() Work {
+	return computed(p, 2*product(p.M, p.N, p.K, uint32(p.Batches())))
+}
 
-// Shape implements Params, e.g. "M8 N4096 K6400 B^T".
+// Shape implements Params, e.g. "M8 N4096 K6400 B^T", with " b=16" after
+// it when Batch > 1 (one product keeps the text, and so the tuning key, it
+// had before batches existed).
 func (p Gemm) Shape() string {
 	s := fmt.Sprintf("M%d N%d K%d", p.M, p.N, p.K)
 	if p.TransA != 0 {
@@ -187,6 +202,9 @@ func (p Gemm) Shape() string {
 	}
 	if p.TransB != 0 {
 		s += " B^T"
+	}
+	if p.Batch > 1 {
+		s += fmt.Sprintf(" b=%d", p.Batch)
 	}
 	return s
 }
@@ -198,6 +216,9 @@ func (p Gemm) Validate() error {
 	}
 	if p.TransA > 1 || p.TransB > 1 {
 		return fmt.Errorf("gemm: TransA and TransB must be 0 or 1, got %d, %d", p.TransA, p.TransB)
+	}
+	if p.Batch > MaxGemmBatch {
+		return fmt.Errorf("gemm: Batch %d exceeds the limit of %d products per dispatch", p.Batch, MaxGemmBatch)
 	}
 	return nil
 }

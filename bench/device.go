@@ -230,8 +230,8 @@ func (b *stepBench) profile(ctx context.Context) ([]KernelRow, []LayerRow) {
 
 // extraKernels times the kernels of the closed list a training step does
 // not use (fill, axpy, scale, count_nonfinite) at the size of the largest
-// parameter, and a square SGEMM of side 1024, the size GEMM libraries are
-// usually quoted at.
+// parameter, a square SGEMM of side 1024, the size GEMM libraries are
+// usually quoted at, and the Winograd transforms of AlexNet's conv.8.
 func (b *stepBench) extraKernels() []KernelRow {
 	n := 0
 	for _, p := range b.plan.Params() {
@@ -258,6 +258,15 @@ func (b *stepBench) extraKernels() []KernelRow {
 	gb, errB := alloc(side * side)
 	gc, errC := alloc(side * side)
 	sq := squareGemm()
+	// The Winograd transforms of AlexNet's conv.8 (384 -> 384, 12x12) at batch 1.
+	wg, _ := backend.WinogradConv(backend.NewConv2DShape(1, 384, 12, 12, 384, 3, 3, 1, 1), false)
+	ww, errWW := alloc(wg.Filter.BufferSizes()[0])
+	wx, errWX := alloc(wg.Input.BufferSizes()[0])
+	wb, errWB := alloc(wg.Output.BufferSizes()[1])
+	wy, errWY := alloc(wg.Output.BufferSizes()[2])
+	wu, errWU := alloc(wg.ULen)
+	wv, errWV := alloc(wg.VLen)
+	wm, errWM := alloc(wg.MLen)
 	ops := []struct {
 		p     backend.Params
 		bufs  []backend.Buffer
@@ -273,6 +282,9 @@ func (b *stepBench) extraKernels() []KernelRow {
 		{p: sq, bufs: []backend.Buffer{ga, gb, gc}, err: errors.Join(errA, errB, errC),
 			setup: []backend.Params{backend.Fill{N: side * side, Value: 0.5}, backend.Fill{N: side * side, Value: 0.25}},
 			sbufs: [][]backend.Buffer{{ga}, {gb}}},
+		{p: wg.Filter, bufs: []backend.Buffer{ww, wu}, err: errors.Join(errWW, errWU)},
+		{p: wg.Input, bufs: []backend.Buffer{wx, wv}, err: errors.Join(errWX, errWV)},
+		{p: wg.Output, bufs: []backend.Buffer{wm, wb, wy}, err: errors.Join(errWM, errWB, errWY)},
 	}
 	var rows []KernelRow
 	for _, op := range ops {

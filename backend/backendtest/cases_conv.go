@@ -160,6 +160,20 @@ func gemmCases() []Case {
 			gemmCase("alexnet_"+l.name+"_bwd_weight_acc", l.out, l.in, b, 1, 0, 1, 1, false),
 		)
 	}
+	// Batches of three products with odd sizes, every transpose pair, Beta
+	// zero and not (Winograd's 16 products of its transformed tiles).
+	for i, s := range []gemmShape{{"23x37x29", 23, 37, 29}, {"31x21x39", 31, 21, 39}} {
+		for ta := range uint32(2) {
+			for tb := range uint32(2) {
+				beta := float32(i) * 0.5
+				c := gemmCase(fmt.Sprintf("batch3_%s_%s_b%g", s.name, transName(ta, tb), beta), s.m, s.n, s.k, ta, tb, 1, beta, false)
+				q := c.Params.(backend.Gemm)
+				q.Batch = 3
+				c.Params = q
+				out = append(out, c)
+			}
+		}
+	}
 	out = append(out,
 		gemmCase("alexnet_fc3_real_batch128", 128, 10, 4096, 0, 1, 1, 0, false),
 		gemmCase("alexnet_fc3_real_bwd_weight_batch128", 10, 4096, 128, 1, 0, 1, 0, false),

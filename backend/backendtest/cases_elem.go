@@ -199,7 +199,7 @@ func resizeCases() []Case {
 func Cases() []Case {
 	var all []Case
 	for _, f := range []func() []Case{convCases, poolCases, reluCases, dropoutCases, gemmCases,
-		biasCases, softmaxCases, adamCases, blasCases, resizeCases, countNonfiniteCases} {
+		biasCases, softmaxCases, adamCases, blasCases, resizeCases, countNonfiniteCases, winogradCases} {
 		all = append(all, f()...)
 	}
 	var out []Case

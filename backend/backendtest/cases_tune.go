@@ -16,7 +16,8 @@ import (
 // padding on small odd channel counts and planes, at batch 1 and at an odd
 // batch whose reduction over images and pixels spans many slabs. Outputs
 // are NaN-poisoned and the second case checks for writes past the end.
-// Kernels that are not tiled have none.
+// A batched gemm's cases are batches of three products. Kernels that are
+// not tiled have none.
 func CheckCases(p backend.Params) []Case {
 	var out []Case
 	switch p.Kernel() {
@@ -39,7 +40,7 @@ func CheckCases(p backend.Params) []Case {
 
 // gemmCheckCases are three gemms of q's structure: partial tiles beyond
 // 128 rows and columns, a deep reduction with a small output (split-K) and
-// a single row.
+// a single row; batches of three when q is batched.
 func gemmCheckCases(q backend.Gemm) []Case {
 	alpha, beta := q.Alpha, q.Beta
 	if alpha == 0 {
@@ -51,6 +52,10 @@ func gemmCheckCases(q backend.Gemm) []Case {
 		name := fmt.Sprintf("tune_%s_%s_b%g", s.name, transName(q.TransA, q.TransB), beta)
 		p := backend.Gemm{M: aligned(s.m, q.M), N: aligned(s.n, q.N), K: aligned(s.k, q.K),
 			TransA: q.TransA, TransB: q.TransB, Alpha: alpha, Beta: beta}
+		if q.Batch > 1 {
+			p.Batch = 3
+			name += "_batch3"
+		}
 		c, _ := TiledCase(name, p)
 		out = append(out, c)
 	}

@@ -94,7 +94,14 @@ func hostDispatch(k backend.Kernel, compute func(p backend.Params, v [][]float32
 func gemm32(p backend.Params, v [][]float32) {
 	g := p.(backend.Gemm)
 	m, n, k := int(g.M), int(g.N), int(g.K)
-	a, b, c := v[0], v[1], v[2]
+	for z := range g.Batches() {
+		gemm32One(g, v[0][z*m*k:], v[1][z*k*n:], v[2][z*m*n:])
+	}
+}
+
+// gemm32One is one product of gemm32.
+func gemm32One(g backend.Gemm, a, b, c []float32) {
+	m, n, k := int(g.M), int(g.N), int(g.K)
 	for i := range m {
 		for j := range n {
 			var s float32

@@ -66,6 +66,12 @@ const ToleranceUnit = 1024
 // The softmax_xent accuracy count stats[1] is an exact integer under its
 // tolerance for any count below 1e5. resize_bilinear may differ by one uint8
 // level (1/255) where float32 and float64 round a .5 boundary differently.
+// The Winograd transforms are sums of at most 16 terms of order 1 (the
+// suite's inputs; in a network, the transformed activations and products
+// scale with them), so they may differ by a few float32 ulps of the
+// largest sum: winograd_input's sums of 16 inputs of |x| < 1, and
+// winograd_output's of 9 products plus a bias, are held to a few 1e-7
+// each; winograd_filter's weights are of order 1/sqrt(9C).
 var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KConv2DFwd:       {Atol: 1e-4, Rtol: 1e-4},
 	backend.KConv2DBwdData:   {Atol: 1e-4, Rtol: 1e-4},
@@ -86,6 +92,9 @@ var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KScale:           {Atol: 0, Rtol: 1e-6},
 	backend.KResizeBilinear:  {Atol: 1.0/255 + 1e-6, Rtol: 0},
 	backend.KCountNonfinite:  {Atol: 0, Rtol: 0},
+	backend.KWinogradInput:   {Atol: 2e-6, Rtol: 1e-6},
+	backend.KWinogradFilter:  {Atol: 1e-6, Rtol: 1e-6},
+	backend.KWinogradOutput:  {Atol: 4e-6, Rtol: 1e-6},
 }
 
 // ReductionLength is the number of terms summed into one output element of a

@@ -96,7 +96,8 @@ func (d *Device) tiling() tiling {
 }
 
 // global is the NDRange of an m x n result (dimension 0 along the n
-// columns), times splits in dimension 2 when splits > 1.
+// columns), times splits (split-K parts, stride phases or the products of
+// a batched gemm) in dimension 2 when splits > 1.
 func (t tiling) global(m, n, splits int) (global, local []int) {
 	global = []int{(n + t.nwg - 1) / t.nwg * t.ndimc, (m + t.mwg - 1) / t.mwg * t.mdimc}
 	local = []int{t.ndimc, t.mdimc}
@@ -114,12 +115,13 @@ func launchGemm(d *Device, p backend.Params, bufs []*Buffer) error {
 	return d.runTile(d.tileFor(p), p, bufs)
 }
 
-// gemmWith runs gemm with tiling t. Args: params, A, B, C.
+// gemmWith runs gemm with tiling t, the products of a batch along
+// dimension 2. Args: params, A, B, C.
 func (d *Device) gemmWith(t tiling, q backend.Gemm, bufs []*Buffer) error {
 	name, err := d.tiledKernel(backend.KGemm, t)
 	if err != nil {
 		return err
 	}
-	global, local := t.global(int(q.M), int(q.N), 1)
+	global, local := t.global(int(q.M), int(q.N), q.Batches())
 	return d.enqueue(backend.KGemm, name, global, local, q, bufs[0], bufs[1], bufs[2])
 }

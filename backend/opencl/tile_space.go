@@ -275,12 +275,13 @@ func (d *Device) checkLimits(p backend.Params, c tileConfig) error {
 }
 
 // tileDims are the sizes of dispatch p as an implicit GEMM: m x n results
-// (times groups: the stride phases of conv2d_bwd_data) reduced over red.
+// (times groups: the products of a batched gemm, the stride phases of
+// conv2d_bwd_data) reduced over red.
 func tileDims(p backend.Params) (m, n, red, groups int) {
 	switch p.Kernel() {
 	case backend.KGemm:
 		q, _ := backend.ParamsAs[backend.Gemm](p)
-		return int(q.M), int(q.N), int(q.K), 1
+		return int(q.M), int(q.N), int(q.K), q.Batches()
 	case backend.KConv2DFwd:
 		q, _ := backend.ParamsAs[backend.Conv2DFwd](p)
 		return int(q.K), int(q.N * q.OH * q.OW), int(q.C * q.R * q.S), 1

@@ -84,4 +84,7 @@ var kernels = map[backend.Kernel]runner{
 	backend.KScale:           typed(func(q backend.Scale, b [][]float32) { Scale(q, b[0]) }),
 	backend.KResizeBilinear:  typed(func(q backend.ResizeBilinear, b [][]float32) { ResizeBilinear(q, b[0], b[1]) }),
 	backend.KCountNonfinite:  typed(func(q backend.CountNonfinite, b [][]float32) { CountNonfinite(q, b[0], b[1]) }),
+	backend.KWinogradInput:   typed(func(q backend.WinogradInput, b [][]float32) { WinogradInput(q, b[0], b[1]) }),
+	backend.KWinogradFilter:  typed(func(q backend.WinogradFilter, b [][]float32) { WinogradFilter(q, b[0], b[1]) }),
+	backend.KWinogradOutput:  typed(func(q backend.WinogradOutput, b [][]float32) { WinogradOutput(q, b[0], b[1], b[2]) }),
 }

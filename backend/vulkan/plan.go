@@ -171,6 +171,9 @@ var planners = map[backend.Kernel]planner{
 	backend.KScale:           oneD(backend.Scale.Elements),
 	backend.KResizeBilinear:  typed((*Device).planResize),
 	backend.KCountNonfinite:  typed((*Device).planCountNonfinite),
+	backend.KWinogradInput:   oneD(func(q backend.WinogradInput) int { return q.Tiles() * int(q.C) }),
+	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.C) }),
+	backend.KWinogradOutput:  oneD(func(q backend.WinogradOutput) int { return q.Tiles() * int(q.K) }),
 }
 
 // planOne plans a dispatch whose bindings fit maxStorageBufferRange.
@@ -217,8 +220,9 @@ func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []bindin
 	return []*pass{{module: c.module(module), spec: c.spec(), groups: g, push: push, binds: binds}}, nil
 }
 
+// planGemm plans one layer of work-groups per product of a batch.
 func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
-	return gemmPass("gemm", d.tileFor(int(q.M), int(q.N)), int(q.M), int(q.N), 1, pushBytes(q), binds)
+	return gemmPass("gemm", d.tileFor(int(q.M), int(q.N)), int(q.M), int(q.N), q.Batches(), pushBytes(q), binds)
 }
 
 func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {

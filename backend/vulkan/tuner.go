@@ -125,8 +125,9 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 // per tile; the direct path's loads per register block, where a 4-wide
 // load costs about 1.5 single ones and a subgroup loads 8 rows of A at
 // once), more on CPU devices for the staged path's barriers, and scaled up
-// when there are too few tiles to fill the device.
-func (d *Device) tileCost(c tileCfg, m, n int) float64 {
+// when there are too few tiles (times layers: the products of a batched
+// gemm) to fill the device.
+func (d *Device) tileCost(c tileCfg, m, n, layers int) float64 {
 	gm, gn := ceilDiv(m, int(c.tm)), ceilDiv(n, int(c.tn))
 	pm, pn := float64(gm*int(c.tm)), float64(gn*int(c.tn))
 	rm, rn := float64(c.tm/c.wy), float64(c.tn/c.wx)
@@ -147,7 +148,7 @@ func (d *Device) tileCost(c tileCfg, m, n int) float64 {
 		loads = 16 * (a + b) / (rm * rn)
 	}
 	cost := pm * pn * (1 + loads)
-	if tiles, target := gm*gn*max(1, int(c.splits)), d.parallelGroups(); tiles < target {
+	if tiles, target := gm*gn*layers*max(1, int(c.splits)), d.parallelGroups(); tiles < target {
 		cost *= float64(target) / float64(tiles)
 	}
 	return cost
@@ -165,7 +166,11 @@ func (d *Device) TileCandidates(p backend.Params) []backend.TileConfig {
 			ok = append(ok, c)
 		}
 	}
-	sort.SliceStable(ok, func(i, j int) bool { return d.tileCost(ok[i], m, n) < d.tileCost(ok[j], m, n) })
+	layers := 1
+	if q, err := backend.ParamsAs[backend.Gemm](p); err == nil {
+		layers = q.Batches()
+	}
+	sort.SliceStable(ok, func(i, j int) bool { return d.tileCost(ok[i], m, n, layers) < d.tileCost(ok[j], m, n, layers) })
 	if p.Kernel() == backend.KConv2DBwdFilter {
 		for _, c := range ok[:min(1, len(ok))] {
 			for _, s := range []uint32{1, 16} {

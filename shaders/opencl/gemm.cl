@@ -5,8 +5,9 @@
 // PoCL: few work-items, each with a large register block of wide vectors),
 // through local-memory slabs or, with TILE_DIRECT, straight from global
 // memory.
-// Work-group (NDIMC, MDIMC); global size (ceil(N/NWG)*NDIMC,
-// ceil(M/MWG)*MDIMC).
+// Work-group (NDIMC, MDIMC, 1); global size (ceil(N/NWG)*NDIMC,
+// ceil(M/MWG)*MDIMC, Batch): group z computes product z of a batch, whose
+// operands start at z*M*K, z*K*N and z*M*N.
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -129,6 +130,10 @@
 __kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void gemm(const GemmParams p, __global const float* restrict A, __global const float* restrict B,
           __global float* restrict Cm) {
+    const uint z = (uint)get_group_id(2);
+    A += z * p.M * p.K;
+    B += z * p.K * p.N;
+    Cm += z * p.M * p.N;
 #if TILE_DIRECT
     GEMM_DIRECT_BODY(TILE)
 #else

@@ -125,6 +125,7 @@ typedef struct {
     uint TransB;
     float Alpha;
     float Beta;
+    uint Batch;
 } GemmParams;
 
 // bias_add
@@ -190,5 +191,33 @@ typedef struct {
     uint N;
     uint Slot;
 } CountNonfiniteParams;
+
+// winograd_input
+typedef struct {
+    uint N;
+    uint C;
+    uint H;
+    uint W;
+    uint PadH;
+    uint PadW;
+    uint OH;
+    uint OW;
+} WinogradInputParams;
+
+// winograd_filter
+typedef struct {
+    uint K;
+    uint C;
+    uint BwdData;
+} WinogradFilterParams;
+
+// winograd_output
+typedef struct {
+    uint N;
+    uint K;
+    uint OH;
+    uint OW;
+    uint Bias;
+} WinogradOutputParams;
 
 #endif

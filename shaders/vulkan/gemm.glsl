@@ -1,7 +1,9 @@
 // gemm: C = Alpha*op(A)*op(B) + Beta*C over row-major matrices; op(A) is
 // M x K (A stored K x M when TransA != 0), op(B) is K x N (B stored N x K
-// when TransB != 0). C is not read when Beta == 0. Buffers: A[M*K], B[K*N],
-// C[M*N]. Tiling: gemm_tile.glsl.
+// when TransB != 0). C is not read when Beta == 0. With Batch > 1, layer z
+// of work-groups (gl_WorkGroupID.z) computes product z, whose operands
+// start at z*M*K, z*K*N and z*M*N. Buffers: A[Batch*M*K], B[Batch*K*N],
+// C[Batch*M*N]. Tiling: gemm_tile.glsl.
 #include "params.glsl"
 #include "common.glsl"
 
@@ -14,27 +16,33 @@ layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
 layout(std430, set = 0, binding = 1) readonly restrict buffer B4 { vec4 b4[]; };
 layout(std430, set = 0, binding = 2) restrict buffer C { float c[]; };
 
+// Offsets of the work-group's product in A, B and C.
+uint baseA() { return gl_WorkGroupID.z * p.M * p.K; }
+uint baseB() { return gl_WorkGroupID.z * p.K * p.N; }
+uint baseC() { return gl_WorkGroupID.z * p.M * p.N; }
+
 float loadA(uint m, uint k) {
-    return a[p.TransA != 0u ? k * p.M + m : m * p.K + k]; // one load, the index selected
+    return a[baseA() + (p.TransA != 0u ? k * p.M + m : m * p.K + k)]; // one load, the index selected
 }
 
 float loadB(uint k, uint n) {
-    return b[p.TransB != 0u ? n * p.K + k : k * p.N + n];
+    return b[baseB() + (p.TransB != 0u ? n * p.K + k : k * p.N + n)];
 }
 
 #define TILE_LOADB4 1
-// loadA4 is A elements (m, k..k+3) for TransA == 0, k % 4 == 0.
+// loadA4 is A elements (m, k..k+3) for TransA == 0, k % 4 == 0 (and so
+// M*K % 4 == 0: every product starts at a vec4).
 vec4 loadA4(uint m, uint k) {
-    return a4[(m * p.K + k) / 4u];
+    return a4[(baseA() + m * p.K + k) / 4u];
 }
 
 // loadB4 is B elements (k, n..n+3) for TransB == 0, n % 4 == 0.
 vec4 loadB4(uint k, uint n) {
-    return b4[(k * p.N + n) / 4u];
+    return b4[(baseB() + k * p.N + n) / 4u];
 }
 
 void storeC(uint m, uint n, float v) {
-    uint i = m * p.N + n;
+    uint i = baseC() + m * p.N + n;
     float r = p.Alpha * v;
     if (p.Beta != 0.0) {
         r += p.Beta * c[i];

@@ -125,6 +125,7 @@ struct GemmParams {
     uint TransB;
     float Alpha;
     float Beta;
+    uint Batch;
 };
 
 // bias_add
@@ -189,6 +190,34 @@ struct ResizeBilinearParams {
 struct CountNonfiniteParams {
     uint N;
     uint Slot;
+};
+
+// winograd_input
+struct WinogradInputParams {
+    uint N;
+    uint C;
+    uint H;
+    uint W;
+    uint PadH;
+    uint PadW;
+    uint OH;
+    uint OW;
+};
+
+// winograd_filter
+struct WinogradFilterParams {
+    uint K;
+    uint C;
+    uint BwdData;
+};
+
+// winograd_output
+struct WinogradOutputParams {
+    uint N;
+    uint K;
+    uint OH;
+    uint OW;
+    uint Bias;
 };
 
 #endif

@@ -1,0 +1,195 @@
+package backendtest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/ref"
+)
+
+// WinogradTolerance bounds how far a Winograd F(2x2,3x3) pipeline (the
+// four dispatches of backend.WinogradConv, float32 throughout) may stray
+// from the reference backend's direct convolution (float64), per output
+// element: |got-ref| <= Atol*sqrt(L/ToleranceUnit) + Rtol*|ref| for a
+// reduction over L = C*9 (forward) or K*9 (input gradient) terms when L >
+// ToleranceUnit, the bound of the direct conv2d kernels. TestWinogradAccuracy
+// (backend/ref) measures, at AlexNet's 256- and 384-channel 3x3 layers, a
+// max relative error (max |err| over the output's RMS) of 2.1e-6 and
+// 2.8e-6 for F(2x2,3x3) in float32, below a direct float32 sum's 5.1e-6
+// and 8.3e-6 (the products are summed over C terms instead of 9*C) and
+// 18x below F(4x4,3x3)'s 3.6e-5 and 5.2e-5: F(2x2) is what the backends
+// implement, with the direct kernels' bound.
+var WinogradTolerance = Tolerance{Atol: 1e-4, Rtol: 1e-4}
+
+// RunWinograd runs the four dispatches of pl on dev: the weights w, the
+// bias b (nil when pl.Output has no bias) and the input in (x, or dy for
+// an input gradient) are written to fresh buffers, U, V and M allocated
+// as scratch, and the result (y, or dx) is read back. Every buffer it
+// allocates is released.
+func RunWinograd(dev backend.Device, pl backend.WinogradPlan, w, b, in []float32) (out []float32, err error) {
+	var bufs []backend.Buffer
+	defer func() {
+		for _, buf := range bufs {
+			buf.Release()
+		}
+	}()
+	alloc := func(n int, data []float32) (backend.Buffer, error) {
+		buf, err := dev.Alloc(n)
+		if err != nil {
+			return nil, fmt.Errorf("alloc %d elements: %w", n, err)
+		}
+		bufs = append(bufs, buf)
+		if data != nil {
+			err = dev.Write(buf, 0, data)
+		}
+		return buf, err
+	}
+	if pl.Output.Bias == 0 {
+		b = []float32{0}
+	}
+	want := []int{pl.Filter.BufferSizes()[0], pl.Output.BufferSizes()[1], pl.Input.BufferSizes()[0]}
+	host := make([]backend.Buffer, 3)
+	for i, data := range [][]float32{w, b, in} {
+		if len(data) != want[i] {
+			return nil, fmt.Errorf("winograd: buffer %d holds %d elements, the plan needs %d", i, len(data), want[i])
+		}
+		if host[i], err = alloc(want[i], data); err != nil {
+			return nil, err
+		}
+	}
+	var scratch [4]backend.Buffer
+	for i, n := range []int{pl.ULen, pl.VLen, pl.MLen, pl.Output.BufferSizes()[2]} {
+		if scratch[i], err = alloc(n, nil); err != nil {
+			return nil, err
+		}
+	}
+	u, v, m, y := scratch[0], scratch[1], scratch[2], scratch[3]
+	steps := []struct {
+		p    backend.Params
+		bufs []backend.Buffer
+	}{
+		{pl.Filter, []backend.Buffer{host[0], u}},
+		{pl.Input, []backend.Buffer{host[2], v}},
+		{pl.Gemm, []backend.Buffer{u, v, m}},
+		{pl.Output, []backend.Buffer{m, host[1], y}},
+	}
+	for _, s := range steps {
+		if err := dev.Dispatch(s.p, s.bufs...); err != nil {
+			return nil, fmt.Errorf("winograd: %s %s: %w", s.p.Kernel(), s.p.Shape(), err)
+		}
+	}
+	out = make([]float32, pl.Output.BufferSizes()[2])
+	if err := dev.Read(y, 0, out); err != nil {
+		return nil, fmt.Errorf("winograd: read the result: %w", err)
+	}
+	return out, nil
+}
+
+// CheckWinograd runs the Winograd pipeline of layer g (the forward pass
+// with bias, or with backwardData the input gradient) on dev over the
+// inputs of the suite's convolution case of g (seeded by the check's
+// name) and compares its result with the reference backend's conv2d_fwd
+// or conv2d_bwd_data within WinogradTolerance. The result is named after
+// the convolution kernel, its case "winograd_fwd_..." or
+// "winograd_bwd_data_...".
+func CheckWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool) (res Result) {
+	var p backend.Params = backend.Conv2DFwd{Conv2DShape: g}
+	if backwardData {
+		p = backend.Conv2DBwdData{Conv2DShape: g}
+	}
+	c, err := TiledCase(winogradName(g, backwardData), p)
+	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: winogradToleranceFor(p)}
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	pl, ok := backend.WinogradConv(g, backwardData)
+	if !ok {
+		res.Err = errors.New("the layer does not admit Winograd F(2x2,3x3)")
+		return res
+	}
+	in := c.Inputs()
+	r := ref.New()
+	defer r.Close()
+	want, err := execute(r, c, in)
+	if err != nil {
+		res.Err = fmt.Errorf("reference device: %w", err)
+		return res
+	}
+	var y []float32
+	err = safely(func() error {
+		var b []float32
+		if !backwardData {
+			b = in[2]
+		}
+		var err error
+		y, err = RunWinograd(dev, pl, in[1], b, in[0])
+		return err
+	})
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	got := make([][]float32, len(in))
+	got[c.Outputs()[0]] = y
+	compare(&res, c, want, got)
+	return res
+}
+
+// winogradToleranceFor is WinogradTolerance with Atol scaled for the
+// reduction of convolution p.
+func winogradToleranceFor(p backend.Params) Tolerance {
+	t := WinogradTolerance
+	if l := ReductionLength(p); l > ToleranceUnit {
+		t.Atol *= math.Sqrt(float64(l) / ToleranceUnit)
+	}
+	return t
+}
+
+// WinogradGeometries are the layers the pipeline checks run: paddings 0,
+// 1 and 2 (and 1x0) on odd and even planes, planes of one pixel, batch 1,
+// and AlexNet's 3x3 layers with their real channels on scaled-down planes
+// (conv.6: 256 -> 384, conv.10: 384 -> 256).
+func WinogradGeometries() []backend.Conv2DShape {
+	rect := backend.NewConv2DShape(2, 3, 8, 7, 4, 3, 3, 1, 1)
+	rect.PadW, rect.OW = 0, 5
+	return []backend.Conv2DShape{
+		backend.NewConv2DShape(2, 3, 7, 9, 5, 3, 3, 1, 1),
+		backend.NewConv2DShape(1, 4, 5, 7, 3, 3, 3, 1, 0),
+		backend.NewConv2DShape(2, 3, 6, 5, 4, 3, 3, 1, 2),
+		backend.NewConv2DShape(3, 5, 1, 1, 2, 3, 3, 1, 1),
+		rect,
+		backend.NewConv2DShape(1, 17, 11, 13, 9, 3, 3, 1, 1),
+		backend.NewConv2DShape(2, 256, 6, 6, 384, 3, 3, 1, 1),
+		backend.NewConv2DShape(1, 384, 5, 5, 256, 3, 3, 1, 1),
+	}
+}
+
+// RunWinogradTest runs CheckWinograd on the device open returns (skipping
+// when its driver is absent) over WinogradGeometries, forward and input
+// gradient, one subtest each.
+func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
+	dev := OpenOrSkip(t, open)
+	defer func() {
+		if err := dev.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, g := range WinogradGeometries() {
+		for _, bwd := range []bool{false, true} {
+			t.Run(winogradName(g, bwd), func(t *testing.T) {
+				res := CheckWinograd(dev, g, bwd)
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				if !res.Pass {
+					t.Fatal(res.Detail())
+				}
+				t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
+			})
+		}
+	}
+}

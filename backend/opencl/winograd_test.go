@@ -1,0 +1,15 @@
+package opencl
+
+import (
+	"testing"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/backendtest"
+)
+
+// TestWinogradPipeline: the four Winograd dispatches on OpenCL device 0
+// equal the reference backend's direct conv2d_fwd (with bias) and
+// conv2d_bwd_data within backendtest.WinogradTolerance.
+func TestWinogradPipeline(t *testing.T) {
+	backendtest.RunWinogradTest(t, func() (backend.Device, error) { return Open(0) })
+}

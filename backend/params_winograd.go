@@ -1,0 +1,247 @@
+package backend
+
+import "fmt"
+
+// Winograd F(2x2,3x3) runs a 3x3 stride-1 convolution as four dispatches:
+// winograd_filter transforms the weights into U[16][K][C], winograd_input
+// the input's 4x4 tiles (stride 2, overlapping by 2) into V[16][C][P],
+// a Gemm of Batch 16 multiplies U[ξ] (K x C) by V[ξ] (C x P) into
+// M[16][K][P], and winograd_output transforms M back into the 2x2 output
+// tiles. P is the tile count N*ceil(OH/2)*ceil(OW/2); tile t = (n*TH+th)*TW
+// + tw covers output rows 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of image n.
+// ξ = 4*i+j is element (i, j) of a transformed 4x4 tile. The transform
+// matrices are stated in backend/ref (winograd.go); WinogradConv plans the
+// four dispatches of a layer.
+
+// WinogradTileSize is the output tile side m of F(m x m, 3x3), and
+// WinogradPoints the 16 = (m+2)^2 elements of a transformed tile.
+const (
+	WinogradTileSize = 2
+	WinogradPoints   = 16
+)
+
+// WinogradTiles is the tile count N*ceil(OH/2)*ceil(OW/2) (saturating as
+// every buffer size does).
+func WinogradTiles(n, oh, ow uint32) int {
+	return mul(n, (oh+1)/WinogradTileSize, (ow+1)/WinogradTileSize)
+}
+
+// KWinogradInput names WinogradInput.
+const KWinogradInput Kernel = "winograd_input"
+
+// WinogradInput transforms the input of a 3x3 stride-1 convolution with
+// padding PadH, PadW into V[ξ][c][t] = (B^T d B)[ξ], d the 4x4 window of
+// x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t, positions
+// outside the image counting as zero. OH = H+2*PadH-2 and OW = W+2*PadW-2
+// are the convolution's output size. Buffers: x[N*C*H*W], V[16*C*P].
+type WinogradInput struct {
+	N, C, H, W uint32
+	PadH, PadW uint32
+	OH, OW     uint32
+}
+
+// Kernel implements Params.
+func (WinogradInput) Kernel() Kernel { return KWinogradInput }
+
+// Tiles is P, the number of output tiles.
+func (p WinogradInput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+
+// BufferSizes implements Params.
+func (p WinogradInput) BufferSizes() []int {
+	return []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.C, u32(p.Tiles()))}
+}
+
+// Buffers implements Params.
+func (WinogradInput) Buffers() []Buf { return []Buf{in("x"), out("V")} }
+
+// Work implements Params: the transform's few additions per element are
+// held to the copy ceiling, as the other streaming kernels.
+func (p WinogradInput) Work() Work { return streamed(p) }
+
+// Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles".
+func (p WinogradInput) Shape() string {
+	return fmt.Sprintf("N%d C%d %dx%d p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, pair(p.PadH, p.PadW),
+		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
+}
+
+// Validate implements Params.
+func (p WinogradInput) Validate() error {
+	if p.N == 0 || p.C == 0 || p.H == 0 || p.W == 0 {
+		return fmt.Errorf("winograd_input: N, C, H, W must be positive: %+v", p)
+	}
+	if p.H+2*p.PadH < 3 || p.W+2*p.PadW < 3 {
+		return fmt.Errorf("winograd_input: padded input %dx%d smaller than the 3x3 kernel", p.H+2*p.PadH, p.W+2*p.PadW)
+	}
+	if oh, ow := p.H+2*p.PadH-2, p.W+2*p.PadW-2; p.OH != oh || p.OW != ow {
+		return fmt.Errorf("winograd_input: output %dx%d does not follow from the geometry (want %dx%d)", p.OH, p.OW, oh, ow)
+	}
+	return nil
+}
+
+// KWinogradFilter names WinogradFilter.
+const KWinogradFilter Kernel = "winograd_filter"
+
+// WinogradFilter transforms 3x3 weights w[K][C][3][3] into U[ξ][k][c] =
+// (G g G^T)[ξ], g = w[k][c]. With BwdData != 0 it transforms the filter of
+// the input gradient instead, the weights rotated by 180 degrees with K and
+// C swapped: U'[ξ][c][k] = (G g' G^T)[ξ], g'[r][s] = w[k][c][2-r][2-s].
+// Buffers: w[K*C*9], U[16*K*C].
+type WinogradFilter struct {
+	K, C    uint32
+	BwdData uint32
+}
+
+// Kernel implements Params.
+func (WinogradFilter) Kernel() Kernel { return KWinogradFilter }
+
+// BufferSizes implements Params.
+func (p WinogradFilter) BufferSizes() []int {
+	return []int{mul(p.K, p.C, 9), mul(WinogradPoints, p.K, p.C)}
+}
+
+// Buffers implements Params.
+func (WinogradFilter) Buffers() []Buf { return []Buf{in("w"), out("U")} }
+
+// Work implements Params: the transform's few additions per element are
+// held to the copy ceiling, as the other streaming kernels.
+func (p WinogradFilter) Work() Work { return streamed(p) }
+
+// Shape implements Params, e.g. "K384 C256" or "K384 C256 bwd_data".
+func (p WinogradFilter) Shape() string {
+	s := fmt.Sprintf("K%d C%d", p.K, p.C)
+	if p.BwdData != 0 {
+		s += " bwd_data"
+	}
+	return s
+}
+
+// Validate implements Params.
+func (p WinogradFilter) Validate() error {
+	if p.K == 0 || p.C == 0 {
+		return fmt.Errorf("winograd_filter: K and C must be positive, got %d, %d", p.K, p.C)
+	}
+	if p.BwdData > 1 {
+		return fmt.Errorf("winograd_filter: BwdData must be 0 or 1, got %d", p.BwdData)
+	}
+	return nil
+}
+
+// KWinogradOutput names WinogradOutput.
+const KWinogradOutput Kernel = "winograd_output"
+
+// WinogradOutput transforms the products M[ξ][k][t] back into the output:
+// the 2x2 tile A^T m A of m = M[.][k][t] goes to y[n][k] at rows 2*th..
+// and columns 2*tw.. of tile t, the rows and columns past OH, OW left out
+// (partial tiles at the edges), plus b[k] when Bias != 0. Buffers:
+// M[16*K*P], b[K] (b[1], unread, when Bias == 0), y[N*K*OH*OW].
+type WinogradOutput struct {
+	N, K, OH, OW uint32
+	Bias         uint32
+}
+
+// Kernel implements Params.
+func (WinogradOutput) Kernel() Kernel { return KWinogradOutput }
+
+// Tiles is P, the number of output tiles.
+func (p WinogradOutput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+
+// BufferSizes implements Params.
+func (p WinogradOutput) BufferSizes() []int {
+	b := 1
+	if p.Bias != 0 {
+		b = int(p.K)
+	}
+	return []int{mul(WinogradPoints, p.K, u32(p.Tiles())), b, mul(p.N, p.K, p.OH, p.OW)}
+}
+
+// Buffers implements Params.
+func (WinogradOutput) Buffers() []Buf { return []Buf{in("M"), in("b"), out("y")} }
+
+// Work implements Params: the transform's few additions per element are
+// held to the copy ceiling, as the other streaming kernels.
+func (p WinogradOutput) Work() Work { return streamed(p) }
+
+// Shape implements Params, e.g. "N8 K384 -> 12x12 bias".
+func (p WinogradOutput) Shape() string {
+	s := fmt.Sprintf("N%d K%d -> %dx%d", p.N, p.K, p.OH, p.OW)
+	if p.Bias != 0 {
+		s += " bias"
+	}
+	return s
+}
+
+// Validate implements Params.
+func (p WinogradOutput) Validate() error {
+	if p.N == 0 || p.K == 0 || p.OH == 0 || p.OW == 0 {
+		return fmt.Errorf("winograd_output: N, K, OH, OW must be positive: %+v", p)
+	}
+	if p.Bias > 1 {
+		return fmt.Errorf("winograd_output: Bias must be 0 or 1, got %d", p.Bias)
+	}
+	return nil
+}
+
+// WinogradPlan is a 3x3 stride-1 convolution pass as Winograd's four
+// dispatches, in order: Filter (w -> U), Input (x or dy -> V), Gemm (U, V
+// -> M) and Output (M, b -> y or dx). ULen, VLen and MLen are the sizes of
+// the scratch buffers U, V and M in float32 elements.
+type WinogradPlan struct {
+	Filter           WinogradFilter
+	Input            WinogradInput
+	Gemm             Gemm
+	Output           WinogradOutput
+	ULen, VLen, MLen int
+}
+
+// WinogradConv plans layer g's forward pass (y = conv(x, w) + b) or, with
+// backwardData, its input gradient (dx = conv_transpose(dy, w), which is
+// the convolution of dy padded by 2-PadH, 2-PadW with the rotated filter
+// of K and C swapped) as F(2x2,3x3). It reports false when the layer does
+// not admit it: not a valid geometry, a kernel other than 3x3, a stride
+// other than 1, for backwardData a padding over 2, or a buffer over
+// MaxElements.
+func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
+	if g.Validate() != nil || g.R != 3 || g.S != 3 || g.StrideH != 1 || g.StrideW != 1 {
+		return WinogradPlan{}, false
+	}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, OH: g.OH, OW: g.OW}
+	filter := WinogradFilter{K: g.K, C: g.C}
+	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1}
+	if backwardData {
+		if g.PadH > 2 || g.PadW > 2 {
+			return WinogradPlan{}, false
+		}
+		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: 2 - g.PadH, PadW: 2 - g.PadW, OH: g.H, OW: g.W}
+		filter.BwdData = 1
+		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W}
+	}
+	p := u32(in.Tiles())
+	rows, red := outp.K, in.C
+	pl := WinogradPlan{Filter: filter, Input: in, Output: outp,
+		Gemm: Gemm{M: rows, N: p, K: red, Alpha: 1, Batch: WinogradPoints}}
+	pl.ULen, pl.VLen, pl.MLen = pl.Gemm.BufferSizes()[0], pl.Gemm.BufferSizes()[1], pl.Gemm.BufferSizes()[2]
+	for _, q := range []Params{pl.Filter, pl.Input, pl.Gemm, pl.Output} {
+		if q.Validate() != nil {
+			return WinogradPlan{}, false
+		}
+		for _, n := range q.BufferSizes() {
+			if n > MaxElements {
+				return WinogradPlan{}, false
+			}
+		}
+	}
+	return pl, true
+}
+
+// Dispatches are the plan's four params in dispatch order.
+func (pl WinogradPlan) Dispatches() []Params {
+	return []Params{pl.Filter, pl.Input, pl.Gemm, pl.Output}
+}
+
+// pair is "h" when h == w, else "hxw".
+func pair(h, w uint32) string {
+	if h == w {
+		return fmt.Sprint(h)
+	}
+	return fmt.Sprintf("%dx%d", h, w)
+}

@@ -1,0 +1,12 @@
+package vulkan
+
+import (
+	"testing"
+
+	"github.com/crossgrad/crossgrad/backend/backendtest"
+)
+
+// TestWinogradPipeline: the four Winograd dispatches on Vulkan device 0
+// equal the reference backend's direct conv2d_fwd (with bias) and
+// conv2d_bwd_data within backendtest.WinogradTolerance.
+func TestWinogradPipeline(t *testing.T) { backendtest.RunWinogradTest(t, openDefault) }

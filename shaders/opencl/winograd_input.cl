@@ -1,0 +1,46 @@
+// winograd_input: V[xi][c][t] = (B^T d B)[xi] of the 4x4 window d of
+// x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t =
+// (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), zero outside the
+// image; xi = 4*i+j (see backend.WinogradInput, the matrices in
+// backend/ref/winograd.go). 2-D launch (t, c), one work-item per tile and
+// channel: neighbouring work-items write neighbouring elements of V.
+#include "params.h"
+#include "common.h"
+
+__kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V) {
+    const uint t = GID0, c = (uint)get_global_id(1);
+    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    const uint tiles = p.N * th * tw;
+    if (t >= tiles || c >= p.C) return;
+    const uint n = t / (th * tw), r = t % (th * tw);
+    const int y0 = (int)(2u * (r / tw)) - (int)p.PadH, x0 = (int)(2u * (r % tw)) - (int)p.PadW;
+    const int H = (int)p.H, W = (int)p.W;
+    __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
+    float d[4][4];
+#pragma unroll
+    for (int a = 0; a < 4; a++) {
+        const int y = y0 + a;
+#pragma unroll
+        for (int b = 0; b < 4; b++) {
+            const int xx = x0 + b;
+            d[a][b] = (y >= 0 && y < H && xx >= 0 && xx < W) ? xp[y * W + xx] : 0.0f;
+        }
+    }
+    float e[4][4]; // B^T d
+#pragma unroll
+    for (int b = 0; b < 4; b++) {
+        e[0][b] = d[0][b] - d[2][b];
+        e[1][b] = d[1][b] + d[2][b];
+        e[2][b] = d[2][b] - d[1][b];
+        e[3][b] = d[1][b] - d[3][b];
+    }
+    const size_t plane = (size_t)p.C * tiles;
+    __global float* vp = V + (size_t)c * tiles + t;
+#pragma unroll
+    for (int i = 0; i < 4; i++) { // (B^T d) B
+        vp[(4 * i) * plane] = e[i][0] - e[i][2];
+        vp[(4 * i + 1) * plane] = e[i][1] + e[i][2];
+        vp[(4 * i + 2) * plane] = e[i][2] - e[i][1];
+        vp[(4 * i + 3) * plane] = e[i][1] - e[i][3];
+    }
+}

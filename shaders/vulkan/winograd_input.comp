@@ -1,0 +1,51 @@
+// winograd_input: V[xi][c][t] = (B^T d B)[xi] of the 4x4 window d of
+// x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t =
+// (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), zero outside the
+// image; xi = 4*i+j (see backend.WinogradInput, the matrices in
+// backend/ref/winograd.go). One invocation per channel and tile, tiles
+// fastest. Buffers: x[N*C*H*W], V[16*C*P].
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(push_constant) uniform PC { WinogradInputParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) writeonly restrict buffer V { float v[]; };
+
+void main() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.C;
+    int H = int(p.H), W = int(p.W);
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint t = o % tiles, c = o / tiles;
+        uint n = t / (th * tw), r = t % (th * tw);
+        int y0 = int(2u * (r / tw)) - int(p.PadH), x0 = int(2u * (r % tw)) - int(p.PadW);
+        uint base = (n * p.C + c) * p.H * p.W;
+        float d[4][4];
+        for (int a = 0; a < 4; a++) {
+            int y = y0 + a;
+            for (int b = 0; b < 4; b++) {
+                int xx = x0 + b;
+                d[a][b] = (y >= 0 && y < H && xx >= 0 && xx < W) ? x[base + uint(y * W + xx)] : 0.0;
+            }
+        }
+        float e[4][4]; // B^T d
+        for (int b = 0; b < 4; b++) {
+            e[0][b] = d[0][b] - d[2][b];
+            e[1][b] = d[1][b] + d[2][b];
+            e[2][b] = d[2][b] - d[1][b];
+            e[3][b] = d[1][b] - d[3][b];
+        }
+        uint plane = p.C * tiles;
+        uint vo = c * tiles + t;
+        for (uint i = 0u; i < 4u; i++) { // (B^T d) B
+            v[vo + (4u * i) * plane] = e[i][0] - e[i][2];
+            v[vo + (4u * i + 1u) * plane] = e[i][1] + e[i][2];
+            v[vo + (4u * i + 2u) * plane] = e[i][2] - e[i][1];
+            v[vo + (4u * i + 3u) * plane] = e[i][1] - e[i][3];
+        }
+    }
+}

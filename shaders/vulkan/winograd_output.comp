@@ -1,0 +1,47 @@
+// winograd_output: the 2x2 tile A^T m A of m = M[.][k][t] (plus b[k] when
+// Bias != 0) goes to y[n][k] at rows 2*th.. and columns 2*tw.. of tile t,
+// the rows and columns past OH, OW left out (see backend.WinogradOutput,
+// the matrices in backend/ref/winograd.go). One invocation per channel and
+// tile, tiles fastest. Buffers: M[16*K*P], b[K] (unread without Bias),
+// y[N*K*OH*OW].
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(push_constant) uniform PC { WinogradOutputParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer Mt { float m[]; };
+layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
+layout(std430, set = 0, binding = 2) writeonly restrict buffer Y { float y[]; };
+
+void main() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = p.K * tiles;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint t = o % tiles, k = o / tiles;
+        uint mo = k * tiles + t;
+        float e[2][4]; // A^T m
+        for (uint j = 0u; j < 4u; j++) {
+            float m0 = m[mo + j * plane], m1 = m[mo + (4u + j) * plane];
+            float m2 = m[mo + (8u + j) * plane], m3 = m[mo + (12u + j) * plane];
+            e[0][j] = m0 + m1 + m2;
+            e[1][j] = m1 - m2 - m3;
+        }
+        float bias = p.Bias != 0u ? b[k] : 0.0;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        for (uint i = 0u; i < 2u; i++) { // (A^T m) A
+            if (oy + i >= p.OH) {
+                break;
+            }
+            y[yo + i * p.OW] = bias + (e[i][0] + e[i][1] + e[i][2]);
+            if (ox + 1u < p.OW) {
+                y[yo + i * p.OW + 1u] = bias + (e[i][1] - e[i][2] - e[i][3]);
+            }
+        }
+    }
+}
