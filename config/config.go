@@ -77,6 +77,22 @@ type Config struct {
 	// TuneBudget bounds tune: auto's search, a Go duration such as 60s or
 	// 2m (see Config.Budget).
 	TuneBudget string `key:"tune_budget" json:"tune_budget"`
+	// Devices lists the devices one run trains on at once, one replica of
+	// the model each, as backend.Open takes them (e.g. [opencl:0,
+	// vulkan:0]); the global batch is split across them. Empty trains on
+	// the one device chosen from Backend.
+	Devices []string `key:"devices" json:"devices"`
+	// DeviceShares fixes each device's share of the batch (positive
+	// weights, one per device); empty balances them from the measured step
+	// times.
+	DeviceShares []float64 `key:"device_shares" json:"device_shares"`
+	// Distributed says whether this process is one rank of a run across
+	// processes: off, mpi, or auto (mpi when an MPI launcher started the
+	// process); see DistributedModes.
+	Distributed string `key:"distributed" json:"distributed"`
+	// ChecksumEvery compares the replicas' parameter checksums every that
+	// many steps (0 = never).
+	ChecksumEvery int `key:"checksum_every" json:"checksum_every"`
 
 	// Source says where the file layer came from: a path or
 	// "embedded:<name>". Not a key.
@@ -107,6 +123,8 @@ func Default() Config {
 		LogLevel:               "info",
 		Tune:                   "cached",
 		TuneBudget:             "60s",
+		Distributed:            "auto",
+		ChecksumEvery:          50,
 	}
 }
 
@@ -138,6 +156,10 @@ var help = map[string]string{
 	"quiet":                    "print only errors and the final summary",
 	"tune":                     "tile configurations of the gemm and convolution kernels: off (the backend's defaults), cached (tuned ones from the cache where present), auto (tune what the cache lacks before the first step)",
 	"tune_budget":              "time bound of tune: auto's search, a duration such as 60s or 2m (0 < budget <= 24h)",
+	"devices":                  "train on several devices at once, one replica each, comma-separated, brackets allowed: opencl:0,vulkan:0 (crossgrad devices lists them; empty = one device chosen from --device)",
+	"device_shares":            "each device's share of the batch, one positive number per device, comma-separated: 0.8,0.2 (empty = balance from measured step times)",
+	"distributed":              "off, mpi (one rank of a run under mpirun; gradients summed with MPI_Allreduce) or auto (mpi when an MPI launcher started the process)",
+	"checksum_every":           "compare the replicas' parameter checksums every N steps (0 = never)",
 }
 
 // field is one key of Config.

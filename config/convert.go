@@ -13,6 +13,10 @@ import (
 func convert(raw any, typ reflect.Type) (reflect.Value, error) {
 	switch typ.Kind() {
 	case reflect.Slice:
+		if typ.Elem().Kind() == reflect.Float64 {
+			l, err := toNumbers(raw)
+			return reflect.ValueOf(l), err
+		}
 		l, err := toList(raw)
 		return reflect.ValueOf(l), err
 	case reflect.Int, reflect.Int64:

@@ -96,7 +96,7 @@ func RegisterFlags(fs *pflag.FlagSet, keys ...string) {
 		name, usage, dv := FlagName(f.key), help[f.key], def.Field(f.index)
 		switch f.typ.Kind() {
 		case reflect.Slice:
-			fs.String(name, strings.Join(dv.Interface().([]string), ","), usage)
+			fs.String(name, formatList(dv), usage)
 		case reflect.Int, reflect.Int64:
 			fs.Int64(name, dv.Int(), usage)
 		case reflect.Float64:

@@ -100,6 +100,7 @@ func (c Config) Validate() error {
 	if _, err := ParseTuneBudget(c.TuneBudget); err != nil {
 		bad("tune_budget", fmt.Sprintf("%q", c.TuneBudget), err.Error())
 	}
+	errs = append(errs, c.validateDevices()...)
 	return errors.Join(errs...)
 }
 

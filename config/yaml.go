@@ -16,7 +16,11 @@ func (c Config) YAML() []byte {
 	fmt.Fprintf(&b, "# crossgrad configuration (source: %s); load it with --config <this file>\n", c.Source)
 	v := reflect.ValueOf(c)
 	for _, f := range fields() {
-		val := v.Field(f.index).Interface()
+		fv := v.Field(f.index)
+		val := fv.Interface()
+		if fv.Kind() == reflect.Slice && fv.Len() == 0 {
+			val = []string{}
+		}
 		if (f.key == "metrics_jsonl" || f.key == "metrics_csv") && val == "" {
 			val = "off"
 		}

@@ -91,8 +91,9 @@ func spread(rs []round) float64 {
 // equalTimeShares returns image counts (as weights) for which every
 // replica's modelled time a + b*n is the same, with a and b fitted from
 // cur and prev where both measured different counts, else a = 0 and b =
-// t/n. A replica never measured gets the mean cost per image. false when
-// no replica was measured.
+// t/n. A replica never measured gets the mean cost per image; every
+// replica gets at least one image when there are as many images as
+// replicas. false when no replica was measured.
 func equalTimeShares(cur, prev []round) ([]float64, bool) {
 	a, b := make([]float64, len(cur)), make([]float64, len(cur))
 	total, known, meanB := 0.0, 0, 0.0
@@ -148,8 +149,21 @@ func equalTimeShares(cur, prev []round) ([]float64, bool) {
 			break
 		}
 	}
-	for r := range out {
-		out[r] = max(out[r], 1e-3) // a replica keeps a sliver of weight: it rounds to 0 images when tiny
+	if total >= float64(len(out)) {
+		raised, rest := 0.0, 0.0 // every listed device keeps at least one image, taken from the others
+		for r := range out {
+			if out[r] < 1 {
+				raised += 1 - out[r]
+				out[r] = 1
+			} else {
+				rest += out[r] - 1
+			}
+		}
+		for r := range out {
+			if out[r] > 1 && rest > 0 {
+				out[r] -= raised * (out[r] - 1) / rest
+			}
+		}
 	}
 	return out, true
 }

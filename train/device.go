@@ -74,16 +74,16 @@ func (o *Opened) Close() error {
 // device or entry skipped is logged with the reason; when none works the
 // error lists them all.
 func Open(c config.Config, m *model.Model, log *slog.Logger) (*Opened, error) {
-	return openWrapped(c, m, log, nil)
+	return openWrapped(c, c.Backend, c.BatchSize, m, log, nil)
 }
 
-// openWrapped is Open with Options.WrapDevice applied to every device
-// opened.
-func openWrapped(c config.Config, m *model.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
+// openWrapped is Open of the fallback list specs, with the model planned
+// for batch images and Options.WrapDevice applied to every device opened.
+func openWrapped(c config.Config, specs []string, batch int, m *model.Model, log *slog.Logger, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	log = orDiscard(log)
 	var errs []error
 	var skipped []func() // warnings, logged only when a later device works (else the error says it all)
-	for _, spec := range c.Backend {
+	for _, spec := range specs {
 		cands, err := backend.Select(spec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("backend %q: %w", spec, err))
@@ -91,7 +91,7 @@ func openWrapped(c config.Config, m *model.Model, log *slog.Logger, wrap func(ba
 			continue
 		}
 		for _, cand := range cands {
-			o, err := openOne(cand.ID(), c, m, wrap)
+			o, err := openOne(cand.ID(), batch, c, m, wrap)
 			if err == nil {
 				for _, warn := range skipped {
 					warn()
@@ -107,10 +107,11 @@ func openWrapped(c config.Config, m *model.Model, log *slog.Logger, wrap func(ba
 			})
 		}
 	}
-	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", c.Backend, errors.Join(errs...))
+	return nil, fmt.Errorf("train: no backend of %v could run the model (run `crossgrad devices` to see what is installed): %w", specs, errors.Join(errs...))
 }
 
-func openOne(spec string, c config.Config, m *model.Model, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
+// openOne opens the device spec names and plans m on it for batch images.
+func openOne(spec string, batch int, c config.Config, m *model.Model, wrap func(backend.Device) (backend.Device, error)) (*Opened, error) {
 	dev, err := backend.Open(spec)
 	if err != nil {
 		return nil, err
@@ -125,7 +126,7 @@ func openOne(spec string, c config.Config, m *model.Model, wrap func(backend.Dev
 		dev = w
 	}
 	rec := &recorder{Device: dev}
-	plan, err := graph.New(rec, m.Sequential, m.InputShape(c.BatchSize), GraphConfig(c))
+	plan, err := graph.New(rec, m.Sequential, m.InputShape(batch), GraphConfig(c))
 	if err != nil {
 		_ = dev.Close()
 		return nil, err

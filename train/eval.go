@@ -52,6 +52,45 @@ type EvalProgress interface {
 // batch. It stops with ctx's error between batches.
 func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion bool, prog EvalProgress) (EvalResult, error) {
 	var r EvalResult
+	var onBatch func(bt data.Batch) error
+	if confusion {
+		onBatch = func(bt data.Batch) error {
+			logits, err := p.ReadLogits(bt.N)
+			if err != nil {
+				return err
+			}
+			classes := len(logits) / bt.N
+			for i := range bt.N {
+				row := logits[i*classes : (i+1)*classes]
+				best := 0
+				for c, v := range row {
+					if v > row[best] {
+						best = c
+					}
+				}
+				t := int(bt.Labels[i])
+				if t < data.NumClasses && best < data.NumClasses {
+					r.Confusion[t][best]++
+				}
+			}
+			return nil
+		}
+	}
+	res, err := evaluate(ctx, b, prog, func(bt data.Batch) (graph.Stats, error) {
+		if err := p.UploadPacked(bt.Images, bt.Labels); err != nil {
+			return graph.Stats{}, err
+		}
+		return p.EvalStep(bt.N)
+	}, onBatch)
+	res.Confusion = r.Confusion
+	return res, err
+}
+
+// evaluate runs step on every batch of b and sums the statistics; onBatch,
+// when not nil, runs after each step. prog, when not nil, is told about
+// every batch. It stops with ctx's error between batches.
+func evaluate(ctx context.Context, b *data.Batcher, prog EvalProgress, step func(data.Batch) (graph.Stats, error), onBatch func(data.Batch) error) (EvalResult, error) {
+	var r EvalResult
 	start := time.Now()
 	it, err := b.Iter(0, 0)
 	if err != nil {
@@ -72,10 +111,7 @@ func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion boo
 		if !ok {
 			break
 		}
-		if err := p.UploadPacked(bt.Images, bt.Labels); err != nil {
-			return r, fmt.Errorf("train: evaluation batch %d: %w", bt.Index, err)
-		}
-		st, err := p.EvalStep(bt.N)
+		st, err := step(bt)
 		if err != nil {
 			return r, fmt.Errorf("train: evaluation batch %d: %w", bt.Index, err)
 		}
@@ -86,26 +122,11 @@ func Evaluate(ctx context.Context, p *graph.Plan, b *data.Batcher, confusion boo
 		if prog != nil {
 			prog.EvalStep(done, r.N, r.Correct)
 		}
-		if !confusion {
+		if onBatch == nil {
 			continue
 		}
-		logits, err := p.ReadLogits(bt.N)
-		if err != nil {
+		if err := onBatch(bt); err != nil {
 			return r, fmt.Errorf("train: evaluation batch %d: %w", bt.Index, err)
-		}
-		classes := len(logits) / bt.N
-		for i := range bt.N {
-			row := logits[i*classes : (i+1)*classes]
-			best := 0
-			for c, v := range row {
-				if v > row[best] {
-					best = c
-				}
-			}
-			t := int(bt.Labels[i])
-			if t < data.NumClasses && best < data.NumClasses {
-				r.Confusion[t][best]++
-			}
 		}
 	}
 	if r.N > 0 {

@@ -85,24 +85,24 @@ func (r *run) deviceError(err error) error {
 	if err == nil || errors.As(err, &ne) {
 		return err
 	}
-	f := r.op.probe.failure()
+	op, f := r.failedOp()
 	if f == nil {
 		return err
 	}
-	e := r.faultAt(f.op, f.kernel, f.inCall)
+	e := r.faultAt(op, f.op, f.kernel, f.inCall)
 	e.Err = f.err
 	if errors.Is(f.err, backend.ErrOutOfMemory) {
 		// The plan fitted but the driver needed more: advise the batch
 		// whose batch-dependent buffers take half of what they take now.
-		lo := r.op.Plan.Layout()
+		lo := op.Plan.Layout()
 		e.Memory = lo.MemoryAdvice(lo.FixedBytes() + (lo.Bytes()-lo.FixedBytes())/2)
 	}
 	return e
 }
 
-// faultAt fills a DeviceError with the run's position.
-func (r *run) faultAt(op string, kernel backend.Kernel, inCall bool) *DeviceError {
-	return &DeviceError{Device: r.device, Op: op, Kernel: kernel, InKernel: inCall, Phase: r.phase,
+// faultAt fills a DeviceError of the device of op with the run's position.
+func (r *run) faultAt(op *Opened, call string, kernel backend.Kernel, inCall bool) *DeviceError {
+	return &DeviceError{Device: DeviceName(op.Dev.Info()), Op: call, Kernel: kernel, InKernel: inCall, Phase: r.phase,
 		Step: r.step + 1, Epoch: r.epoch + 1, Batch: r.batch,
 		Checkpoint: r.lastCkpt, Dir: r.cfg.CheckpointDir}
 }

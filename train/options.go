@@ -79,6 +79,14 @@ type Options struct {
 	// longest call seen so far (slow CPU devices); negative disables the
 	// watchdog.
 	StallTimeout time.Duration
+	// Comm, when set, makes the run one rank of a distributed run over it
+	// whatever the key distributed says (tests pass an in-process one);
+	// nil starts MPI (mpi.Init) when distributed resolves to mpi.
+	Comm Comm
+	// CollectiveTimeout bounds every collective of a distributed run started
+	// by Run: a rank that does not answer within it is presumed dead. 0
+	// means DefaultCollectiveTimeout.
+	CollectiveTimeout time.Duration
 }
 
 // EpochMetrics are one epoch's figures, as written to the CSV and JSON files
@@ -96,8 +104,12 @@ type EpochMetrics struct {
 
 // Result summarises a finished (or interrupted) run.
 type Result struct {
-	// Device is the device used, "name (backend:index)".
+	// Device is the device used, "name (backend:index)", or the devices
+	// joined by " + " when several trained at once.
 	Device string
+	// Rank is this process's rank in a distributed run (0 otherwise): only
+	// rank 0 writes the run folder.
+	Rank int
 	// Epochs holds the metrics of every completed epoch of the run,
 	// including those done before a resume.
 	Epochs []EpochMetrics

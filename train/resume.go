@@ -26,15 +26,17 @@ var TrajectoryKeys = []string{"model", "input_size", "width", "batch_size", "epo
 	"adam_beta2", "adam_eps", "dropout", "seed", "data_dir", "train_limit", "test_limit"}
 
 // processKeys describe this process rather than the run (what it prints,
-// where it resumes from): resuming never takes them from the checkpoint.
-var processKeys = []string{"resume", "log_level", "quiet"}
+// where it resumes from, the devices it trains on together and whether it
+// is a rank of a distributed run): resuming never takes them from the
+// checkpoint.
+var processKeys = []string{"resume", "log_level", "quiet", "devices", "device_shares", "distributed"}
 
 // folderKeys place the run's files; loadResume sets them with placeRun.
 var folderKeys = []string{"checkpoint_dir", "metrics_jsonl", "metrics_csv"}
 
 // ResumedKeys are the keys a resumed run takes from its checkpoint unless
 // set explicitly: every key but those of this process (resume, log_level,
-// quiet) and of the run folder (checkpoint_dir, metrics_jsonl, metrics_csv:
+// quiet, devices, device_shares, distributed) and of the run folder (checkpoint_dir, metrics_jsonl, metrics_csv:
 // placed by the checkpoint's folder and the run's own settings).
 func ResumedKeys() []string {
 	var out []string

@@ -47,6 +47,13 @@ func (r *run) save(reason string) error {
 	if r.saved == pos {
 		return nil
 	}
+	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
+	if r.rank != 0 {
+		// Rank 0 writes this checkpoint; the others name it in errors.
+		r.saved, r.savedAt, r.lastCkpt = pos, time.Now(), path
+		r.mark.set(r.step, path)
+		return nil
+	}
 	// The step records first: a checkpoint never covers steps whose
 	// records could be lost (a later crash replays them from the checkpoint).
 	// A metrics failure is reported but does not cost the checkpoint.
@@ -56,7 +63,6 @@ func (r *run) save(reason string) error {
 	start := time.Now()
 	phase := r.phase
 	r.phase = "checkpoint"
-	path := filepath.Join(r.cfg.CheckpointDir, checkpoint.Name(int64(r.step)))
 	p := r.op.Plan
 	adam, err := p.ReadAdam()
 	if err != nil {
@@ -78,6 +84,7 @@ func (r *run) save(reason string) error {
 			extraESeconds: formatFloat(r.ep.seconds),
 			extraHistory:  string(hist),
 			extraDevice:   r.device,
+			extraRanks:    strconv.Itoa(r.ranks),
 		},
 	}
 	meta := map[string]string{
@@ -97,6 +104,7 @@ func (r *run) save(reason string) error {
 		return &saveError{path, err}
 	}
 	r.saved, r.savedAt, r.lastCkpt, r.phase = pos, time.Now(), path, phase
+	r.mark.set(r.step, path)
 	r.log.Info("checkpoint saved", "reason", reason, "path", path, "step", r.step, "seconds", fmt.Sprintf("%.2f", time.Since(start).Seconds()))
 	removed, err := checkpoint.Prune(r.cfg.CheckpointDir, r.cfg.KeepCheckpoints, path)
 	for _, p := range removed {
@@ -160,5 +168,6 @@ func (r *run) restore(rs *resumed) error {
 		r.history = r.history[:r.epoch]
 	}
 	r.saved, r.savedAt, r.lastCkpt = position{r.step, r.epoch, r.batch}, time.Now(), rs.path
+	r.mark.set(r.step, rs.path)
 	return nil
 }

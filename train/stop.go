@@ -27,7 +27,8 @@ func removeStaleTemps(dir string, log *slog.Logger) {
 func (r *run) stopped(err error) error {
 	var ie *InterruptedError
 	var de *DeviceError
-	if err == nil || errors.As(err, &ie) || errors.As(err, &de) {
+	var he *HungError
+	if err == nil || errors.As(err, &ie) || errors.As(err, &de) || errors.As(err, &he) {
 		return err
 	}
 	hint := "no checkpoint was written, nothing to resume from"

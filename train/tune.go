@@ -65,8 +65,12 @@ func ApplyTune(dev backend.Device, plan *graph.Plan, c config.Config, log *slog.
 	return results, nil
 }
 
-// applyTune is ApplyTune on the device Run opened, before any wrapper.
+// applyTune is ApplyTune on every device Run opened, before any wrapper.
 func (r *run) applyTune() error {
-	_, err := ApplyTune(r.op.raw, r.op.Plan, r.cfg, r.log)
-	return err
+	for _, op := range r.ops {
+		if _, err := ApplyTune(op.raw, op.Plan, r.cfg, r.log); err != nil {
+			return err
+		}
+	}
+	return nil
 }

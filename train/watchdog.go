@@ -22,7 +22,7 @@ func (r *run) stallLimit() time.Duration {
 	if t := r.opts.StallTimeout; t > 0 {
 		return t
 	}
-	return max(DefaultStallTimeout, stallFactor*r.op.probe.longestCall())
+	return max(DefaultStallTimeout, stallFactor*r.longestCall())
 }
 
 // supervise runs the training loop on its own goroutine and watches its
@@ -34,7 +34,7 @@ func (r *run) stallLimit() time.Duration {
 // the last checkpoint, with the Result at that moment. The device is
 // abandoned: its goroutine stays blocked in the driver and, should the call
 // ever return, every further call fails and the goroutine closes the
-// metrics file and the device. A non-nil stall Result reports that case;
+// metrics file and the devices. A non-nil stall Result reports that case;
 // the caller must then not touch r.op, r.mw or r's fields.
 func (r *run) supervise(ctx context.Context) (*Result, error) {
 	finish := func() error { return r.deviceError(r.loop(ctx)) }
@@ -52,19 +52,20 @@ func (r *run) supervise(ctx context.Context) (*Result, error) {
 		case <-tick.C:
 			var e *DeviceError
 			var res *Result
-			if !r.op.probe.stalled(r.stallLimit(), func(op string, kernel backend.Kernel, d time.Duration) {
-				e = r.faultAt(op, kernel, false)
-				e.Stalled, e.Err = d, ErrStalled
-				res = r.result()
-			}) {
-				continue
+			for _, op := range r.ops {
+				if op.probe.stalled(r.stallLimit(), func(call string, kernel backend.Kernel, d time.Duration) {
+					e = r.faultAt(op, call, kernel, false)
+					e.Stalled, e.Err = d, ErrStalled
+					res = r.result()
+				}) {
+					go func() { // release what the loop holds if its call ever returns
+						<-done
+						_ = r.mw.close()
+						_ = closeAll(r.ops)
+					}()
+					return res, e
+				}
 			}
-			go func() { // release what the loop holds if its call ever returns
-				<-done
-				_ = r.mw.close()
-				_ = r.op.Close()
-			}()
-			return res, e
 		}
 	}
 }

@@ -36,6 +36,12 @@ type benchFlags struct {
 	coldTimeout       time.Duration
 	pytorchTimeoutMin float64
 	tune, tuneBudget  string
+	// replicas (--devices), shares (--device-shares), distributed and
+	// mpiTimeout select the data-parallel benchmark (bench_parallel.go).
+	replicas    []string
+	shares      []float64
+	distributed string
+	mpiTimeout  time.Duration
 }
 
 func newBenchCmd() *cobra.Command {
@@ -59,7 +65,12 @@ func newBenchCmd() *cobra.Command {
 			"configurations of gemm and the convolutions before measuring, as train does; the kernel table shows each\n" +
 			"one's default and chosen configuration. Output: tables, --json or --md; the report explains its columns.\n" +
 			"--from FILE re-renders a saved --json report; --from A.json --from B.json ... lays several side by side\n" +
-			"(machines, vendors, drivers) without opening any device.",
+			"(machines, vendors, drivers) without opening any device.\n" +
+			"--devices opencl:0,vulkan:0 instead trains one model data-parallel on those devices together (the\n" +
+			"global batch split by their measured speed, or by --device-shares) and compares it with each device\n" +
+			"alone: images/s, each replica's own time, the host reduction, its overhead and the balance; under\n" +
+			"mpirun -np N with --distributed mpi (a binary built with make build-mpi), also 1 rank against N ranks\n" +
+			"and the allreduce's time and GB/s. Rank 0 alone prints.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
 	}
@@ -85,6 +96,10 @@ func newBenchCmd() *cobra.Command {
 	fl.DurationVar(&f.coldTimeout, "cold-timeout", 10*time.Minute, "time allowed to each cold-start child process")
 	fl.BoolVar(&f.coldChild, "cold-child", false, "internal: measure one cold start of --device and print it as JSON")
 	fl.IntVar(&f.coldBatch, "cold-batch", 0, "internal: batch of --cold-child")
+	fl.Var(&deviceList{list: &f.replicas}, "devices", `data-parallel: train one model on these devices together, one entry per device, e.g. "opencl:0,vulkan:0" (default: the key devices)`)
+	fl.Float64SliceVar(&f.shares, "device-shares", nil, "data-parallel: fixed shares of the batch, one positive weight per --devices entry (default: the key device_shares; none: balanced from the measured step times)")
+	fl.StringVar(&f.distributed, "distributed", "", `data-parallel across processes: "mpi" (under mpirun; needs make build-mpi), "auto" (mpi when an MPI launcher started this process), "off" ("": the key distributed, auto by default)`)
+	fl.DurationVar(&f.mpiTimeout, "mpi-timeout", train.DefaultCollectiveTimeout, "data-parallel across processes: how long a rank waits for the others in one collective (rank 0's runs alone included) before it presumes them dead")
 	_ = fl.MarkHidden("cold-child")
 	_ = fl.MarkHidden("cold-batch")
 	return cmd
@@ -108,6 +123,9 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		}
 		r := bench.MeasureCold(f.devices[0], cfg, f.coldBatch, nil)
 		return json.NewEncoder(out).Encode(r)
+	}
+	if parallelBench(cfg) {
+		return runParallelBench(cmd, f, cfg)
 	}
 	if f.compare != "" && f.compare != "pytorch" {
 		return fmt.Errorf("bench: --compare %q: only \"pytorch\" is known", f.compare)
@@ -163,8 +181,8 @@ func coldArgs(f benchFlags, cfg config.Config) func(id string, batch int) []stri
 }
 
 // benchConfig is the configuration of --config (CROSSGRAD_* variables
-// apply) with --batch, --model, --input-size, --width, --tune and
-// --tune-budget on top; the
+// apply) with --batch, --model, --input-size, --width, --tune,
+// --tune-budget, --devices, --device-shares and --distributed on top; the
 // model named must exist and accept the input size and width.
 func benchConfig(f benchFlags) (config.Config, error) {
 	cfg, err := config.Load(f.configFile, os.Environ(), nil)
@@ -188,6 +206,15 @@ func benchConfig(f benchFlags) (config.Config, error) {
 	}
 	if f.tuneBudget != "" {
 		cfg.TuneBudget = f.tuneBudget
+	}
+	if f.replicas != nil {
+		cfg.Devices = f.replicas
+	}
+	if f.shares != nil {
+		cfg.DeviceShares = f.shares
+	}
+	if f.distributed != "" {
+		cfg.Distributed = strings.ToLower(f.distributed)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("bench: %w", err)

@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/bench"
+	"github.com/crossgrad/crossgrad/mpi"
 )
 
 // benchCLI runs the CLI with args and returns stdout, stderr and the error.
@@ -157,4 +161,65 @@ func TestBenchFromSeveralReportsCLI(t *testing.T) {
 	_, _, err = benchCLI(t, "bench", "--from", empty, "--from", a)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), empty+" is not a report saved with crossgrad bench --json: it holds no devices")
+}
+
+// tinyParallel is a quick data-parallel bench: the tiny model at a global
+// batch of 4, one timed step.
+var tinyParallel = []string{"bench", "--input-size", "65", "--width", "0.0625", "--batch", "4", "--runs", "1", "--warmup", "0"}
+
+func TestBenchDevicesBadInputCLI(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--devices", "ref,nosuch"}, `devices entry "nosuch"`},
+		{[]string{"--devices", "ref:0,ref:0"}, "devices lists ref:0 twice"},
+		{[]string{"--devices", "ref,ref:0"}, `ref:0 is named twice ("ref" and "ref:0")`},
+		{[]string{"--devices", "ref:0,ref:7"}, `fix the entry "ref:7" of --devices (key devices)`},
+		{[]string{"--devices", "ref:0,opencl:0", "--device", "ref"}, "--device (devices benchmarked one by one) and --devices (one model trained on several together) exclude each other"},
+		{[]string{"--devices", "ref:0,opencl:0", "--device-shares", "1"}, "device_shares = [1] has 1 entries but devices lists 2 devices"},
+		{[]string{"--devices", "ref:0,opencl:0", "--batch", "1"}, "batch_size = 1 is smaller than the 2 replicas"},
+		{[]string{"--devices", "ref:0,opencl:0", "--cpu-batch", "2"}, "--cpu-batch does not apply to the data-parallel benchmark"},
+		{[]string{"--devices", "ref:0"}, "one device (ref:0) in one process is the plain training step"},
+		{[]string{"--distributed", "mpo"}, `distributed = "mpo" is invalid`},
+	} {
+		_, _, err := benchCLI(t, append(slices.Clone(tinyParallel), c.args...)...)
+		require.Error(t, err, c.args)
+		assert.Contains(t, err.Error(), c.want, c.args)
+	}
+	if !mpi.Built() {
+		_, _, err := benchCLI(t, append(slices.Clone(tinyParallel), "--distributed", "mpi", "--devices", "ref")...)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "bench: --distributed mpi: mpi: not available")
+		assert.Contains(t, err.Error(), "make build-mpi")
+		assert.Contains(t, err.Error(), "start that binary under mpirun -np N, or give --distributed off")
+	}
+}
+
+func TestBenchDevicesCLI(t *testing.T) {
+	if _, err := backend.Select("opencl:0"); err != nil {
+		t.Skipf("no OpenCL device (PoCL): %v", err)
+	}
+	out, errOut, err := benchCLI(t, append(slices.Clone(tinyParallel), "--devices", "opencl:0,ref:0", "--json")...)
+	require.NoError(t, err, errOut)
+	assert.Contains(t, errOut, "bench: 2 devices: 2 replicas x 1 ranks")
+	var rep bench.ParallelReport
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	require.Len(t, rep.Runs, 3)
+	assert.Equal(t, "opencl:0 alone", rep.Runs[0].Label)
+	assert.Equal(t, "ref:0 alone", rep.Runs[1].Label)
+	g := rep.Runs[2]
+	assert.Equal(t, "2 devices", g.Label)
+	assert.Empty(t, g.Err)
+	require.Len(t, g.Replicas, 2)
+	assert.Equal(t, 4, g.Replicas[0].Images+g.Replicas[1].Images)
+	assert.Positive(t, g.Reduce.Median)
+	assert.InDelta(t, g.Reduce.Median/math.Max(g.Replicas[0].Compute.Median, g.Replicas[1].Compute.Median), g.Overhead.Median, 1e-9,
+		"one step: the overhead is its reduce over its slowest compute")
+
+	txt, errOut, err := benchCLI(t, append(slices.Clone(tinyParallel), "--devices", "opencl:0,ref:0", "--device-shares", "3,1")...)
+	require.NoError(t, err, errOut)
+	assert.Regexp(t, `run +devices +ranks +batch +images/s +speed-up +step ms +reduce ms +allreduce ms +update ms +grad MB +reduce GB/s +allreduce bus GB/s +reduce overhead +balance +error`, txt)
+	assert.Regexp(t, `2 devices +opencl:0 +75\.0% +3 `, txt, "device_shares 3:1 of 4 images")
+	assert.Contains(t, txt, "2 devices: reduction overhead (reduce / slowest replica compute)")
 }

@@ -28,7 +28,12 @@ func newTrainCmd() *cobra.Command {
 			"One process owns a run folder: another train on it is refused, and so is a folder that holds a\n" +
 			"finished run unless --force. --resume PATH (a checkpoint or a run folder) continues a run exactly,\n" +
 			"with every setting of the run unless given explicitly. Ctrl-C finishes the step in flight, saves a\n" +
-			"checkpoint and says how to resume.",
+			"checkpoint and says how to resume.\n\n" +
+			"--devices opencl:0,vulkan:0 trains one replica of the model per device, the batch split across them\n" +
+			"in proportion to their measured speed (or --device-shares), the gradients summed on the host.\n" +
+			"Under mpirun (a binary built with make build-mpi; --distributed auto detects the launcher) every\n" +
+			"process is one rank: the gradients are summed with MPI_Allreduce, rank 0 alone prints and writes the\n" +
+			"run folder, and a rank that fails stops the others with an error naming it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, explicit, err := loadConfig(cmd)
@@ -53,12 +58,15 @@ func newTrainCmd() *cobra.Command {
 				return err
 			}
 			o := train.Options{Config: cfg, Explicit: explicit, Out: cmd.OutOrStdout(), Log: log, Force: force}
+			if o.BeforeStep, err = injectedFault(os.Environ()); err != nil {
+				return err
+			}
 			o.Progress = newProgress(bar, log, cfg.Quiet)
 			res, err := train.Run(ctx, o)
 			if err != nil {
 				return err
 			}
-			if res.Checkpoint != "" {
+			if res.Checkpoint != "" && res.Rank == 0 {
 				log.Info("run finished", "checkpoints", res.Dir, "metrics", metricsSummary(res.Config))
 			}
 			return nil
