@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/checkpoint"
 )
 
@@ -77,33 +79,79 @@ func mpirun(t *testing.T, env []string, np int, args []string, rankArgs ...[]str
 	return out.String(), errOut.String(), code, took
 }
 
+// TestTwoRanksTrainLikeOneProcessMPI: 2 ranks under mpirun give the
+// single process's loss sequence (|two-one| <= 1e-5 + 1e-5*|one|) and its
+// parameters after 20 steps (|two-one| <= 1e-5 + 1e-4*|one|), on the
+// reference backend, PoCL and lavapipe.
 func TestTwoRanksTrainLikeOneProcessMPI(t *testing.T) {
-	one := filepath.Join(t.TempDir(), "one")
-	_, errOut, code := runMain(t, nil, mpiArgs(t, one, "--distributed", "off")...)
-	require.Equal(t, 0, code, errOut)
+	for _, dev := range []struct{ spec, name string }{{"ref", "pure-Go reference (ref:0)"}, {"opencl:0", ""}, {"vulkan:0", ""}} {
+		t.Run(dev.spec, func(t *testing.T) {
+			if dev.spec != "ref" {
+				d, err := backend.Open(dev.spec)
+				if err != nil {
+					t.Skipf("%s: %v", dev.spec, err)
+				}
+				_ = d.Close()
+			}
+			extra := []string{"--backend", dev.spec}
+			if dev.spec == "vulkan:0" {
+				extra = append(extra, "--batch-size", "6", "--train-limit", "120") // lavapipe: 20 small steps
+			}
+			one := filepath.Join(t.TempDir(), "one")
+			_, errOut, code := runMain(t, nil, mpiArgs(t, one, append(extra, "--distributed", "off")...)...)
+			require.Equal(t, 0, code, errOut)
 
-	two := filepath.Join(t.TempDir(), "two")
-	out, errOut, code, _ := mpirun(t, nil, 2, mpiArgs(t, two))
-	require.Equal(t, 0, code, errOut)
-	ls := outLines(out)
-	require.Len(t, ls, 3, "rank 0 alone prints the seed's lines:\n%s", out)
-	assert.Equal(t, "training on pure-Go reference (ref:0) (rank 0 of 2)", ls[0])
-	assert.Regexp(t, reEpochLine, ls[1])
-	assert.Regexp(t, `^total training time \d+\.\d{2}, \d+\.\d images/sec on pure-Go reference \(ref:0\)$`, ls[2])
-	assert.Contains(t, errOut, `distributed: auto: an MPI launcher started this process; training as rank 0 of 2 detected="OMPI_COMM_WORLD_SIZE=2"`)
+			two := filepath.Join(t.TempDir(), "two")
+			out, errOut, code, _ := mpirun(t, nil, 2, mpiArgs(t, two, extra...))
+			require.Equal(t, 0, code, errOut)
+			ls := outLines(out)
+			require.Len(t, ls, 3, "rank 0 alone prints the seed's lines:\n%s", out)
+			assert.Regexp(t, `^training on .* \(rank 0 of 2\)$`, ls[0])
+			if dev.name != "" {
+				assert.Equal(t, "training on "+dev.name+" (rank 0 of 2)", ls[0])
+			}
+			assert.Regexp(t, reEpochLine, ls[1])
+			assert.Regexp(t, `^total training time \d+\.\d{2}, \d+\.\d images/sec on `, ls[2])
+			assert.Contains(t, errOut, `distributed: auto: an MPI launcher started this process; training as rank 0 of 2 detected="OMPI_COMM_WORLD_SIZE=2"`)
 
-	// The same parameters after 20 steps: |two-one| <= 1e-5 + 1e-4*|one|.
-	a, _, err := checkpoint.Load(filepath.Join(one, checkpoint.Name(20)))
+			la, lb := stepLosses(t, one), stepLosses(t, two)
+			require.Len(t, la, 20)
+			require.Len(t, lb, 20)
+			for i := range la {
+				assert.LessOrEqual(t, math.Abs(lb[i]-la[i]), 1e-5+1e-5*math.Abs(la[i]), "loss of step %d: one rank %v, two ranks %v", i+1, la[i], lb[i])
+			}
+			a, _, err := checkpoint.Load(filepath.Join(one, checkpoint.Name(20)))
+			require.NoError(t, err)
+			b, _, err := checkpoint.Load(filepath.Join(two, checkpoint.Name(20)))
+			require.NoError(t, err)
+			require.Len(t, b, len(a))
+			for i := range a {
+				require.Equal(t, a[i].Name, b[i].Name)
+				for j, v := range a[i].Data {
+					require.LessOrEqual(t, math.Abs(float64(b[i].Data[j]-v)), 1e-5+1e-4*math.Abs(float64(v)), "%s[%d]", a[i].Name, j)
+				}
+			}
+		})
+	}
+}
+
+// stepLosses reads the loss of every step record of dir's metrics.jsonl.
+func stepLosses(t *testing.T, dir string) []float64 {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
 	require.NoError(t, err)
-	b, _, err := checkpoint.Load(filepath.Join(two, checkpoint.Name(20)))
-	require.NoError(t, err)
-	require.Len(t, b, len(a))
-	for i := range a {
-		require.Equal(t, a[i].Name, b[i].Name)
-		for j, v := range a[i].Data {
-			require.LessOrEqual(t, math.Abs(float64(b[i].Data[j]-v)), 1e-5+1e-4*math.Abs(float64(v)), "%s[%d]", a[i].Name, j)
+	var out []float64
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var rec struct {
+			Kind string  `json:"kind"`
+			Loss float64 `json:"loss"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		if rec.Kind == "step" {
+			out = append(out, rec.Loss)
 		}
 	}
+	return out
 }
 
 func TestFailingRankStopsTheOtherMPI(t *testing.T) {
