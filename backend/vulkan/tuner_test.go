@@ -2,6 +2,8 @@ package vulkan
 
 import (
 	"math"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,8 +166,6 @@ func TestDefaultTileIsToday(t *testing.T) {
 func TestTileCandidatesPassConformance(t *testing.T) {
 	d := openOrSkip(t, Options{})
 	defer func() { require.NoError(t, d.Close()) }()
-	r := backendtest.NewRunner(d)
-	defer r.Close()
 	start := time.Now()
 	space := map[backend.Kernel][]backend.TileConfig{}
 	for _, p := range representativeDispatches(t) {
@@ -176,32 +176,69 @@ func TestTileCandidatesPassConformance(t *testing.T) {
 			}
 		}
 	}
-	runs := 0
-	perKernel := map[backend.Kernel]time.Duration{}
+	type job struct {
+		k backend.Kernel
+		c backend.TileConfig
+	}
+	var jobs []job
 	for _, k := range backend.TiledKernels() {
 		require.NotEmpty(t, space[k], "no candidates for %s", k)
 		for _, c := range space[k] {
-			fr := r.For(backend.WithTile(d, c))
-			for _, cs := range backendtest.CasesOf(k) {
-				if cs.Large {
-					continue
-				}
-				if err := d.CheckTile(cs.Params, c); err != nil {
-					continue // e.g. vw=4 on a product with N % 4 != 0
-				}
-				st := time.Now()
-				res := fr.RunCase(cs)
-				perKernel[k] += time.Since(st)
-				runs++
-				if !assert.NoError(t, res.Err, "%s with %q", res.Name(), c) || !assert.True(t, res.Pass, "%s with %q: %s", res.Name(), c, res.Detail()) {
-					break
+			jobs = append(jobs, job{k, c})
+		}
+	}
+	// Two devices take the configurations in turn: a CPU driver runs a
+	// small dispatch of a large block on one thread, so one device alone
+	// leaves the other core idle.
+	devs := []*Device{d}
+	if runtime.NumCPU() > 1 {
+		devs = append(devs, openOrSkip(t, Options{}))
+		defer func() { require.NoError(t, devs[1].Close()) }()
+	}
+	runs := make([]int, len(devs))
+	perKernel := make([]map[backend.Kernel]time.Duration, len(devs))
+	var wg sync.WaitGroup
+	for w, dev := range devs {
+		perKernel[w] = map[backend.Kernel]time.Duration{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base := backendtest.NewRunner(dev)
+			defer base.Close()
+			for i := w; i < len(jobs); i += len(devs) {
+				j := jobs[i]
+				fr := base.For(backend.WithTile(dev, j.c))
+				for _, cs := range backendtest.CasesOf(j.k) {
+					if cs.Large {
+						continue
+					}
+					if err := dev.CheckTile(cs.Params, j.c); err != nil {
+						continue // e.g. vw=4 on a product with N % 4 != 0
+					}
+					st := time.Now()
+					res := fr.RunCase(cs)
+					perKernel[w][j.k] += time.Since(st)
+					runs[w]++
+					if !assert.NoError(t, res.Err, "%s with %q", res.Name(), j.c) || !assert.True(t, res.Pass, "%s with %q: %s", res.Name(), j.c, res.Detail()) {
+						break
+					}
 				}
 			}
-			require.NoError(t, fr.Close())
-		}
-		t.Logf("%s: %d configurations, %v", k, len(space[k]), perKernel[k].Round(time.Millisecond))
+		}()
 	}
-	t.Logf("%d case runs in %v", runs, time.Since(start).Round(time.Millisecond))
+	wg.Wait()
+	total := 0
+	for w := range devs {
+		total += runs[w]
+	}
+	for _, k := range backend.TiledKernels() {
+		var spent time.Duration
+		for w := range devs {
+			spent += perKernel[w][k]
+		}
+		t.Logf("%s: %d configurations, %v device time", k, len(space[k]), spent.Round(time.Millisecond))
+	}
+	t.Logf("%d case runs on %d devices in %v", total, len(devs), time.Since(start).Round(time.Millisecond))
 }
 
 func contains(cs []backend.TileConfig, c backend.TileConfig) bool {
