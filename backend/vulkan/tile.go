@@ -199,6 +199,17 @@ func (d *Device) tileDims(p backend.Params) (m, n int, windows bool) {
 	}
 }
 
+// bigDirectBlock is the register block (outputs per invocation) from which
+// a direct configuration is refused for products narrower than half its
+// work-group row: on lavapipe a 32x8 block of conv 384->384 3x3 over 3x3
+// maps (9 columns) took 19 s against the default's 1.2 s, a 16x8 one 6.4 s.
+const bigDirectBlock = 128
+
+// wideTile is the tile side from which a tiling is refused for products
+// less than half as long on that side (the GPU-range 8x256 tiling took
+// 8.8 s on lavapipe where the default took 0.4 s, for 9 columns).
+const wideTile = 256
+
 // checkFor reports why the device cannot run dispatch p with c, or nil.
 func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 	if err := d.checkCfg(c); err != nil {
@@ -215,6 +226,12 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		return fmt.Errorf("splits=%d: only conv2d_bwd_filter splits its reduction (use splits=0)", c.splits)
 	}
 	m, n, windows := d.tileDims(p)
+	if c.direct == 1 && c.tm*c.tn/c.wx >= bigDirectBlock && n < int(c.tn)/2 {
+		return fmt.Errorf("a direct block of %dx%d per invocation needs at least %d columns (half a work-group row), not %d: most lanes would idle and the default tiling is faster", c.tm, c.tn/c.wx, c.tn/2, n)
+	}
+	if (c.tn >= wideTile && n < int(c.tn)/2) || (c.tm >= wideTile && m < int(c.tm)/2) {
+		return fmt.Errorf("a %dx%d tile over a %dx%d product would compute mostly padding: the default tiling is faster", c.tm, c.tn, m, n)
+	}
 	if !windows {
 		if _, err := gemmGroups(c, m, n, 1); err != nil {
 			return err
