@@ -54,6 +54,10 @@ type Info struct {
 	ComputeUnits     int
 	MaxWorkGroupSize int
 	LocalMemory      uint64 // bytes of work-group local/shared memory
+	// MaxBinding is the most bytes one dispatch of a kernel that cannot be
+	// split into windows may address in one buffer (Vulkan's
+	// maxStorageBufferRange); 0: MaxAlloc.
+	MaxBinding uint64
 }
 
 // ID is the selection string that opens exactly this device, e.g. "opencl:0".

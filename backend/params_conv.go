@@ -71,9 +71,15 @@ func (g Conv2DShape) macs() float64 { return product(g.N, g.K, g.OH, g.OW, g.C, 
 // KConv2DFwd names Conv2DFwd.
 const KConv2DFwd Kernel = "conv2d_fwd"
 
-// Conv2DFwd computes y = conv(x, w) + b.
+// Conv2DFwd computes y = conv(x, w) + b; with Relu 1, y = max(conv(x, w) +
+// b, 0) applied in the store (the value ReluFwd would write after it, so a
+// fused Conv2d+ReLU equals the two passes bit for bit). Relu is no part of
+// Shape: a fused dispatch shares the tuning key of the plain one.
 // Buffers: x[XLen], w[WLen], b[K], y[YLen].
-type Conv2DFwd struct{ Conv2DShape }
+type Conv2DFwd struct {
+	Conv2DShape
+	Relu uint32
+}
 
 // Kernel implements Params.
 func (Conv2DFwd) Kernel() Kernel { return KConv2DFwd }
@@ -87,21 +93,55 @@ func (Conv2DFwd) Buffers() []Buf { return []Buf{in("x"), in("w"), in("b"), out("
 // Work implements Params.
 func (p Conv2DFwd) Work() Work { return computed(p, 2*p.macs()) }
 
+// Validate implements Params: the geometry, and Relu 0 or 1.
+func (p Conv2DFwd) Validate() error {
+	if p.Relu > 1 {
+		return fmt.Errorf("conv2d_fwd: Relu must be 0 or 1, got %d", p.Relu)
+	}
+	return p.Conv2DShape.Validate()
+}
+
 // KConv2DBwdData names Conv2DBwdData.
 const KConv2DBwdData Kernel = "conv2d_bwd_data"
 
 // Conv2DBwdData computes dx = conv_transpose(dy, w), the gradient of the
-// input. Buffers: dy[YLen], w[WLen], dx[XLen] (overwritten).
-type Conv2DBwdData struct{ Conv2DShape }
+// input. With MaskRelu 1 it reads dy masked by the backward of the ReLU
+// whose output is y, y > 0 ? dy : 0 (ReluBwd's select, so the result is
+// that of relu_bwd then the plain kernel, bit for bit), leaving dy as it
+// is. MaskRelu is no part of Shape: the tuning key of the plain kernel.
+// Buffers: dy[YLen], w[WLen], dx[XLen] (overwritten), and with MaskRelu
+// y[YLen].
+type Conv2DBwdData struct {
+	Conv2DShape
+	MaskRelu uint32
+}
 
 // Kernel implements Params.
 func (Conv2DBwdData) Kernel() Kernel { return KConv2DBwdData }
 
 // BufferSizes implements Params.
-func (p Conv2DBwdData) BufferSizes() []int { return []int{p.YLen(), p.WLen(), p.XLen()} }
+func (p Conv2DBwdData) BufferSizes() []int {
+	if p.MaskRelu != 0 {
+		return []int{p.YLen(), p.WLen(), p.XLen(), p.YLen()}
+	}
+	return []int{p.YLen(), p.WLen(), p.XLen()}
+}
 
 // Buffers implements Params.
-func (Conv2DBwdData) Buffers() []Buf { return []Buf{in("dy"), in("w"), out("dx")} }
+func (p Conv2DBwdData) Buffers() []Buf {
+	if p.MaskRelu != 0 {
+		return []Buf{in("dy"), in("w"), out("dx"), in("y")}
+	}
+	return []Buf{in("dy"), in("w"), out("dx")}
+}
+
+// Validate implements Params: the geometry, and MaskRelu 0 or 1.
+func (p Conv2DBwdData) Validate() error {
+	if p.MaskRelu > 1 {
+		return fmt.Errorf("conv2d_bwd_data: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
+	}
+	return p.Conv2DShape.Validate()
+}
 
 // Work implements Params.
 func (p Conv2DBwdData) Work() Work { return computed(p, 2*p.macs()) }
@@ -110,20 +150,40 @@ func (p Conv2DBwdData) Work() Work { return computed(p, 2*p.macs()) }
 const KConv2DBwdFilter Kernel = "conv2d_bwd_filter"
 
 // Conv2DBwdFilter computes the weight gradient dw and the bias gradient
-// db[k] = sum over n,oh,ow of dy. Buffers: x[XLen], dy[YLen], dw[WLen], db[K]
-// (dw and db overwritten).
-type Conv2DBwdFilter struct{ Conv2DShape }
+// db[k] = sum over n,oh,ow of dy. With MaskRelu 1 it reads dy masked as
+// Conv2DBwdData does (y > 0 ? dy : 0). Buffers: x[XLen], dy[YLen],
+// dw[WLen], db[K] (dw and db overwritten), and with MaskRelu y[YLen].
+type Conv2DBwdFilter struct {
+	Conv2DShape
+	MaskRelu uint32
+}
 
 // Kernel implements Params.
 func (Conv2DBwdFilter) Kernel() Kernel { return KConv2DBwdFilter }
 
 // BufferSizes implements Params.
 func (p Conv2DBwdFilter) BufferSizes() []int {
+	if p.MaskRelu != 0 {
+		return []int{p.XLen(), p.YLen(), p.WLen(), int(p.K), p.YLen()}
+	}
 	return []int{p.XLen(), p.YLen(), p.WLen(), int(p.K)}
 }
 
 // Buffers implements Params.
-func (Conv2DBwdFilter) Buffers() []Buf { return []Buf{in("x"), in("dy"), out("dw"), out("db")} }
+func (p Conv2DBwdFilter) Buffers() []Buf {
+	if p.MaskRelu != 0 {
+		return []Buf{in("x"), in("dy"), out("dw"), out("db"), in("y")}
+	}
+	return []Buf{in("x"), in("dy"), out("dw"), out("db")}
+}
+
+// Validate implements Params: the geometry, and MaskRelu 0 or 1.
+func (p Conv2DBwdFilter) Validate() error {
+	if p.MaskRelu > 1 {
+		return fmt.Errorf("conv2d_bwd_filter: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
+	}
+	return p.Conv2DShape.Validate()
+}
 
 // Work implements Params: the weight gradient's multiply-adds and the bias
 // gradient's sums.
@@ -248,16 +308,22 @@ func ConvShapeOf(p Params) (Conv2DShape, bool) {
 }
 
 // WithConvShape is the params struct of convolution p's kernel over
-// geometry g (p must be one of the three convolutions; anything else is a
-// programmer error and panics).
+// geometry g, keeping p's flags (Relu, MaskRelu); p must be one of the
+// three convolutions (anything else is a programmer error and panics).
 func WithConvShape(p Params, g Conv2DShape) Params {
 	switch p.Kernel() {
 	case KConv2DFwd:
-		return Conv2DFwd{Conv2DShape: g}
+		q, _ := ParamsAs[Conv2DFwd](p)
+		q.Conv2DShape = g
+		return q
 	case KConv2DBwdData:
-		return Conv2DBwdData{Conv2DShape: g}
+		q, _ := ParamsAs[Conv2DBwdData](p)
+		q.Conv2DShape = g
+		return q
 	case KConv2DBwdFilter:
-		return Conv2DBwdFilter{Conv2DShape: g}
+		q, _ := ParamsAs[Conv2DBwdFilter](p)
+		q.Conv2DShape = g
+		return q
 	}
 	panic(fmt.Sprintf("backend.WithConvShape: %s is not a convolution", p.Kernel()))
 }

@@ -226,9 +226,10 @@ func (p Gemm) Validate() error {
 // KBiasAdd names BiasAdd.
 const KBiasAdd Kernel = "bias_add"
 
-// BiasAdd adds b[c] to every row of y[Rows][Cols] in place.
-// Buffers: y[Rows*Cols], b[Cols].
-type BiasAdd struct{ Rows, Cols uint32 }
+// BiasAdd adds b[c] to every row of y[Rows][Cols] in place; with Relu 1 it
+// stores max(y + b, 0) (the value ReluFwd would write after it), so that
+// Linear+ReLU is a gemm and one pass. Buffers: y[Rows*Cols], b[Cols].
+type BiasAdd struct{ Rows, Cols, Relu uint32 }
 
 // Kernel implements Params.
 func (BiasAdd) Kernel() Kernel { return KBiasAdd }
@@ -246,23 +247,42 @@ func (p BiasAdd) Work() Work { return streamed(p) }
 func (p BiasAdd) Shape() string { return fmt.Sprintf("%dx%d", p.Rows, p.Cols) }
 
 // Validate implements Params.
-func (p BiasAdd) Validate() error { return positive2("bias_add", p.Rows, p.Cols) }
+func (p BiasAdd) Validate() error {
+	if p.Relu > 1 {
+		return fmt.Errorf("bias_add: Relu must be 0 or 1, got %d", p.Relu)
+	}
+	return positive2("bias_add", p.Rows, p.Cols)
+}
 
 // KBiasGrad names BiasGrad.
 const KBiasGrad Kernel = "bias_grad"
 
 // BiasGrad computes the column sums db[c] = sum over r of dy[r][c].
-// Buffers: dy[Rows*Cols], db[Cols] (overwritten).
-type BiasGrad struct{ Rows, Cols uint32 }
+// With MaskRelu 1 it first applies the backward of the ReLU whose output is
+// y, in place: dy[i] = y[i] > 0 ? dy[i] : 0 (ReluBwd's select), and sums
+// those; the products that follow then read the masked gradient, so a
+// Linear+ReLU needs no relu_bwd pass. Buffers: dy[Rows*Cols] (updated when
+// MaskRelu), db[Cols] (overwritten), and with MaskRelu y[Rows*Cols].
+type BiasGrad struct{ Rows, Cols, MaskRelu uint32 }
 
 // Kernel implements Params.
 func (BiasGrad) Kernel() Kernel { return KBiasGrad }
 
 // BufferSizes implements Params.
-func (p BiasGrad) BufferSizes() []int { return []int{mul(p.Rows, p.Cols), int(p.Cols)} }
+func (p BiasGrad) BufferSizes() []int {
+	if p.MaskRelu != 0 {
+		return []int{mul(p.Rows, p.Cols), int(p.Cols), mul(p.Rows, p.Cols)}
+	}
+	return []int{mul(p.Rows, p.Cols), int(p.Cols)}
+}
 
 // Buffers implements Params.
-func (BiasGrad) Buffers() []Buf { return []Buf{in("dy"), out("db")} }
+func (p BiasGrad) Buffers() []Buf {
+	if p.MaskRelu != 0 {
+		return []Buf{inout("dy"), out("db"), in("y")}
+	}
+	return []Buf{in("dy"), out("db")}
+}
 
 // Work implements Params.
 func (p BiasGrad) Work() Work { return streamed(p) }
@@ -271,7 +291,12 @@ func (p BiasGrad) Work() Work { return streamed(p) }
 func (p BiasGrad) Shape() string { return fmt.Sprintf("%dx%d", p.Rows, p.Cols) }
 
 // Validate implements Params.
-func (p BiasGrad) Validate() error { return positive2("bias_grad", p.Rows, p.Cols) }
+func (p BiasGrad) Validate() error {
+	if p.MaskRelu > 1 {
+		return fmt.Errorf("bias_grad: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
+	}
+	return positive2("bias_grad", p.Rows, p.Cols)
+}
 
 // KSoftmaxXent names SoftmaxXent.
 const KSoftmaxXent Kernel = "softmax_xent"

@@ -33,11 +33,15 @@ const KWinogradInput Kernel = "winograd_input"
 // padding PadH, PadW into V[ξ][c][t] = (B^T d B)[ξ], d the 4x4 window of
 // x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t, positions
 // outside the image counting as zero. OH = H+2*PadH-2 and OW = W+2*PadW-2
-// are the convolution's output size. Buffers: x[N*C*H*W], V[16*C*P].
+// are the convolution's output size. With MaskRelu 1 (the input gradient's
+// transform of dy) it reads x masked by the backward of the ReLU whose
+// output is y, y > 0 ? x : 0 (ReluBwd's select), leaving x as it is.
+// Buffers: x[N*C*H*W], V[16*C*P], and with MaskRelu y[N*C*H*W].
 type WinogradInput struct {
 	N, C, H, W uint32
 	PadH, PadW uint32
 	OH, OW     uint32
+	MaskRelu   uint32
 }
 
 // Kernel implements Params.
@@ -48,11 +52,20 @@ func (p WinogradInput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
 
 // BufferSizes implements Params.
 func (p WinogradInput) BufferSizes() []int {
-	return []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.C, u32(p.Tiles()))}
+	s := []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.C, u32(p.Tiles()))}
+	if p.MaskRelu != 0 {
+		s = append(s, s[0])
+	}
+	return s
 }
 
 // Buffers implements Params.
-func (WinogradInput) Buffers() []Buf { return []Buf{in("x"), out("V")} }
+func (p WinogradInput) Buffers() []Buf {
+	if p.MaskRelu != 0 {
+		return []Buf{in("x"), out("V"), in("y")}
+	}
+	return []Buf{in("x"), out("V")}
+}
 
 // Work implements Params: the transform's few additions per element are
 // held to the copy ceiling, as the other streaming kernels.
@@ -68,6 +81,9 @@ func (p WinogradInput) Shape() string {
 func (p WinogradInput) Validate() error {
 	if p.N == 0 || p.C == 0 || p.H == 0 || p.W == 0 {
 		return fmt.Errorf("winograd_input: N, C, H, W must be positive: %+v", p)
+	}
+	if p.MaskRelu > 1 {
+		return fmt.Errorf("winograd_input: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
 	}
 	if p.H+2*p.PadH < 3 || p.W+2*p.PadW < 3 {
 		return fmt.Errorf("winograd_input: padded input %dx%d smaller than the 3x3 kernel", p.H+2*p.PadH, p.W+2*p.PadW)
@@ -132,11 +148,14 @@ const KWinogradOutput Kernel = "winograd_output"
 // WinogradOutput transforms the products M[ξ][k][t] back into the output:
 // the 2x2 tile A^T m A of m = M[.][k][t] goes to y[n][k] at rows 2*th..
 // and columns 2*tw.. of tile t, the rows and columns past OH, OW left out
-// (partial tiles at the edges), plus b[k] when Bias != 0. Buffers:
-// M[16*K*P], b[K] (b[1], unread, when Bias == 0), y[N*K*OH*OW].
+// (partial tiles at the edges), plus b[k] when Bias != 0; with Relu 1 the
+// store clamps as ReluFwd (o > 0 ? o : 0), so a fused Winograd Conv2d+ReLU
+// equals the two passes bit for bit. Buffers: M[16*K*P], b[K] (b[1],
+// unread, when Bias == 0), y[N*K*OH*OW].
 type WinogradOutput struct {
 	N, K, OH, OW uint32
 	Bias         uint32
+	Relu         uint32
 }
 
 // Kernel implements Params.
@@ -175,8 +194,8 @@ func (p WinogradOutput) Validate() error {
 	if p.N == 0 || p.K == 0 || p.OH == 0 || p.OW == 0 {
 		return fmt.Errorf("winograd_output: N, K, OH, OW must be positive: %+v", p)
 	}
-	if p.Bias > 1 {
-		return fmt.Errorf("winograd_output: Bias must be 0 or 1, got %d", p.Bias)
+	if p.Bias > 1 || p.Relu > 1 {
+		return fmt.Errorf("winograd_output: Bias and Relu must be 0 or 1, got %d, %d", p.Bias, p.Relu)
 	}
 	return nil
 }

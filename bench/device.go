@@ -50,6 +50,8 @@ func benchDevice(ctx context.Context, info backend.Info, o Options) (r DeviceRep
 	}
 	defer plan.Close()
 	b := &stepBench{dev: dev, plan: plan, o: o, batch: r.Batch, tiles: prepareTune(dev, plan, o, &r)}
+	r.ConvAlgos = graph.ConvAlgoLine(plan.ConvAlgos())
+	r.StepDispatches, _ = plan.StepDispatches()
 	if kt, ok := dev.(backend.KernelTimer); ok {
 		b.timer = kt
 		if _, err := kt.KernelTimes(); err != nil {
@@ -59,7 +61,7 @@ func benchDevice(ctx context.Context, info backend.Info, o Options) (r DeviceRep
 	if !o.Skip[SecKernels] && ctx.Err() == nil {
 		fmt.Fprintf(o.Log, "bench:   kernels and layers (%d+%d profiled steps, a wait after each dispatch)\n", o.Warmup, o.Runs)
 		r.Kernels, r.Layers = b.profile(ctx)
-		r.Kernels = append(r.Kernels, b.extraKernels()...)
+		r.Kernels = append(r.Kernels, b.extraKernels(r.Kernels)...)
 		var c Ceilings
 		if r.Ceilings != nil {
 			c = *r.Ceilings
@@ -229,10 +231,11 @@ func (b *stepBench) profile(ctx context.Context) ([]KernelRow, []LayerRow) {
 }
 
 // extraKernels times the kernels of the closed list a training step does
-// not use (fill, axpy, scale, count_nonfinite) at the size of the largest
+// not use (fill, axpy, scale, count_nonfinite; relu_fwd and relu_bwd when
+// fusion left none in the step's rows have) at the size of the largest
 // parameter, a square SGEMM of side 1024, the size GEMM libraries are
 // usually quoted at, and the Winograd transforms of AlexNet's conv.8.
-func (b *stepBench) extraKernels() []KernelRow {
+func (b *stepBench) extraKernels(have []KernelRow) []KernelRow {
 	n := 0
 	for _, p := range b.plan.Params() {
 		n = max(n, p.Buffer.Len())
@@ -267,13 +270,14 @@ func (b *stepBench) extraKernels() []KernelRow {
 	wu, errWU := alloc(wg.ULen)
 	wv, errWV := alloc(wg.VLen)
 	wm, errWM := alloc(wg.MLen)
-	ops := []struct {
+	type op struct {
 		p     backend.Params
 		bufs  []backend.Buffer
 		err   error
 		setup []backend.Params // untimed dispatches first
 		sbufs [][]backend.Buffer
-	}{
+	}
+	ops := []op{
 		{p: backend.Fill{N: uint32(n), Value: 0.5}, bufs: []backend.Buffer{x}, err: errX},
 		{p: backend.Axpy{N: uint32(n), Alpha: 1e-3}, bufs: []backend.Buffer{x, y}, err: errors.Join(errX, errY),
 			setup: []backend.Params{backend.Fill{N: uint32(n), Value: 0.25}}, sbufs: [][]backend.Buffer{{y}}},
@@ -285,6 +289,16 @@ func (b *stepBench) extraKernels() []KernelRow {
 		{p: wg.Filter, bufs: []backend.Buffer{ww, wu}, err: errors.Join(errWW, errWU)},
 		{p: wg.Input, bufs: []backend.Buffer{wx, wv}, err: errors.Join(errWX, errWV)},
 		{p: wg.Output, bufs: []backend.Buffer{wm, wb, wy}, err: errors.Join(errWM, errWB, errWY)},
+	}
+	inStep := map[string]bool{}
+	for _, r := range have {
+		inStep[r.Kernel] = true
+	}
+	if !inStep[string(backend.KReluFwd)] {
+		ops = append(ops, op{p: backend.ReluFwd{N: uint32(n)}, bufs: []backend.Buffer{x, y}, err: errors.Join(errX, errY)})
+	}
+	if !inStep[string(backend.KReluBwd)] {
+		ops = append(ops, op{p: backend.ReluBwd{N: uint32(n)}, bufs: []backend.Buffer{x, y, y}, err: errors.Join(errX, errY)})
 	}
 	var rows []KernelRow
 	for _, op := range ops {

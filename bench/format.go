@@ -210,6 +210,9 @@ func (d DeviceReport) blocks() []block {
 	if d.Err != "" {
 		text("ERROR: %s", d.Err)
 	}
+	if d.ConvAlgos != "" {
+		text("convolutions (forward/backward-data): %s; %d dispatches per step", d.ConvAlgos, d.StepDispatches)
+	}
 	if line := d.tuneLine(); line != "" {
 		text("%s", line)
 	}

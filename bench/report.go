@@ -63,6 +63,10 @@ type Settings struct {
 	// Tune is the configuration key tune the devices ran with (off, cached
 	// or auto; "" in reports made before tuning existed).
 	Tune string `json:"tune,omitempty"`
+	// ConvAlgo and NoFuse are the keys conv_algo and !fuse the plans were
+	// made with ("" and false in reports made before them).
+	ConvAlgo string `json:"conv_algo,omitempty"`
+	NoFuse   bool   `json:"no_fuse,omitempty"`
 }
 
 // DeviceReport is everything measured on one device. Err is set when the
@@ -89,6 +93,11 @@ type DeviceReport struct {
 	TuneCache   string `json:"tune_cache,omitempty"`
 	TunedShapes int    `json:"tuned_shapes,omitempty"`
 	TiledShapes int    `json:"tiled_shapes,omitempty"`
+	// ConvAlgos lists each convolution layer's forward/backward-data
+	// algorithm after tuning (graph.ConvAlgoLine); StepDispatches counts
+	// the dispatches of one training step.
+	ConvAlgos      string `json:"conv_algos,omitempty"`
+	StepDispatches int    `json:"step_dispatches,omitempty"`
 
 	Ceilings *Ceilings   `json:"ceilings,omitempty"`
 	Cold     *ColdStart  `json:"cold_start,omitempty"`

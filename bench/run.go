@@ -160,7 +160,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	o := opts.withDefaults()
 	rep := &Report{Stamp: NewStamp(o.Version, o.Command), Settings: Settings{
 		Model: o.Config.Model, InputSize: o.Config.InputSize, Width: o.Config.Width, GPUBatch: o.Config.BatchSize, CPUBatch: o.BatchFor(backend.Info{Type: backend.CPUDevice}),
-		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed, Tune: o.Config.Tune}}
+		Runs: o.Runs, Warmup: o.Warmup, Seed: o.Config.Seed, Tune: o.Config.Tune, ConvAlgo: o.Config.ConvAlgo, NoFuse: !o.Config.Fuse}}
 	for _, info := range o.Targets {
 		if err := ctx.Err(); err != nil {
 			if len(rep.Devices) == 0 {

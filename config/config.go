@@ -77,6 +77,13 @@ type Config struct {
 	// TuneBudget bounds tune: auto's search, a Go duration such as 60s or
 	// 2m (see Config.Budget).
 	TuneBudget string `key:"tune_budget" json:"tune_budget"`
+	// ConvAlgo is the algorithm of the convolutions that admit more than
+	// one: auto (the tuner's choice, else the rule), gemm or winograd; see
+	// ConvAlgos and graph.Config.ConvAlgo.
+	ConvAlgo string `key:"conv_algo" json:"conv_algo"`
+	// Fuse fuses bias and ReLU into the layers before them (false: every
+	// layer its own passes, for debugging); graph.Config.NoFuse = !Fuse.
+	Fuse bool `key:"fuse" json:"fuse"`
 	// Devices lists the devices one run trains on at once, one replica of
 	// the model each, as backend.Open takes them (e.g. [opencl:0,
 	// vulkan:0]); the global batch is split across them. Empty trains on
@@ -123,6 +130,8 @@ func Default() Config {
 		LogLevel:               "info",
 		Tune:                   "cached",
 		TuneBudget:             "60s",
+		ConvAlgo:               "auto",
+		Fuse:                   true,
 		Distributed:            "auto",
 		ChecksumEvery:          50,
 	}
@@ -156,6 +165,8 @@ var help = map[string]string{
 	"quiet":                    "print only errors and the final summary",
 	"tune":                     "tile configurations of the gemm and convolution kernels: off (the backend's defaults), cached (tuned ones from the cache where present), auto (tune what the cache lacks before the first step)",
 	"tune_budget":              "time bound of tune: auto's search, a duration such as 60s or 2m (0 < budget <= 24h)",
+	"conv_algo":                "convolution algorithm of the 3x3 stride-1 layers: auto (the tuner's timed choice, else Winograd on every device but ref), gemm (implicit GEMM everywhere), winograd (Winograd F(2x2,3x3) wherever a layer admits it)",
+	"fuse":                     "fuse bias and ReLU into the layers before them (--fuse=false runs every layer's passes apart, for debugging)",
 	"devices":                  "train on several devices at once, one replica each, comma-separated, brackets allowed: opencl:0,vulkan:0 (crossgrad devices lists them; empty = one device chosen from --device)",
 	"device_shares":            "each device's share of the batch, one positive number per device, comma-separated: 0.8,0.2 (empty = balance from measured step times)",
 	"distributed":              "off, mpi (one rank of a run under mpirun; gradients summed with MPI_Allreduce) or auto (mpi when an MPI launcher started the process)",

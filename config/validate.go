@@ -17,6 +17,10 @@ var LogLevels = []string{"debug", "info", "warn", "error"}
 // (tune.ParseMode accepts exactly these).
 var TuneModes = []string{"off", "cached", "auto"}
 
+// ConvAlgos are the accepted conv_algo values (graph.ParseConvAlgo accepts
+// exactly these, and "" as auto).
+var ConvAlgos = []string{"auto", "gemm", "winograd"}
+
 // Limits of the numeric keys.
 const (
 	MinInputSize = 1 // generic bound; each model validates its own minimum
@@ -96,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if !contains(TuneModes, c.Tune) {
 		bad("tune", fmt.Sprintf("%q", c.Tune), strings.Join(TuneModes, ", ")+didYouMean(c.Tune, TuneModes, func(s string) string { return s }))
+	}
+	if !contains(ConvAlgos, c.ConvAlgo) {
+		bad("conv_algo", fmt.Sprintf("%q", c.ConvAlgo), strings.Join(ConvAlgos, ", ")+didYouMean(c.ConvAlgo, ConvAlgos, func(s string) string { return s }))
 	}
 	if _, err := ParseTuneBudget(c.TuneBudget); err != nil {
 		bad("tune_budget", fmt.Sprintf("%q", c.TuneBudget), err.Error())

@@ -29,6 +29,13 @@ type Config struct {
 	Beta2      float64 // default Adam's beta2 (default 0.999)
 	Eps        float64 // default Adam's eps (default 1e-8)
 	Seed       uint64  // parameter initialisation seed (see layers.InitParams)
+
+	// ConvAlgo is the convolution algorithm of the layers that admit more
+	// than one: "" or ConvAuto, ConvGemm or ConvWinograd (ParseConvAlgo).
+	ConvAlgo string
+	// NoFuse turns the fusion pass off (config key fuse: false): every ReLU
+	// after a Conv2d or Linear runs as its own passes (see FusesRelu, MasksRelu).
+	NoFuse bool
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +56,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Eps == 0 {
 		c.Eps = 1e-8
+	}
+	if c.ConvAlgo == "" {
+		c.ConvAlgo = ConvAuto
 	}
 	if c.Input == nil {
 		c.Input = ResizeInput{SrcH: c.SrcH, SrcW: c.SrcW}
@@ -75,15 +85,16 @@ const (
 	KindAdamM                  // Adam first moments
 	KindAdamV                  // Adam second moments
 	KindState                  // non-trained layer state (e.g. running statistics)
+	KindScratch                // Winograd scratch (U, V, M), shared by every Winograd pass
 )
 
 // String is the kind's short name, e.g. "activation".
 func (k Kind) String() string {
-	return [...]string{"input", "labels", "stats", "activation", "aux", "grad", "param", "param-grad", "adam-m", "adam-v", "state"}[k]
+	return [...]string{"input", "labels", "stats", "activation", "aux", "grad", "param", "param-grad", "adam-m", "adam-v", "state", "scratch"}[k]
 }
 
 // fixed reports whether buffers of kind k keep their size whatever the batch.
-func (k Kind) fixed() bool { return k >= KindParam }
+func (k Kind) fixed() bool { return k >= KindParam && k != KindScratch }
 
 // BufferSpec is one planned device buffer.
 type BufferSpec struct {
@@ -118,15 +129,34 @@ type Layout struct {
 	pgrad    []int
 	slots    [][]int // per parameter, its optimizer slots in Slots() order
 	state    []int   // per model state tensor (State() order)
-	shapes   [][]int // tensor shape of each buffer
+	convs    []ConvPass
+	scratch  []int         // the Winograd scratch U, V, M (none when no pass runs Winograd)
+	dev      *backend.Info // the device planned for (nil: any)
+	shapes   [][]int       // tensor shape of each buffer
 	byName   map[string]int
 }
 
 // NewLayout plans model for input shape in (batch first; [B, 1, H, W] for
-// the default input stage). The error names the layer when a shape is
-// invalid.
+// the default input stage) for any device but the reference, without its
+// limits (NewLayoutFor plans for one). The error names the layer when a
+// shape is invalid.
 func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, error) {
+	return newLayout(model, in, cfg, nil)
+}
+
+// NewLayoutFor is NewLayout for the device info describes: the convolution
+// algorithms follow its type and binding limit (ConvAlgos).
+func NewLayoutFor(model *layers.Sequential, in layers.Shape, cfg Config, info backend.Info) (*Layout, error) {
+	return newLayout(model, in, cfg, &info)
+}
+
+func newLayout(model *layers.Sequential, in layers.Shape, cfg Config, dev *backend.Info) (*Layout, error) {
 	cfg = cfg.withDefaults()
+	algo, err := ParseConvAlgo(cfg.ConvAlgo)
+	if err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	cfg.ConvAlgo = algo
 	inSpecs, err := cfg.Input.Buffers(in)
 	if err != nil {
 		return nil, err
@@ -152,7 +182,7 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 		return nil, fmt.Errorf("graph: the input stage (%s) and the loss (%s) must each declare a buffer to upload into", cfg.Input.Type(), cfg.Loss.Type())
 	}
 	lo := &Layout{Batch: in[0], Input: shapes[0], Shapes: shapes, cfg: cfg, model: model,
-		params: model.Params(), states: model.State(), byName: map[string]int{}}
+		params: model.Params(), states: model.State(), byName: map[string]int{}, dev: dev}
 	if len(lo.params) == 0 {
 		return nil, fmt.Errorf("graph: the model has no parameters to train")
 	}
@@ -237,6 +267,11 @@ func NewLayout(model *layers.Sequential, in layers.Shape, cfg Config) (*Layout, 
 		lo.grad[k] = -1
 		if slot[k] >= 0 {
 			lo.grad[k] = slotBuf[slot[k]]
+		}
+	}
+	if sc := lo.planConvs(ls, needGrad, dev); sc[0] > 0 {
+		for j, name := range []string{"winograd.U", "winograd.V", "winograd.M"} {
+			lo.scratch = append(lo.scratch, add(name, KindScratch, []int{sc[j]}))
 		}
 	}
 
@@ -362,7 +397,7 @@ func (lo *Layout) fixedBytes() uint64 {
 // when none does.
 func (lo *Layout) FitBatch(info backend.Info) int {
 	ok := func(b int) bool {
-		l, err := NewLayout(lo.model, lo.Input.WithBatch(b), lo.cfg)
+		l, err := newLayout(lo.model, lo.Input.WithBatch(b), lo.cfg, lo.dev)
 		return err == nil && l.fits(info)
 	}
 	lo0, hi := 0, lo.Batch // ok(lo0) (vacuously for 0), find the largest ok
@@ -393,7 +428,7 @@ func (lo *Layout) Report(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", b.Name, b.Kind, b.Elems, MiB(b.Bytes()))
 	}
 	by := lo.BytesByKind()
-	for k := KindInput; k <= KindState; k++ {
+	for k := KindInput; k <= KindScratch; k++ {
 		if _, ok := by[k]; ok {
 			fmt.Fprintf(tw, "total %s\t\t\t%s\t\n", k, MiB(by[k]))
 		}

@@ -68,7 +68,7 @@ func sumBytes(m map[graph.Kind]uint64) uint64 {
 func TestLayoutFullAlexNet(t *testing.T) {
 	m, err := alexnet.New(alexnet.DefaultOptions())
 	require.NoError(t, err)
-	lo, err := graph.NewLayout(m.Sequential, m.InputShape(128), graph.Config{})
+	lo, err := graph.NewLayout(m.Sequential, m.InputShape(128), graph.Config{ConvAlgo: graph.ConvGemm})
 	require.NoError(t, err)
 	kinds := lo.BytesByKind()
 	assert.Equal(t, uint64(4*alexnet.FullParams), kinds[graph.KindParam])

@@ -21,7 +21,7 @@ func TestAllocFailureNamesBufferAndBatch(t *testing.T) {
 	m := tinyAlexNet(t, 0.5)
 	dev := ref.New()
 	defer dev.Close()
-	lo, err := graph.NewLayout(m.Sequential, m.InputShape(64), graph.Config{})
+	lo, err := graph.NewLayoutFor(m.Sequential, m.InputShape(64), graph.Config{}, dev.Info())
 	require.NoError(t, err)
 	// Fail at the first buffer after two thirds of the plan's bytes.
 	var sum uint64

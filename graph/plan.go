@@ -17,6 +17,7 @@ type Plan struct {
 	params []layers.NamedParam
 	bufs   []backend.Buffer
 	step   int // last completed training step (the optimizer's t)
+	convs  []ConvPass
 	closed bool
 }
 
@@ -33,14 +34,14 @@ type Stats struct {
 // layers.InitParams) and the layers' state, and zeroes the loss statistics
 // and the optimizer's slots. On error nothing stays allocated.
 func New(dev backend.Device, model *layers.Sequential, in layers.Shape, cfg Config) (*Plan, error) {
-	lo, err := NewLayout(model, in, cfg)
+	lo, err := NewLayoutFor(model, in, cfg, dev.Info())
 	if err != nil {
 		return nil, err
 	}
 	if err := lo.Fits(dev.Info()); err != nil {
 		return nil, err
 	}
-	p := &Plan{dev: dev, lo: lo, layers: model.Layers(), params: lo.params}
+	p := &Plan{dev: dev, lo: lo, layers: model.Layers(), params: lo.params, convs: lo.ConvAlgos()}
 	var allocated uint64
 	for i, b := range lo.Buffers {
 		buf, err := dev.Alloc(b.Elems)

@@ -75,7 +75,13 @@ func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 	parts := []Part{{Layer: "input", Type: c.Input.Type(), Phase: PhaseForward,
 		Dispatches: c.Input.Forward(n, lo.Input.WithBatch(n), p.pick(lo.inBufs), p.bufs[lo.act[0]])}}
 	for i, l := range p.layers {
-		if ds := l.Forward(ctx(i)); len(ds) > 0 {
+		if i > 0 && p.FusesRelu(i-1) {
+			continue
+		}
+		x := ctx(i)
+		x.Winograd = p.winograd(i, PassForward)
+		x.FuseRelu = p.FusesRelu(i)
+		if ds := l.Forward(x); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseForward, Dispatches: ds})
 		}
 	}
@@ -89,8 +95,14 @@ func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 		if lo.grad[i+1] < 0 {
 			break
 		}
+		if p.MasksRelu(i - 1) {
+			continue
+		}
 		l := p.layers[i]
-		if ds := l.Backward(ctx(i)); len(ds) > 0 {
+		x := ctx(i)
+		x.Winograd = p.winograd(i, PassBackwardData)
+		x.MaskRelu = p.MasksRelu(i)
+		if ds := l.Backward(x); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseBackward, Dispatches: ds})
 		}
 	}
@@ -134,6 +146,7 @@ func (p *Plan) ctx(i, n int, train bool, step uint32) *layers.Ctx {
 		}
 	}
 	c.Aux = p.pick(lo.aux[i])
+	c.Scratch = p.pick(lo.scratch)
 	for k, s := range lo.states {
 		if s.Layer == i {
 			c.S = append(c.S, p.bufs[lo.state[k]])

@@ -44,6 +44,33 @@ func (*ReLU) Backward(c *Ctx) []Dispatch {
 	return []Dispatch{op(backend.ReluBwd{N: u32(c.In.Elems())}, c.Y, c.DY, c.DX)}
 }
 
+// maskRelu is d applying the backward of the ReLU that follows the layer
+// to the dy it reads (MaskRelu 1, the ReLU's output c.Y as the last
+// buffer) when c.MaskRelu and d is a kernel that can, else d.
+func maskRelu(c *Ctx, d Dispatch) Dispatch {
+	if !c.MaskRelu {
+		return d
+	}
+	switch q := d.P.(type) {
+	case backend.BiasGrad:
+		q.MaskRelu = 1
+		d.P = q
+	case backend.Conv2DBwdData:
+		q.MaskRelu = 1
+		d.P = q
+	case backend.Conv2DBwdFilter:
+		q.MaskRelu = 1
+		d.P = q
+	case backend.WinogradInput:
+		q.MaskRelu = 1
+		d.P = q
+	default:
+		return d
+	}
+	d.Bufs = append(d.Bufs[:len(d.Bufs):len(d.Bufs)], c.Y)
+	return d
+}
+
 // Dropout is torch.nn.Dropout(p): in training, element i is zeroed when the
 // Philox uniform u(Seed, step, i) < P and the rest scaled by 1/(1-P); in
 // evaluation it is the identity. i is the global element index (counting

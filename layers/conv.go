@@ -71,18 +71,17 @@ func (l *Conv2d) shape(in Shape) backend.Conv2DShape {
 	return backend.NewConv2DShape(in[0], in[1], in[2], in[3], l.Out, l.K, l.K, l.Stride, l.Pad)
 }
 
-// Forward implements Layer: conv2d_fwd(x, w, b, y).
-func (l *Conv2d) Forward(c *Ctx) []Dispatch {
-	return []Dispatch{op(backend.Conv2DFwd{Conv2DShape: l.shape(c.In)}, c.X, c.W[0], c.W[1], c.Y)}
-}
+// Forward implements Layer: conv2d_fwd(x, w, b, y), or Winograd when
+// c.Winograd (see Product).
+func (l *Conv2d) Forward(c *Ctx) []Dispatch { return l.Product(c, false) }
 
-// Backward implements Layer: conv2d_bwd_data(dy, w, dx) when DX is wanted,
-// then conv2d_bwd_filter(x, dy, dw, db).
+// Backward implements Layer: conv2d_bwd_data(dy, w, dx), or Winograd when
+// c.Winograd (see Product), when DX is wanted, then
+// conv2d_bwd_filter(x, dy, dw, db).
 func (l *Conv2d) Backward(c *Ctx) []Dispatch {
-	g := l.shape(c.In)
 	var ds []Dispatch
 	if c.DX != nil {
-		ds = append(ds, op(backend.Conv2DBwdData{Conv2DShape: g}, c.DY, c.W[0], c.DX))
+		ds = l.Product(c, true)
 	}
-	return append(ds, op(backend.Conv2DBwdFilter{Conv2DShape: g}, c.X, c.DY, c.G[0], c.G[1]))
+	return append(ds, maskRelu(c, op(backend.Conv2DBwdFilter{Conv2DShape: l.shape(c.In)}, c.X, c.DY, c.G[0], c.G[1])))
 }

@@ -91,6 +91,23 @@ type Ctx struct {
 	// data-parallel shard's offset in the global batch; 0 on one device):
 	// dropout masks are drawn at the global element index.
 	ImageOffset uint32
+	// Winograd runs the pass's input product (forward: y; backward: dx) of
+	// a Winograder as Winograd F(2x2,3x3) over Scratch (U, V, M, sized for
+	// the planned batch; see backend.WinogradPlan); other layers ignore both.
+	Winograd bool
+	Scratch  []backend.Buffer
+	// FuseRelu asks a Conv2d or Linear forward to apply the ReLU that
+	// follows it in its own store (Conv2DFwd.Relu, WinogradOutput.Relu,
+	// BiasAdd.Relu): the planner then leaves out that ReLU's forward pass.
+	// The values are those of the two passes, bit for bit.
+	FuseRelu bool
+	// MaskRelu asks a Linear or Conv2d backward to apply the backward of
+	// the in-place ReLU that follows it, y > 0 ? dy : 0 with y = Y (the
+	// ReLU's output): Linear's bias_grad masks DY in place before its
+	// products (BiasGrad.MaskRelu), Conv2d's products read DY masked
+	// (Conv2DBwdData, Conv2DBwdFilter, WinogradInput MaskRelu). The planner
+	// then leaves out that ReLU's backward pass, with the same values.
+	MaskRelu bool
 }
 
 // Dispatch is one kernel launch: params and buffers in dispatch order.
@@ -158,3 +175,11 @@ func describe(name, typ, cfg string) string {
 }
 
 func u32(v int) uint32 { return uint32(v) }
+
+// flag is 1 for true, the params structs' boolean.
+func flag(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}

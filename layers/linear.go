@@ -49,24 +49,24 @@ func (*Linear) AuxSizes(Shape) []int { return nil }
 // Flags implements Layer: the weight gradient reads the input.
 func (*Linear) Flags() Flags { return Flags{NeedsInput: true} }
 
-// Forward implements Layer: gemm(x, W, y) with TransB=1, then bias_add(y, b).
+// Forward implements Layer: gemm(x, W, y) with TransB=1, then bias_add(y,
+// b), with the following ReLU when c.FuseRelu.
 func (l *Linear) Forward(c *Ctx) []Dispatch {
 	n := u32(c.In[0])
 	return []Dispatch{
 		op(backend.Gemm{M: n, N: u32(l.Out), K: u32(l.In), TransB: 1, Alpha: 1}, c.X, c.W[0], c.Y),
-		op(backend.BiasAdd{Rows: n, Cols: u32(l.Out)}, c.Y, c.W[1]),
+		op(backend.BiasAdd{Rows: n, Cols: u32(l.Out), Relu: flag(c.FuseRelu)}, c.Y, c.W[1]),
 	}
 }
 
-// Backward implements Layer: dx = dy*W (when wanted), dW = dy^T*x
-// (TransA=1), db = column sums of dy.
+// Backward implements Layer: db = column sums of dy (first masking dy in
+// place by the following ReLU when c.MaskRelu), then dx = dy*W (when
+// wanted) and dW = dy^T*x (TransA=1).
 func (l *Linear) Backward(c *Ctx) []Dispatch {
 	n := u32(c.In[0])
-	var ds []Dispatch
+	ds := []Dispatch{maskRelu(c, op(backend.BiasGrad{Rows: n, Cols: u32(l.Out)}, c.DY, c.G[1]))}
 	if c.DX != nil {
 		ds = append(ds, op(backend.Gemm{M: n, N: u32(l.In), K: u32(l.Out), Alpha: 1}, c.DY, c.W[0], c.DX))
 	}
-	return append(ds,
-		op(backend.Gemm{M: u32(l.Out), N: u32(l.In), K: n, TransA: 1, Alpha: 1}, c.DY, c.X, c.G[0]),
-		op(backend.BiasGrad{Rows: n, Cols: u32(l.Out)}, c.DY, c.G[1]))
+	return append(ds, op(backend.Gemm{M: u32(l.Out), N: u32(l.In), K: n, TransA: 1, Alpha: 1}, c.DY, c.X, c.G[0]))
 }

@@ -71,6 +71,24 @@ func (r *run) applyTune() error {
 		if _, err := ApplyTune(op.raw, op.Plan, r.cfg, r.log); err != nil {
 			return err
 		}
+		LogConvAlgos(op.Plan, r.log)
 	}
 	return nil
+}
+
+// LogConvAlgos logs, at the start of a run on plan, one line listing each
+// convolution layer's forward and backward-data algorithm (and the Winograd
+// scratch memory), and as a warning the plan's ConvNote when it has one.
+func LogConvAlgos(plan *graph.Plan, log *slog.Logger) {
+	log = orDiscard(log)
+	cs := plan.ConvAlgos()
+	if len(cs) == 0 {
+		return
+	}
+	lo := plan.Layout()
+	log.Info("convolution algorithms (forward/backward-data)", "conv_algo", lo.Config().ConvAlgo,
+		"device", DeviceName(plan.Device().Info()), "layers", graph.ConvAlgoLine(cs), "scratch", graph.MiB(lo.ScratchBytes()))
+	if note := lo.ConvNote(); note != "" {
+		log.Warn(note)
+	}
 }

@@ -111,8 +111,13 @@ func Tune(dev backend.Device, targets []Target, o Options) ([]Result, error) {
 // Prepare applies mode to dev for plan's targets: Off sets nothing and
 // returns FromDefault results; Cached sets the valid cached entries; Auto
 // also tunes, within o.Budget, the targets the cache lacks and stores them.
-// A dev that is no backend.Tuner (the reference) gets no results and no
-// error.
+// When plan's conv_algo is auto, Cached and Auto also choose the algorithm
+// of each convolution pass that can run both ways (plan.SetConvAlgo): the
+// cached choice, else in Auto the faster of the two timed on dev with the
+// chosen tiles (stored next to them); the targets then include both
+// algorithms' tiled dispatches. A dev that is no backend.Tuner (the
+// reference) gets no results and no error. plan must have been made on
+// dev (or on a wrapper of it).
 func Prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Result, error) {
 	return prepare(dev, plan, mode, o)
 }
@@ -136,6 +141,10 @@ type Entry struct {
 	Ms        float64            `json:"ms"`
 	DefaultMs float64            `json:"default_ms"`
 	Tuned     time.Time          `json:"tuned"`
+	// Algo is, in an algorithm choice (Kernel AlgoPrefix + the convolution
+	// kernel; Config empty), the faster algorithm (graph.ConvGemm or
+	// graph.ConvWinograd): Ms is its time, DefaultMs implicit GEMM's.
+	Algo string `json:"algo,omitempty"`
 }
 
 // Dispatch decodes e.Params into the params struct of e.Kernel; an error

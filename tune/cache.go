@@ -121,7 +121,7 @@ func (c *Cache) load(dev backend.Tuner) (map[backend.TuneKey]Entry, error) {
 	}
 	for _, e := range entries {
 		p, err := e.Dispatch()
-		if err == nil {
+		if err == nil && !e.isAlgo() {
 			err = dev.CheckTile(p, e.Config)
 		}
 		if err != nil {

@@ -24,6 +24,9 @@ func (e Entry) key() backend.TuneKey { return backend.TuneKey{Kernel: e.Kernel, 
 
 // decode is Entry.Dispatch.
 func (e Entry) decode() (backend.Params, error) {
+	if e.isAlgo() {
+		return e.decodeAlgo()
+	}
 	var p backend.Params
 	var err error
 	switch e.Kernel {

@@ -16,14 +16,15 @@ import (
 
 // fakeTile is how the fake tile engine runs one configuration.
 type fakeTile struct {
-	ns      int64            // device time of one dispatch
-	wrong   bool             // adds 1 to the first output element
-	wrongAt backend.TuneKey  // adds 1 to the first output element of dispatches with this key only
-	err     error            // DispatchTile fails with it
-	refuse  bool             // CheckTile refuses it
-	panics  bool             // DispatchTile panics
-	sleep   time.Duration    // wall time DispatchTile takes on top of the reference's
-	byN     map[uint32]int64 // conv2d_fwd: device time at each batch, in place of ns
+	ns       int64                    // device time of one dispatch
+	wrong    bool                     // adds 1 to the first output element
+	wrongAt  backend.TuneKey          // adds 1 to the first output element of dispatches with this key only
+	err      error                    // DispatchTile fails with it
+	refuse   bool                     // CheckTile refuses it
+	panics   bool                     // DispatchTile panics
+	sleep    time.Duration            // wall time DispatchTile takes on top of the reference's
+	byN      map[uint32]int64         // conv2d_fwd: device time at each batch, in place of ns
+	byKernel map[backend.Kernel]int64 // device time of a dispatch of each kernel, in place of ns
 }
 
 // call is one tiled dispatch the fake ran: its configuration and key.
@@ -45,6 +46,7 @@ type fakeTuner struct {
 	set   map[backend.TuneKey]backend.TileConfig
 	ns    int64
 	calls []call
+	info  *backend.Info // reported instead of the reference's when set
 }
 
 // fakeConfig is one configuration of newFake.
@@ -77,6 +79,13 @@ func standardFake() *fakeTuner {
 }
 
 func (f *fakeTuner) TuneIdentity() backend.TuneIdentity { return f.id }
+
+func (f *fakeTuner) Info() backend.Info {
+	if f.info != nil {
+		return *f.info
+	}
+	return f.Device.Info()
+}
 
 func (f *fakeTuner) DefaultTile(backend.Params) backend.TileConfig { return f.order[0] }
 
@@ -130,6 +139,9 @@ func (f *fakeTuner) DispatchTile(c backend.TileConfig, p backend.Params, bufs ..
 	ns := t.ns
 	if q, err := backend.ParamsAs[backend.Conv2DFwd](p); err == nil && t.byN != nil {
 		ns = t.byN[q.N]
+	}
+	if v, ok := t.byKernel[p.Kernel()]; ok {
+		ns = v
 	}
 	f.ns += ns
 	f.mu.Unlock()

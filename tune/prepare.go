@@ -53,19 +53,21 @@ func prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 		r := &results[i]
 		r.Chosen, r.ChosenMs, r.DefaultMs, r.Source = e.Config, e.Ms, e.DefaultMs, FromCache
 	}
-	if mode == Cached || len(missing) == 0 {
-		return results, nil
+	if mode == Auto && len(missing) > 0 {
+		todo := make([]Target, len(missing))
+		for k, i := range missing {
+			todo[k] = targets[i]
+		}
+		tuned, err := Tune(dev, todo, o)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range missing {
+			results[i] = tuned[k]
+		}
 	}
-	todo := make([]Target, len(missing))
-	for k, i := range missing {
-		todo[k] = targets[i]
-	}
-	tuned, err := Tune(dev, todo, o)
-	if err != nil {
+	if err := chooseAlgos(dev, t, plan, mode, entries, o, log); err != nil {
 		return nil, err
-	}
-	for k, i := range missing {
-		results[i] = tuned[k]
 	}
 	return results, nil
 }

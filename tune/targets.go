@@ -9,7 +9,8 @@ import (
 
 // targetsOf lists the distinct tiled dispatches of training step 1 over a
 // full batch of plan (TrainStepParts queues nothing), each named by the
-// first layer and phase that dispatches it.
+// first layer and phase that dispatches it, then those of the other
+// convolution algorithm of the passes the tuner chooses for (altTargets).
 func targetsOf(plan *graph.Plan) ([]Target, error) {
 	if plan == nil {
 		return nil, fmt.Errorf("tune: no training plan to find the tiled dispatches of")
@@ -31,6 +32,16 @@ func targetsOf(plan *graph.Plan) ([]Target, error) {
 			}
 			seen[k] = true
 			out = append(out, Target{Layer: part.Layer, Phase: part.Phase, P: d.P})
+		}
+	}
+	alt, err := altTargets(plan)
+	if err != nil {
+		return nil, fmt.Errorf("tune: listing the dispatches of the other convolution algorithm: %w", err)
+	}
+	for _, tg := range alt {
+		if k := backend.KeyOf(tg.P); !seen[k] {
+			seen[k] = true
+			out = append(out, tg)
 		}
 	}
 	return out, nil

@@ -47,9 +47,23 @@ func convShapes() []convShape {
 	}
 }
 
+// reluConvShapes names the convShapes run as conv2d_fwd with Relu too
+// (odd sizes, batch 1, partial tiles, a stride that does not divide).
+var reluConvShapes = map[string]bool{"tiny_1x1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true,
+	"batch1_k129_s2": true, "batch13_c7": true, "alexnet_conv2_small": true, "alexnet_conv3": true}
+
+// maskConvShapes names the convShapes run as conv2d_bwd_data and
+// conv2d_bwd_filter with MaskRelu too (a direct and a tiled input
+// gradient, stride phases, more channels than a tile).
+var maskConvShapes = map[string]bool{"3x3_pad1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true}
+
 func convCases() []Case {
 	var out []Case
 	for _, s := range convShapes() {
+		if reluConvShapes[s.name] {
+			out = append(out, Case{Name: s.name + "_relu", Params: backend.Conv2DFwd{Conv2DShape: s.g, Relu: 1}, Large: s.large,
+				Init: []Gen{Symmetric(1), FanIn(int(s.g.C * s.g.R * s.g.S)), Symmetric(0.5), nil}})
+		}
 		g := s.g
 		fanFwd := int(g.C * g.R * g.S)
 		fanData := int(g.K * g.R * g.S)
@@ -62,6 +76,14 @@ func convCases() []Case {
 			Case{Name: s.name, Params: backend.Conv2DBwdFilter{Conv2DShape: g}, Large: s.large,
 				Init: []Gen{Symmetric(1), FanIn(fanFilter), nil, nil}},
 		)
+		if maskConvShapes[s.name] {
+			out = append(out,
+				Case{Name: s.name + "_mask_relu", Params: backend.Conv2DBwdData{Conv2DShape: g, MaskRelu: 1}, Large: s.large,
+					Init: []Gen{Symmetric(1), FanIn(fanData), nil, Symmetric(1)}},
+				Case{Name: s.name + "_mask_relu", Params: backend.Conv2DBwdFilter{Conv2DShape: g, MaskRelu: 1}, Large: s.large,
+					Init: []Gen{Symmetric(1), FanIn(fanFilter), nil, nil, Symmetric(1)}},
+			)
+		}
 	}
 	return out
 }

@@ -79,12 +79,20 @@ func biasCases() []Case {
 		out = append(out,
 			Case{Name: name, Params: backend.BiasAdd{Rows: rows, Cols: cols},
 				Init: []Gen{Symmetric(1), Symmetric(0.5)}},
+			Case{Name: name + "_relu", Params: backend.BiasAdd{Rows: rows, Cols: cols, Relu: 1},
+				Init: []Gen{Symmetric(1), Symmetric(0.5)}},
 			Case{Name: name, Params: backend.BiasGrad{Rows: rows, Cols: cols},
 				Init: []Gen{FanIn(s[0]), nil}},
 		)
 	}
 	out = append(out, Case{Name: "rows2049x3", Params: backend.BiasGrad{Rows: 2049, Cols: 3},
 		Init: []Gen{FanIn(2049), nil}})
+	for _, s := range [][2]int{{3, 7}, {129, 10}, {2049, 3}} {
+		rows, cols := uint32(s[0]), uint32(s[1])
+		out = append(out, Case{Name: fmt.Sprintf("%dx%d_mask_relu", s[0], s[1]),
+			Params: backend.BiasGrad{Rows: rows, Cols: cols, MaskRelu: 1},
+			Init:   []Gen{FanIn(s[0]), nil, Symmetric(1)}})
+	}
 	return out
 }
 

@@ -156,6 +156,9 @@ func TiledCase(name string, p backend.Params) (Case, error) {
 		default:
 			c.Init = []Gen{Symmetric(1), FanIn(int(g.N * g.OH * g.OW)), nil, nil}
 		}
+		if len(c.Params.Buffers()) > len(c.Init) {
+			c.Init = append(c.Init, Symmetric(1)) // MaskRelu's ReLU output y
+		}
 		return c, nil
 	}
 	return Case{}, fmt.Errorf("%s is not a tiled kernel", p.Kernel())

@@ -42,6 +42,11 @@ func winogradCases() []Case {
 	var out []Case
 	for _, s := range winogradShapes() {
 		out = append(out, Case{Name: s.name, Params: winogradInputOf(s), Init: []Gen{Symmetric(1), nil}})
+		if s.name == "odd_7x9_p1" || s.name == "odd_6x7_p2" {
+			p := winogradInputOf(s)
+			p.MaskRelu = 1
+			out = append(out, Case{Name: s.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
+		}
 	}
 	filters := []struct {
 		name string
@@ -78,6 +83,10 @@ func winogradCases() []Case {
 			name += "_bias"
 		}
 		out = append(out, Case{Name: name, Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
+		if o.name == "odd_7x9" || o.name == "odd_7x3" {
+			p.Relu = 1
+			out = append(out, Case{Name: name + "_relu", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
+		}
 	}
 	return out
 }

@@ -124,9 +124,11 @@ func gemm32One(g backend.Gemm, a, b, c []float32) {
 	}
 }
 
-// conv32 is a naive direct convolution accumulating in float32.
+// conv32 is a naive direct convolution accumulating in float32 (with the
+// fused ReLU when Relu is set).
 func conv32(p backend.Params, v [][]float32) {
-	g := p.(backend.Conv2DFwd).Conv2DShape
+	q := p.(backend.Conv2DFwd)
+	g := q.Conv2DShape
 	x, w, b, y := v[0], v[1], v[2], v[3]
 	N, C, H, W, K, R, S := int(g.N), int(g.C), int(g.H), int(g.W), int(g.K), int(g.R), int(g.S)
 	OH, OW := int(g.OH), int(g.OW)
@@ -149,6 +151,9 @@ func conv32(p backend.Params, v [][]float32) {
 								s += x[((n*C+c)*H+ih)*W+iw] * w[((k*C+c)*R+r)*S+q]
 							}
 						}
+					}
+					if q.Relu != 0 && !(s > 0) {
+						s = 0
 					}
 					y[((n*K+k)*OH+oh)*OW+ow] = s
 				}

@@ -109,7 +109,8 @@ const directBwdDataMaxC = 16
 // directBwdDataMaxC). With stride 1 and at least one full tile of channels,
 // the weights are first transposed into the device's scratch buffer
 // (conv2d_bwd_data_wt) so that the tiled kernel copies them with vector
-// loads. Buffers: dy, w, dx.
+// loads. Buffers: dy, w, dx and, with MaskRelu, y (the kernel's ym; dy in
+// its place without).
 func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buffer) error {
 	sh, sw := int(q.StrideH), int(q.StrideW)
 	cols := int(q.N) * ((int(q.H) + sh - 1) / sh) * ((int(q.W) + sw - 1) / sw)
@@ -119,9 +120,10 @@ func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buff
 	}
 	global, local := t.global(int(q.C), cols, 1)
 	global, local = append(global, sh*sw), append(local, 1)
+	ym := withMask(bufs, 3, 0)[3]
 	if sh != 1 || sw != 1 || q.C < uint32(t.mwg) {
 		// wt is unused: pass w in its place.
-		return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[1], uint32(0))
+		return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[1], uint32(0), ym)
 	}
 	wt, err := d.scratchBuffer(q.WLen())
 	if err != nil {
@@ -130,13 +132,14 @@ func (d *Device) convBwdDataWith(t tiling, q backend.Conv2DBwdData, bufs []*Buff
 	if err := d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data_wt", []int{q.WLen()}, []int{64}, q, bufs[1], wt); err != nil {
 		return err
 	}
-	return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], wt, uint32(1))
+	return d.enqueue(backend.KConv2DBwdData, name, global, local, q, bufs[0], bufs[1], bufs[2], wt, uint32(1), ym)
 }
 
 // convBwdDataDirect runs conv2d_bwd_data_direct, one work-item per dx
-// element.
+// element. Buffers: dy, w, dx and, with MaskRelu, y.
 func (d *Device) convBwdDataDirect(q backend.Conv2DBwdData, bufs []*Buffer) error {
-	return d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data_direct", []int{q.XLen()}, []int{64}, q, bufs[0], bufs[1], bufs[2])
+	return d.enqueue(backend.KConv2DBwdData, "conv2d_bwd_data_direct", []int{q.XLen()}, []int{64}, q, bufs[0], bufs[1], bufs[2],
+		withMask(bufs, 3, 0)[3])
 }
 
 // Split-K of conv2d_bwd_filter: aim at splitGroupsPerCU work-groups per
@@ -192,7 +195,8 @@ func (d *Device) bwdFilterPlan(t tiling, q backend.Conv2DBwdFilter, force int) (
 // (C*R*S+1) (the last column is db) with tiling t, split over the N*OH*OW
 // reduction when there are few tiles: forceSplits > 0 asks for that split
 // count (a configuration's splits), 0 lets bwdFilterSplits choose. The partial results live in
-// the device's scratch buffer (kept until Close). Buffers: x, dy, dw, db.
+// the device's scratch buffer (kept until Close). Buffers: x, dy, dw, db
+// and, with MaskRelu, y (the kernel's ym; dy in its place without).
 func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*Buffer, forceSplits int) error {
 	k, cols := int(q.K), int(q.C*q.R*q.S)+1
 	splits, chunk := d.bwdFilterPlan(t, q, forceSplits)
@@ -201,9 +205,10 @@ func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*
 		return err
 	}
 	global, local := t.global(k, cols, splits)
+	ym := withMask(bufs, 4, 1)[4]
 	if splits == 1 {
 		// part is unused: pass dw in its place.
-		return d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], bufs[2], uint32(1), uint32(chunk))
+		return d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], bufs[2], uint32(1), uint32(chunk), ym)
 	}
 	n := splits * k * cols
 	if n > backend.MaxElements {
@@ -213,7 +218,7 @@ func (d *Device) convBwdFilterWith(t tiling, q backend.Conv2DBwdFilter, bufs []*
 	if err != nil {
 		return fmt.Errorf("opencl: conv2d_bwd_filter: %w", err)
 	}
-	if err := d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], part, uint32(splits), uint32(chunk)); err != nil {
+	if err := d.enqueue(backend.KConv2DBwdFilter, name, global, local, q, bufs[0], bufs[1], bufs[2], bufs[3], part, uint32(splits), uint32(chunk), ym); err != nil {
 		return err
 	}
 	return d.enqueue(backend.KConv2DBwdFilter, "conv2d_bwd_filter_reduce", []int{k * cols}, []int{64}, q, part, bufs[2], bufs[3], uint32(splits))

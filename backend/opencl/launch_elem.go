@@ -33,7 +33,7 @@ func init() {
 	registerLauncher(backend.KAxpy, perItem(backend.Axpy.Elements))
 	registerLauncher(backend.KScale, perItem(backend.Scale.Elements))
 	registerLauncher(backend.KAdam, perItem(backend.Adam.Elements))
-	registerLauncher(backend.KBiasGrad, perItem(func(p backend.BiasGrad) int { return n(p.Cols) }))
+	registerLauncher(backend.KBiasGrad, launchBiasGrad)
 	registerLauncher(backend.KBiasAdd, perGrid(func(p backend.BiasAdd) [3]int { return [3]int{n(p.Cols), n(p.Rows), 1} }))
 	registerLauncher(backend.KMaxPoolFwd, perGrid(func(p backend.MaxPoolFwd) [3]int {
 		return [3]int{n(p.OW), n(p.OH), n(p.N) * n(p.C)}
@@ -42,6 +42,16 @@ func init() {
 	registerLauncher(backend.KSoftmaxXent, launchSoftmaxXent)
 	registerLauncher(backend.KResizeBilinear, launchResize)
 	registerLauncher(backend.KCountNonfinite, launchCountNonfinite)
+}
+
+// launchBiasGrad runs one work-item per column; without MaskRelu the
+// kernel's unread y argument is dy.
+func launchBiasGrad(d *Device, p backend.Params, bufs []*Buffer) error {
+	q, err := paramsAs[backend.BiasGrad](p)
+	if err != nil {
+		return err
+	}
+	return perItem(func(p backend.BiasGrad) int { return int(p.Cols) })(d, q, withMask(bufs, 2, 0))
 }
 
 // paramsAs returns p as the params struct T (p may also be a *T).

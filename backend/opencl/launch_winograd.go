@@ -7,13 +7,24 @@ import "github.com/crossgrad/crossgrad/backend"
 // the tile engine.
 func init() {
 	n := func(v uint32) int { return int(v) }
-	registerLauncher(backend.KWinogradInput, perGrid(func(p backend.WinogradInput) [3]int {
-		return [3]int{p.Tiles(), n(p.C), 1}
-	}))
+	input := perGrid(func(p backend.WinogradInput) [3]int { return [3]int{p.Tiles(), n(p.C), 1} })
+	registerLauncher(backend.KWinogradInput, func(d *Device, p backend.Params, bufs []*Buffer) error {
+		return input(d, p, withMask(bufs, 2, 0))
+	})
 	registerLauncher(backend.KWinogradFilter, perGrid(func(p backend.WinogradFilter) [3]int {
 		return [3]int{n(p.C), n(p.K), 1}
 	}))
 	registerLauncher(backend.KWinogradOutput, perGrid(func(p backend.WinogradOutput) [3]int {
 		return [3]int{p.Tiles(), n(p.K), 1}
 	}))
+}
+
+// withMask is bufs with the ReLU output y of a kernel's MaskRelu as its
+// argument at index i: bufs itself when y is there, else bufs[dy] in its
+// place (the kernel reads it only with MaskRelu).
+func withMask(bufs []*Buffer, i, dy int) []*Buffer {
+	if len(bufs) > i {
+		return bufs
+	}
+	return append(append([]*Buffer(nil), bufs...), bufs[dy])
 }

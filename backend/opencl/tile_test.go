@@ -164,6 +164,12 @@ func checkConvTiling(t *testing.T, d *Device, rng *rand.Rand, tl tiling, cases [
 		require.NoError(t, d.convFwdWith(tl, fwd, bufs))
 		ref.Conv2DFwd(fwd, x, w, b, y)
 		tileCheck(t, d, fmt.Sprintf("conv2d_fwd %s %+v", tl.name, g), bufs[3], y, atol, rtol)
+		fwd.Relu = 1
+		bufs = tileBufs(t, d, [][]float32{x, w, b, y}, 3)
+		require.NoError(t, d.convFwdWith(tl, fwd, bufs))
+		ref.Conv2DFwd(fwd, x, w, b, y)
+		require.Contains(t, y, float32(0), "some outputs clamped")
+		tileCheck(t, d, fmt.Sprintf("conv2d_fwd relu %s %+v", tl.name, g), bufs[3], y, atol, rtol)
 
 		bd := backend.Conv2DBwdData{Conv2DShape: g}
 		dx := make([]float32, g.XLen())
@@ -185,6 +191,36 @@ func checkConvTiling(t *testing.T, d *Device, rng *rand.Rand, tl tiling, cases [
 			tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
 			tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
 		}
+		checkMaskedConvTiling(t, d, rng, tl, g, x, w, dy)
+	}
+}
+
+// checkMaskedConvTiling compares conv2d_bwd_data (tiled and direct) and
+// conv2d_bwd_filter (with and without split-K) with MaskRelu, reading dy
+// masked by a random ReLU output, with the reference.
+func checkMaskedConvTiling(t *testing.T, d *Device, rng *rand.Rand, tl tiling, g backend.Conv2DShape, x, w, dy []float32) {
+	t.Helper()
+	const atol, rtol = 2e-4, 2e-4
+	ym := tileRand(rng, g.YLen())
+	bd := backend.Conv2DBwdData{Conv2DShape: g, MaskRelu: 1}
+	dx := make([]float32, g.XLen())
+	require.NoError(t, ref.Run(bd, dy, w, dx, ym))
+	bufs := tileBufs(t, d, [][]float32{dy, w, dx, ym}, 2)
+	require.NoError(t, d.convBwdDataWith(tl, bd, bufs))
+	tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data mask_relu %s %+v", tl.name, g), bufs[2], dx, atol, rtol)
+	bufs = tileBufs(t, d, [][]float32{dy, w, dx, ym}, 2)
+	require.NoError(t, d.convBwdDataDirect(bd, bufs))
+	tileCheck(t, d, fmt.Sprintf("conv2d_bwd_data_direct mask_relu %+v", g), bufs[2], dx, atol, rtol)
+
+	bf := backend.Conv2DBwdFilter{Conv2DShape: g, MaskRelu: 1}
+	dw, db := make([]float32, g.WLen()), make([]float32, g.K)
+	require.NoError(t, ref.Run(bf, x, dy, dw, db, ym))
+	for _, splits := range []int{1, 3} {
+		bufs = tileBufs(t, d, [][]float32{x, dy, make([]float32, len(dw)), make([]float32, len(db)), ym}, 2, 3)
+		require.NoError(t, d.convBwdFilterWith(tl, bf, bufs, splits))
+		name := fmt.Sprintf("conv2d_bwd_filter mask_relu %s splits=%d %+v", tl.name, splits, g)
+		tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
+		tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
 	}
 }
 
@@ -237,6 +273,11 @@ func TestConvWideTilingsMatchRef(t *testing.T) {
 			tileCheck(t, d, name+" dw", bufs[2], dw, atol, rtol)
 			tileCheck(t, d, name+" db", bufs[3], db, atol, rtol)
 		}
+	}
+	for _, g := range cases[len(cases)-6 : len(cases)-3] {
+		x, w, dy := tileRand(rng, g.XLen()), tileRand(rng, g.WLen()), tileRand(rng, g.YLen())
+		checkMaskedConvTiling(t, d, rng, tilingCPU96, g, x, w, dy)
+		checkMaskedConvTiling(t, d, rng, tilingCPU128, g, x, w, dy)
 	}
 }
 

@@ -1,6 +1,8 @@
 package opencl
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,7 +45,8 @@ func (w winogradPass) queue(d *Device) error {
 }
 
 // BenchmarkWinograd times AlexNet's 3x3 layers (conv.6, conv.8, conv.10:
-// 12x12 planes from a 224 input) at batch 16, forward plus input gradient
+// 12x12 planes from a 224 input) at batch 16 (CROSSGRAD_WINOGRAD_BATCH
+// sets another), forward plus input gradient
 // per step: Winograd F(2x2,3x3) (filter, input and output transforms and
 // the batched gemm, with the default tiles) against the implicit-GEMM
 // conv2d_fwd and conv2d_bwd_data (default tiles). GFLOP/s counts the
@@ -51,7 +54,13 @@ func (w winogradPass) queue(d *Device) error {
 // rounds (medians) give ms per step of each and the speedup x-implicit.
 func BenchmarkWinograd(b *testing.B) {
 	d := openBench(b)
-	const batch = 16
+	batch := 16
+	if s := os.Getenv("CROSSGRAD_WINOGRAD_BATCH"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(b, err, "CROSSGRAD_WINOGRAD_BATCH")
+		require.Positive(b, n, "CROSSGRAD_WINOGRAD_BATCH")
+		batch = n
+	}
 	for i, l := range alexNetConvs(batch)[2:] {
 		g := l.g
 		flops := 2 * 2 * float64(g.N) * float64(g.K) * float64(g.C*9) * float64(g.OH*g.OW)

@@ -46,6 +46,9 @@ func Conv2DFwd(p backend.Conv2DFwd, x, w, b, y []float32) {
 		yp := y[nk*outPlane:][:outPlane]
 		for i, v := range acc {
 			yp[i] = float32(v)
+			if p.Relu != 0 {
+				yp[i] = relu(yp[i])
+			}
 		}
 	})
 }
@@ -55,6 +58,7 @@ func Conv2DFwd(p backend.Conv2DFwd, x, w, b, y []float32) {
 // dx[n][c][oh*StrideH-PadH+r][ow*StrideW-PadW+s] when that position is inside
 // the input, with float64 accumulation. dy[YLen] and w[WLen] are read;
 // dx[XLen] is overwritten. p must be valid and the slices long enough.
+// p.MaskRelu is applied by Run, which passes the masked dy.
 func Conv2DBwdData(p backend.Conv2DBwdData, dy, w, dx []float32) {
 	d := dimsOf(p.Conv2DShape)
 	plane, outPlane := d.h*d.w, d.oh*d.ow
@@ -92,7 +96,7 @@ func Conv2DBwdData(p backend.Conv2DBwdData, dy, w, dx []float32) {
 // (inside positions only) and the bias gradient db[k] = sum over n, oh, ow
 // of dy[n][k][oh][ow], with float64 accumulation. x[XLen] and dy[YLen] are
 // read; dw[WLen] and db[K] are overwritten. p must be valid and the slices
-// long enough.
+// long enough. p.MaskRelu is applied by Run, which passes the masked dy.
 func Conv2DBwdFilter(p backend.Conv2DBwdFilter, x, dy, dw, db []float32) {
 	d := dimsOf(p.Conv2DShape)
 	plane, outPlane := d.h*d.w, d.oh*d.ow

@@ -53,21 +53,36 @@ func dropout(n int, seed, step, offset uint32, prob, scale float32, in, out []fl
 }
 
 // BiasAdd adds b[c] to every row of y[Rows][Cols] in place (one float32
-// rounding per element).
+// rounding per element), then with Relu 1 clamps as ReluFwd.
 func BiasAdd(p backend.BiasAdd, y, b []float32) {
 	cols := int(p.Cols)
 	for r := range int(p.Rows) {
 		row := y[r*cols:][:cols]
 		for c := range row {
 			row[c] += b[c]
+			if p.Relu != 0 {
+				row[c] = relu(row[c])
+			}
 		}
 	}
 }
 
+// relu is ReluFwd of one element: v when v > 0, else 0 (NaN gives 0).
+func relu(v float32) float32 {
+	if v > 0 {
+		return v
+	}
+	return 0
+}
+
 // BiasGrad overwrites db[c] with the float64 column sum over r of
-// dy[r][c], dy being Rows x Cols row-major.
-func BiasGrad(p backend.BiasGrad, dy, db []float32) {
+// dy[r][c], dy being Rows x Cols row-major; with MaskRelu 1 it first masks
+// dy in place as ReluBwd over the ReLU output y (y is unread otherwise).
+func BiasGrad(p backend.BiasGrad, dy, db, y []float32) {
 	rows, cols := int(p.Rows), int(p.Cols)
+	if p.MaskRelu != 0 {
+		ReluBwd(backend.ReluBwd{N: uint32(rows * cols)}, y, dy, dy)
+	}
 	acc := make([]float64, cols)
 	for r := range rows {
 		for c, v := range dy[r*cols:][:cols] {

@@ -26,7 +26,8 @@ var (
 // WinogradInput computes V[ξ][c][t] = (B^T d B)[ξ] for every channel c and
 // tile t of p, d the 4x4 window of x at rows 2*th-PadH.. and columns
 // 2*tw-PadW.. (zero outside the image), in float64 rounded once. x[N*C*H*W]
-// is read; V[16*C*P] is overwritten.
+// is read; V[16*C*P] is overwritten. p.MaskRelu is applied by Run, which
+// passes the masked x.
 func WinogradInput(p backend.WinogradInput, x, v []float32) {
 	n, c, h, w := int(p.N), int(p.C), int(p.H), int(p.W)
 	th, tw := (int(p.OH)+1)/2, (int(p.OW)+1)/2
@@ -95,7 +96,8 @@ func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
 
 // WinogradOutput computes, for every channel k and tile t, the 2x2 tile
 // A^T m A of m = M[.][k][t] plus b[k] when Bias != 0, in float64 rounded
-// once, into y[n][k] at rows 2*th.. and columns 2*tw.. inside OH x OW.
+// once (then clamped as ReluFwd when Relu != 0), into y[n][k] at rows
+// 2*th.. and columns 2*tw.. inside OH x OW.
 // M[16*K*P] and b are read; y[N*K*OH*OW] is overwritten.
 func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
 	kk, oh, ow := int(p.K), int(p.OH), int(p.OW)
@@ -120,7 +122,11 @@ func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
 							s += winogradAT[i][a] * float64(m[((4*a+c)*kk+k)*tiles+t]) * winogradAT[j][c]
 						}
 					}
-					y[((img*kk+k)*oh+y0+i)*ow+x0+j] = float32(s)
+					o := float32(s)
+					if p.Relu != 0 {
+						o = relu(o)
+					}
+					y[((img*kk+k)*oh+y0+i)*ow+x0+j] = o
 				}
 			}
 		}

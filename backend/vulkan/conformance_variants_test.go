@@ -111,7 +111,11 @@ func TestConformanceSplit(t *testing.T) {
 			backendtest.Case{Name: "split", Params: backend.Conv2DBwdData{Conv2DShape: g},
 				Init: []backendtest.Gen{sym, sym, nil}, Slack: 3},
 			backendtest.Case{Name: "split", Params: backend.Conv2DBwdFilter{Conv2DShape: g},
-				Init: []backendtest.Gen{sym, sym, nil, nil}, Slack: 3})
+				Init: []backendtest.Gen{sym, sym, nil, nil}, Slack: 3},
+			backendtest.Case{Name: "split_mask_relu", Params: backend.Conv2DBwdData{Conv2DShape: g, MaskRelu: 1},
+				Init: []backendtest.Gen{sym, sym, nil, sym}, Slack: 3},
+			backendtest.Case{Name: "split_mask_relu", Params: backend.Conv2DBwdFilter{Conv2DShape: g, MaskRelu: 1},
+				Init: []backendtest.Gen{sym, sym, nil, nil, sym}, Slack: 3})
 	}
 	for _, c := range cases {
 		if unsplittable[c.Kernel()] || c.Large {

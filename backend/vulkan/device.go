@@ -88,6 +88,7 @@ func OpenDevice(index int, opts Options) (*Device, error) {
 	d.limits = d.phys.props.Limits
 	if r := opts.maxRange; r > 0 && r < d.limits.MaxStorageBufferRange {
 		d.limits.MaxStorageBufferRange = r
+		d.info.MaxBinding = uint64(r)
 	}
 	if err := d.init(); err != nil {
 		d.destroy()

@@ -150,6 +150,7 @@ func (p *physical) info(index int) backend.Info {
 		ComputeUnits:     cus,
 		MaxWorkGroupSize: int(l.MaxComputeWorkGroupInvocations),
 		LocalMemory:      uint64(l.MaxComputeSharedMemorySize),
+		MaxBinding:       uint64(l.MaxStorageBufferRange),
 	}
 }
 

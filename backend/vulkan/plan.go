@@ -171,7 +171,7 @@ var planners = map[backend.Kernel]planner{
 	backend.KScale:           oneD(backend.Scale.Elements),
 	backend.KResizeBilinear:  typed((*Device).planResize),
 	backend.KCountNonfinite:  typed((*Device).planCountNonfinite),
-	backend.KWinogradInput:   oneD(func(q backend.WinogradInput) int { return q.Tiles() * int(q.C) }),
+	backend.KWinogradInput:   typed((*Device).planWinogradInput),
 	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.C) }),
 	backend.KWinogradOutput:  oneD(func(q backend.WinogradOutput) int { return q.Tiles() * int(q.K) }),
 }
@@ -238,7 +238,25 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 	if phases > maxGroups {
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
-	return gemmPass("conv2d_bwd_data", d.tileFor(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), binds)
+	return gemmPass("conv2d_bwd_data", d.tileFor(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), withMask(binds, 3, 0))
+}
+
+// planWinogradInput is one 1-D pass over the tiles and channels; the
+// shader's ym binding is x (unread) without MaskRelu.
+func (d *Device) planWinogradInput(q backend.WinogradInput, binds []binding) ([]*pass, error) {
+	return d.onePass("winograd_input", q.Tiles()*int(q.C), pushBytes(q), withMask(binds, 2, 0)), nil
+}
+
+// withMask is binds with the ReLU output y of a kernel's MaskRelu at index
+// i: binds itself when y is there, else binds[dy], read-only, in its place
+// (the shader reads it only with MaskRelu).
+func withMask(binds []binding, i, dy int) []binding {
+	if len(binds) > i {
+		return binds
+	}
+	y := binds[dy]
+	y.write = false
+	return append(append([]binding(nil), binds...), y)
 }
 
 // planSoftmaxXent plans softmax_xent as one work-group, so the mean loss and
@@ -272,11 +290,11 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 	if err != nil {
 		return nil, err
 	}
-	dw, db := binds[2], binds[3]
+	dw, db, y := binds[2], binds[3], withMask(binds, 4, 1)[4]
 	if splits == 1 {
 		// partial is not written with one split; bind dw in its place.
 		return []*pass{{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
-			binds: []binding{binds[0], binds[1], dw, db, dw}}}, nil
+			binds: []binding{binds[0], binds[1], dw, db, dw, y}}}, nil
 	}
 	part, err := d.scratchBuffer("conv2d_bwd_filter", splits*k*cols)
 	if err != nil {
@@ -284,7 +302,7 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 	}
 	pb := binding{b: part, elems: splits * k * cols, write: true}
 	main := &pass{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
-		binds: []binding{binds[0], binds[1], dw, db, pb}}
+		binds: []binding{binds[0], binds[1], dw, db, pb, y}}
 	type reducePush struct {
 		backend.Conv2DBwdFilter
 		Splits uint32
@@ -319,7 +337,8 @@ func (d *Device) autoSplits(q backend.Conv2DBwdFilter, c tileCfg) int {
 }
 
 // planBiasGrad sums column chunks of rows in parallel when there are many
-// rows and few columns, adding a reduce pass.
+// rows and few columns, adding a reduce pass. The shader's y binding is dy
+// (unread) without MaskRelu.
 func (d *Device) planBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, error) {
 	rows, cols := int(q.Rows), int(q.Cols)
 	g := d.groups1D(cols)
@@ -330,10 +349,10 @@ func (d *Device) planBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, err
 	if uint64(splits*cols)*4 > d.maxRange() {
 		splits = 1
 	}
-	dy, db := binds[0], binds[1]
+	dy, db, y := binds[0], binds[1], withMask(binds, 2, 0)[2]
 	if splits == 1 {
 		return []*pass{{module: "bias_grad", spec: []uint32{d.wg1()}, groups: g, push: pushBytes(q),
-			binds: []binding{dy, db, db}}}, nil
+			binds: []binding{dy, db, db, y}}}, nil
 	}
 	part, err := d.scratchBuffer("bias_grad", splits*cols)
 	if err != nil {
@@ -345,7 +364,7 @@ func (d *Device) planBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, err
 		Splits uint32
 	}
 	main := &pass{module: "bias_grad", spec: []uint32{d.wg1()}, groups: g, push: pushBytes(q),
-		binds: []binding{dy, db, {b: part, elems: splits * cols, write: true}}}
+		binds: []binding{dy, db, {b: part, elems: splits * cols, write: true}, y}}
 	reduce := &pass{module: "bias_grad_reduce", spec: []uint32{d.wg1()}, groups: d.groups1D(cols),
 		push: pushBytes(reducePush{q, uint32(splits)}), binds: []binding{{b: part, elems: splits * cols}, db}}
 	return []*pass{main, reduce}, nil

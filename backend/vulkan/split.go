@@ -170,13 +170,21 @@ func (d *Device) splitCountNonfinite(q backend.CountNonfinite, binds []binding) 
 
 func (d *Device) splitBiasAdd(q backend.BiasAdd, binds []binding) ([]*pass, error) {
 	return d.windows(int(q.Rows), []int{int(q.Cols), 0}, binds, func(n int) backend.Params {
-		return backend.BiasAdd{Rows: uint32(n), Cols: q.Cols}
+		sub := q
+		sub.Rows = uint32(n)
+		return sub
 	})
 }
 
 func (d *Device) splitBiasGrad(q backend.BiasGrad, binds []binding) ([]*pass, error) {
-	return d.windows(int(q.Rows), []int{int(q.Cols), 0}, binds, func(n int) backend.Params {
-		return backend.BiasGrad{Rows: uint32(n), Cols: q.Cols}
+	units := []int{int(q.Cols), 0}
+	if q.MaskRelu != 0 {
+		units = append(units, int(q.Cols))
+	}
+	return d.windows(int(q.Rows), units, binds, func(n int) backend.Params {
+		sub := q
+		sub.Rows = uint32(n)
+		return sub
 	})
 }
 
@@ -212,7 +220,11 @@ func (d *Device) splitConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, er
 
 func (d *Device) splitConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*pass, error) {
 	x, y := convUnits(q.Conv2DShape)
-	return d.windows(int(q.N), []int{y, 0, x}, binds, func(n int) backend.Params {
+	units := []int{y, 0, x}
+	if q.MaskRelu != 0 {
+		units = append(units, y)
+	}
+	return d.windows(int(q.N), units, binds, func(n int) backend.Params {
 		sub := q
 		sub.N = uint32(n)
 		return sub
@@ -222,7 +234,11 @@ func (d *Device) splitConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*
 // splitConvBwdFilter sums the weight and bias gradients of image windows.
 func (d *Device) splitConvBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*pass, error) {
 	x, y := convUnits(q.Conv2DShape)
-	return d.windows(int(q.N), []int{x, y, 0, 0}, binds, func(n int) backend.Params {
+	units := []int{x, y, 0, 0}
+	if q.MaskRelu != 0 {
+		units = append(units, y)
+	}
+	return d.windows(int(q.N), units, binds, func(n int) backend.Params {
 		sub := q
 		sub.N = uint32(n)
 		return sub

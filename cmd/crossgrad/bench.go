@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,8 @@ type benchFlags struct {
 	coldTimeout       time.Duration
 	pytorchTimeoutMin float64
 	tune, tuneBudget  string
+	convAlgo          string
+	fuse              string
 	// replicas (--devices), shares (--device-shares), distributed and
 	// mpiTimeout select the data-parallel benchmark (bench_parallel.go).
 	replicas    []string
@@ -92,6 +95,9 @@ func newBenchCmd() *cobra.Command {
 	fl.Float64Var(&f.pytorchTimeoutMin, "pytorch-timeout", 10, "minutes allowed to each PyTorch run")
 	fl.StringVar(&f.tune, "tune", "", `tile configurations of gemm and the convolutions: "off" (the defaults), "cached" (the tuning cache's), "auto" (also tune what it lacks first); "": the key tune, cached by default`)
 	fl.StringVar(&f.tuneBudget, "tune-budget", "", "time bound of --tune auto's search, a duration such as 60s (\"\": the key tune_budget, 60s by default)")
+	fl.StringVar(&f.convAlgo, "conv-algo", "", `convolution algorithm of the 3x3 stride-1 layers: "auto", "gemm", "winograd" ("": the key conv_algo, auto by default)`)
+	fl.StringVar(&f.fuse, "fuse", "", `"true" or "false": fuse bias and ReLU into the layers before them ("": the key fuse, true by default)`)
+	fl.Lookup("fuse").NoOptDefVal = "true"
 	fl.StringSliceVar(&f.skip, "skip", nil, "sections to skip: "+strings.Join(bench.Sections, ", "))
 	fl.DurationVar(&f.coldTimeout, "cold-timeout", 10*time.Minute, "time allowed to each cold-start child process")
 	fl.BoolVar(&f.coldChild, "cold-child", false, "internal: measure one cold start of --device and print it as JSON")
@@ -206,6 +212,16 @@ func benchConfig(f benchFlags) (config.Config, error) {
 	}
 	if f.tuneBudget != "" {
 		cfg.TuneBudget = f.tuneBudget
+	}
+	if f.convAlgo != "" {
+		cfg.ConvAlgo = f.convAlgo
+	}
+	if f.fuse != "" {
+		b, err := strconv.ParseBool(f.fuse)
+		if err != nil {
+			return cfg, fmt.Errorf("bench: --fuse %q: want true or false", f.fuse)
+		}
+		cfg.Fuse = b
 	}
 	if f.replicas != nil {
 		cfg.Devices = f.replicas

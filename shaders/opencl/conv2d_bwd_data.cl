@@ -13,7 +13,9 @@
 // "stationary". Work sizes: gemm over M = C, N = N*ceil(H/StrideH)*
 // ceil(W/StrideW), times StrideH*StrideW in dimension 2. Args: params, dy,
 // w, dx (overwritten), wt (the transposed weights when usewt, else unused),
-// usewt. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
+// usewt, ym. With p.MaskRelu every dy element is read masked as relu_bwd by
+// the ReLU output ym (ym > 0 ? dy : 0), element by element (the run copies
+// are left out); without it ym is dy, unread. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
 // remapped so that the channel tiles of one pixel tile run one after the
 // other (its dy slab stays in cache).
 #include "params.h"
@@ -22,6 +24,9 @@
 #if TILE_DIRECT
 #error "conv2d_bwd_data has no direct body (TILE_DIRECT must be 0)"
 #endif
+
+// Element o of dy, masked when p.MaskRelu.
+#define CONVBD_DY(o) ((!p.MaskRelu || ym[o] > 0.0f) ? dy[o] : 0.0f)
 
 // Reduction-row terms from the counters (bk, bi, bj) of gk = (k*Rph + i)*Sph + i2.
 #define CONVBD_ROW                                                              \
@@ -48,16 +53,16 @@
         TL_FILL_ZERO(CF, Bs, CF##_NWG, kk)                                      \
     } else if (runok) {                                                         \
         const int ow_ = cwq[0] - i_w;                                           \
-        __global const float* row_ = dy + cb[0] + dyoff_ - i_h * (int)p.OW - i_w; \
-        if (ow_ >= 0 && ow_ + TL_SPW(CF, CF##_NWG) <= (int)p.OW) {              \
-            TL_FILL_RUN(CF, Bs, CF##_NWG, kk, row_)                             \
+        const int ro_ = cb[0] + dyoff_ - i_h * (int)p.OW - i_w;                 \
+        if (!p.MaskRelu && ow_ >= 0 && ow_ + TL_SPW(CF, CF##_NWG) <= (int)p.OW) { \
+            TL_FILL_RUN(CF, Bs, CF##_NWG, kk, dy + ro_)                         \
         } else {                                                                \
-            TL_FILL_EACH(CF, Bs, CF##_NWG, kk, (uint)(ow_ + j) < p.OW ? row_[j] : 0.0f) \
+            TL_FILL_EACH(CF, Bs, CF##_NWG, kk, (uint)(ow_ + j) < p.OW ? CONVBD_DY(ro_ + j) : 0.0f) \
         }                                                                       \
     } else {                                                                    \
         TL_FILL_EACH(CF, Bs, CF##_NWG, kk,                                      \
                      ((uint)(chq[j] - i_h) < p.OH && (uint)(cwq[j] - i_w) < p.OW) \
-                         ? dy[cb[j] + dyoff_ - i_h * (int)p.OW - i_w] : 0.0f)   \
+                         ? CONVBD_DY(cb[j] + dyoff_ - i_h * (int)p.OW - i_w) : 0.0f) \
     }
 
 // With stride 1 the launcher may pass the weights transposed to wt[c][k][r][s]
@@ -134,6 +139,6 @@
 __kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void conv2d_bwd_data(const Conv2DBwdDataParams p, __global const float* restrict dy,
                      __global const float* restrict w, __global float* restrict dx,
-                     __global const float* restrict wt, const uint usewt) {
+                     __global const float* restrict wt, const uint usewt, __global const float* restrict ym) {
     CONVBD_BODY(TILE)
 }

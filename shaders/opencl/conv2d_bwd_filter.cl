@@ -10,13 +10,19 @@
 // split order (deterministic). Kernel conv2d_bwd_filter, built by the host
 // once per tiling TILE it runs (TILE_CPU: the CPU body): work sizes of gemm
 // over M = K, N = C*R*S+1, times nsplit in dimension 2. Args: params, x,
-// dy, dw, db, part, nsplit, kchunk.
+// dy, dw, db, part, nsplit, kchunk, ym. With p.MaskRelu every dy element
+// is read masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0), by
+// the element-wise fills (the vector copies of dy are left out); without
+// it ym is dy, unread.
 #include "params.h"
 #include "gemm_tile.h"
 
 #if TILE_DIRECT
 #error "conv2d_bwd_filter has no direct body (TILE_DIRECT must be 0)"
 #endif
+
+// Element o of dy, masked when p.MaskRelu.
+#define CONVBF_DY(o) ((!p.MaskRelu || ym[o] > 0.0f) ? dy[o] : 0.0f)
 
 // Reduction-row terms from the counters (fn, foh, fow) of gk = (n*OH + oh)*OW + ow.
 #define CONVBF_ROW                                                              \
@@ -46,7 +52,7 @@
 // Both slabs.
 #define CONVBF_FILL(CF, kk)                                                     \
     if (kin_) {                                                                 \
-        TL_FILL_EACH(CF, As, CF##_MWG, kk, dy[dyoff_ + ak[j]])                  \
+        TL_FILL_EACH(CF, As, CF##_MWG, kk, CONVBF_DY(dyoff_ + ak[j]))           \
     } else {                                                                    \
         TL_FILL_ZERO(CF, As, CF##_MWG, kk)                                      \
     }                                                                           \
@@ -57,7 +63,7 @@
 #define CONVBF_LOAD(CF, k0)                                                     \
     {                                                                           \
         const uint ni_ = (k0) / OHW, q0_ = (k0) - ni_ * OHW;                    \
-        if (fullM && q0_ + CF##_KWG <= OHW && (k0) + CF##_KWG <= kend) {        \
+        if (fullM && !p.MaskRelu && q0_ + CF##_KWG <= OHW && (k0) + CF##_KWG <= kend) { \
             TL_COPY_KFAST(CF, As, CF##_MWG, dy + (ni_ * p.K + m0) * OHW + q0_, OHW) \
             TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBF_ROW, CONVBF_ADV(CF), CONVBF_FILLB) \
         } else {                                                                \
@@ -175,14 +181,14 @@
     {                                                                           \
         const uint ni_ = (k0) / OHW, q0_ = (k0) - ni_ * OHW;                    \
         const uint l1_ = min(OHW - q0_, (uint)CF##_KWG);                        \
-        if (fullM && (k0) + CF##_KWG <= kend && CF##_KWG - l1_ <= OHW) {        \
+        if (fullM && !p.MaskRelu && (k0) + CF##_KWG <= kend && CF##_KWG - l1_ <= OHW) { \
             CBFB_COPYA(CF)                                                      \
         } else {                                                                \
             uint an_ = ni_, aq_ = q0_;                                          \
             for (int kk = 0; kk < CF##_KWG; kk++) {                             \
                 if ((k0) + (uint)kk < kend) {                                   \
                     const int ao_ = (int)(an_ * p.K * OHW + aq_);               \
-                    TL_FILL_EACH(CF, As, CF##_MWG, kk, dy[ao_ + ak[j]])         \
+                    TL_FILL_EACH(CF, As, CF##_MWG, kk, CONVBF_DY(ao_ + ak[j]))  \
                 } else {                                                        \
                     TL_FILL_ZERO(CF, As, CF##_MWG, kk)                          \
                 }                                                               \
@@ -237,7 +243,8 @@
 __kernel __attribute__((reqd_work_group_size(TILE_NDIMC, TILE_MDIMC, 1)))
 void conv2d_bwd_filter(const Conv2DBwdFilterParams p, __global const float* restrict x,
                        __global const float* restrict dy, __global float* dw, __global float* db,
-                       __global float* part, const uint nsplit, const uint kchunk) {
+                       __global float* part, const uint nsplit, const uint kchunk,
+                       __global const float* restrict ym) {
 #if TILE_CPU
     CBFB_BODY(TILE)
 #else

@@ -57,17 +57,21 @@
     }                                                                           \
     TL_LOAD_ROWS(CF, CF##_NWG, k0, CONVF_ROW, CONVF_ADV(CF), CONVF_FILL)
 
+// The stores add the bias and, with p.Relu, clamp as relu_fwd (v > 0 ? v : 0).
 #define CONVF_STORE(gm, gn, v)                                                  \
     {                                                                           \
         const uint n_ = (gn) / OHW;                                             \
-        y[(n_ * K + (gm)) * OHW + ((gn) - n_ * OHW)] = (v) + b[gm];             \
+        const float o_ = (v) + b[gm];                                           \
+        y[(n_ * K + (gm)) * OHW + ((gn) - n_ * OHW)] = (p.Relu && !(o_ > 0.0f)) ? 0.0f : o_; \
     }
 
 #define CONVF_STOREV(CF, gm, gn, v)                                             \
     {                                                                           \
         const uint n_ = (gn) / OHW, q_ = (gn) - n_ * OHW;                       \
         if (q_ + CF##_VW <= OHW) {                                              \
-            TL_VSTORE(CF)((v) + b[gm], 0, y + (n_ * K + (gm)) * OHW + q_);      \
+            TL_VEC(CF) o_ = (v) + b[gm];                                         \
+            if (p.Relu) o_ = select((TL_VEC(CF))(0.0f), o_, o_ > (TL_VEC(CF))(0.0f)); \
+            TL_VSTORE(CF)(o_, 0, y + (n_ * K + (gm)) * OHW + q_);               \
         } else {                                                                \
             float e_[CF##_VW];                                                  \
             TL_VSTORE(CF)(v, 0, e_);                                            \

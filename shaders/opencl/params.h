@@ -18,6 +18,7 @@ typedef struct {
     uint PadW;
     uint OH;
     uint OW;
+    uint Relu;
 } Conv2DFwdParams;
 
 // conv2d_bwd_data
@@ -35,6 +36,7 @@ typedef struct {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 } Conv2DBwdDataParams;
 
 // conv2d_bwd_filter
@@ -52,6 +54,7 @@ typedef struct {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 } Conv2DBwdFilterParams;
 
 // maxpool_fwd
@@ -132,12 +135,14 @@ typedef struct {
 typedef struct {
     uint Rows;
     uint Cols;
+    uint Relu;
 } BiasAddParams;
 
 // bias_grad
 typedef struct {
     uint Rows;
     uint Cols;
+    uint MaskRelu;
 } BiasGradParams;
 
 // softmax_xent
@@ -202,6 +207,7 @@ typedef struct {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 } WinogradInputParams;
 
 // winograd_filter
@@ -218,6 +224,7 @@ typedef struct {
     uint OH;
     uint OW;
     uint Bias;
+    uint Relu;
 } WinogradOutputParams;
 
 #endif

@@ -3,11 +3,14 @@
 // (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), zero outside the
 // image; xi = 4*i+j (see backend.WinogradInput, the matrices in
 // backend/ref/winograd.go). 2-D launch (t, c), one work-item per tile and
-// channel: neighbouring work-items write neighbouring elements of V.
+// channel: neighbouring work-items write neighbouring elements of V. With
+// p.MaskRelu x is read masked as relu_bwd by the ReLU output ym (ym > 0 ?
+// x : 0); without it ym is x, unread.
 #include "params.h"
 #include "common.h"
 
-__kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V) {
+__kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
+                             __global const float* restrict ym) {
     const uint t = GID0, c = (uint)get_global_id(1);
     const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     const uint tiles = p.N * th * tw;
@@ -16,6 +19,7 @@ __kernel void winograd_input(const WinogradInputParams p, __global const float* 
     const int y0 = (int)(2u * (r / tw)) - (int)p.PadH, x0 = (int)(2u * (r % tw)) - (int)p.PadW;
     const int H = (int)p.H, W = (int)p.W;
     __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
+    __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
     float d[4][4];
 #pragma unroll
     for (int a = 0; a < 4; a++) {
@@ -23,7 +27,8 @@ __kernel void winograd_input(const WinogradInputParams p, __global const float* 
 #pragma unroll
         for (int b = 0; b < 4; b++) {
             const int xx = x0 + b;
-            d[a][b] = (y >= 0 && y < H && xx >= 0 && xx < W) ? xp[y * W + xx] : 0.0f;
+            const bool in = y >= 0 && y < H && xx >= 0 && xx < W;
+            d[a][b] = (in && (!p.MaskRelu || yp[y * W + xx] > 0.0f)) ? xp[y * W + xx] : 0.0f;
         }
     }
     float e[4][4]; // B^T d

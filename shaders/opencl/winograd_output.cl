@@ -1,11 +1,15 @@
 // winograd_output: the 2x2 tile A^T m A of m = M[.][k][t] (plus b[k] when
-// Bias != 0) goes to y[n][k] at rows 2*th.. and columns 2*tw.. of tile t,
-// the rows and columns past OH, OW left out (see backend.WinogradOutput,
-// the matrices in backend/ref/winograd.go). 2-D launch (t, k), one
+// Bias != 0, then clamped as relu_fwd when Relu != 0) goes to y[n][k] at
+// rows 2*th.. and columns 2*tw.. of tile t, the rows and columns past OH, OW
+// left out (see backend.WinogradOutput, the matrices in
+// backend/ref/winograd.go). 2-D launch (t, k), one
 // work-item per tile and channel: neighbouring work-items read
 // neighbouring elements of M.
 #include "params.h"
 #include "common.h"
+
+// The store, clamped as relu_fwd (v > 0 ? v : 0) when relu.
+CG_INLINE float winograd_store(const uint relu, const float v) { return (relu && !(v > 0.0f)) ? 0.0f : v; }
 
 __kernel void winograd_output(const WinogradOutputParams p, __global const float* restrict M, __global const float* restrict b,
                               __global float* restrict y) {
@@ -29,7 +33,7 @@ __kernel void winograd_output(const WinogradOutputParams p, __global const float
 #pragma unroll
     for (int i = 0; i < 2; i++) { // (A^T m) A
         if (oy + (uint)i >= p.OH) break;
-        yp[i * p.OW] = bias + (e[i][0] + e[i][1] + e[i][2]);
-        if (ox + 1u < p.OW) yp[i * p.OW + 1] = bias + (e[i][1] - e[i][2] - e[i][3]);
+        yp[i * p.OW] = winograd_store(p.Relu, bias + (e[i][0] + e[i][1] + e[i][2]));
+        if (ox + 1u < p.OW) yp[i * p.OW + 1] = winograd_store(p.Relu, bias + (e[i][1] - e[i][2] - e[i][3]));
     }
 }

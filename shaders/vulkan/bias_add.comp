@@ -1,4 +1,5 @@
-// bias_add: y[r][c] += b[c]. Buffers: y[Rows*Cols], b[Cols].
+// bias_add: y[r][c] += b[c], clamped as relu_fwd when Relu != 0.
+// Buffers: y[Rows*Cols], b[Cols].
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -12,6 +13,7 @@ layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
 void main() {
     uint n = p.Rows * p.Cols;
     for (uint i = gridIndex(); i < n; i += gridStride()) {
-        y[i] += b[i % p.Cols];
+        float v = y[i] + b[i % p.Cols];
+        y[i] = (p.Relu != 0u && !(v > 0.0)) ? 0.0 : v;
     }
 }

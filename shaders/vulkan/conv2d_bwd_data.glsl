@@ -7,7 +7,9 @@
 //   DX[c][(n,u,v)] = sum over (k,t,t') of w[k][c][a+StrideH*t][b+StrideW*t']
 //                    * dy[n][k][u-t][v-t']   (zero outside dy)
 // is a dense product of C rows, N*Hu*Wv columns and K*Tr*Ts terms.
-// Buffers: dy[N*K*OH*OW], w[K*C*R*S], dx[N*C*H*W] (overwritten). Tiling:
+// Buffers: dy[N*K*OH*OW], w[K*C*R*S], dx[N*C*H*W] (overwritten),
+// ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
+// masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0). Tiling:
 // gemm_tile.glsl.
 #include "params.glsl"
 #include "common.glsl"
@@ -16,6 +18,7 @@ layout(push_constant) uniform PC { Conv2DBwdDataParams p; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer DY { float dy[]; };
 layout(std430, set = 0, binding = 1) readonly restrict buffer Wt { float w[]; };
 layout(std430, set = 0, binding = 2) writeonly restrict buffer DX { float dx[]; };
+layout(std430, set = 0, binding = 3) readonly buffer Ym { float ym[]; };
 
 // The phase: first tap a, b; tap counts tr, ts; first u, v and counts hu, wv
 // of the input positions h = StrideH*u + a - PadH, w = StrideW*v + b - PadW.
@@ -52,8 +55,9 @@ float loadB(uint q, uint j) {
     bool inside = oh >= 0 && oh < int(p.OH) && ow >= 0 && ow < int(p.OW);
     uint h = uint(clamp(oh, 0, int(p.OH) - 1));
     uint w = uint(clamp(ow, 0, int(p.OW) - 1));
-    float v = dy[((n * p.K + k) * p.OH + h) * p.OW + w];
-    return inside ? v : 0.0;
+    uint i = ((n * p.K + k) * p.OH + h) * p.OW + w;
+    float v = dy[i];
+    return (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? v : 0.0;
 }
 
 void storeC(uint c, uint j, float v) {

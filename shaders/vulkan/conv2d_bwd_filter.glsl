@@ -6,7 +6,9 @@
 // one chunk the results go to dw and db directly, else chunk z writes
 // partial[(z*K + k)*(C*R*S+1) + q] and conv2d_bwd_filter_reduce adds them.
 // Buffers: x[N*C*H*W], dy[N*K*OH*OW], dw[K*C*R*S], db[K] (both
-// overwritten), partial (internal). Tiling: gemm_tile.glsl.
+// overwritten), partial (internal), ym[N*K*OH*OW] (dy when MaskRelu == 0,
+// unread). With MaskRelu dy is read masked as relu_bwd by the ReLU output
+// ym (ym > 0 ? dy : 0). Tiling: gemm_tile.glsl.
 #include "params.glsl"
 #include "common.glsl"
 
@@ -16,10 +18,12 @@ layout(std430, set = 0, binding = 1) readonly restrict buffer DY { float dy[]; }
 layout(std430, set = 0, binding = 2) writeonly buffer DW { float dw[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
+layout(std430, set = 0, binding = 5) readonly buffer Ym { float ym[]; };
 
 float loadA(uint k, uint l) {
     uint ohw = p.OH * p.OW;
-    return dy[((l / ohw) * p.K + k) * ohw + l % ohw];
+    uint i = ((l / ohw) * p.K + k) * ohw + l % ohw;
+    return (p.MaskRelu == 0u || ym[i] > 0.0) ? dy[i] : 0.0;
 }
 
 float loadB(uint l, uint q) {

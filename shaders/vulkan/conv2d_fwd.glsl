@@ -37,7 +37,9 @@ float loadB(uint q, uint j) {
 void storeC(uint k, uint j, float v) {
     uint ohw = p.OH * p.OW;
     uint n = j / ohw;
-    y[(n * p.K + k) * ohw + j % ohw] = v + bias[k];
+    float o = v + bias[k];
+    // With Relu, clamp as relu_fwd (o > 0 ? o : 0).
+    y[(n * p.K + k) * ohw + j % ohw] = (p.Relu != 0u && !(o > 0.0)) ? 0.0 : o;
 }
 
 #include "gemm_tile.glsl"

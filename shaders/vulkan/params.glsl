@@ -18,6 +18,7 @@ struct Conv2DFwdParams {
     uint PadW;
     uint OH;
     uint OW;
+    uint Relu;
 };
 
 // conv2d_bwd_data
@@ -35,6 +36,7 @@ struct Conv2DBwdDataParams {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 };
 
 // conv2d_bwd_filter
@@ -52,6 +54,7 @@ struct Conv2DBwdFilterParams {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 };
 
 // maxpool_fwd
@@ -132,12 +135,14 @@ struct GemmParams {
 struct BiasAddParams {
     uint Rows;
     uint Cols;
+    uint Relu;
 };
 
 // bias_grad
 struct BiasGradParams {
     uint Rows;
     uint Cols;
+    uint MaskRelu;
 };
 
 // softmax_xent
@@ -202,6 +207,7 @@ struct WinogradInputParams {
     uint PadW;
     uint OH;
     uint OW;
+    uint MaskRelu;
 };
 
 // winograd_filter
@@ -218,6 +224,7 @@ struct WinogradOutputParams {
     uint OH;
     uint OW;
     uint Bias;
+    uint Relu;
 };
 
 #endif

@@ -3,7 +3,9 @@
 // (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), zero outside the
 // image; xi = 4*i+j (see backend.WinogradInput, the matrices in
 // backend/ref/winograd.go). One invocation per channel and tile, tiles
-// fastest. Buffers: x[N*C*H*W], V[16*C*P].
+// fastest. Buffers: x[N*C*H*W], V[16*C*P], ym[N*C*H*W] (x when MaskRelu ==
+// 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
+// ym (ym > 0 ? x : 0).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -13,6 +15,7 @@ layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradInputParams p; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) writeonly restrict buffer V { float v[]; };
+layout(std430, set = 0, binding = 2) readonly buffer Ym { float ym[]; };
 
 void main() {
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
@@ -29,7 +32,9 @@ void main() {
             int y = y0 + a;
             for (int b = 0; b < 4; b++) {
                 int xx = x0 + b;
-                d[a][b] = (y >= 0 && y < H && xx >= 0 && xx < W) ? x[base + uint(y * W + xx)] : 0.0;
+                bool inside = y >= 0 && y < H && xx >= 0 && xx < W;
+                uint i = base + uint(y * W + xx);
+                d[a][b] = (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? x[i] : 0.0;
             }
         }
         float e[4][4]; // B^T d

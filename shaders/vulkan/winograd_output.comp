@@ -1,7 +1,8 @@
 // winograd_output: the 2x2 tile A^T m A of m = M[.][k][t] (plus b[k] when
-// Bias != 0) goes to y[n][k] at rows 2*th.. and columns 2*tw.. of tile t,
-// the rows and columns past OH, OW left out (see backend.WinogradOutput,
-// the matrices in backend/ref/winograd.go). One invocation per channel and
+// Bias != 0, then clamped as relu_fwd when Relu != 0) goes to y[n][k] at
+// rows 2*th.. and columns 2*tw.. of tile t, the rows and columns past OH, OW
+// left out (see backend.WinogradOutput, the matrices in
+// backend/ref/winograd.go). One invocation per channel and
 // tile, tiles fastest. Buffers: M[16*K*P], b[K] (unread without Bias),
 // y[N*K*OH*OW].
 #version 450
@@ -14,6 +15,11 @@ layout(push_constant) uniform PC { WinogradOutputParams p; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer Mt { float m[]; };
 layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
 layout(std430, set = 0, binding = 2) writeonly restrict buffer Y { float y[]; };
+
+// The store, clamped as relu_fwd (v > 0 ? v : 0) when Relu != 0.
+float store(float v) {
+    return (p.Relu != 0u && !(v > 0.0)) ? 0.0 : v;
+}
 
 void main() {
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
@@ -38,9 +44,9 @@ void main() {
             if (oy + i >= p.OH) {
                 break;
             }
-            y[yo + i * p.OW] = bias + (e[i][0] + e[i][1] + e[i][2]);
+            y[yo + i * p.OW] = store(bias + (e[i][0] + e[i][1] + e[i][2]));
             if (ox + 1u < p.OW) {
-                y[yo + i * p.OW + 1u] = bias + (e[i][1] - e[i][2] - e[i][3]);
+                y[yo + i * p.OW + 1u] = store(bias + (e[i][1] - e[i][2] - e[i][3]));
             }
         }
     }

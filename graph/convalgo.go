@@ -1,0 +1,244 @@
+package graph
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/layers"
+)
+
+// The values of Config.ConvAlgo and ConvPass.Algo.
+const (
+	// ConvAuto (or "") runs each layer that admits Winograd with the
+	// algorithm the tuner chose (tune: auto or cached), else by the rule:
+	// Winograd on every device but the reference, which keeps implicit
+	// GEMM as the ground truth the other backends are checked against.
+	ConvAuto = "auto"
+	// ConvGemm runs every convolution as implicit GEMM (conv2d_fwd,
+	// conv2d_bwd_data): the plans before the algorithm choice, bit for bit.
+	ConvGemm = "gemm"
+	// ConvWinograd runs every pass that admits it (3x3 stride 1) as
+	// Winograd F(2x2,3x3); the others use implicit GEMM (ConvNote).
+	ConvWinograd = "winograd"
+)
+
+// The passes of a ConvPass.
+const (
+	PassForward      = "forward"       // the layer's output y
+	PassBackwardData = "backward-data" // the input gradient dx
+)
+
+// ParseConvAlgo returns the conv_algo value s ("" is auto), or an error
+// naming the key and the values.
+func ParseConvAlgo(s string) (string, error) {
+	switch s {
+	case "", ConvAuto:
+		return ConvAuto, nil
+	case ConvGemm, ConvWinograd:
+		return s, nil
+	}
+	return "", fmt.Errorf("conv_algo: unknown value %q (want %s, %s or %s)", s, ConvAuto, ConvGemm, ConvWinograd)
+}
+
+// ConvPass is the algorithm of one input product (forward output or input
+// gradient) of one convolution layer of a plan.
+type ConvPass struct {
+	Layer int    // index of the layer in the model
+	Name  string // the layer's name, e.g. "conv.6"
+	Pass  string // PassForward or PassBackwardData
+	Algo  string // ConvGemm or ConvWinograd
+	// Reason says why Algo: the conv_algo value, the rule, the tuner's
+	// timings, or why the layer does not admit Winograd.
+	Reason string
+	// Winograd reports whether the pass can run as Winograd in this plan
+	// (the layer admits it, its buffers fit the device, scratch is planned).
+	Winograd bool
+
+	refused bool // the layer or the device does not admit Winograd
+	bound   bool // refused by the device's binding limit
+}
+
+// String is e.g. "conv.6 forward winograd (rule: ...)".
+func (c ConvPass) String() string {
+	return fmt.Sprintf("%s %s %s (%s)", c.Name, c.Pass, c.Algo, c.Reason)
+}
+
+// ConvAlgos lists the algorithm of every convolution pass of the layout,
+// layer by layer, forward before backward-data (a layer whose input needs
+// no gradient has no backward-data pass).
+func (lo *Layout) ConvAlgos() []ConvPass { return append([]ConvPass(nil), lo.convs...) }
+
+// ScratchBytes is the memory of the Winograd scratch buffers U, V and M,
+// shared by every Winograd pass of the plan (0 when none can run).
+func (lo *Layout) ScratchBytes() uint64 { return lo.BytesByKind()[KindScratch] }
+
+// ConvNote is the one line to log about the algorithm choice, or "" when
+// there is nothing to say: under conv_algo winograd the layers that do not
+// admit it, and under auto or winograd the passes whose Winograd buffers
+// exceed the device's binding limit, each with the reason; they use
+// implicit GEMM.
+func (lo *Layout) ConvNote() string { return convNote(lo.cfg.ConvAlgo, lo.convs) }
+
+func convNote(algo string, convs []ConvPass) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, c := range convs {
+		if !c.refused || (algo != ConvWinograd && !c.bound) {
+			continue
+		}
+		what := c.Name
+		if c.bound {
+			what += " " + c.Pass
+		}
+		if !seen[what] {
+			seen[what] = true
+			parts = append(parts, fmt.Sprintf("%s (%s)", what, strings.TrimPrefix(c.Reason, noWinograd)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("conv_algo %s: implicit GEMM for %s", algo, strings.Join(parts, ", "))
+}
+
+// noWinograd starts the Reason of a pass that cannot run as Winograd.
+const noWinograd = "no Winograd: "
+
+// planConvs chooses the algorithm of every convolution pass of lo (needGrad
+// tells which layers' inputs need a gradient) by cfg.ConvAlgo and the
+// device dev (nil: any device but the reference, without limits), and
+// returns the sizes of the shared scratch U, V, M (zero when no pass can
+// run as Winograd).
+func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Info) [3]int {
+	var scratch [3]int
+	algo := lo.cfg.ConvAlgo
+	for i, l := range ls {
+		w, ok := l.(layers.Winograder)
+		if !ok {
+			continue
+		}
+		for _, bwd := range []bool{false, true} {
+			if bwd && !needGrad[i] {
+				continue
+			}
+			c := ConvPass{Layer: i, Name: l.Name(), Pass: PassForward, Algo: ConvGemm}
+			if bwd {
+				c.Pass = PassBackwardData
+			}
+			pl, err := w.WinogradPlan(lo.Shapes[i], bwd)
+			switch {
+			case algo == ConvGemm:
+				c.Reason = "conv_algo gemm"
+			case err != nil:
+				c.Reason, c.refused = noWinograd+err.Error(), true
+			case dev != nil && dev.Type == backend.Reference && algo == ConvAuto:
+				c.Reason = "rule: implicit GEMM on the reference device"
+			default:
+				if why := overBinding(pl, dev); why != "" {
+					c.Reason, c.refused, c.bound = noWinograd+why, true, true
+					break
+				}
+				c.Algo, c.Winograd = ConvWinograd, true
+				c.Reason = "conv_algo winograd"
+				if algo == ConvAuto {
+					c.Reason = "rule: Winograd for 3x3 stride 1"
+				}
+				scratch = [3]int{max(scratch[0], pl.ULen), max(scratch[1], pl.VLen), max(scratch[2], pl.MLen)}
+			}
+			lo.convs = append(lo.convs, c)
+		}
+	}
+	return scratch
+}
+
+// overBinding names the first buffer of pl larger than what one dispatch
+// of dev may address (MaxBinding, else MaxAlloc), or is "".
+func overBinding(pl backend.WinogradPlan, dev *backend.Info) string {
+	if dev == nil {
+		return ""
+	}
+	limit := dev.MaxAlloc
+	if dev.MaxBinding > 0 && (limit == 0 || dev.MaxBinding < limit) {
+		limit = dev.MaxBinding
+	}
+	if limit == 0 {
+		return ""
+	}
+	for _, q := range pl.Dispatches() {
+		for i, n := range q.BufferSizes() {
+			if b := 4 * uint64(n); b > limit {
+				return fmt.Sprintf("its %s buffer %s of %s exceeds the %s one dispatch of %s may address; a smaller batch_size fits",
+					q.Kernel(), q.Buffers()[i].Name, MiB(b), MiB(limit), dev.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// SetConvAlgo makes pass k of ConvAlgos run with algo (ConvGemm, or
+// ConvWinograd where the pass admits it), for the reason given (the
+// tuner's). The plan's later steps follow it.
+func (p *Plan) SetConvAlgo(k int, algo, reason string) error {
+	if k < 0 || k >= len(p.convs) {
+		return fmt.Errorf("graph: no convolution pass %d (the plan has %d)", k, len(p.convs))
+	}
+	c := &p.convs[k]
+	switch {
+	case algo == ConvWinograd && !c.Winograd:
+		return fmt.Errorf("graph: %s %s cannot run as Winograd in this plan (%s)", c.Name, c.Pass, c.Reason)
+	case algo != ConvWinograd && algo != ConvGemm:
+		return fmt.Errorf("graph: %s %s: unknown algorithm %q (want %s or %s)", c.Name, c.Pass, algo, ConvGemm, ConvWinograd)
+	}
+	c.Algo, c.Reason = algo, reason
+	return nil
+}
+
+// ConvAlgos lists the algorithm of every convolution pass the plan runs
+// now (Layout.ConvAlgos, as SetConvAlgo changed them).
+func (p *Plan) ConvAlgos() []ConvPass { return append([]ConvPass(nil), p.convs...) }
+
+// ConvDispatches are the dispatches of pass k of ConvAlgos over a full
+// batch, as algorithm algo would run them, over the plan's buffers: what
+// the tuner times. Running them writes only the pass's output (an
+// activation or a gradient) and the scratch.
+func (p *Plan) ConvDispatches(k int, algo string) ([]layers.Dispatch, error) {
+	if err := p.usable(); err != nil {
+		return nil, err
+	}
+	if k < 0 || k >= len(p.convs) {
+		return nil, fmt.Errorf("graph: no convolution pass %d (the plan has %d)", k, len(p.convs))
+	}
+	c := p.convs[k]
+	if algo == ConvWinograd && !c.Winograd {
+		return nil, fmt.Errorf("graph: %s %s cannot run as Winograd in this plan (%s)", c.Name, c.Pass, c.Reason)
+	}
+	ctx := p.ctx(c.Layer, p.lo.Batch, true, 1)
+	ctx.Winograd = algo == ConvWinograd
+	return p.layers[c.Layer].(layers.Winograder).Product(ctx, c.Pass == PassBackwardData), nil
+}
+
+// winograd reports whether layer i's pass runs as Winograd now.
+func (p *Plan) winograd(i int, pass string) bool {
+	for _, c := range p.convs {
+		if c.Layer == i && c.Pass == pass {
+			return c.Algo == ConvWinograd
+		}
+	}
+	return false
+}
+
+// ConvAlgoLine lists cs (from ConvAlgos) layer by layer as "name
+// forward[/backward-data]", e.g. "conv.0 gemm, conv.6 winograd/winograd";
+// "" when cs is empty.
+func ConvAlgoLine(cs []ConvPass) string {
+	var parts []string
+	for i, c := range cs {
+		if i > 0 && cs[i-1].Layer == c.Layer {
+			parts[len(parts)-1] += "/" + c.Algo
+			continue
+		}
+		parts = append(parts, c.Name+" "+c.Algo)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,265 @@
+package graph_test
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/crossgrad/crossgrad/alexnet"
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/backendtest"
+	"github.com/crossgrad/crossgrad/backend/ref"
+	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/internal/testutil"
+	"github.com/crossgrad/crossgrad/layers"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/crossgrad/crossgrad/backend/vulkan"
+)
+
+// alexNet97 is the tiny AlexNet at input 97: conv.6, conv.8 and conv.10
+// (3x3 stride 1) work on 5x5 maps, 3x3 Winograd tiles per image, the last
+// ones partial.
+func alexNet97(t *testing.T) *alexnet.Model {
+	t.Helper()
+	o := alexnet.DefaultOptions()
+	o.InputSize, o.Width, o.Dropout, o.Seed = 97, 1.0/16, 0, 1234
+	m, err := alexnet.New(o)
+	require.NoError(t, err)
+	return m
+}
+
+// Tolerance of conv_algo winograd against gemm after winogradSteps SGD
+// steps (lr 0.05) of alexNet97: F(2x2,3x3) rounds differently from the
+// direct sum (its transforms add up to 4 inputs before the product), so
+// parameters agree to |d| <= 1e-6 + 1e-5*|p| (seen: 7.5e-9 on ref, PoCL and lavapipe) and the last step's gradients
+// to |d| <= 1e-3 * max|g of that tensor|.
+const (
+	winogradSteps     = 3
+	winogradParamAtol = 1e-6
+	winogradParamRtol = 1e-5
+	winogradGradScale = 1e-3
+)
+
+// TestConvAlgoWinogradTrainsLikeGemm trains alexNet97 a few steps with
+// conv_algo winograd and with gemm on each backend: the 3x3 stride-1
+// passes run the Winograd kernels, the 11x11 and 5x5 ones implicit GEMM,
+// and parameters and gradients agree within the tolerance above.
+func TestConvAlgoWinogradTrainsLikeGemm(t *testing.T) {
+	for _, name := range []string{"ref", "opencl", "vulkan"} {
+		t.Run(name, func(t *testing.T) {
+			var dev backend.Device
+			if name == "ref" {
+				dev = ref.New()
+			} else {
+				dev = backendtest.OpenOrSkip(t, func() (backend.Device, error) { return backend.Open(name) })
+			}
+			defer dev.Close()
+			m := alexNet97(t)
+			run := func(algo string) ([]graph.HostTensor, []graph.HostTensor, *graph.Plan) {
+				plan, err := graph.New(dev, m.Sequential, m.InputShape(3), graph.Config{Seed: 5, ConvAlgo: algo, Optimizer: sgd{LR: 0.05}})
+				require.NoError(t, err)
+				t.Cleanup(func() { plan.Close() })
+				r := testutil.NewRNG(8)
+				for s := 1; s <= winogradSteps; s++ {
+					img, lab := randomBatch(r, 3)
+					require.NoError(t, plan.Upload(img, lab))
+					_, err := plan.TrainStep(s, 3)
+					require.NoError(t, err)
+				}
+				params, err := plan.ReadParams()
+				require.NoError(t, err)
+				grads, err := plan.ReadTensors(plan.Grads())
+				require.NoError(t, err)
+				return params, grads, plan
+			}
+			wp, wg, wplan := run(graph.ConvWinograd)
+			gp, gg, gplan := run(graph.ConvGemm)
+			assert.Equal(t, []string{"conv.0 forward gemm", "conv.3 forward gemm", "conv.3 backward-data gemm",
+				"conv.6 forward winograd", "conv.6 backward-data winograd", "conv.8 forward winograd",
+				"conv.8 backward-data winograd", "conv.10 forward winograd", "conv.10 backward-data winograd"}, algos(wplan))
+			assert.Equal(t, 1, kernelCount(t, gplan, backend.KConv2DFwd, "conv.6"))
+			assert.Zero(t, kernelCount(t, gplan, backend.KWinogradInput, ""))
+			assert.Equal(t, 2, kernelCount(t, wplan, backend.KWinogradInput, "conv.6"), "forward and backward-data")
+			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DFwd, "conv.6"))
+			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdData, "conv.6"))
+			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.6"), "the filter gradient stays conv2d_bwd_filter")
+			worst := 0.0
+			for i := range gp {
+				for j, want := range gp[i].Data {
+					got := float64(wp[i].Data[j])
+					d := math.Abs(got - float64(want))
+					require.LessOrEqual(t, d, winogradParamAtol+winogradParamRtol*math.Abs(float64(want)), "%s[%d]", gp[i].Name, j)
+					worst = max(worst, d)
+				}
+				scale := 0.0
+				for _, v := range gg[i].Data {
+					scale = max(scale, math.Abs(float64(v)))
+				}
+				for j, want := range gg[i].Data {
+					require.InDelta(t, want, wg[i].Data[j], winogradGradScale*scale, "%s.grad[%d]", gg[i].Name, j)
+				}
+			}
+			assert.NotEqual(t, gp, wp, "Winograd rounds differently: the test compares two computations")
+			t.Logf("%s: largest parameter difference after %d steps %.3g", dev.Info().Name, winogradSteps, worst)
+		})
+	}
+}
+
+func algos(p *graph.Plan) []string {
+	var out []string
+	for _, c := range p.ConvAlgos() {
+		out = append(out, c.Name+" "+c.Pass+" "+c.Algo)
+	}
+	return out
+}
+
+// kernelCount counts the dispatches of kernel k in a training step of
+// plan, of layer layer ("" any).
+func kernelCount(t *testing.T, plan *graph.Plan, k backend.Kernel, layer string) int {
+	t.Helper()
+	parts, err := plan.TrainStepParts(1, plan.Batch())
+	require.NoError(t, err)
+	n := 0
+	for _, p := range parts {
+		for _, d := range p.Dispatches {
+			if d.P.Kernel() == k && (layer == "" || p.Layer == layer) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestConvAlgoWinogradOnStride4 forces winograd on the AlexNet whose conv.0
+// is 11x11 stride 4 and conv.3 5x5: those use implicit GEMM, and the one
+// note names each of them once with the reason.
+func TestConvAlgoWinogradOnStride4(t *testing.T) {
+	m := alexNet97(t)
+	lo, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{ConvAlgo: graph.ConvWinograd})
+	require.NoError(t, err)
+	note := lo.ConvNote()
+	assert.Equal(t, "conv_algo winograd: implicit GEMM for conv.0 (11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only), "+
+		"conv.3 (5x5 stride 1: Winograd F(2x2,3x3) takes 3x3 stride 1 only)", note)
+	assert.Equal(t, 1, strings.Count(note, "conv.3"), "said once for both passes of conv.3")
+	cs := lo.ConvAlgos()
+	require.Len(t, cs, 9)
+	assert.Equal(t, graph.ConvPass{Layer: 0, Name: "conv.0", Pass: graph.PassForward, Algo: graph.ConvGemm,
+		Reason: "no Winograd: 11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only"}.String(), cs[0].String())
+	assert.False(t, cs[0].Winograd)
+	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", cs[3].String())
+
+	auto, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{})
+	require.NoError(t, err)
+	assert.Empty(t, auto.ConvNote(), "auto says nothing about layers that never admit Winograd")
+	assert.Equal(t, "conv.6 forward winograd (rule: Winograd for 3x3 stride 1)", auto.ConvAlgos()[3].String())
+}
+
+// TestConvAlgoUnknown rejects a value by name.
+func TestConvAlgoUnknown(t *testing.T) {
+	m := alexNet97(t)
+	_, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{ConvAlgo: "fft"})
+	require.EqualError(t, err, `graph: conv_algo: unknown value "fft" (want auto, gemm or winograd)`)
+	for _, s := range []string{"", "auto", "gemm", "winograd"} {
+		_, err := graph.ParseConvAlgo(s)
+		assert.NoError(t, err, s)
+	}
+}
+
+// TestConvAlgoScratch: gemm plans no scratch; winograd one set of U, V, M
+// shared by every pass, each the largest any pass needs; the reference
+// device keeps implicit GEMM under auto (no scratch), any other device
+// takes Winograd.
+func TestConvAlgoScratch(t *testing.T) {
+	m := alexNet97(t)
+	in := m.InputShape(4)
+	g, err := graph.NewLayout(m.Sequential, in, graph.Config{ConvAlgo: graph.ConvGemm})
+	require.NoError(t, err)
+	assert.Empty(t, names(g, graph.KindScratch))
+	assert.Zero(t, g.ScratchBytes())
+	w, err := graph.NewLayout(m.Sequential, in, graph.Config{ConvAlgo: graph.ConvWinograd})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"winograd.U", "winograd.V", "winograd.M"}, names(w, graph.KindScratch))
+	var want [3]int
+	for i, l := range m.Layers() {
+		wl, ok := l.(layers.Winograder)
+		if !ok {
+			continue
+		}
+		for _, bwd := range []bool{false, true} {
+			if pl, err := wl.WinogradPlan(w.Shapes[i], bwd); err == nil {
+				want = [3]int{max(want[0], pl.ULen), max(want[1], pl.VLen), max(want[2], pl.MLen)}
+			}
+		}
+	}
+	for j, name := range []string{"winograd.U", "winograd.V", "winograd.M"} {
+		b, ok := w.Lookup(name)
+		require.True(t, ok)
+		assert.Equal(t, want[j], b.Elems, name)
+	}
+	assert.Equal(t, uint64(4*(want[0]+want[1]+want[2])), w.ScratchBytes())
+	var rep strings.Builder
+	require.NoError(t, w.Report(&rep))
+	assert.Contains(t, rep.String(), "total scratch")
+
+	r, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, ref.New().Info())
+	require.NoError(t, err)
+	assert.Zero(t, r.ScratchBytes())
+	assert.Equal(t, "conv.6 forward gemm (rule: implicit GEMM on the reference device)", r.ConvAlgos()[3].String())
+	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
+	require.NoError(t, err)
+	assert.Equal(t, w.ScratchBytes(), cpu.ScratchBytes())
+}
+
+// TestConvAlgoBindingLimit: a pass whose Winograd buffers exceed what one
+// dispatch of the device may address (Vulkan's maxStorageBufferRange) uses
+// implicit GEMM, and the note says which pass and why; a smaller batch
+// fits and runs Winograd.
+func TestConvAlgoBindingLimit(t *testing.T) {
+	m := alexNet97(t)
+	small, err := graph.NewLayout(m.Sequential, m.InputShape(2), graph.Config{})
+	require.NoError(t, err)
+	limit := small.ScratchBytes() // more than any one buffer at batch 2
+	info := backend.Info{Name: "small-range", Type: backend.IntegratedGPU, MaxBinding: limit}
+	lo, err := graph.NewLayoutFor(m.Sequential, m.InputShape(64), graph.Config{}, info)
+	require.NoError(t, err)
+	note := lo.ConvNote()
+	require.NotEmpty(t, note)
+	assert.True(t, strings.HasPrefix(note, "conv_algo auto: implicit GEMM for conv.6 forward (its "), note)
+	assert.Contains(t, note, fmt.Sprintf("exceeds the %s one dispatch of small-range may address", graph.MiB(limit)))
+	for _, c := range lo.ConvAlgos() {
+		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
+	}
+	assert.Zero(t, lo.ScratchBytes())
+	ok, err := graph.NewLayoutFor(m.Sequential, m.InputShape(2), graph.Config{}, info)
+	require.NoError(t, err)
+	assert.Empty(t, ok.ConvNote())
+	assert.Equal(t, graph.ConvWinograd, ok.ConvAlgos()[3].Algo)
+}
+
+// TestSetConvAlgo switches a pass between the algorithms (the tuner's
+// choice) and refuses what the plan cannot run.
+func TestSetConvAlgo(t *testing.T) {
+	m := alexNet97(t)
+	dev := ref.New()
+	defer dev.Close()
+	plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{ConvAlgo: graph.ConvWinograd})
+	require.NoError(t, err)
+	defer plan.Close()
+	require.NoError(t, plan.SetConvAlgo(3, graph.ConvGemm, "tuned: faster"))
+	assert.Equal(t, "conv.6 forward gemm (tuned: faster)", plan.ConvAlgos()[3].String())
+	assert.Equal(t, 1, kernelCount(t, plan, backend.KConv2DFwd, "conv.6"))
+	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", plan.Layout().ConvAlgos()[3].String(), "the layout keeps the plan's start")
+	require.ErrorContains(t, plan.SetConvAlgo(0, graph.ConvWinograd, ""), "conv.0 forward cannot run as Winograd in this plan (no Winograd: 11x11 stride 4")
+	require.ErrorContains(t, plan.SetConvAlgo(3, "fft", ""), `unknown algorithm "fft"`)
+	require.ErrorContains(t, plan.SetConvAlgo(9, graph.ConvGemm, ""), "no convolution pass 9 (the plan has 9)")
+	ds, err := plan.ConvDispatches(4, graph.ConvWinograd)
+	require.NoError(t, err)
+	var ks []backend.Kernel
+	for _, d := range ds {
+		ks = append(ks, d.P.Kernel())
+	}
+	assert.Equal(t, []backend.Kernel{backend.KWinogradFilter, backend.KWinogradInput, backend.KGemm, backend.KWinogradOutput}, ks)
+}

@@ -1,0 +1,206 @@
+package tune
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/layers"
+)
+
+// AlgoPrefix starts the Kernel of a cache entry that holds the algorithm
+// choice of a convolution pass rather than a tile configuration: the key
+// is "conv_algo:" + the implicit-GEMM dispatch's kernel, and its shape;
+// Entry.Algo is the winner.
+const AlgoPrefix = "conv_algo:"
+
+// AlgoKey is the cache key of the algorithm choice of the convolution pass
+// whose implicit-GEMM dispatch is p (conv2d_fwd or conv2d_bwd_data).
+func AlgoKey(p backend.Params) backend.TuneKey {
+	return backend.TuneKey{Kernel: backend.Kernel(AlgoPrefix + string(p.Kernel())), Shape: p.Shape()}
+}
+
+// isAlgo reports whether e is an algorithm choice.
+func (e Entry) isAlgo() bool { return strings.HasPrefix(string(e.Kernel), AlgoPrefix) }
+
+// decodeAlgo is decode for an algorithm choice: the params of the
+// convolution it names and a known algorithm.
+func (e Entry) decodeAlgo() (backend.Params, error) {
+	inner := Entry{Kernel: backend.Kernel(strings.TrimPrefix(string(e.Kernel), AlgoPrefix)), Shape: e.Shape, Params: e.Params}
+	if inner.Kernel != backend.KConv2DFwd && inner.Kernel != backend.KConv2DBwdData {
+		return nil, fmt.Errorf("tune cache entry %s: the algorithm choice is for %s and %s only", e.Kernel, backend.KConv2DFwd, backend.KConv2DBwdData)
+	}
+	if e.Algo != graph.ConvGemm && e.Algo != graph.ConvWinograd {
+		return nil, fmt.Errorf("tune cache entry %s %q: algorithm %q (want %s or %s)", e.Kernel, e.Shape, e.Algo, graph.ConvGemm, graph.ConvWinograd)
+	}
+	return inner.decode()
+}
+
+// Algorithm timing: a warm-up run, then up to algoRuns runs (one when a
+// run takes longTotalMs); the median counts.
+const algoRuns = 3
+
+// chooseAlgos sets, when plan's conv_algo is auto, the algorithm of every
+// convolution pass that can run both ways: the cached choice, or in Auto
+// mode the faster of the two timed now on dev (stored in the cache); a
+// pass without either keeps the rule's.
+func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mode, entries map[backend.TuneKey]Entry, o Options, log *slog.Logger) error {
+	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
+		return nil
+	}
+	var store []Entry
+	for k, c := range plan.ConvAlgos() {
+		if !c.Winograd {
+			continue
+		}
+		gemm, err := plan.ConvDispatches(k, graph.ConvGemm)
+		if err != nil {
+			return err
+		}
+		key := AlgoKey(gemm[0].P)
+		if e, ok := entries[key]; ok {
+			reason := fmt.Sprintf("cached: %s %.3g ms, gemm %.3g ms", e.Algo, e.Ms, e.DefaultMs)
+			if err := plan.SetConvAlgo(k, e.Algo, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		if mode != Auto {
+			continue
+		}
+		win, err := plan.ConvDispatches(k, graph.ConvWinograd)
+		if err != nil {
+			return err
+		}
+		gms, err := 0.0, finiteInput(dev, gemm[0])
+		if err == nil {
+			gms, err = timeDispatches(dev, gemm)
+		}
+		if err == nil {
+			var wms float64
+			if wms, err = timeDispatches(dev, win); err == nil {
+				algo, ms := graph.ConvGemm, gms
+				if wms < gms {
+					algo, ms = graph.ConvWinograd, wms
+				}
+				if err := plan.SetConvAlgo(k, algo, fmt.Sprintf("tuned: winograd %.3g ms, gemm %.3g ms", wms, gms)); err != nil {
+					return err
+				}
+				store = append(store, algoEntry(gemm[0].P, c, algo, ms, gms))
+				log.Info("tune: convolution algorithm", "layer", c.Name+" "+c.Pass, "algo", algo, "winograd_ms", wms, "gemm_ms", gms)
+				continue
+			}
+		}
+		if errors.Is(err, backend.ErrDeviceLost) {
+			return fmt.Errorf("tune: timing the algorithms of %s %s: %w", c.Name, c.Pass, err)
+		}
+		log.Warn("tune: cannot time the convolution algorithms; the rule's is kept", "layer", c.Name+" "+c.Pass, "reason", err.Error())
+	}
+	if o.Cache != nil && len(store) > 0 {
+		if err := o.Cache.Store(t.TuneIdentity(), store); err != nil {
+			o.Cache.inMemory(log, err)
+		}
+	}
+	return nil
+}
+
+// algoEntry is the cache entry of an algorithm choice.
+func algoEntry(p backend.Params, c graph.ConvPass, algo string, ms, gemmMs float64) Entry {
+	e := entryOf(Result{Target: Target{Layer: c.Name, Phase: c.Pass, P: p}, ChosenMs: ms, DefaultMs: gemmMs})
+	e.Kernel, e.Algo = AlgoKey(p).Kernel, algo
+	return e
+}
+
+// finiteInput fills the input (x or dy) of the implicit-GEMM dispatch d
+// with ones, so that both algorithms are timed on finite values rather
+// than on what the plan's buffer held before its first step (which the
+// step overwrites).
+func finiteInput(dev backend.Device, d layers.Dispatch) error {
+	b := d.Bufs[0]
+	return dev.Dispatch(backend.Fill{N: uint32(b.Len()), Value: 1}, b)
+}
+
+// timeDispatches is the median device time in ms of running ds on dev
+// after a warm-up run: by the device's kernel timers (every kernel they
+// timed), else the wall clock around the run and a Sync.
+func timeDispatches(dev backend.Device, ds []layers.Dispatch) (float64, error) {
+	if err := layers.Run(dev, ds); err != nil {
+		return 0, err
+	}
+	if err := dev.Sync(); err != nil {
+		return 0, err
+	}
+	kt, _ := dev.(backend.KernelTimer)
+	if kt != nil {
+		if _, err := kt.KernelTimes(); err != nil {
+			if !errors.Is(err, backend.ErrUnsupported) {
+				return 0, err
+			}
+			kt = nil
+		}
+	}
+	var runs []float64
+	for total := 0.0; len(runs) < algoRuns && total < longTotalMs; {
+		start := time.Now()
+		if err := layers.Run(dev, ds); err != nil {
+			return 0, err
+		}
+		ms := 0.0
+		if kt != nil {
+			times, err := kt.KernelTimes()
+			if err != nil {
+				return 0, err
+			}
+			for _, x := range times {
+				ms += float64(x.Nanos) / 1e6
+			}
+		} else {
+			if err := dev.Sync(); err != nil {
+				return 0, err
+			}
+			ms = float64(time.Since(start).Nanoseconds()) / 1e6
+		}
+		runs = append(runs, ms)
+		total += ms
+	}
+	slices.Sort(runs)
+	return runs[len(runs)/2], nil
+}
+
+// altTargets are the tiled dispatches of the algorithm each convolution
+// pass does not run now, when plan's conv_algo is auto and the pass can
+// run both ways (the tuner times both), with the first layer naming each.
+func altTargets(plan *graph.Plan) ([]Target, error) {
+	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
+		return nil, nil
+	}
+	var out []Target
+	for k, c := range plan.ConvAlgos() {
+		if !c.Winograd {
+			continue
+		}
+		other := graph.ConvGemm
+		if c.Algo == graph.ConvGemm {
+			other = graph.ConvWinograd
+		}
+		ds, err := plan.ConvDispatches(k, other)
+		if err != nil {
+			return nil, err
+		}
+		phase := graph.PhaseForward
+		if c.Pass == graph.PassBackwardData {
+			phase = graph.PhaseBackward
+		}
+		for _, d := range ds {
+			if backend.IsTiled(d.P.Kernel()) {
+				out = append(out, Target{Layer: c.Name, Phase: phase, P: d.P})
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,110 @@
+package tune_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/layers"
+	"github.com/crossgrad/crossgrad/tune"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// algoFake is a fake tile engine on a CPU-type device (so that auto plans
+// Winograd scratch) where implicit GEMM's conv2d_fwd takes 10 ms, a gemm 4
+// ms and conv2d_bwd_data 2 ms: Winograd (whose only tiled dispatch is its
+// batched gemm) wins the forward passes, implicit GEMM the input gradient.
+func algoFake() *fakeTuner {
+	f := newFake(fakeConfig{"v=0", fakeTile{ns: 1e6, byKernel: map[backend.Kernel]int64{
+		backend.KConv2DFwd: 10e6, backend.KGemm: 4e6, backend.KConv2DBwdData: 2e6}}})
+	info := f.Device.Info()
+	info.Type, info.Name = backend.CPUDevice, "fake cpu"
+	f.info = &info
+	return f
+}
+
+// algoPlan plans two 3x3 stride-1 convolutions (the second with an input
+// gradient) and a linear layer on dev at batch 2, 8x8, conv_algo auto.
+func algoPlan(t *testing.T, dev backend.Device) *graph.Plan {
+	t.Helper()
+	m := layers.NewSequential().
+		Add("conv", layers.NewConv2d(1, 3, 3, 1, 1), layers.NewReLU(), layers.NewConv2d(3, 4, 3, 1, 1)).
+		Add("", layers.NewFlatten()).
+		Add("fc", layers.NewLinear(256, 10))
+	plan, err := graph.New(dev, m, layers.Shape{2, 1, 8, 8}, graph.Config{Seed: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { plan.Close() })
+	return plan
+}
+
+// TestPrepareChoosesConvAlgo: under tune auto the tuner times both
+// algorithms of each pass that admits Winograd, sets the faster and caches
+// the choice next to the tile configurations (kernel "conv_algo:" + the
+// implicit-GEMM kernel); tune cached on another device of the same
+// identity reuses the choices without dispatching anything; tune off keeps
+// the rule.
+func TestPrepareChoosesConvAlgo(t *testing.T) {
+	cache := &tune.Cache{Dir: t.TempDir()}
+	f := algoFake()
+	defer f.Close()
+	plan := algoPlan(t, f)
+	rule := []string{"conv.0 forward winograd", "conv.2 forward winograd", "conv.2 backward-data winograd"}
+	assert.Equal(t, rule, algoNames(plan))
+	tgs, err := tune.Targets(plan)
+	require.NoError(t, err)
+	assert.Contains(t, describeTargets(tgs), "conv.0 forward conv2d_fwd N2 C1 8x8 -> K3 8x8 k3x3 s1 p1", "the other algorithm's dispatches are tuned too")
+	assert.Contains(t, describeTargets(tgs), "conv.2 backward conv2d_bwd_data N2 C3 8x8 -> K4 8x8 k3x3 s1 p1")
+
+	_, err = tune.Prepare(f, plan, tune.Auto, tune.Options{Cache: cache, Budget: 20 * time.Second})
+	require.NoError(t, err)
+	tuned := []string{"conv.0 forward winograd", "conv.2 forward winograd", "conv.2 backward-data gemm"}
+	assert.Equal(t, tuned, algoNames(plan))
+	assert.Equal(t, "conv.2 backward-data gemm (tuned: winograd 4 ms, gemm 2 ms)", plan.ConvAlgos()[2].String())
+	entries, err := cache.Load(f)
+	require.NoError(t, err)
+	e, ok := entries[backend.TuneKey{Kernel: "conv_algo:conv2d_fwd", Shape: "N2 C1 8x8 -> K3 8x8 k3x3 s1 p1"}]
+	require.True(t, ok, "the choice is cached under conv_algo:conv2d_fwd: %v", entries)
+	assert.Equal(t, graph.ConvWinograd, e.Algo)
+	assert.InDelta(t, 4.0, e.Ms, 1e-9)
+	assert.InDelta(t, 10.0, e.DefaultMs, 1e-9)
+	_, ok = entries[backend.TuneKey{Kernel: backend.KConv2DFwd, Shape: "N2 C1 8x8 -> K3 8x8 k3x3 s1 p1"}]
+	assert.True(t, ok, "the tile configuration keeps its own entry")
+
+	g := algoFake()
+	defer g.Close()
+	again := algoPlan(t, g)
+	_, err = tune.Prepare(g, again, tune.Cached, tune.Options{Cache: cache})
+	require.NoError(t, err)
+	assert.Equal(t, tuned, algoNames(again))
+	assert.Equal(t, "conv.0 forward winograd (cached: winograd 4 ms, gemm 10 ms)", again.ConvAlgos()[0].String())
+	assert.Empty(t, g.calls, "cached mode dispatches nothing")
+
+	h := algoFake()
+	defer h.Close()
+	off := algoPlan(t, h)
+	_, err = tune.Prepare(h, off, tune.Off, tune.Options{Cache: cache})
+	require.NoError(t, err)
+	assert.Equal(t, rule, algoNames(off))
+}
+
+// TestAlgoEntryErrors: an algorithm choice of another kernel or with an
+// unknown algorithm does not decode.
+func TestAlgoEntryErrors(t *testing.T) {
+	p := backend.Conv2DFwd{Conv2DShape: backend.NewConv2DShape(2, 1, 8, 8, 3, 3, 3, 1, 1)}
+	raw := `{"N":2}`
+	_, err := tune.Entry{Kernel: "conv_algo:gemm", Shape: "x", Params: []byte(raw), Algo: "winograd"}.Dispatch()
+	assert.ErrorContains(t, err, "the algorithm choice is for conv2d_fwd and conv2d_bwd_data only")
+	_, err = tune.Entry{Kernel: tune.AlgoKey(p).Kernel, Shape: p.Shape(), Params: []byte(raw), Algo: "fft"}.Dispatch()
+	assert.ErrorContains(t, err, `algorithm "fft" (want gemm or winograd)`)
+	assert.Equal(t, backend.TuneKey{Kernel: "conv_algo:conv2d_fwd", Shape: p.Shape()}, tune.AlgoKey(p))
+}
+
+func algoNames(p *graph.Plan) []string {
+	var out []string
+	for _, c := range p.ConvAlgos() {
+		out = append(out, c.Name+" "+c.Pass+" "+c.Algo)
+	}
+	return out
+}
