@@ -400,6 +400,7 @@ func vulkanCacheFile(t *testing.T, cache string) string {
 func TestSharedCachesCLI(t *testing.T) {
 	for _, backend := range []string{"vulkan", "opencl"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel() // each compiles its kernels cold on one core
 			needCLIBackend(t, backend)
 			cache := t.TempDir()
 			a, b := cacheRun(t, cache, backend), cacheRun(t, cache, backend)
