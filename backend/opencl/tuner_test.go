@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/jgillich/go-opencl/cl"
@@ -86,56 +85,26 @@ func spaceUnion(d *Device) map[backend.Kernel][]backend.TileConfig {
 func TestTileSpaceConformance(t *testing.T) {
 	d := openTileTest(t)
 	union := spaceUnion(d)
-	type job struct {
-		k backend.Kernel
-		c backend.TileConfig
-	}
-	var jobs []job
+	var vs []backendtest.TileVariant
 	for _, k := range backend.TiledKernels() {
 		require.NotEmpty(t, union[k], k)
 		for _, c := range union[k] {
-			jobs = append(jobs, job{k, c})
+			vs = append(vs, backendtest.TileVariant{Kernel: k, Config: c})
 		}
 	}
-	t.Logf("%d configurations: %d gemm, %d conv2d_fwd, %d conv2d_bwd_data, %d conv2d_bwd_filter", len(jobs), len(union[backend.KGemm]),
+	t.Logf("%d configurations: %d gemm, %d conv2d_fwd, %d conv2d_bwd_data, %d conv2d_bwd_filter", len(vs), len(union[backend.KGemm]),
 		len(union[backend.KConv2DFwd]), len(union[backend.KConv2DBwdData]), len(union[backend.KConv2DBwdFilter]))
-	devs := []*Device{d}
+	devs := []backend.Device{d}
 	for len(devs) < min(runtime.NumCPU(), 4) {
 		o, err := Open(0)
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, o.Close()) })
 		devs = append(devs, o)
 	}
-	failures := make([][]string, len(devs))
-	var wg sync.WaitGroup
-	for w, dev := range devs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			base := backendtest.NewRunner(dev)
-			defer base.Close()
-			for i := w; i < len(jobs); i += len(devs) {
-				j := jobs[i]
-				r := base.For(backend.WithTile(dev, j.c))
-				for _, cs := range backendtest.CasesOf(j.k) {
-					if cs.Large {
-						continue
-					}
-					if res := r.RunCase(cs); res.Err != nil || !res.Pass {
-						failures[w] = append(failures[w], fmt.Sprintf("%s with %q: %v %s", res.Name(), j.c, res.Err, res.Detail()))
-					}
-				}
-				if err := r.Close(); err != nil {
-					failures[w] = append(failures[w], err.Error())
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, f := range failures {
-		for _, msg := range f {
-			t.Error(msg)
-		}
+	rep := backendtest.RunTileVariants(devs, vs)
+	assert.Positive(t, rep.Runs)
+	for _, msg := range rep.Failures {
+		t.Error(msg)
 	}
 }
 

@@ -3,7 +3,6 @@ package vulkan
 import (
 	"math"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -176,69 +175,31 @@ func TestTileCandidatesPassConformance(t *testing.T) {
 			}
 		}
 	}
-	type job struct {
-		k backend.Kernel
-		c backend.TileConfig
-	}
-	var jobs []job
+	var vs []backendtest.TileVariant
 	for _, k := range backend.TiledKernels() {
 		require.NotEmpty(t, space[k], "no candidates for %s", k)
 		for _, c := range space[k] {
-			jobs = append(jobs, job{k, c})
+			vs = append(vs, backendtest.TileVariant{Kernel: k, Config: c})
 		}
 	}
 	// Two devices take the configurations in turn: a CPU driver runs a
 	// small dispatch of a large block on one thread, so one device alone
 	// leaves the other core idle.
-	devs := []*Device{d}
+	devs := []backend.Device{d}
 	if runtime.NumCPU() > 1 {
-		devs = append(devs, openOrSkip(t, Options{}))
-		defer func() { require.NoError(t, devs[1].Close()) }()
+		d2 := openOrSkip(t, Options{})
+		defer func() { require.NoError(t, d2.Close()) }()
+		devs = append(devs, d2)
 	}
-	runs := make([]int, len(devs))
-	perKernel := make([]map[backend.Kernel]time.Duration, len(devs))
-	var wg sync.WaitGroup
-	for w, dev := range devs {
-		perKernel[w] = map[backend.Kernel]time.Duration{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			base := backendtest.NewRunner(dev)
-			defer base.Close()
-			for i := w; i < len(jobs); i += len(devs) {
-				j := jobs[i]
-				fr := base.For(backend.WithTile(dev, j.c))
-				for _, cs := range backendtest.CasesOf(j.k) {
-					if cs.Large {
-						continue
-					}
-					if err := dev.CheckTile(cs.Params, j.c); err != nil {
-						continue // e.g. vw=4 on a product with N % 4 != 0
-					}
-					st := time.Now()
-					res := fr.RunCase(cs)
-					perKernel[w][j.k] += time.Since(st)
-					runs[w]++
-					if !assert.NoError(t, res.Err, "%s with %q", res.Name(), j.c) || !assert.True(t, res.Pass, "%s with %q: %s", res.Name(), j.c, res.Detail()) {
-						break
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	total := 0
-	for w := range devs {
-		total += runs[w]
+	rep := backendtest.RunTileVariants(devs, vs)
+	assert.Positive(t, rep.Runs)
+	for _, msg := range rep.Failures {
+		t.Error(msg)
 	}
 	for _, k := range backend.TiledKernels() {
-		var spent time.Duration
-		for w := range devs {
-			spent += perKernel[w][k]
-		}
-		t.Logf("%s: %d configurations, %v device time", k, len(space[k]), spent.Round(time.Millisecond))
+		t.Logf("%s: %d configurations, %v device time", k, len(space[k]), rep.Spent[k].Round(time.Millisecond))
 	}
-	t.Logf("%d case runs on %d devices in %v", total, len(devs), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d case runs on %d devices in %v", rep.Runs, len(devs), time.Since(start).Round(time.Millisecond))
 }
 
 func contains(cs []backend.TileConfig, c backend.TileConfig) bool {
