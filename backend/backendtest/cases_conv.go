@@ -54,8 +54,10 @@ var reluConvShapes = map[string]bool{"tiny_1x1": true, "rect_stride2x1_pad1x2": 
 
 // maskConvShapes names the convShapes run as conv2d_bwd_data and
 // conv2d_bwd_filter with MaskRelu too (a direct and a tiled input
-// gradient, stride phases, more channels than a tile).
-var maskConvShapes = map[string]bool{"3x3_pad1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true}
+// gradient, stride phases, more channels than a tile, full tiles of
+// channels over more pixels than a slab: the vector copies).
+var maskConvShapes = map[string]bool{"3x3_pad1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true,
+	"batch1_k129_s2": true}
 
 func convCases() []Case {
 	var out []Case

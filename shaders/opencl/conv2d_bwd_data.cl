@@ -14,8 +14,8 @@
 // ceil(W/StrideW), times StrideH*StrideW in dimension 2. Args: params, dy,
 // w, dx (overwritten), wt (the transposed weights when usewt, else unused),
 // usewt, ym. With p.MaskRelu every dy element is read masked as relu_bwd by
-// the ReLU output ym (ym > 0 ? dy : 0), element by element (the run copies
-// are left out); without it ym is dy, unread. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
+// the ReLU output ym (ym > 0 ? dy : 0), the run copies too; without it ym
+// is dy, unread. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
 // remapped so that the channel tiles of one pixel tile run one after the
 // other (its dy slab stays in cache).
 #include "params.h"
@@ -54,8 +54,12 @@
     } else if (runok) {                                                         \
         const int ow_ = cwq[0] - i_w;                                           \
         const int ro_ = cb[0] + dyoff_ - i_h * (int)p.OW - i_w;                 \
-        if (!p.MaskRelu && ow_ >= 0 && ow_ + TL_SPW(CF, CF##_NWG) <= (int)p.OW) { \
-            TL_FILL_RUN(CF, Bs, CF##_NWG, kk, dy + ro_)                         \
+        if (ow_ >= 0 && ow_ + TL_SPW(CF, CF##_NWG) <= (int)p.OW) {              \
+            if (p.MaskRelu) {                                                   \
+                TL_FILL_RUN_MASKED(CF, Bs, CF##_NWG, kk, dy + ro_, ym + ro_)    \
+            } else {                                                            \
+                TL_FILL_RUN(CF, Bs, CF##_NWG, kk, dy + ro_)                     \
+            }                                                                   \
         } else {                                                                \
             TL_FILL_EACH(CF, Bs, CF##_NWG, kk, (uint)(ow_ + j) < p.OW ? CONVBD_DY(ro_ + j) : 0.0f) \
         }                                                                       \

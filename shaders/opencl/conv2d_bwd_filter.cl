@@ -11,9 +11,9 @@
 // once per tiling TILE it runs (TILE_CPU: the CPU body): work sizes of gemm
 // over M = K, N = C*R*S+1, times nsplit in dimension 2. Args: params, x,
 // dy, dw, db, part, nsplit, kchunk, ym. With p.MaskRelu every dy element
-// is read masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0), by
-// the element-wise fills (the vector copies of dy are left out); without
-// it ym is dy, unread.
+// is read masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0), the
+// vector copies of dy too (a vector of ym beside each vector of dy);
+// without it ym is dy, unread.
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -63,8 +63,9 @@
 #define CONVBF_LOAD(CF, k0)                                                     \
     {                                                                           \
         const uint ni_ = (k0) / OHW, q0_ = (k0) - ni_ * OHW;                    \
-        if (fullM && !p.MaskRelu && q0_ + CF##_KWG <= OHW && (k0) + CF##_KWG <= kend) { \
-            TL_COPY_KFAST(CF, As, CF##_MWG, dy + (ni_ * p.K + m0) * OHW + q0_, OHW) \
+        if (fullM && q0_ + CF##_KWG <= OHW && (k0) + CF##_KWG <= kend) {        \
+            const uint ao_ = (ni_ * p.K + m0) * OHW + q0_;                      \
+            TL_COPY_KFAST_MASKED(CF, As, CF##_MWG, dy + ao_, ym + ao_, OHW, p.MaskRelu) \
             TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBF_ROW, CONVBF_ADV(CF), CONVBF_FILLB) \
         } else {                                                                \
             TL_LOAD_ROWS(CF, CF##_MWG, k0, CONVBF_ROW, CONVBF_ADV(CF), CONVBF_FILL) \
@@ -154,16 +155,17 @@
         const int o2_ = (int)(((ni_ + 1u) * p.K + m0 + (uint)rr_) * OHW) - (int)l1_; \
         float4 q0v_, q1v_, q2v_, q3v_;                                          \
         if (kk_ + 4 <= (int)l1_ || kk_ >= (int)l1_) {                           \
-            __global const float* s_ = dy + (kk_ < (int)l1_ ? o1_ : o2_) + kk_; \
-            q0v_ = vload4(0, s_);                                               \
-            q1v_ = vload4(0, s_ + OHW);                                         \
-            q2v_ = vload4(0, s_ + 2 * OHW);                                     \
-            q3v_ = vload4(0, s_ + 3 * OHW);                                     \
+            const int so_ = (kk_ < (int)l1_ ? o1_ : o2_) + kk_;                 \
+            TL_VLOAD4X4(v0_, v1_, v2_, v3_, dy + so_, ym + so_, OHW, p.MaskRelu) \
+            q0v_ = v0_;                                                         \
+            q1v_ = v1_;                                                         \
+            q2v_ = v2_;                                                         \
+            q3v_ = v3_;                                                         \
         } else {                                                                \
             float e_[16];                                                       \
             for (int l_ = 0; l_ < 4; l_++) {                                    \
                 const int o_ = (kk_ + l_ < (int)l1_ ? o1_ : o2_) + kk_ + l_;    \
-                for (int m_ = 0; m_ < 4; m_++) e_[m_ * 4 + l_] = dy[o_ + m_ * (int)OHW]; \
+                for (int m_ = 0; m_ < 4; m_++) e_[m_ * 4 + l_] = CONVBF_DY(o_ + m_ * (int)OHW); \
             }                                                                   \
             q0v_ = vload4(0, e_);                                               \
             q1v_ = vload4(1, e_);                                               \
@@ -181,7 +183,7 @@
     {                                                                           \
         const uint ni_ = (k0) / OHW, q0_ = (k0) - ni_ * OHW;                    \
         const uint l1_ = min(OHW - q0_, (uint)CF##_KWG);                        \
-        if (fullM && !p.MaskRelu && (k0) + CF##_KWG <= kend && CF##_KWG - l1_ <= OHW) { \
+        if (fullM && (k0) + CF##_KWG <= kend && CF##_KWG - l1_ <= OHW) {        \
             CBFB_COPYA(CF)                                                      \
         } else {                                                                \
             uint an_ = ni_, aq_ = q0_;                                          \

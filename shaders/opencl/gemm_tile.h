@@ -176,6 +176,33 @@
         vstore4((float4)(q0_.s3, q1_.s3, q2_.s3, q3_.s3), 0, d_ + 3 * (TR));    \
     }
 
+// Four vector loads at s, s+ld, s+2ld, s+3ld into q0..q3, masked by the same
+// elements of msk as relu_bwd (lanes whose msk is not > 0, NaN included,
+// become 0) when mask is true.
+#define TL_MASK4(q, m) select((float4)(0.0f), (q), isgreater((m), (float4)(0.0f)))
+#define TL_VLOAD4X4(q0, q1, q2, q3, s, msk, ld, mask)                           \
+    float4 q0 = vload4(0, (s)), q1 = vload4(0, (s) + (ld));                     \
+    float4 q2 = vload4(0, (s) + 2 * (ld)), q3 = vload4(0, (s) + 3 * (ld));      \
+    if (mask) {                                                                 \
+        q0 = TL_MASK4(q0, vload4(0, (msk)));                                    \
+        q1 = TL_MASK4(q1, vload4(0, (msk) + (ld)));                             \
+        q2 = TL_MASK4(q2, vload4(0, (msk) + 2 * (ld)));                         \
+        q3 = TL_MASK4(q3, vload4(0, (msk) + 3 * (ld)));                         \
+    }
+
+// TL_COPY_KFAST of src masked by msk (same layout) as relu_bwd when mask.
+#define TL_COPY_KFAST_MASKED(CF, dst, TR, src, msk, ld, mask)                   \
+    for (int t_ = lid; t_ < (TR) * CF##_KWG / 16; t_ += TL_WGS(CF)) {           \
+        const int kk_ = (t_ % (CF##_KWG / 4)) * 4;                              \
+        const int rr_ = (t_ / (CF##_KWG / 4)) * 4;                              \
+        TL_VLOAD4X4(q0_, q1_, q2_, q3_, (src) + rr_ * (ld) + kk_, (msk) + rr_ * (ld) + kk_, ld, mask) \
+        __local float* d_ = (dst) + kk_ * (TR) + rr_;                           \
+        vstore4((float4)(q0_.s0, q1_.s0, q2_.s0, q3_.s0), 0, d_);               \
+        vstore4((float4)(q0_.s1, q1_.s1, q2_.s1, q3_.s1), 0, d_ + (TR));        \
+        vstore4((float4)(q0_.s2, q1_.s2, q2_.s2, q3_.s2), 0, d_ + 2 * (TR));    \
+        vstore4((float4)(q0_.s3, q1_.s3, q2_.s3, q3_.s3), 0, d_ + 3 * (TR));    \
+    }
+
 // Stationary fills, for operands whose addresses are costly (the im2col
 // views of the convolutions): work-item lid owns the TL_SPW tile rows
 // TL_SR(CF, TR, j), j < TL_SPW, of dst[KWG][TR] for the whole tile loop
@@ -216,6 +243,12 @@
 #define TL_FILL_RUN(CF, dst, TR, kk, src)                                       \
     _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)                  \
         (dst)[(kk) * (TR) + TL_SR(CF, TR, 0) + j] = (src)[j];
+
+// TL_FILL_RUN of src masked by msk as relu_bwd (msk[j] > 0 ? src[j] : 0):
+// the fused ReLU backward of the products that read a ReLU's gradient.
+#define TL_FILL_RUN_MASKED(CF, dst, TR, kk, src, msk)                           \
+    _Pragma("unroll") for (int j = 0; j < TL_SPW(CF, TR); j++)                  \
+        (dst)[(kk) * (TR) + TL_SR(CF, TR, 0) + j] = (msk)[j] > 0.0f ? (src)[j] : 0.0f;
 
 // Advances the mixed-radix counter (hi, mid, lo) of radices (MID, LO) by
 // TL_KSTEP(CF, TR) (lo fastest).
