@@ -54,6 +54,8 @@ type ParallelOptions struct {
 	Logger *slog.Logger
 	// Version and Command stamp the report.
 	Version, Command string
+	// NoAlone skips each device's run alone (the group has no speed-up).
+	NoAlone bool
 }
 
 // ReplicaTargets resolves the entries of --devices (key devices) to one
@@ -160,7 +162,7 @@ func RunParallel(ctx context.Context, opts ParallelOptions) (*ParallelReport, er
 	if rank == 0 {
 		var best float64
 		for i := range devs {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || o.NoAlone {
 				break
 			}
 			r := m.alone(i)

@@ -187,6 +187,13 @@ func TestRunParallelTwoRefDevices(t *testing.T) {
 	fg := fixed.Runs[2]
 	require.Len(t, fg.Replicas, 2)
 	assert.Equal(t, []int{3, 1}, []int{fg.Replicas[0].Images, fg.Replicas[1].Images}, "device_shares 3:1 of 4 images")
+
+	only, err := RunParallel(context.Background(), ParallelOptions{Targets: twoRefs(), Config: c, Open: openRef, Runs: 1, Warmup: -1, Shares: []float64{1, 1}, NoAlone: true})
+	require.NoError(t, err)
+	require.Len(t, only.Runs, 1, "NoAlone: the group alone")
+	assert.Equal(t, "2 devices", only.Runs[0].Label)
+	assert.Empty(t, only.Runs[0].Err)
+	assert.Zero(t, only.Runs[0].SpeedUp, "no device alone to compare with")
 }
 
 // doublingReducer stands for a second rank that contributes the same as

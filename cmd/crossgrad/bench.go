@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,6 +46,7 @@ type benchFlags struct {
 	shares      []float64
 	distributed string
 	mpiTimeout  time.Duration
+	noAlone     bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -106,6 +108,7 @@ func newBenchCmd() *cobra.Command {
 	fl.Float64SliceVar(&f.shares, "device-shares", nil, "data-parallel: fixed shares of the batch, one positive weight per --devices entry (default: the key device_shares; none: balanced from the measured step times)")
 	fl.StringVar(&f.distributed, "distributed", "", `data-parallel across processes: "mpi" (under mpirun; needs make build-mpi), "auto" (mpi when an MPI launcher started this process), "off" ("": the key distributed, auto by default)`)
 	fl.DurationVar(&f.mpiTimeout, "mpi-timeout", train.DefaultCollectiveTimeout, "data-parallel across processes: how long a rank waits for the others in one collective (rank 0's runs alone included) before it presumes them dead")
+	fl.BoolVar(&f.noAlone, "no-alone", false, "data-parallel: skip each device's run alone at the global batch (no speed-up column; for a global batch too large for the slowest device alone)")
 	_ = fl.MarkHidden("cold-child")
 	_ = fl.MarkHidden("cold-batch")
 	return cmd
@@ -132,6 +135,9 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	}
 	if parallelBench(cfg) {
 		return runParallelBench(cmd, f, cfg)
+	}
+	if f.noAlone {
+		return errors.New("bench: --no-alone applies to the data-parallel benchmark only; give --devices too, or drop it")
 	}
 	if f.compare != "" && f.compare != "pytorch" {
 		return fmt.Errorf("bench: --compare %q: only \"pytorch\" is known", f.compare)

@@ -51,7 +51,7 @@ func runParallelBench(cmd *cobra.Command, f benchFlags, cfg config.Config) error
 	if err != nil {
 		return err
 	}
-	opts := bench.ParallelOptions{Targets: targets, Config: cfg, Shares: cfg.DeviceShares, Runs: f.runs, Warmup: f.warmup,
+	opts := bench.ParallelOptions{Targets: targets, Config: cfg, Shares: cfg.DeviceShares, Runs: f.runs, Warmup: f.warmup, NoAlone: f.noAlone,
 		Log: cmd.ErrOrStderr(), Logger: slog.Default(), Version: versionString(), Command: "crossgrad " + strings.Join(os.Args[1:], " ")}
 	if f.warmup == 0 {
 		opts.Warmup = -1

@@ -180,6 +180,7 @@ func TestBenchDevicesBadInputCLI(t *testing.T) {
 		{[]string{"--devices", "ref:0,opencl:0", "--device-shares", "1"}, "device_shares = [1] has 1 entries but devices lists 2 devices"},
 		{[]string{"--devices", "ref:0,opencl:0", "--batch", "1"}, "batch_size = 1 is smaller than the 2 replicas"},
 		{[]string{"--devices", "ref:0,opencl:0", "--cpu-batch", "2"}, "--cpu-batch does not apply to the data-parallel benchmark"},
+		{[]string{"--device", "ref", "--no-alone"}, "--no-alone applies to the data-parallel benchmark only"},
 		{[]string{"--devices", "ref:0"}, "one device (ref:0) in one process is the plain training step"},
 		{[]string{"--distributed", "mpo"}, `distributed = "mpo" is invalid`},
 	} {
