@@ -15,7 +15,7 @@ func TestKernelTable(t *testing.T) {
 	want := []backend.Kernel{"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_filter", "maxpool_fwd", "maxpool_bwd",
 		"relu_fwd", "relu_bwd", "dropout_fwd", "dropout_bwd", "gemm", "bias_add", "bias_grad", "softmax_xent",
 		"adam", "fill", "axpy", "scale", "resize_bilinear", "count_nonfinite", "winograd_input", "winograd_filter",
-		"winograd_output"}
+		"winograd_output", "winograd_dy", "winograd_dw"}
 	assert.Equal(t, want, backend.Kernels())
 	for _, k := range backend.Kernels() {
 		p := backend.ParamsFor(k)

@@ -17,6 +17,7 @@ var kernelTable = []Params{
 	DropoutFwd{}, DropoutBwd{}, Gemm{}, BiasAdd{}, BiasGrad{},
 	SoftmaxXent{}, Adam{}, Fill{}, Axpy{}, Scale{}, ResizeBilinear{},
 	CountNonfinite{}, WinogradInput{}, WinogradFilter{}, WinogradOutput{},
+	WinogradDy{}, WinogradDw{},
 }
 
 // Kernels returns the closed kernel list in a stable order.

@@ -211,7 +211,7 @@ func (d DeviceReport) blocks() []block {
 		text("ERROR: %s", d.Err)
 	}
 	if d.ConvAlgos != "" {
-		text("convolutions (forward/backward-data): %s; %d dispatches per step", d.ConvAlgos, d.StepDispatches)
+		text("convolutions (forward/backward-data/backward-filter): %s; %d dispatches per step", d.ConvAlgos, d.StepDispatches)
 	}
 	if line := d.tuneLine(); line != "" {
 		text("%s", line)

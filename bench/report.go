@@ -93,7 +93,7 @@ type DeviceReport struct {
 	TuneCache   string `json:"tune_cache,omitempty"`
 	TunedShapes int    `json:"tuned_shapes,omitempty"`
 	TiledShapes int    `json:"tiled_shapes,omitempty"`
-	// ConvAlgos lists each convolution layer's forward/backward-data
+	// ConvAlgos lists each convolution layer's forward/backward-data/backward-filter
 	// algorithm after tuning (graph.ConvAlgoLine); StepDispatches counts
 	// the dispatches of one training step.
 	ConvAlgos      string `json:"conv_algos,omitempty"`

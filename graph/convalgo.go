@@ -19,14 +19,17 @@ const (
 	// conv2d_bwd_data): the plans before the algorithm choice, bit for bit.
 	ConvGemm = "gemm"
 	// ConvWinograd runs every pass that admits it (3x3 stride 1) as
-	// Winograd F(2x2,3x3); the others use implicit GEMM (ConvNote).
+	// Winograd: F(2x2,3x3) for the forward output and the input gradient,
+	// F(3x3,2x2) for the filter gradient; the others use implicit GEMM
+	// (ConvNote).
 	ConvWinograd = "winograd"
 )
 
 // The passes of a ConvPass.
 const (
-	PassForward      = "forward"       // the layer's output y
-	PassBackwardData = "backward-data" // the input gradient dx
+	PassForward        = "forward"         // the layer's output y
+	PassBackwardData   = "backward-data"   // the input gradient dx
+	PassBackwardFilter = "backward-filter" // the parameter gradients dw, db
 )
 
 // ParseConvAlgo returns the conv_algo value s ("" is auto), or an error
@@ -41,12 +44,12 @@ func ParseConvAlgo(s string) (string, error) {
 	return "", fmt.Errorf("conv_algo: unknown value %q (want %s, %s or %s)", s, ConvAuto, ConvGemm, ConvWinograd)
 }
 
-// ConvPass is the algorithm of one input product (forward output or input
-// gradient) of one convolution layer of a plan.
+// ConvPass is the algorithm of one product (forward output, input gradient
+// or filter gradient) of one convolution layer of a plan.
 type ConvPass struct {
 	Layer int    // index of the layer in the model
 	Name  string // the layer's name, e.g. "conv.6"
-	Pass  string // PassForward or PassBackwardData
+	Pass  string // PassForward, PassBackwardData or PassBackwardFilter
 	Algo  string // ConvGemm or ConvWinograd
 	// Reason says why Algo: the conv_algo value, the rule, the tuner's
 	// timings, or why the layer does not admit Winograd.
@@ -65,8 +68,8 @@ func (c ConvPass) String() string {
 }
 
 // ConvAlgos lists the algorithm of every convolution pass of the layout,
-// layer by layer, forward before backward-data (a layer whose input needs
-// no gradient has no backward-data pass).
+// layer by layer, forward, backward-data, backward-filter (a layer whose
+// input needs no gradient has no backward-data pass).
 func (lo *Layout) ConvAlgos() []ConvPass { return append([]ConvPass(nil), lo.convs...) }
 
 // ScratchBytes is the memory of the Winograd scratch buffers U, V and M,
@@ -118,15 +121,12 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 		if !ok {
 			continue
 		}
-		for _, bwd := range []bool{false, true} {
-			if bwd && !needGrad[i] {
+		for _, pass := range []string{PassForward, PassBackwardData, PassBackwardFilter} {
+			if pass == PassBackwardData && !needGrad[i] {
 				continue
 			}
-			c := ConvPass{Layer: i, Name: l.Name(), Pass: PassForward, Algo: ConvGemm}
-			if bwd {
-				c.Pass = PassBackwardData
-			}
-			pl, err := w.WinogradPlan(lo.Shapes[i], bwd)
+			c := ConvPass{Layer: i, Name: l.Name(), Pass: pass, Algo: ConvGemm}
+			ds, sizes, err := winogradPass(w, lo.Shapes[i], pass)
 			switch {
 			case algo == ConvGemm:
 				c.Reason = "conv_algo gemm"
@@ -135,7 +135,7 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 			case dev != nil && dev.Type == backend.Reference && algo == ConvAuto:
 				c.Reason = "rule: implicit GEMM on the reference device"
 			default:
-				if why := overBinding(pl, dev); why != "" {
+				if why := overBinding(ds, dev); why != "" {
 					c.Reason, c.refused, c.bound = noWinograd+why, true, true
 					break
 				}
@@ -144,7 +144,9 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				if algo == ConvAuto {
 					c.Reason = "rule: Winograd for 3x3 stride 1"
 				}
-				scratch = [3]int{max(scratch[0], pl.ULen), max(scratch[1], pl.VLen), max(scratch[2], pl.MLen)}
+				for j := range scratch {
+					scratch[j] = max(scratch[j], sizes[j])
+				}
 			}
 			lo.convs = append(lo.convs, c)
 		}
@@ -152,9 +154,22 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 	return scratch
 }
 
-// overBinding names the first buffer of pl larger than what one dispatch
+// winogradPass plans pass of layer w at input shape in as Winograd: its
+// dispatches and the sizes it needs of the shared scratch U, V, M (the
+// filter gradient keeps its products M in U's place, its transformed dy E
+// in M's), or why the layer does not admit it.
+func winogradPass(w layers.Winograder, in layers.Shape, pass string) ([]backend.Params, [3]int, error) {
+	if pass == PassBackwardFilter {
+		pl, err := w.WinogradGradPlan(in)
+		return pl.Dispatches(), [3]int{pl.MLen, pl.VLen, pl.ELen}, err
+	}
+	pl, err := w.WinogradPlan(in, pass == PassBackwardData)
+	return pl.Dispatches(), [3]int{pl.ULen, pl.VLen, pl.MLen}, err
+}
+
+// overBinding names the first buffer of ds larger than what one dispatch
 // of dev may address (MaxBinding, else MaxAlloc), or is "".
-func overBinding(pl backend.WinogradPlan, dev *backend.Info) string {
+func overBinding(ds []backend.Params, dev *backend.Info) string {
 	if dev == nil {
 		return ""
 	}
@@ -165,7 +180,7 @@ func overBinding(pl backend.WinogradPlan, dev *backend.Info) string {
 	if limit == 0 {
 		return ""
 	}
-	for _, q := range pl.Dispatches() {
+	for _, q := range ds {
 		for i, n := range q.BufferSizes() {
 			if b := 4 * uint64(n); b > limit {
 				return fmt.Sprintf("its %s buffer %s of %s exceeds the %s one dispatch of %s may address; a smaller batch_size fits",
@@ -214,8 +229,13 @@ func (p *Plan) ConvDispatches(k int, algo string) ([]layers.Dispatch, error) {
 		return nil, fmt.Errorf("graph: %s %s cannot run as Winograd in this plan (%s)", c.Name, c.Pass, c.Reason)
 	}
 	ctx := p.ctx(c.Layer, p.lo.Batch, true, 1)
+	w := p.layers[c.Layer].(layers.Winograder)
+	if c.Pass == PassBackwardFilter {
+		ctx.WinogradGrad = algo == ConvWinograd
+		return w.FilterGrad(ctx), nil
+	}
 	ctx.Winograd = algo == ConvWinograd
-	return p.layers[c.Layer].(layers.Winograder).Product(ctx, c.Pass == PassBackwardData), nil
+	return w.Product(ctx, c.Pass == PassBackwardData), nil
 }
 
 // winograd reports whether layer i's pass runs as Winograd now.
@@ -229,7 +249,8 @@ func (p *Plan) winograd(i int, pass string) bool {
 }
 
 // ConvAlgoLine lists cs (from ConvAlgos) layer by layer as "name
-// forward[/backward-data]", e.g. "conv.0 gemm, conv.6 winograd/winograd";
+// forward[/backward-data][/backward-filter]", e.g. "conv.0 gemm/gemm, conv.6
+// winograd/winograd/winograd";
 // "" when cs is empty.
 func ConvAlgoLine(cs []ConvPass) string {
 	var parts []string

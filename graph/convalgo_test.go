@@ -77,15 +77,19 @@ func TestConvAlgoWinogradTrainsLikeGemm(t *testing.T) {
 			}
 			wp, wg, wplan := run(graph.ConvWinograd)
 			gp, gg, gplan := run(graph.ConvGemm)
-			assert.Equal(t, []string{"conv.0 forward gemm", "conv.3 forward gemm", "conv.3 backward-data gemm",
-				"conv.6 forward winograd", "conv.6 backward-data winograd", "conv.8 forward winograd",
-				"conv.8 backward-data winograd", "conv.10 forward winograd", "conv.10 backward-data winograd"}, algos(wplan))
+			assert.Equal(t, []string{"conv.0 forward gemm", "conv.0 backward-filter gemm", "conv.3 forward gemm",
+				"conv.3 backward-data gemm", "conv.3 backward-filter gemm", "conv.6 forward winograd",
+				"conv.6 backward-data winograd", "conv.6 backward-filter winograd", "conv.8 forward winograd",
+				"conv.8 backward-data winograd", "conv.8 backward-filter winograd", "conv.10 forward winograd",
+				"conv.10 backward-data winograd", "conv.10 backward-filter winograd"}, algos(wplan))
 			assert.Equal(t, 1, kernelCount(t, gplan, backend.KConv2DFwd, "conv.6"))
 			assert.Zero(t, kernelCount(t, gplan, backend.KWinogradInput, ""))
-			assert.Equal(t, 2, kernelCount(t, wplan, backend.KWinogradInput, "conv.6"), "forward and backward-data")
+			assert.Equal(t, 3, kernelCount(t, wplan, backend.KWinogradInput, "conv.6"), "forward, backward-data and backward-filter")
+			assert.Equal(t, 1, kernelCount(t, wplan, backend.KWinogradDw, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DFwd, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdData, "conv.6"))
-			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.6"), "the filter gradient stays conv2d_bwd_filter")
+			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.6"))
+			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.3"), "5x5: implicit GEMM")
 			worst := 0.0
 			for i := range gp {
 				for j, want := range gp[i].Data {
@@ -143,18 +147,20 @@ func TestConvAlgoWinogradOnStride4(t *testing.T) {
 	note := lo.ConvNote()
 	assert.Equal(t, "conv_algo winograd: implicit GEMM for conv.0 (11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only), "+
 		"conv.3 (5x5 stride 1: Winograd F(2x2,3x3) takes 3x3 stride 1 only)", note)
-	assert.Equal(t, 1, strings.Count(note, "conv.3"), "said once for both passes of conv.3")
+	assert.Equal(t, 1, strings.Count(note, "conv.3"), "said once for the three passes of conv.3")
 	cs := lo.ConvAlgos()
-	require.Len(t, cs, 9)
+	require.Len(t, cs, 14)
 	assert.Equal(t, graph.ConvPass{Layer: 0, Name: "conv.0", Pass: graph.PassForward, Algo: graph.ConvGemm,
 		Reason: "no Winograd: 11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only"}.String(), cs[0].String())
 	assert.False(t, cs[0].Winograd)
-	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", cs[3].String())
+	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", cs[5].String())
+	assert.Equal(t, "conv.0 backward-filter gemm (no Winograd: 11x11 stride 4: Winograd F(3x3,2x2) takes 3x3 stride 1 only)", cs[1].String())
+	assert.Equal(t, "conv.6 backward-filter winograd (conv_algo winograd)", cs[7].String())
 
 	auto, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{})
 	require.NoError(t, err)
 	assert.Empty(t, auto.ConvNote(), "auto says nothing about layers that never admit Winograd")
-	assert.Equal(t, "conv.6 forward winograd (rule: Winograd for 3x3 stride 1)", auto.ConvAlgos()[3].String())
+	assert.Equal(t, "conv.6 forward winograd (rule: Winograd for 3x3 stride 1)", auto.ConvAlgos()[5].String())
 }
 
 // TestConvAlgoUnknown rejects a value by name.
@@ -193,6 +199,9 @@ func TestConvAlgoScratch(t *testing.T) {
 				want = [3]int{max(want[0], pl.ULen), max(want[1], pl.VLen), max(want[2], pl.MLen)}
 			}
 		}
+		if pl, err := wl.WinogradGradPlan(w.Shapes[i]); err == nil {
+			want = [3]int{max(want[0], pl.MLen), max(want[1], pl.VLen), max(want[2], pl.ELen)}
+		}
 	}
 	for j, name := range []string{"winograd.U", "winograd.V", "winograd.M"} {
 		b, ok := w.Lookup(name)
@@ -207,7 +216,7 @@ func TestConvAlgoScratch(t *testing.T) {
 	r, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, ref.New().Info())
 	require.NoError(t, err)
 	assert.Zero(t, r.ScratchBytes())
-	assert.Equal(t, "conv.6 forward gemm (rule: implicit GEMM on the reference device)", r.ConvAlgos()[3].String())
+	assert.Equal(t, "conv.6 forward gemm (rule: implicit GEMM on the reference device)", r.ConvAlgos()[5].String())
 	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
 	require.NoError(t, err)
 	assert.Equal(t, w.ScratchBytes(), cpu.ScratchBytes())
@@ -236,7 +245,7 @@ func TestConvAlgoBindingLimit(t *testing.T) {
 	ok, err := graph.NewLayoutFor(m.Sequential, m.InputShape(2), graph.Config{}, info)
 	require.NoError(t, err)
 	assert.Empty(t, ok.ConvNote())
-	assert.Equal(t, graph.ConvWinograd, ok.ConvAlgos()[3].Algo)
+	assert.Equal(t, graph.ConvWinograd, ok.ConvAlgos()[5].Algo)
 }
 
 // TestSetConvAlgo switches a pass between the algorithms (the tuner's
@@ -248,18 +257,26 @@ func TestSetConvAlgo(t *testing.T) {
 	plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{ConvAlgo: graph.ConvWinograd})
 	require.NoError(t, err)
 	defer plan.Close()
-	require.NoError(t, plan.SetConvAlgo(3, graph.ConvGemm, "tuned: faster"))
-	assert.Equal(t, "conv.6 forward gemm (tuned: faster)", plan.ConvAlgos()[3].String())
+	require.NoError(t, plan.SetConvAlgo(5, graph.ConvGemm, "tuned: faster"))
+	assert.Equal(t, "conv.6 forward gemm (tuned: faster)", plan.ConvAlgos()[5].String())
 	assert.Equal(t, 1, kernelCount(t, plan, backend.KConv2DFwd, "conv.6"))
-	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", plan.Layout().ConvAlgos()[3].String(), "the layout keeps the plan's start")
+	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", plan.Layout().ConvAlgos()[5].String(), "the layout keeps the plan's start")
+	require.NoError(t, plan.SetConvAlgo(7, graph.ConvGemm, "tuned: faster"))
+	assert.Equal(t, 1, kernelCount(t, plan, backend.KConv2DBwdFilter, "conv.6"))
+	assert.Zero(t, kernelCount(t, plan, backend.KWinogradDw, "conv.6"))
 	require.ErrorContains(t, plan.SetConvAlgo(0, graph.ConvWinograd, ""), "conv.0 forward cannot run as Winograd in this plan (no Winograd: 11x11 stride 4")
-	require.ErrorContains(t, plan.SetConvAlgo(3, "fft", ""), `unknown algorithm "fft"`)
-	require.ErrorContains(t, plan.SetConvAlgo(9, graph.ConvGemm, ""), "no convolution pass 9 (the plan has 9)")
-	ds, err := plan.ConvDispatches(4, graph.ConvWinograd)
-	require.NoError(t, err)
-	var ks []backend.Kernel
-	for _, d := range ds {
-		ks = append(ks, d.P.Kernel())
+	require.ErrorContains(t, plan.SetConvAlgo(5, "fft", ""), `unknown algorithm "fft"`)
+	require.ErrorContains(t, plan.SetConvAlgo(14, graph.ConvGemm, ""), "no convolution pass 14 (the plan has 14)")
+	kernels := func(k int, algo string) []backend.Kernel {
+		ds, err := plan.ConvDispatches(k, algo)
+		require.NoError(t, err)
+		var ks []backend.Kernel
+		for _, d := range ds {
+			ks = append(ks, d.P.Kernel())
+		}
+		return ks
 	}
-	assert.Equal(t, []backend.Kernel{backend.KWinogradFilter, backend.KWinogradInput, backend.KGemm, backend.KWinogradOutput}, ks)
+	assert.Equal(t, []backend.Kernel{backend.KWinogradFilter, backend.KWinogradInput, backend.KGemm, backend.KWinogradOutput}, kernels(6, graph.ConvWinograd))
+	assert.Equal(t, []backend.Kernel{backend.KWinogradInput, backend.KWinogradDy, backend.KGemm, backend.KWinogradDw}, kernels(7, graph.ConvWinograd))
+	assert.Equal(t, []backend.Kernel{backend.KConv2DBwdFilter}, kernels(7, graph.ConvGemm))
 }

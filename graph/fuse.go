@@ -1,6 +1,9 @@
 package graph
 
-import "github.com/crossgrad/crossgrad/layers"
+import (
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/layers"
+)
 
 // FusesRelu reports whether the plan's fusion pass folds the ReLU at layer
 // i+1 into layer i's forward pass (Ctx.FuseRelu), so that the ReLU emits no
@@ -26,8 +29,13 @@ func (p *Plan) FusesRelu(i int) bool {
 // Config.NoFuse, when layer i is a Linear, whose bias_grad masks dy in
 // place before its two products read it (BiasGrad.MaskRelu), or a Conv2d,
 // whose products read dy masked (the MaskRelu of conv2d_bwd_data,
-// winograd_input and conv2d_bwd_filter), and layer i+1 a ReLU in place
-// over layer i's output whose gradient is in place too.
+// winograd_input, winograd_dy and conv2d_bwd_filter), and layer i+1 a ReLU
+// in place over layer i's output whose gradient is in place too. On a CPU
+// device a Conv2d folds it only when its backward products all run as
+// Winograd: an implicit-GEMM product loads each dy element once per tap
+// and tile column (25 times and more), so on PoCL the masked loads cost
+// more than the one relu_bwd pass they replace (conv.3 at batch 128:
+// conv2d_bwd_data 3694 against 3493 ms, relu_bwd 30 ms).
 func (p *Plan) MasksRelu(i int) bool {
 	if !p.reluAfter(i) {
 		return false
@@ -37,10 +45,27 @@ func (p *Plan) MasksRelu(i int) bool {
 		return false
 	}
 	switch p.layers[i].(type) {
-	case *layers.Linear, *layers.Conv2d:
+	case *layers.Linear:
 		return true
+	case *layers.Conv2d:
+		return p.dev.Info().Type != backend.CPUDevice || p.winogradBackward(i)
 	}
 	return false
+}
+
+// winogradBackward reports whether every backward product of layer i runs
+// as Winograd now.
+func (p *Plan) winogradBackward(i int) bool {
+	found := false
+	for _, c := range p.convs {
+		if c.Layer == i && c.Pass != PassForward {
+			if c.Algo != ConvWinograd {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
 }
 
 // reluAfter reports whether fusion is on and layer i+1 is a ReLU running

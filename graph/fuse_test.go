@@ -22,9 +22,10 @@ import (
 const unfusedStepDispatches = 1 + (5 + 7 + 3 + 6 + 2) + 1 + (1 + 8 + 7 + 3 + 9 + 2) + 16
 
 // winogradExtraDispatches are the dispatches conv_algo winograd adds: the
-// three 3x3 convolutions (conv.6, conv.8, conv.10) run their forward and
-// their input gradient as four dispatches instead of one.
-const winogradExtraDispatches = 3*3 + 3*3
+// three 3x3 convolutions (conv.6, conv.8, conv.10) run their forward,
+// their input gradient and their filter gradient as four dispatches
+// instead of one.
+const winogradExtraDispatches = 3*3 + 3*3 + 3*3
 
 // fusedAwayDispatches are the dispatches fusion leaves out: the forward
 // and the backward (relu_bwd) of the seven ReLUs.
@@ -36,7 +37,7 @@ const fusedAwayDispatches = 7 + 7
 // (winograd_output's Relu), and in backward: into the bias_grad of fc.0
 // and fc.3 (MaskRelu, run before the Linear's products) and into the
 // convolutions' products (MaskRelu of conv2d_bwd_filter and of
-// conv2d_bwd_data or winograd_input), that NoFuse gives the unfused
+// conv2d_bwd_data or winograd_input, and of winograd_dy), that NoFuse gives the unfused
 // dispatches, and that StepDispatches counts what TrainStep dispatches.
 func TestFusionDispatchCount(t *testing.T) {
 	for _, algo := range []string{graph.ConvGemm, graph.ConvWinograd} {
@@ -126,6 +127,7 @@ func checkFusionDispatches(t *testing.T, algo string, noFuse bool) {
 	wantMasked := map[string]int{"conv2d_bwd_filter": 5, "conv2d_bwd_data": 4, "bias_grad": 2}
 	if algo == graph.ConvWinograd {
 		wantMasked["conv2d_bwd_data"], wantMasked["winograd_input"] = 1, 3
+		wantMasked["conv2d_bwd_filter"], wantMasked["winograd_dy"] = 2, 3
 	}
 	if noFuse {
 		wantMasked = map[string]int{}
@@ -226,6 +228,62 @@ func maskReluOf(p backend.Params) uint32 {
 		return q.MaskRelu
 	case backend.WinogradInput:
 		return q.MaskRelu
+	case backend.WinogradDy:
+		return q.MaskRelu
 	}
 	return 0
+}
+
+// cpuRef is the reference backend presenting itself as a CPU device.
+type cpuRef struct{ backend.Device }
+
+func (d cpuRef) Info() backend.Info {
+	i := d.Device.Info()
+	i.Type = backend.CPUDevice
+	return i
+}
+
+// TestCPUMasksReluOnlyIntoWinograd: on a CPU device a Conv2d folds the
+// ReLU's backward only when all its backward products run as Winograd
+// (conv.6, conv.8, conv.10 under winograd), never into implicit GEMM
+// (conv.0, conv.3; every conv under gemm), whose ReLUs keep their relu_bwd
+// pass; Linear always folds it; the forward fusion is unchanged, and a
+// pass switched to GEMM by the tuner turns the fold off.
+func TestCPUMasksReluOnlyIntoWinograd(t *testing.T) {
+	m := tinyAlexNet(t, 0.5)
+	dev := cpuRef{ref.New()}
+	defer dev.Close()
+	for _, algo := range []string{graph.ConvGemm, graph.ConvWinograd} {
+		plan, err := graph.New(dev, m.Sequential, m.InputShape(2), graph.Config{ConvAlgo: algo})
+		require.NoError(t, err)
+		masked := map[int]bool{14: true, 17: true}
+		if algo == graph.ConvWinograd {
+			masked[6], masked[8], masked[10] = true, true, true
+		}
+		for _, i := range []int{0, 3, 6, 8, 10, 14, 17} {
+			assert.True(t, plan.FusesRelu(i), "%s: layer %d forward", algo, i)
+			assert.Equal(t, masked[i], plan.MasksRelu(i), "%s: layer %d backward", algo, i)
+		}
+		parts, err := plan.TrainStepParts(1, 2)
+		require.NoError(t, err)
+		var bwdRelus []string
+		for _, part := range parts {
+			if part.Type == "ReLU" {
+				require.Equal(t, graph.PhaseBackward, part.Phase, part.Layer)
+				bwdRelus = append(bwdRelus, part.Layer)
+			}
+		}
+		want := []string{"conv.11", "conv.9", "conv.7", "conv.4", "conv.1"}
+		if algo == graph.ConvWinograd {
+			want = []string{"conv.4", "conv.1"}
+			for k, c := range plan.ConvAlgos() {
+				if c.Name == "conv.8" && c.Pass == graph.PassBackwardFilter {
+					require.NoError(t, plan.SetConvAlgo(k, graph.ConvGemm, "tuned"))
+				}
+			}
+			assert.False(t, plan.MasksRelu(8), "conv.8's filter gradient back on implicit GEMM")
+		}
+		assert.Equal(t, want, bwdRelus, algo)
+		require.NoError(t, plan.Close())
+	}
 }

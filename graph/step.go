@@ -101,6 +101,7 @@ func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 		l := p.layers[i]
 		x := ctx(i)
 		x.Winograd = p.winograd(i, PassBackwardData)
+		x.WinogradGrad = p.winograd(i, PassBackwardFilter)
 		x.MaskRelu = p.MasksRelu(i)
 		if ds := l.Backward(x); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseBackward, Dispatches: ds})

@@ -64,6 +64,9 @@ func maskRelu(c *Ctx, d Dispatch) Dispatch {
 	case backend.WinogradInput:
 		q.MaskRelu = 1
 		d.P = q
+	case backend.WinogradDy:
+		q.MaskRelu = 1
+		d.P = q
 	default:
 		return d
 	}

@@ -77,11 +77,12 @@ func (l *Conv2d) Forward(c *Ctx) []Dispatch { return l.Product(c, false) }
 
 // Backward implements Layer: conv2d_bwd_data(dy, w, dx), or Winograd when
 // c.Winograd (see Product), when DX is wanted, then
-// conv2d_bwd_filter(x, dy, dw, db).
+// conv2d_bwd_filter(x, dy, dw, db), or Winograd when c.WinogradGrad (see
+// FilterGrad).
 func (l *Conv2d) Backward(c *Ctx) []Dispatch {
 	var ds []Dispatch
 	if c.DX != nil {
 		ds = l.Product(c, true)
 	}
-	return append(ds, maskRelu(c, op(backend.Conv2DBwdFilter{Conv2DShape: l.shape(c.In)}, c.X, c.DY, c.G[0], c.G[1])))
+	return append(ds, l.FilterGrad(c)...)
 }

@@ -6,10 +6,11 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// Winograder is a layer whose input products (the forward output y and the
-// input gradient dx) can run either as its default kernel or as Winograd
-// F(2x2,3x3) (see backend.WinogradConv); the planner chooses per pass and
-// says so in Ctx.Winograd.
+// Winograder is a layer whose products (the forward output y, the input
+// gradient dx and the parameter gradients) can run either as its default
+// kernel or as Winograd, F(2x2,3x3) (see backend.WinogradConv) or for the
+// parameter gradients F(3x3,2x2) (backend.WinogradGrad); the planner
+// chooses per pass and says so in Ctx.Winograd and Ctx.WinogradGrad.
 type Winograder interface {
 	Layer
 	// WinogradPlan plans the forward pass, or with backwardData the input
@@ -19,6 +20,12 @@ type Winograder interface {
 	// Product lists the dispatches of the forward output (bias included)
 	// or, with backwardData, of c.DX alone, by Winograd when c.Winograd.
 	Product(c *Ctx, backwardData bool) []Dispatch
+	// WinogradGradPlan plans the filter and bias gradients at input shape
+	// in as Winograd F(3x3,2x2), or says why the layer does not admit it.
+	WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error)
+	// FilterGrad lists the dispatches of the parameter gradients c.G, by
+	// Winograd when c.WinogradGrad.
+	FilterGrad(c *Ctx) []Dispatch
 }
 
 // WinogradPlan implements Winograder: 3x3 stride-1 layers only (and, for
@@ -57,4 +64,31 @@ func (l *Conv2d) Product(c *Ctx, backwardData bool) []Dispatch {
 		return []Dispatch{maskRelu(c, op(backend.Conv2DBwdData{Conv2DShape: g}, c.DY, c.W[0], c.DX))}
 	}
 	return []Dispatch{op(backend.Conv2DFwd{Conv2DShape: g, Relu: flag(c.FuseRelu)}, c.X, c.W[0], c.W[1], c.Y)}
+}
+
+// WinogradGradPlan implements Winograder: 3x3 stride-1 layers only.
+func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
+	if l.K != 3 || l.Stride != 1 {
+		return backend.WinogradGradPlan{}, fmt.Errorf("%dx%d stride %d: Winograd F(3x3,2x2) takes 3x3 stride 1 only", l.K, l.K, l.Stride)
+	}
+	pl, ok := backend.WinogradGrad(l.shape(in))
+	if !ok {
+		return backend.WinogradGradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
+	}
+	return pl, nil
+}
+
+// FilterGrad implements Winograder: Winograd F(3x3,2x2)'s four dispatches
+// over the scratch c.Scratch (V in Scratch[1], E in Scratch[2], M in
+// Scratch[0]) when c.WinogradGrad and the layer admits it, else
+// conv2d_bwd_filter(x, dy, dw, db).
+func (l *Conv2d) FilterGrad(c *Ctx) []Dispatch {
+	if c.WinogradGrad && len(c.Scratch) == 3 {
+		if pl, err := l.WinogradGradPlan(c.In); err == nil {
+			m, v, e := c.Scratch[0], c.Scratch[1], c.Scratch[2]
+			return []Dispatch{op(pl.Input, c.X, v), maskRelu(c, op(pl.Dy, c.DY, e)), op(pl.Gemm, v, e, m),
+				op(pl.Output, m, e, c.G[0], c.G[1])}
+		}
+	}
+	return []Dispatch{maskRelu(c, op(backend.Conv2DBwdFilter{Conv2DShape: l.shape(c.In)}, c.X, c.DY, c.G[0], c.G[1]))}
 }

@@ -95,7 +95,10 @@ type Ctx struct {
 	// a Winograder as Winograd F(2x2,3x3) over Scratch (U, V, M, sized for
 	// the planned batch; see backend.WinogradPlan); other layers ignore both.
 	Winograd bool
-	Scratch  []backend.Buffer
+	// WinogradGrad runs a Winograder's parameter gradients as Winograd
+	// F(3x3,2x2) over Scratch (see backend.WinogradGradPlan).
+	WinogradGrad bool
+	Scratch      []backend.Buffer
 	// FuseRelu asks a Conv2d or Linear forward to apply the ReLU that
 	// follows it in its own store (Conv2DFwd.Relu, WinogradOutput.Relu,
 	// BiasAdd.Relu): the planner then leaves out that ReLU's forward pass.
@@ -105,7 +108,7 @@ type Ctx struct {
 	// the in-place ReLU that follows it, y > 0 ? dy : 0 with y = Y (the
 	// ReLU's output): Linear's bias_grad masks DY in place before its
 	// products (BiasGrad.MaskRelu), Conv2d's products read DY masked
-	// (Conv2DBwdData, Conv2DBwdFilter, WinogradInput MaskRelu). The planner
+	// (Conv2DBwdData, Conv2DBwdFilter, WinogradInput, WinogradDy MaskRelu). The planner
 	// then leaves out that ReLU's backward pass, with the same values.
 	MaskRelu bool
 }

@@ -86,7 +86,7 @@ func LogConvAlgos(plan *graph.Plan, log *slog.Logger) {
 		return
 	}
 	lo := plan.Layout()
-	log.Info("convolution algorithms (forward/backward-data)", "conv_algo", lo.Config().ConvAlgo,
+	log.Info("convolution algorithms (forward/backward-data/backward-filter)", "conv_algo", lo.Config().ConvAlgo,
 		"device", DeviceName(plan.Device().Info()), "layers", graph.ConvAlgoLine(cs), "scratch", graph.MiB(lo.ScratchBytes()))
 	if note := lo.ConvNote(); note != "" {
 		log.Warn(note)

@@ -20,7 +20,8 @@ import (
 const AlgoPrefix = "conv_algo:"
 
 // AlgoKey is the cache key of the algorithm choice of the convolution pass
-// whose implicit-GEMM dispatch is p (conv2d_fwd or conv2d_bwd_data).
+// whose implicit-GEMM dispatch is p (conv2d_fwd, conv2d_bwd_data or
+// conv2d_bwd_filter).
 func AlgoKey(p backend.Params) backend.TuneKey {
 	return backend.TuneKey{Kernel: backend.Kernel(AlgoPrefix + string(p.Kernel())), Shape: p.Shape()}
 }
@@ -32,8 +33,11 @@ func (e Entry) isAlgo() bool { return strings.HasPrefix(string(e.Kernel), AlgoPr
 // convolution it names and a known algorithm.
 func (e Entry) decodeAlgo() (backend.Params, error) {
 	inner := Entry{Kernel: backend.Kernel(strings.TrimPrefix(string(e.Kernel), AlgoPrefix)), Shape: e.Shape, Params: e.Params}
-	if inner.Kernel != backend.KConv2DFwd && inner.Kernel != backend.KConv2DBwdData {
-		return nil, fmt.Errorf("tune cache entry %s: the algorithm choice is for %s and %s only", e.Kernel, backend.KConv2DFwd, backend.KConv2DBwdData)
+	switch inner.Kernel {
+	case backend.KConv2DFwd, backend.KConv2DBwdData, backend.KConv2DBwdFilter:
+	default:
+		return nil, fmt.Errorf("tune cache entry %s: the algorithm choice is for %s, %s and %s only", e.Kernel,
+			backend.KConv2DFwd, backend.KConv2DBwdData, backend.KConv2DBwdFilter)
 	}
 	if e.Algo != graph.ConvGemm && e.Algo != graph.ConvWinograd {
 		return nil, fmt.Errorf("tune cache entry %s %q: algorithm %q (want %s or %s)", e.Kernel, e.Shape, e.Algo, graph.ConvGemm, graph.ConvWinograd)
@@ -116,13 +120,22 @@ func algoEntry(p backend.Params, c graph.ConvPass, algo string, ms, gemmMs float
 	return e
 }
 
-// finiteInput fills the input (x or dy) of the implicit-GEMM dispatch d
-// with ones, so that both algorithms are timed on finite values rather
-// than on what the plan's buffer held before its first step (which the
-// step overwrites).
+// finiteInput fills the input (x or dy; x and dy of a filter gradient)
+// of the implicit-GEMM dispatch d with ones, so that both algorithms are
+// timed on finite values rather than on what the plan's buffers held
+// before its first step (which the step overwrites). The weights are
+// never touched.
 func finiteInput(dev backend.Device, d layers.Dispatch) error {
-	b := d.Bufs[0]
-	return dev.Dispatch(backend.Fill{N: uint32(b.Len()), Value: 1}, b)
+	n := 1
+	if _, ok := d.P.(backend.Conv2DBwdFilter); ok {
+		n = 2
+	}
+	for _, b := range d.Bufs[:n] {
+		if err := dev.Dispatch(backend.Fill{N: uint32(b.Len()), Value: 1}, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // timeDispatches is the median device time in ms of running ds on dev
@@ -193,7 +206,7 @@ func altTargets(plan *graph.Plan) ([]Target, error) {
 			return nil, err
 		}
 		phase := graph.PhaseForward
-		if c.Pass == graph.PassBackwardData {
+		if c.Pass != graph.PassForward {
 			phase = graph.PhaseBackward
 		}
 		for _, d := range ds {

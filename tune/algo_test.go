@@ -14,11 +14,12 @@ import (
 
 // algoFake is a fake tile engine on a CPU-type device (so that auto plans
 // Winograd scratch) where implicit GEMM's conv2d_fwd takes 10 ms, a gemm 4
-// ms and conv2d_bwd_data 2 ms: Winograd (whose only tiled dispatch is its
-// batched gemm) wins the forward passes, implicit GEMM the input gradient.
+// ms, conv2d_bwd_data 2 ms and conv2d_bwd_filter 1 ms: Winograd (whose
+// only tiled dispatch is its batched gemm) wins the forward passes,
+// implicit GEMM the input and filter gradients.
 func algoFake() *fakeTuner {
 	f := newFake(fakeConfig{"v=0", fakeTile{ns: 1e6, byKernel: map[backend.Kernel]int64{
-		backend.KConv2DFwd: 10e6, backend.KGemm: 4e6, backend.KConv2DBwdData: 2e6}}})
+		backend.KConv2DFwd: 10e6, backend.KGemm: 4e6, backend.KConv2DBwdData: 2e6, backend.KConv2DBwdFilter: 1e6}}})
 	info := f.Device.Info()
 	info.Type, info.Name = backend.CPUDevice, "fake cpu"
 	f.info = &info
@@ -50,18 +51,22 @@ func TestPrepareChoosesConvAlgo(t *testing.T) {
 	f := algoFake()
 	defer f.Close()
 	plan := algoPlan(t, f)
-	rule := []string{"conv.0 forward winograd", "conv.2 forward winograd", "conv.2 backward-data winograd"}
+	rule := []string{"conv.0 forward winograd", "conv.0 backward-filter winograd", "conv.2 forward winograd",
+		"conv.2 backward-data winograd", "conv.2 backward-filter winograd"}
 	assert.Equal(t, rule, algoNames(plan))
 	tgs, err := tune.Targets(plan)
 	require.NoError(t, err)
 	assert.Contains(t, describeTargets(tgs), "conv.0 forward conv2d_fwd N2 C1 8x8 -> K3 8x8 k3x3 s1 p1", "the other algorithm's dispatches are tuned too")
 	assert.Contains(t, describeTargets(tgs), "conv.2 backward conv2d_bwd_data N2 C3 8x8 -> K4 8x8 k3x3 s1 p1")
+	assert.Contains(t, describeTargets(tgs), "conv.2 backward conv2d_bwd_filter N2 C3 8x8 -> K4 8x8 k3x3 s1 p1")
 
 	_, err = tune.Prepare(f, plan, tune.Auto, tune.Options{Cache: cache, Budget: 20 * time.Second})
 	require.NoError(t, err)
-	tuned := []string{"conv.0 forward winograd", "conv.2 forward winograd", "conv.2 backward-data gemm"}
+	tuned := []string{"conv.0 forward winograd", "conv.0 backward-filter gemm", "conv.2 forward winograd",
+		"conv.2 backward-data gemm", "conv.2 backward-filter gemm"}
 	assert.Equal(t, tuned, algoNames(plan))
-	assert.Equal(t, "conv.2 backward-data gemm (tuned: winograd 4 ms, gemm 2 ms)", plan.ConvAlgos()[2].String())
+	assert.Equal(t, "conv.2 backward-data gemm (tuned: winograd 4 ms, gemm 2 ms)", plan.ConvAlgos()[3].String())
+	assert.Equal(t, "conv.2 backward-filter gemm (tuned: winograd 4 ms, gemm 1 ms)", plan.ConvAlgos()[4].String())
 	entries, err := cache.Load(f)
 	require.NoError(t, err)
 	e, ok := entries[backend.TuneKey{Kernel: "conv_algo:conv2d_fwd", Shape: "N2 C1 8x8 -> K3 8x8 k3x3 s1 p1"}]
@@ -71,6 +76,9 @@ func TestPrepareChoosesConvAlgo(t *testing.T) {
 	assert.InDelta(t, 10.0, e.DefaultMs, 1e-9)
 	_, ok = entries[backend.TuneKey{Kernel: backend.KConv2DFwd, Shape: "N2 C1 8x8 -> K3 8x8 k3x3 s1 p1"}]
 	assert.True(t, ok, "the tile configuration keeps its own entry")
+	e, ok = entries[backend.TuneKey{Kernel: "conv_algo:conv2d_bwd_filter", Shape: "N2 C3 8x8 -> K4 8x8 k3x3 s1 p1"}]
+	require.True(t, ok, "the filter gradient's choice is cached under conv_algo:conv2d_bwd_filter")
+	assert.Equal(t, graph.ConvGemm, e.Algo)
 
 	g := algoFake()
 	defer g.Close()
@@ -95,7 +103,7 @@ func TestAlgoEntryErrors(t *testing.T) {
 	p := backend.Conv2DFwd{Conv2DShape: backend.NewConv2DShape(2, 1, 8, 8, 3, 3, 3, 1, 1)}
 	raw := `{"N":2}`
 	_, err := tune.Entry{Kernel: "conv_algo:gemm", Shape: "x", Params: []byte(raw), Algo: "winograd"}.Dispatch()
-	assert.ErrorContains(t, err, "the algorithm choice is for conv2d_fwd and conv2d_bwd_data only")
+	assert.ErrorContains(t, err, "the algorithm choice is for conv2d_fwd, conv2d_bwd_data and conv2d_bwd_filter only")
 	_, err = tune.Entry{Kernel: tune.AlgoKey(p).Kernel, Shape: p.Shape(), Params: []byte(raw), Algo: "fft"}.Dispatch()
 	assert.ErrorContains(t, err, `algorithm "fft" (want gemm or winograd)`)
 	assert.Equal(t, backend.TuneKey{Kernel: "conv_algo:conv2d_fwd", Shape: p.Shape()}, tune.AlgoKey(p))

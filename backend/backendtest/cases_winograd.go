@@ -88,6 +88,54 @@ func winogradCases() []Case {
 			out = append(out, Case{Name: name + "_relu", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
 		}
 	}
+	return append(out, winogradGradCases()...)
+}
+
+// winogradGradCases are the cases of F(3x3,2x2)'s two transforms: dy's
+// on odd and even planes (partial tiles), batch 1 and 3, and AlexNet's
+// channels, with and without the ReLU mask; and the filter transform over
+// up to 4099 tiles (db's sum) with channels not multiples of 4. E's values
+// are scaled by 1/sqrt(P), as a network's dy, so that db is of order 1.
+func winogradGradCases() []Case {
+	var out []Case
+	dys := []struct {
+		name         string
+		n, k, oh, ow int
+	}{
+		{"tiny_1x1", 1, 1, 1, 1},
+		{"odd_7x9", 2, 3, 7, 9},
+		{"odd_5x3_batch3", 3, 5, 5, 3},
+		{"even_8x10", 1, 17, 8, 10},
+		{"batch1_k33_5x5", 1, 33, 5, 5},
+		{"alexnet_conv6", 2, 384, 6, 6},
+		{"alexnet_conv8_full_12", 1, 384, 12, 12},
+	}
+	for _, d := range dys {
+		p := backend.WinogradDy{N: uint32(d.n), K: uint32(d.k), OH: uint32(d.oh), OW: uint32(d.ow)}
+		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), nil}})
+		if d.name == "odd_7x9" || d.name == "odd_5x3_batch3" {
+			p.MaskRelu = 1
+			out = append(out, Case{Name: d.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
+		}
+	}
+	dws := []struct {
+		name    string
+		k, c, p int
+	}{
+		{"1x1_p1", 1, 1, 1},
+		{"k3_c5_p7", 3, 5, 7},
+		{"k5_c3_p63", 5, 3, 63},
+		{"k2_c3_p4099", 2, 3, 4099},
+		{"k17_c33_p1025", 17, 33, 1025},
+		{"alexnet_conv6", 384, 256, 72},
+		{"alexnet_conv10", 256, 384, 18},
+		{"alexnet_conv8", 384, 384, 18},
+		{"k31_c7_p576_batch16_12", 31, 7, 576},
+	}
+	for _, d := range dws {
+		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p)}
+		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
+	}
 	return out
 }
 
@@ -98,4 +146,10 @@ func winogradName(g backend.Conv2DShape, backwardData bool) string {
 		pass = "bwd_data"
 	}
 	return fmt.Sprintf("winograd_%s_n%d_c%d_k%d_%dx%d_p%dx%d", pass, g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW)
+}
+
+// winogradGradName is the case name of a filter-gradient pipeline check
+// of geometry g.
+func winogradGradName(g backend.Conv2DShape) string {
+	return fmt.Sprintf("winograd_bwd_filter_n%d_c%d_k%d_%dx%d_p%dx%d", g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW)
 }

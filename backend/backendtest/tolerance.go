@@ -56,7 +56,8 @@ const ToleranceUnit = 1024
 // bias_grad) Atol is therefore stated for a reduction length of ToleranceUnit
 // terms and a case reducing over L > ToleranceUnit terms uses
 // Atol*sqrt(L/ToleranceUnit); L is K for gemm, C*R*S for conv2d_fwd, K*R*S
-// for conv2d_bwd_data, N*OH*OW for conv2d_bwd_filter and Rows for bias_grad.
+// for conv2d_bwd_data, N*OH*OW for conv2d_bwd_filter, Rows for bias_grad
+// and the tile count P for winograd_dw (its db).
 //
 // Exact kernels have Atol = Rtol = 0: relu (forward and backward), fill,
 // maxpool_fwd (both the values and the argmax idx), count_nonfinite (an
@@ -72,6 +73,13 @@ const ToleranceUnit = 1024
 // largest sum: winograd_input's sums of 16 inputs of |x| < 1, and
 // winograd_output's of 9 products plus a bias, are held to a few 1e-7
 // each; winograd_filter's weights are of order 1/sqrt(9C).
+// winograd_dy's sums are of at most 4 terms with the integer weights 1,
+// 2 and 4 of G' (|E| <= 4 for |dy| < 1): a few float32 ulps of 4, as
+// winograd_input. winograd_dw's dw sums 16 products of |M| < 1 with the
+// factors ±1/2 of A'^T on either side (|dw| <= 9/4, a few 1e-7), but its
+// db is a float32 sum of P terms, bias_grad's reduction: Atol is
+// bias_grad's bound at ToleranceUnit terms, scaled by sqrt(P/ToleranceUnit)
+// (see ReductionLength), and covers dw with room to spare.
 var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KConv2DFwd:       {Atol: 1e-4, Rtol: 1e-4},
 	backend.KConv2DBwdData:   {Atol: 1e-4, Rtol: 1e-4},
@@ -95,6 +103,8 @@ var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KWinogradInput:   {Atol: 2e-6, Rtol: 1e-6},
 	backend.KWinogradFilter:  {Atol: 1e-6, Rtol: 1e-6},
 	backend.KWinogradOutput:  {Atol: 4e-6, Rtol: 1e-6},
+	backend.KWinogradDy:      {Atol: 2e-6, Rtol: 1e-6},
+	backend.KWinogradDw:      {Atol: 1e-5, Rtol: 1e-5},
 }
 
 // ReductionLength is the number of terms summed into one output element of a
@@ -111,6 +121,8 @@ func ReductionLength(p backend.Params) int {
 		return int(p.N * p.OH * p.OW)
 	case backend.BiasGrad:
 		return int(p.Rows)
+	case backend.WinogradDw:
+		return int(p.P)
 	}
 	return 0
 }

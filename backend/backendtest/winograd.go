@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
 )
@@ -170,7 +172,8 @@ func WinogradGeometries() []backend.Conv2DShape {
 
 // RunWinogradTest runs CheckWinograd on the device open returns (skipping
 // when its driver is absent) over WinogradGeometries, forward and input
-// gradient, one subtest each.
+// gradient, and CheckWinogradGrad over WinogradGradGeometries (the
+// WinogradGradLarge ones skipped with `go test -short`), one subtest each.
 func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
 	dev := OpenOrSkip(t, open)
 	defer func() {
@@ -191,5 +194,16 @@ func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
 				t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
 			})
 		}
+	}
+	for _, g := range WinogradGradGeometries() {
+		t.Run(winogradGradName(g), func(t *testing.T) {
+			if testing.Short() && WinogradGradLarge(g) {
+				t.Skip("AlexNet-width layer skipped in -short mode")
+			}
+			res := CheckWinogradGrad(dev, g)
+			require.NoError(t, res.Err)
+			require.True(t, res.Pass, res.Detail())
+			t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
+		})
 	}
 }

@@ -3,8 +3,9 @@ package opencl
 import "github.com/crossgrad/crossgrad/backend"
 
 // The Winograd transforms run one work-item per tile (or filter) and
-// channel, tiles along dimension 0; their product is a batched gemm of
-// the tile engine.
+// channel, tiles along dimension 0, except the filter gradient's, whose
+// buffers have the channel K fastest: winograd_dy runs (k, t) and
+// winograd_dw (k, c). Their products are batched gemms of the tile engine.
 func init() {
 	n := func(v uint32) int { return int(v) }
 	input := perGrid(func(p backend.WinogradInput) [3]int { return [3]int{p.Tiles(), n(p.C), 1} })
@@ -16,6 +17,13 @@ func init() {
 	}))
 	registerLauncher(backend.KWinogradOutput, perGrid(func(p backend.WinogradOutput) [3]int {
 		return [3]int{p.Tiles(), n(p.K), 1}
+	}))
+	dy := perGrid(func(p backend.WinogradDy) [3]int { return [3]int{n(p.K), p.Tiles(), 1} })
+	registerLauncher(backend.KWinogradDy, func(d *Device, p backend.Params, bufs []*Buffer) error {
+		return dy(d, p, withMask(bufs, 2, 0))
+	})
+	registerLauncher(backend.KWinogradDw, perGrid(func(p backend.WinogradDw) [3]int {
+		return [3]int{n(p.K), n(p.C), 1}
 	}))
 }
 

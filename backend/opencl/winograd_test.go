@@ -9,7 +9,9 @@ import (
 
 // TestWinogradPipeline: the four Winograd dispatches on OpenCL device 0
 // equal the reference backend's direct conv2d_fwd (with bias) and
-// conv2d_bwd_data within backendtest.WinogradTolerance.
+// conv2d_bwd_data within backendtest.WinogradTolerance, and the four
+// F(3x3,2x2) dispatches its conv2d_bwd_filter within
+// backendtest.WinogradGradTolerance.
 func TestWinogradPipeline(t *testing.T) {
 	backendtest.RunWinogradTest(t, func() (backend.Device, error) { return Open(0) })
 }

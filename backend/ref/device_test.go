@@ -198,6 +198,8 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 		backend.KWinogradInput:   {backend.WinogradInput{N: 2, C: 3, H: 5, W: 4, PadH: 1, PadW: 0, OH: 5, OW: 2}, []int{1}},
 		backend.KWinogradFilter:  {backend.WinogradFilter{K: 3, C: 2, BwdData: 1}, []int{1}},
 		backend.KWinogradOutput:  {backend.WinogradOutput{N: 2, K: 3, OH: 5, OW: 3, Bias: 1}, []int{2}},
+		backend.KWinogradDy:      {backend.WinogradDy{N: 2, K: 3, OH: 5, OW: 3, MaskRelu: 1}, []int{1}},
+		backend.KWinogradDw:      {backend.WinogradDw{K: 3, C: 2, P: 7}, []int{2, 3}},
 	}
 	d := New()
 	defer d.Close()

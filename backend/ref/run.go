@@ -93,6 +93,10 @@ var kernels = map[backend.Kernel]runner{
 	}),
 	backend.KWinogradFilter: typed(func(q backend.WinogradFilter, b [][]float32) { WinogradFilter(q, b[0], b[1]) }),
 	backend.KWinogradOutput: typed(func(q backend.WinogradOutput, b [][]float32) { WinogradOutput(q, b[0], b[1], b[2]) }),
+	backend.KWinogradDy: typed(func(q backend.WinogradDy, b [][]float32) {
+		WinogradDy(q, reluMasked(q.MaskRelu, q.BufferSizes()[0], b[0], b[len(b)-1]), b[1])
+	}),
+	backend.KWinogradDw: typed(func(q backend.WinogradDw, b [][]float32) { WinogradDw(q, b[0], b[1], b[2], b[3]) }),
 }
 
 // biasGrad runs BiasGrad over dy, db and, with MaskRelu, y.

@@ -224,3 +224,178 @@ func TestWinogradAccuracy(t *testing.T) {
 		assert.Less(t, errs[f2x2.name], errs[f4x4.name], "%s: F(2x2,3x3) is the more accurate", l.name)
 	}
 }
+
+// f3x3Grad is F(3x3,2x2), the filter gradient of a 3x3 correlation over
+// 2x2 tiles of dy, with the backends' scaling: G' twice the textbook
+// matrix, A'^T half of it, and F(2x2,3x3)'s B^T.
+var f3x3Grad = struct{ bt, g, at [][]float64 }{f2x2.bt,
+	[][]float64{{2, 0}, {1, 1}, {1, -1}, {0, 2}},
+	[][]float64{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}}
+
+// bwdFilter is the direct filter and bias gradient of pad-1 layer l,
+// summed over (n, oh, ow) in that order in float64, or in float32 when
+// single.
+func bwdFilter(l accLayer, x, dy []float32, single bool) (dw, db []float64) {
+	hw := l.h * l.h
+	dw, db = make([]float64, l.k*l.c*9), make([]float64, l.k)
+	sum := func(term func(n, oy, ox int) (float32, bool)) float64 {
+		var s64 float64
+		var s32 float32
+		for n := range l.n {
+			for oy := range l.h {
+				for ox := range l.h {
+					if v, ok := term(n, oy, ox); ok {
+						s64 += float64(v)
+						s32 += v
+					}
+				}
+			}
+		}
+		if single {
+			return float64(s32)
+		}
+		return s64
+	}
+	for k := range l.k {
+		db[k] = sum(func(n, oy, ox int) (float32, bool) { return dy[(n*l.k+k)*hw+oy*l.h+ox], true })
+		for c := range l.c {
+			for r := range 3 {
+				for q := range 3 {
+					dw[((k*l.c+c)*3+r)*3+q] = sum(func(n, oy, ox int) (float32, bool) {
+						iy, ix := oy+r-1, ox+q-1
+						if iy < 0 || iy >= l.h || ix < 0 || ix >= l.h {
+							return 0, false
+						}
+						// A float32 product of float32 values is exact in float64.
+						return dy[(n*l.k+k)*hw+oy*l.h+ox] * x[(n*l.c+c)*hw+iy*l.h+ix], true
+					})
+				}
+			}
+		}
+	}
+	return dw, db
+}
+
+// winogradGrad32 is the filter and bias gradient of pad-1 layer l by
+// F(3x3,2x2), every step in float32: the input and dy transforms, the
+// products summed over the tiles in tile order, the output transform, and
+// db summed from E[5] in tile order.
+func winogradGrad32(l accLayer, x, dy []float32) (dw, db []float64) {
+	tiles := (l.h + 1) / 2
+	p := l.n * tiles * tiles
+	v := make([][16]float32, l.c*p) // v[c*p+t][ξ]
+	e := make([][16]float32, l.k*p) // e[k*p+t][ξ]
+	for n := range l.n {
+		for ty := range tiles {
+			for tx := range tiles {
+				t := (n*tiles+ty)*tiles + tx
+				tile := func(src []float32, ch, side, off int) [][]float32 {
+					d := make([][]float32, side)
+					for i := range d {
+						d[i] = make([]float32, side)
+						for j := range d[i] {
+							if iy, ix := 2*ty+i-off, 2*tx+j-off; iy >= 0 && iy < l.h && ix >= 0 && ix < l.h {
+								d[i][j] = src[(ch*l.h+iy)*l.h+ix]
+							}
+						}
+					}
+					return d
+				}
+				for c := range l.c {
+					flatten(&v[c*p+t], sandwich32(f3x3Grad.bt, tile(x, n*l.c+c, 4, 1), f3x3Grad.bt))
+				}
+				for k := range l.k {
+					flatten(&e[k*p+t], sandwich32(f3x3Grad.g, tile(dy, n*l.k+k, 2, 0), f3x3Grad.g))
+				}
+			}
+		}
+	}
+	dw, db = make([]float64, l.k*l.c*9), make([]float64, l.k)
+	for k := range l.k {
+		var s float32
+		for t := range p {
+			s += e[k*p+t][5]
+		}
+		db[k] = float64(s)
+		for c := range l.c {
+			m := make([][]float32, 4)
+			for i := range m {
+				m[i] = make([]float32, 4)
+				for j := range m[i] {
+					var s float32
+					for t := range p {
+						s += v[c*p+t][4*i+j] * e[k*p+t][4*i+j]
+					}
+					m[i][j] = s
+				}
+			}
+			out := sandwich32(f3x3Grad.at, m, f3x3Grad.at)
+			for r := range 3 {
+				for q := range 3 {
+					dw[((k*l.c+c)*3+r)*3+q] = float64(out[r][q])
+				}
+			}
+		}
+	}
+	return dw, db
+}
+
+// flatten stores the 4x4 tile m in dst as dst[4*i+j].
+func flatten(dst *[16]float32, m [][]float32) {
+	for i := range 4 {
+		for j := range 4 {
+			dst[4*i+j] = m[i][j]
+		}
+	}
+}
+
+// TestWinogradGradAccuracy measures, at the filter gradient's reduction
+// length of AlexNet's 3x3 layers (conv.6, conv.8 and conv.10 at batch 16
+// reduce over 16 x 12x12 = 2304 pixels, P = 576 tiles; their channel
+// counts do not change the reduction, so fewer channels keep the test
+// fast), the error of a direct float32 sum and of F(3x3,2x2) in float32
+// against float64 on the suite's inputs (x uniform in ±1, dy scaled by
+// 1/sqrt(2304)): max |err| over the RMS of dw, and the worst share of
+// backendtest.WinogradGradTolerance over dw and db, which F(3x3,2x2) must
+// stay within, at no more than twice the direct sum's relative error.
+func TestWinogradGradAccuracy(t *testing.T) {
+	l := accLayer{"conv.6, conv.8, conv.10 bwd_filter (2304 terms)", 16, 48, 40, 12}
+	r := rand.New(rand.NewSource(2304))
+	x := backendtest.Symmetric(1)(r, l.n*l.c*l.h*l.h)
+	dy := backendtest.FanIn(l.n*l.h*l.h)(r, l.n*l.k*l.h*l.h)
+	wantW, wantB := bwdFilter(l, x, dy, false)
+	var rms float64
+	for _, v := range wantW {
+		rms += v * v
+	}
+	rms = math.Sqrt(rms / float64(len(wantW)))
+	tol := backendtest.WinogradGradTolerance
+	tol.Atol *= math.Sqrt(float64(l.n*l.h*l.h) / backendtest.ToleranceUnit)
+	dw32, db32 := bwdFilter(l, x, dy, true)
+	dwW, dbW := winogradGrad32(l, x, dy)
+	rel := map[string]float64{}
+	for _, m := range []struct {
+		name   string
+		dw, db []float64
+	}{{"direct float32", dw32, db32}, {"F(3x3,2x2)", dwW, dbW}} {
+		var worstW, worstB, share float64
+		for i, v := range m.dw {
+			d := math.Abs(v - wantW[i])
+			worstW = max(worstW, d)
+			share = max(share, d/tol.Allowed(wantW[i]))
+		}
+		for i, v := range m.db {
+			d := math.Abs(v - wantB[i])
+			worstB = max(worstB, d)
+			share = max(share, d/tol.Allowed(wantB[i]))
+		}
+		rel[m.name] = worstW / rms
+		t.Logf("%s: %-14s dw max |err| %.3g, max relative error %.3g (of the RMS %.3g); db max |err| %.3g; %.4f of the tolerance",
+			l.name, m.name, worstW, worstW/rms, rms, worstB, share)
+		if m.name == "F(3x3,2x2)" {
+			assert.LessOrEqual(t, share, 1.0, "F(3x3,2x2) beyond backendtest.WinogradGradTolerance")
+		}
+	}
+	assert.Positive(t, rel["F(3x3,2x2)"], "float32 rounding shows somewhere")
+	assert.LessOrEqual(t, rel["F(3x3,2x2)"], 2*rel["direct float32"], "F(3x3,2x2) about as accurate as a direct sum")
+}

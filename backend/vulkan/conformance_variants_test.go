@@ -97,7 +97,8 @@ func TestConformanceSplit(t *testing.T) {
 		}()
 	}
 	unsplittable := map[backend.Kernel]bool{backend.KGemm: true, backend.KSoftmaxXent: true, backend.KResizeBilinear: true,
-		backend.KWinogradInput: true, backend.KWinogradFilter: true, backend.KWinogradOutput: true}
+		backend.KWinogradInput: true, backend.KWinogradFilter: true, backend.KWinogradOutput: true,
+		backend.KWinogradDy: true, backend.KWinogradDw: true}
 	covered := map[backend.Kernel]int{}
 	// Convolutions of several images, each small enough for a 4 KiB window.
 	g := backend.NewConv2DShape(6, 3, 8, 8, 4, 3, 3, 1, 1)

@@ -174,6 +174,8 @@ var planners = map[backend.Kernel]planner{
 	backend.KWinogradInput:   typed((*Device).planWinogradInput),
 	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.C) }),
 	backend.KWinogradOutput:  oneD(func(q backend.WinogradOutput) int { return q.Tiles() * int(q.K) }),
+	backend.KWinogradDy:      typed((*Device).planWinogradDy),
+	backend.KWinogradDw:      oneD(func(q backend.WinogradDw) int { return int(q.K * q.C) }),
 }
 
 // planOne plans a dispatch whose bindings fit maxStorageBufferRange.
@@ -245,6 +247,12 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 // shader's ym binding is x (unread) without MaskRelu.
 func (d *Device) planWinogradInput(q backend.WinogradInput, binds []binding) ([]*pass, error) {
 	return d.onePass("winograd_input", q.Tiles()*int(q.C), pushBytes(q), withMask(binds, 2, 0)), nil
+}
+
+// planWinogradDy is one 1-D pass over the tiles and channels; the
+// shader's ym binding is dy (unread) without MaskRelu.
+func (d *Device) planWinogradDy(q backend.WinogradDy, binds []binding) ([]*pass, error) {
+	return d.onePass("winograd_dy", q.Tiles()*int(q.K), pushBytes(q), withMask(binds, 2, 0)), nil
 }
 
 // withMask is binds with the ReLU output y of a kernel's MaskRelu at index

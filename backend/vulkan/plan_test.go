@@ -34,7 +34,8 @@ func planBuffers(sizes []int) []*Buffer {
 func TestEveryKernelHasAPlanner(t *testing.T) {
 	require.NoError(t, backendtest.CheckKernelTable(planners))
 	unsplittable := map[backend.Kernel]bool{backend.KGemm: true, backend.KSoftmaxXent: true, backend.KResizeBilinear: true,
-		backend.KWinogradInput: true, backend.KWinogradFilter: true, backend.KWinogradOutput: true}
+		backend.KWinogradInput: true, backend.KWinogradFilter: true, backend.KWinogradOutput: true,
+		backend.KWinogradDy: true, backend.KWinogradDw: true}
 	for _, k := range backend.Kernels() {
 		_, elementwise := backend.ParamsFor(k).(backend.Elementwise)
 		_, split := splitters[k]

@@ -16,6 +16,7 @@ func TestSummaryMemoryConvAlgosCLI(t *testing.T) {
 	assert.Contains(t, out, "Convolution algorithms (conv_algo auto;")
 	assert.Regexp(t, `conv\.6\s+forward\s+winograd\s+rule: Winograd for 3x3 stride 1`, out)
 	assert.Regexp(t, `conv\.0\s+forward\s+gemm\s+no Winograd: 11x11 stride 4`, out)
+	assert.Regexp(t, `conv\.6\s+backward-filter\s+winograd\s+rule: Winograd for 3x3 stride 1`, out)
 	assert.Regexp(t, `total scratch\s+\d+\.\d MiB`, out)
 	assert.Contains(t, out, "Winograd scratch (U, V, M, shared by every Winograd pass): ")
 
@@ -46,5 +47,5 @@ func TestBenchConvAlgoFuseFlagsCLI(t *testing.T) {
 	out, _, err := execute(t, context.Background(), "bench", "--device", "ref", "--batch", "2", "--input-size", "65", "--width", "0.0625",
 		"--skip", "cold,ceilings,kernels", "--runs", "1", "--warmup", "0", "--conv-algo", "winograd", "--fuse=false")
 	require.NoError(t, err)
-	assert.Contains(t, out, "convolutions (forward/backward-data): conv.0 gemm, conv.3 gemm/gemm, conv.6 winograd/winograd")
+	assert.Contains(t, out, "convolutions (forward/backward-data/backward-filter): conv.0 gemm/gemm, conv.3 gemm/gemm/gemm, conv.6 winograd/winograd/winograd")
 }

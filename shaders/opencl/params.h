@@ -227,4 +227,20 @@ typedef struct {
     uint Relu;
 } WinogradOutputParams;
 
+// winograd_dy
+typedef struct {
+    uint N;
+    uint K;
+    uint OH;
+    uint OW;
+    uint MaskRelu;
+} WinogradDyParams;
+
+// winograd_dw
+typedef struct {
+    uint K;
+    uint C;
+    uint P;
+} WinogradDwParams;
+
 #endif

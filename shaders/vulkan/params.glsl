@@ -227,4 +227,20 @@ struct WinogradOutputParams {
     uint Relu;
 };
 
+// winograd_dy
+struct WinogradDyParams {
+    uint N;
+    uint K;
+    uint OH;
+    uint OW;
+    uint MaskRelu;
+};
+
+// winograd_dw
+struct WinogradDwParams {
+    uint K;
+    uint C;
+    uint P;
+};
+
 #endif

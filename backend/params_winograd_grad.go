@@ -1,0 +1,167 @@
+package backend
+
+import "fmt"
+
+// Winograd F(3x3,2x2) runs the filter gradient of a 3x3 stride-1
+// convolution as four dispatches. Over the forward pass's output tiles t
+// (the tiles of WinogradConv: 2x2 output pixels, P of them), the filter
+// gradient of one tile is the 3x3 correlation of the 4x4 input window d
+// with the 2x2 tile e of dy, dW_t = A'^T [ (G' e G'^T) ⊙ (B^T d B) ] A',
+// with the same B^T as F(2x2,3x3) (backend/ref states the matrices).
+// winograd_input transforms x into V[16][C][P] exactly as for the forward
+// pass, winograd_dy transforms dy into E[16][P][K], a Gemm of Batch 16
+// multiplies V[ξ] (C x P) by E[ξ] (P x K) into M[16][C][K], and
+// winograd_dw transforms M into dw and sums db from E. WinogradGrad plans
+// the four dispatches of a layer.
+
+// KWinogradDy names WinogradDy.
+const KWinogradDy Kernel = "winograd_dy"
+
+// WinogradDy transforms the output gradient of a 3x3 stride-1 convolution
+// (output OH x OW, K channels) into E[ξ][t][k] = (G' e G'^T)[ξ], e the 2x2
+// tile of dy[n][k] at rows 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of tile t
+// = (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), positions past OH,
+// OW counting as zero. G' = [[2,0],[1,1],[1,-1],[0,2]] (twice the textbook
+// matrix, so that E[5][t][k] = (1,1) e (1,1)^T is the sum of the tile:
+// winograd_dw reads db from it). With MaskRelu 1 it reads dy masked by the
+// backward of the ReLU whose output is y, y > 0 ? dy : 0, leaving dy as it
+// is. Buffers: dy[N*K*OH*OW], E[16*P*K], and with MaskRelu y[N*K*OH*OW].
+type WinogradDy struct {
+	N, K, OH, OW uint32
+	MaskRelu     uint32
+}
+
+// Kernel implements Params.
+func (WinogradDy) Kernel() Kernel { return KWinogradDy }
+
+// Tiles is P, the number of output tiles.
+func (p WinogradDy) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+
+// BufferSizes implements Params.
+func (p WinogradDy) BufferSizes() []int {
+	s := []int{mul(p.N, p.K, p.OH, p.OW), mul(WinogradPoints, u32(p.Tiles()), p.K)}
+	if p.MaskRelu != 0 {
+		s = append(s, s[0])
+	}
+	return s
+}
+
+// Buffers implements Params.
+func (p WinogradDy) Buffers() []Buf {
+	if p.MaskRelu != 0 {
+		return []Buf{in("dy"), out("E"), in("y")}
+	}
+	return []Buf{in("dy"), out("E")}
+}
+
+// Work implements Params: the transform's few additions per element are
+// held to the copy ceiling, as the other streaming kernels.
+func (p WinogradDy) Work() Work { return streamed(p) }
+
+// Shape implements Params, e.g. "N8 K384 12x12 -> 6x6 tiles".
+func (p WinogradDy) Shape() string {
+	return fmt.Sprintf("N%d K%d %dx%d -> %dx%d tiles", p.N, p.K, p.OH, p.OW,
+		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
+}
+
+// Validate implements Params.
+func (p WinogradDy) Validate() error {
+	if p.N == 0 || p.K == 0 || p.OH == 0 || p.OW == 0 {
+		return fmt.Errorf("winograd_dy: N, K, OH, OW must be positive: %+v", p)
+	}
+	if p.MaskRelu > 1 {
+		return fmt.Errorf("winograd_dy: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
+	}
+	return nil
+}
+
+// KWinogradDw names WinogradDw.
+const KWinogradDw Kernel = "winograd_dw"
+
+// WinogradDw transforms the products M[ξ][c][k] into the filter gradient
+// dw[k][c] = A'^T m A' (3x3) of m = M[.][c][k], with A'^T =
+// [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2 (half the textbook matrix, undoing
+// WinogradDy's doubled G'), and the bias gradient db[k] = sum over the P
+// tiles t of E[5][t][k] (the sum of dy over image n and every pixel of
+// channel k). Both are overwritten. Buffers: M[16*C*K], E[16*P*K],
+// dw[K*C*9], db[K].
+type WinogradDw struct {
+	K, C, P uint32
+}
+
+// Kernel implements Params.
+func (WinogradDw) Kernel() Kernel { return KWinogradDw }
+
+// BufferSizes implements Params.
+func (p WinogradDw) BufferSizes() []int {
+	return []int{mul(WinogradPoints, p.C, p.K), mul(WinogradPoints, p.P, p.K), mul(p.K, p.C, 9), int(p.K)}
+}
+
+// Buffers implements Params.
+func (WinogradDw) Buffers() []Buf { return []Buf{in("M"), in("E"), out("dw"), out("db")} }
+
+// Work implements Params: a streaming kernel that reads M and the one
+// plane E[5] of E, and writes dw and db.
+func (p WinogradDw) Work() Work {
+	s := p.BufferSizes()
+	return Work{Bytes: 4 * float64(s[0]+mul(p.P, p.K)+s[2]+s[3])}
+}
+
+// Shape implements Params, e.g. "K384 C256 from 4608 tiles".
+func (p WinogradDw) Shape() string {
+	return fmt.Sprintf("K%d C%d from %d tiles", p.K, p.C, p.P)
+}
+
+// Validate implements Params.
+func (p WinogradDw) Validate() error {
+	if p.K == 0 || p.C == 0 || p.P == 0 {
+		return fmt.Errorf("winograd_dw: K, C, P must be positive: %+v", p)
+	}
+	return nil
+}
+
+// WinogradGradPlan is the filter gradient of a 3x3 stride-1 convolution as
+// Winograd F(3x3,2x2)'s four dispatches, in order: Input (x -> V), Dy (dy
+// -> E), Gemm (V, E -> M) and Output (M, E -> dw, db). VLen, ELen and MLen
+// are the sizes of the scratch buffers V, E and M in float32 elements.
+type WinogradGradPlan struct {
+	Input            WinogradInput
+	Dy               WinogradDy
+	Gemm             Gemm
+	Output           WinogradDw
+	VLen, ELen, MLen int
+}
+
+// WinogradGrad plans layer g's filter and bias gradients (what
+// Conv2DBwdFilter computes) as F(3x3,2x2). It reports false when the layer
+// does not admit it: not a valid geometry, a kernel other than 3x3, a
+// stride other than 1, or a buffer over MaxElements.
+func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
+	if g.Validate() != nil || g.R != 3 || g.S != 3 || g.StrideH != 1 || g.StrideW != 1 {
+		return WinogradGradPlan{}, false
+	}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, OH: g.OH, OW: g.OW}
+	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW}
+	p := u32(in.Tiles())
+	pl := WinogradGradPlan{Input: in, Dy: dy,
+		Gemm:   Gemm{M: g.C, N: g.K, K: p, Alpha: 1, Batch: WinogradPoints},
+		Output: WinogradDw{K: g.K, C: g.C, P: p}}
+	s := pl.Gemm.BufferSizes()
+	pl.VLen, pl.ELen, pl.MLen = s[0], s[1], s[2]
+	for _, q := range pl.Dispatches() {
+		if q.Validate() != nil {
+			return WinogradGradPlan{}, false
+		}
+		for _, n := range q.BufferSizes() {
+			if n > MaxElements {
+				return WinogradGradPlan{}, false
+			}
+		}
+	}
+	return pl, true
+}
+
+// Dispatches are the plan's four params in dispatch order.
+func (pl WinogradGradPlan) Dispatches() []Params {
+	return []Params{pl.Input, pl.Dy, pl.Gemm, pl.Output}
+}

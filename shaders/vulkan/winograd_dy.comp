@@ -1,0 +1,52 @@
+// winograd_dy: E[xi][t][k] = (G' e G'^T)[xi] of the 2x2 tile e of dy[n][k]
+// at rows 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of tile t = (n*TH+th)*TW+tw
+// (TH = ceil(OH/2), TW = ceil(OW/2)), zero past OH, OW; xi = 4*i+j, E
+// index (xi*P + t)*K + k, G' = [[2,0],[1,1],[1,-1],[0,2]] (see
+// backend.WinogradDy, the matrices in backend/ref). One invocation per
+// tile and channel, channels fastest. Buffers: dy[N*K*OH*OW], E[16*P*K],
+// ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
+// masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(push_constant) uniform PC { WinogradDyParams p; };
+layout(std430, set = 0, binding = 0) readonly restrict buffer Dy { float dy[]; };
+layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { float e_out[]; };
+layout(std430, set = 0, binding = 2) readonly buffer Ym { float ym[]; };
+
+void main() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = tiles * p.K;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint k = o % p.K, t = o / p.K;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        float e[2][2];
+        for (uint a = 0u; a < 2u; a++) {
+            for (uint b = 0u; b < 2u; b++) {
+                uint i = base + a * p.OW + b;
+                bool inside = oy + a < p.OH && ox + b < p.OW;
+                e[a][b] = (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? dy[i] : 0.0;
+            }
+        }
+        float u[4][2]; // G' e
+        for (int b = 0; b < 2; b++) {
+            u[0][b] = 2.0 * e[0][b];
+            u[1][b] = e[0][b] + e[1][b];
+            u[2][b] = e[0][b] - e[1][b];
+            u[3][b] = 2.0 * e[1][b];
+        }
+        for (uint i = 0u; i < 4u; i++) { // (G' e) G'^T
+            e_out[o + (4u * i) * plane] = 2.0 * u[i][0];
+            e_out[o + (4u * i + 1u) * plane] = u[i][0] + u[i][1];
+            e_out[o + (4u * i + 2u) * plane] = u[i][0] - u[i][1];
+            e_out[o + (4u * i + 3u) * plane] = 2.0 * u[i][1];
+        }
+    }
+}
