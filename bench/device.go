@@ -234,7 +234,8 @@ func (b *stepBench) profile(ctx context.Context) ([]KernelRow, []LayerRow) {
 // not use (fill, axpy, scale, count_nonfinite; relu_fwd and relu_bwd when
 // fusion left none in the step's rows have) at the size of the largest
 // parameter, a square SGEMM of side 1024, the size GEMM libraries are
-// usually quoted at, and the Winograd transforms of AlexNet's conv.8.
+// usually quoted at, and the Winograd transforms of AlexNet's conv.8
+// (forward and filter gradient).
 func (b *stepBench) extraKernels(have []KernelRow) []KernelRow {
 	n := 0
 	for _, p := range b.plan.Params() {
@@ -270,6 +271,9 @@ func (b *stepBench) extraKernels(have []KernelRow) []KernelRow {
 	wu, errWU := alloc(wg.ULen)
 	wv, errWV := alloc(wg.VLen)
 	wm, errWM := alloc(wg.MLen)
+	// Its filter gradient's transforms over the same buffers: dy has y's
+	// size, E has M's, the products M' U's, dw the filter's and db b's.
+	gg, _ := backend.WinogradGrad(backend.NewConv2DShape(1, 384, 12, 12, 384, 3, 3, 1, 1))
 	type op struct {
 		p     backend.Params
 		bufs  []backend.Buffer
@@ -289,6 +293,8 @@ func (b *stepBench) extraKernels(have []KernelRow) []KernelRow {
 		{p: wg.Filter, bufs: []backend.Buffer{ww, wu}, err: errors.Join(errWW, errWU)},
 		{p: wg.Input, bufs: []backend.Buffer{wx, wv}, err: errors.Join(errWX, errWV)},
 		{p: wg.Output, bufs: []backend.Buffer{wm, wb, wy}, err: errors.Join(errWM, errWB, errWY)},
+		{p: gg.Dy, bufs: []backend.Buffer{wy, wm}, err: errors.Join(errWY, errWM)},
+		{p: gg.Output, bufs: []backend.Buffer{wu, wm, ww, wb}, err: errors.Join(errWU, errWM, errWW, errWB)},
 	}
 	inStep := map[string]bool{}
 	for _, r := range have {
