@@ -99,14 +99,18 @@ type Tuner interface {
 	// estimate.
 	TileCandidates(p Params) []TileConfig
 	// CheckTile reports why the device cannot run p with c (unparsable, a
-	// configuration of another backend, beyond the device's limits), or nil.
+	// configuration of another backend, beyond the device's limits), or
+	// why c, though it runs, would waste the device at p's shape (a
+	// backend's measured refusals, e.g. mostly padding), or nil.
 	CheckTile(p Params, c TileConfig) error
 	// DispatchTile is Dispatch with configuration c instead of the table's:
-	// CheckTile's error when c cannot run, else Dispatch's.
+	// an error when c cannot run (CheckTile's, less the waste refusals, so
+	// that a configuration chosen for a large shape can be checked on small
+	// cases), else Dispatch's.
 	DispatchTile(c TileConfig, p Params, bufs ...Buffer) error
 	// SetTile makes later dispatches with KeyOf(p) run configuration c; an
-	// empty c restores DefaultTile. It returns CheckTile's error and then
-	// changes nothing.
+	// empty c restores DefaultTile. It returns an error when c cannot run
+	// (as DispatchTile) and then changes nothing.
 	SetTile(p Params, c TileConfig) error
 }
 

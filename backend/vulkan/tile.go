@@ -210,6 +210,23 @@ const bigDirectBlock = 128
 // 8.8 s on lavapipe where the default took 0.4 s, for 9 columns).
 const wideTile = 256
 
+// wasteful reports why c, which the device can run, would be a poor
+// choice for dispatch p (mostly idle lanes or padding, measured 5-20x
+// slower than the default on lavapipe), or nil. Only the choice of a
+// configuration at p's real shape asks (TileCandidates, CheckTile): a
+// configuration checked for correctness on the tuner's small cases
+// (DispatchTile) runs them.
+func (d *Device) wasteful(p backend.Params, c tileCfg) error {
+	m, n, _ := d.tileDims(p)
+	if c.direct == 1 && c.tm*c.tn/c.wx >= bigDirectBlock && n < int(c.tn)/2 {
+		return fmt.Errorf("a direct block of %dx%d per invocation needs at least %d columns (half a work-group row), not %d: most lanes would idle and the default tiling is faster", c.tm, c.tn/c.wx, c.tn/2, n)
+	}
+	if (c.tn >= wideTile && n < int(c.tn)/2) || (c.tm >= wideTile && m < int(c.tm)/2) {
+		return fmt.Errorf("a %dx%d tile over a %dx%d product would compute mostly padding: the default tiling is faster", c.tm, c.tn, m, n)
+	}
+	return nil
+}
+
 // checkFor reports why the device cannot run dispatch p with c, or nil.
 func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 	if err := d.checkCfg(c); err != nil {
@@ -226,12 +243,6 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		return fmt.Errorf("splits=%d: only conv2d_bwd_filter splits its reduction (use splits=0)", c.splits)
 	}
 	m, n, windows := d.tileDims(p)
-	if c.direct == 1 && c.tm*c.tn/c.wx >= bigDirectBlock && n < int(c.tn)/2 {
-		return fmt.Errorf("a direct block of %dx%d per invocation needs at least %d columns (half a work-group row), not %d: most lanes would idle and the default tiling is faster", c.tm, c.tn/c.wx, c.tn/2, n)
-	}
-	if (c.tn >= wideTile && n < int(c.tn)/2) || (c.tm >= wideTile && m < int(c.tm)/2) {
-		return fmt.Errorf("a %dx%d tile over a %dx%d product would compute mostly padding: the default tiling is faster", c.tm, c.tn, m, n)
-	}
 	if !windows {
 		if _, err := gemmGroups(c, m, n, 1); err != nil {
 			return err

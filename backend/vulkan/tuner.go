@@ -162,7 +162,7 @@ func (d *Device) TileCandidates(p backend.Params) []backend.TileConfig {
 	m, n, _ := d.tileDims(p)
 	var ok []tileCfg
 	for _, c := range d.tileSpace(p.Kernel()) {
-		if d.checkFor(p, c) == nil {
+		if d.checkFor(p, c) == nil && d.wasteful(p, c) == nil {
 			ok = append(ok, c)
 		}
 	}
@@ -204,7 +204,12 @@ func (d *Device) parseFor(p backend.Params, c backend.TileConfig) (tileCfg, erro
 // CheckTile implements backend.Tuner.
 func (d *Device) CheckTile(p backend.Params, c backend.TileConfig) error {
 	mustTiled(p)
-	_, err := d.parseFor(p, c)
+	cfg, err := d.parseFor(p, c)
+	if err == nil {
+		if err = d.wasteful(p, cfg); err != nil {
+			err = fmt.Errorf("vulkan: tile %q for %s %s: %w", c, p.Kernel(), p.Shape(), err)
+		}
+	}
 	return err
 }
 

@@ -280,3 +280,28 @@ func TestTileTextRoundTrip(t *testing.T) {
 		assert.Equal(t, c, got)
 	}
 }
+
+// TestWasteRefusedOnlyWhenChoosing: a 32x8 direct block is refused for a
+// gemm of 16 columns (most lanes would idle) when a configuration is
+// chosen (CheckTile, TileCandidates), not when the tuner checks it for
+// correctness on its small cases: forced through WithTile, it passes
+// every check case of a 512-column gemm on lavapipe, where it is admitted.
+func TestWasteRefusedOnlyWhenChoosing(t *testing.T) {
+	dev := backendtest.OpenOrSkip(t, openDefault)
+	defer dev.Close()
+	d := dev.(*Device)
+	c := backend.TileConfig("wx=8 wy=1 tm=32 tn=64 tk=4 direct=1 vw=1 sg=0 splits=0")
+	small := backend.Gemm{M: 16, N: 16, K: 40, Alpha: 1}
+	assert.ErrorContains(t, d.CheckTile(small, c), "most lanes would idle")
+	assert.NotContains(t, d.TileCandidates(small), c)
+	big := backend.Gemm{M: 192, N: 512, K: 128, Alpha: 1}
+	require.NoError(t, d.CheckTile(big, c))
+	r := backendtest.NewRunner(backend.WithTile(dev, c))
+	defer r.Close()
+	cases := backendtest.CheckCases(big)
+	require.NotEmpty(t, cases)
+	for _, cs := range cases {
+		res := r.RunCase(cs)
+		assert.True(t, res.Pass, "%s: %v %s", cs.FullName(), res.Err, res.Detail())
+	}
+}
