@@ -103,7 +103,7 @@ func CheckWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool)
 		p = backend.Conv2DBwdData{Conv2DShape: g}
 	}
 	c, err := TiledCase(winogradName(g, backwardData), p)
-	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: winogradToleranceFor(p)}
+	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: scaledTolerance(WinogradTolerance, p)}
 	if err != nil {
 		res.Err = err
 		return res
@@ -141,10 +141,9 @@ func CheckWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool)
 	return res
 }
 
-// winogradToleranceFor is WinogradTolerance with Atol scaled for the
-// reduction of convolution p.
-func winogradToleranceFor(p backend.Params) Tolerance {
-	t := WinogradTolerance
+// scaledTolerance is t with Atol scaled for the reduction of convolution
+// p (WinogradTolerance, WinogradGradTolerance).
+func scaledTolerance(t Tolerance, p backend.Params) Tolerance {
 	if l := ReductionLength(p); l > ToleranceUnit {
 		t.Atol *= math.Sqrt(float64(l) / ToleranceUnit)
 	}

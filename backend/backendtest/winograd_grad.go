@@ -3,7 +3,6 @@ package backendtest
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/ref"
@@ -99,7 +98,7 @@ func RunWinogradGrad(dev backend.Device, pl backend.WinogradGradPlan, x, dy []fl
 func CheckWinogradGrad(dev backend.Device, g backend.Conv2DShape) (res Result) {
 	p := backend.Conv2DBwdFilter{Conv2DShape: g}
 	c, err := TiledCase(winogradGradName(g), p)
-	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: winogradGradToleranceFor(p)}
+	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: scaledTolerance(WinogradGradTolerance, p)}
 	if err != nil {
 		res.Err = err
 		return res
@@ -129,16 +128,6 @@ func CheckWinogradGrad(dev backend.Device, g backend.Conv2DShape) (res Result) {
 	}
 	compare(&res, c, want, got)
 	return res
-}
-
-// winogradGradToleranceFor is WinogradGradTolerance with Atol scaled for
-// the reduction of p (N*OH*OW terms).
-func winogradGradToleranceFor(p backend.Conv2DBwdFilter) Tolerance {
-	t := WinogradGradTolerance
-	if l := ReductionLength(p); l > ToleranceUnit {
-		t.Atol *= math.Sqrt(float64(l) / ToleranceUnit)
-	}
-	return t
 }
 
 // WinogradGradGeometries are the layers the filter-gradient pipeline
