@@ -32,23 +32,9 @@ var WinogradTolerance = Tolerance{Atol: 1e-4, Rtol: 1e-4}
 // as scratch, and the result (y, or dx) is read back. Every buffer it
 // allocates is released.
 func RunWinograd(dev backend.Device, pl backend.WinogradPlan, w, b, in []float32) (out []float32, err error) {
-	var bufs []backend.Buffer
-	defer func() {
-		for _, buf := range bufs {
-			buf.Release()
-		}
-	}()
-	alloc := func(n int, data []float32) (backend.Buffer, error) {
-		buf, err := dev.Alloc(n)
-		if err != nil {
-			return nil, fmt.Errorf("alloc %d elements: %w", n, err)
-		}
-		bufs = append(bufs, buf)
-		if data != nil {
-			err = dev.Write(buf, 0, data)
-		}
-		return buf, err
-	}
+	pp := &pipeline{dev: dev}
+	defer pp.release()
+	alloc := pp.alloc
 	if pl.Output.Bias == 0 {
 		b = []float32{0}
 	}
@@ -69,19 +55,14 @@ func RunWinograd(dev backend.Device, pl backend.WinogradPlan, w, b, in []float32
 		}
 	}
 	u, v, m, y := scratch[0], scratch[1], scratch[2], scratch[3]
-	steps := []struct {
-		p    backend.Params
-		bufs []backend.Buffer
-	}{
+	steps := []step{
 		{pl.Filter, []backend.Buffer{host[0], u}},
 		{pl.Input, []backend.Buffer{host[2], v}},
 		{pl.Gemm, []backend.Buffer{u, v, m}},
 		{pl.Output, []backend.Buffer{m, host[1], y}},
 	}
-	for _, s := range steps {
-		if err := dev.Dispatch(s.p, s.bufs...); err != nil {
-			return nil, fmt.Errorf("winograd: %s %s: %w", s.p.Kernel(), s.p.Shape(), err)
-		}
+	if err := pp.run("winograd", steps); err != nil {
+		return nil, err
 	}
 	out = make([]float32, pl.Output.BufferSizes()[2])
 	if err := dev.Read(y, 0, out); err != nil {

@@ -33,23 +33,9 @@ func RunWinogradGrad(dev backend.Device, pl backend.WinogradGradPlan, x, dy []fl
 	if pl.Dy.MaskRelu != 0 {
 		return nil, nil, errors.New("winograd grad: MaskRelu needs the ReLU output y, which RunWinogradGrad does not take")
 	}
-	var bufs []backend.Buffer
-	defer func() {
-		for _, buf := range bufs {
-			buf.Release()
-		}
-	}()
-	alloc := func(n int, data []float32) (backend.Buffer, error) {
-		buf, err := dev.Alloc(n)
-		if err != nil {
-			return nil, fmt.Errorf("alloc %d elements: %w", n, err)
-		}
-		bufs = append(bufs, buf)
-		if data != nil {
-			err = dev.Write(buf, 0, data)
-		}
-		return buf, err
-	}
+	pp := &pipeline{dev: dev}
+	defer pp.release()
+	alloc := pp.alloc
 	outSizes := pl.Output.BufferSizes()
 	sizes := []int{pl.Input.BufferSizes()[0], pl.Dy.BufferSizes()[0], pl.VLen, pl.ELen, pl.MLen, outSizes[2], outSizes[3]}
 	data := [][]float32{x, dy}
@@ -66,19 +52,14 @@ func RunWinogradGrad(dev backend.Device, pl backend.WinogradGradPlan, x, dy []fl
 		}
 	}
 	xb, dyb, v, e, m, dwb, dbb := b[0], b[1], b[2], b[3], b[4], b[5], b[6]
-	steps := []struct {
-		p    backend.Params
-		bufs []backend.Buffer
-	}{
+	steps := []step{
 		{pl.Input, []backend.Buffer{xb, v}},
 		{pl.Dy, []backend.Buffer{dyb, e}},
 		{pl.Gemm, []backend.Buffer{v, e, m}},
 		{pl.Output, []backend.Buffer{m, e, dwb, dbb}},
 	}
-	for _, s := range steps {
-		if err := dev.Dispatch(s.p, s.bufs...); err != nil {
-			return nil, nil, fmt.Errorf("winograd grad: %s %s: %w", s.p.Kernel(), s.p.Shape(), err)
-		}
+	if err := pp.run("winograd grad", steps); err != nil {
+		return nil, nil, err
 	}
 	dw, db = make([]float32, outSizes[2]), make([]float32, outSizes[3])
 	if err := dev.Read(dwb, 0, dw); err != nil {
