@@ -219,17 +219,8 @@ func bits(x []float32) []uint32 {
 
 // maskReluOf is the MaskRelu flag of p, 0 for kernels without one.
 func maskReluOf(p backend.Params) uint32 {
-	switch q := p.(type) {
-	case backend.BiasGrad:
-		return q.MaskRelu
-	case backend.Conv2DBwdData:
-		return q.MaskRelu
-	case backend.Conv2DBwdFilter:
-		return q.MaskRelu
-	case backend.WinogradInput:
-		return q.MaskRelu
-	case backend.WinogradDy:
-		return q.MaskRelu
+	if m, ok := p.(backend.ReluMasker); ok && m.ReluMasked() {
+		return 1
 	}
 	return 0
 }

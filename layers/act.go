@@ -46,30 +46,14 @@ func (*ReLU) Backward(c *Ctx) []Dispatch {
 
 // maskRelu is d applying the backward of the ReLU that follows the layer
 // to the dy it reads (MaskRelu 1, the ReLU's output c.Y as the last
-// buffer) when c.MaskRelu and d is a kernel that can, else d.
+// buffer) when c.MaskRelu and d is a kernel that can (a
+// backend.ReluMasker), else d.
 func maskRelu(c *Ctx, d Dispatch) Dispatch {
-	if !c.MaskRelu {
+	m, ok := d.P.(backend.ReluMasker)
+	if !c.MaskRelu || !ok {
 		return d
 	}
-	switch q := d.P.(type) {
-	case backend.BiasGrad:
-		q.MaskRelu = 1
-		d.P = q
-	case backend.Conv2DBwdData:
-		q.MaskRelu = 1
-		d.P = q
-	case backend.Conv2DBwdFilter:
-		q.MaskRelu = 1
-		d.P = q
-	case backend.WinogradInput:
-		q.MaskRelu = 1
-		d.P = q
-	case backend.WinogradDy:
-		q.MaskRelu = 1
-		d.P = q
-	default:
-		return d
-	}
+	d.P = m.WithMaskRelu()
 	d.Bufs = append(d.Bufs[:len(d.Bufs):len(d.Bufs)], c.Y)
 	return d
 }
