@@ -76,6 +76,25 @@ func TestTrainShardThenUpdateIsTrainStep(t *testing.T) {
 	assert.Equal(t, cw, cs)
 }
 
+// trainShards trains step on the same random global batch of B images:
+// on whole as one shard, on p0 as images [0, a) and on p1 as [a, B); it
+// returns the three statistics and gradients.
+func trainShards(t *testing.T, whole, p0, p1 *graph.Plan, B, a, step int) (sw, s0, s1 graph.Stats, want, g0, g1 []float32) {
+	t.Helper()
+	img, lab := randomBatch(testutil.NewRNG(17), B)
+	require.NoError(t, whole.Upload(img, lab))
+	require.NoError(t, p0.Upload(img[:a*784], lab[:a]))
+	require.NoError(t, p1.Upload(img[a*784:], lab[a:]))
+	var err error
+	sw, err = whole.TrainShard(step, graph.Shard{Offset: 0, N: B, Global: B})
+	require.NoError(t, err)
+	s0, err = p0.TrainShard(step, graph.Shard{Offset: 0, N: a, Global: B})
+	require.NoError(t, err)
+	s1, err = p1.TrainShard(step, graph.Shard{Offset: a, N: B - a, Global: B})
+	require.NoError(t, err)
+	return sw, s0, s1, readGrads(t, whole), readGrads(t, p0), readGrads(t, p1)
+}
+
 // TestShardGradientsMakeTheWholeBatch: with dropout active, the gradients of
 // shards {0, a, B} and {a, B-a, B} on two plans, weighted a/B and (B-a)/B,
 // are the gradient of the whole batch on one plan within
@@ -86,20 +105,7 @@ func TestShardGradientsMakeTheWholeBatch(t *testing.T) {
 	const B, a, step = 5, 2, 4
 	plans := shardPlans(t, 3, B)
 	whole, p0, p1 := plans[0], plans[1], plans[2]
-	img, lab := randomBatch(testutil.NewRNG(17), B)
-	require.NoError(t, whole.Upload(img, lab))
-	require.NoError(t, p0.Upload(img[:a*784], lab[:a]))
-	require.NoError(t, p1.Upload(img[a*784:], lab[a:]))
-
-	sw, err := whole.TrainShard(step, graph.Shard{Offset: 0, N: B, Global: B})
-	require.NoError(t, err)
-	want := readGrads(t, whole)
-	s0, err := p0.TrainShard(step, graph.Shard{Offset: 0, N: a, Global: B})
-	require.NoError(t, err)
-	g0 := readGrads(t, p0)
-	s1, err := p1.TrainShard(step, graph.Shard{Offset: a, N: B - a, Global: B})
-	require.NoError(t, err)
-	g1 := readGrads(t, p1)
+	sw, s0, s1, want, g0, g1 := trainShards(t, whole, p0, p1, B, a, step)
 
 	combine := func(g0, g1 []float32) []float32 {
 		out := make([]float32, len(g0))
@@ -113,7 +119,7 @@ func TestShardGradientsMakeTheWholeBatch(t *testing.T) {
 	assert.Equal(t, [2]int{a, B - a}, [2]int{s0.N, s1.N})
 	assert.InDelta(t, float64(sw.Loss), (a*float64(s0.Loss)+(B-a)*float64(s1.Loss))/B, 1e-5)
 
-	_, err = p1.TrainShard(step, graph.Shard{Offset: 0, N: B - a, Global: B - a})
+	_, err := p1.TrainShard(step, graph.Shard{Offset: 0, N: B - a, Global: B - a})
 	require.NoError(t, err)
 	local := combine(g0, readGrads(t, p1))
 	worst := 0.0
@@ -236,17 +242,7 @@ func TestWinogradShardGradients(t *testing.T) {
 			}
 			whole, p0, p1 := plan(), plan(), plan()
 			require.Equal(t, 1, kernelCount(t, whole, backend.KWinogradDw, "conv.8"))
-			img, lab := randomBatch(testutil.NewRNG(17), B)
-			require.NoError(t, whole.Upload(img, lab))
-			require.NoError(t, p0.Upload(img[:a*784], lab[:a]))
-			require.NoError(t, p1.Upload(img[a*784:], lab[a:]))
-			_, err := whole.TrainShard(step, graph.Shard{Offset: 0, N: B, Global: B})
-			require.NoError(t, err)
-			_, err = p0.TrainShard(step, graph.Shard{Offset: 0, N: a, Global: B})
-			require.NoError(t, err)
-			_, err = p1.TrainShard(step, graph.Shard{Offset: a, N: B - a, Global: B})
-			require.NoError(t, err)
-			want, g0, g1 := readGrads(t, whole), readGrads(t, p0), readGrads(t, p1)
+			_, _, _, want, g0, g1 := trainShards(t, whole, p0, p1, B, a, step)
 			got := make([]float32, len(want))
 			for i := range got {
 				got[i] = float32(a)/B*g0[i] + float32(B-a)/B*g1[i]
