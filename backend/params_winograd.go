@@ -20,6 +20,34 @@ const (
 	WinogradPoints   = 16
 )
 
+// WinogradMaxKernel is the largest kernel side Winograd takes. A side of 4
+// to 6 splits into two 3-wide blocks at offsets 0 and 3 (the second padded
+// with zeros), so an R x S kernel runs as WinogradBlocks(R)*WinogradBlocks(S)
+// F(2x2,3x3) convolutions of shifted windows, summed by the Gemm's
+// reduction: 5x5 does 4*16 multiplies per 2x2 output tile against 100 for
+// direct convolution.
+const WinogradMaxKernel = 6
+
+// WinogradBlocks is the number of 3-wide blocks of a kernel side r (3 to
+// WinogradMaxKernel): 1 or 2.
+func WinogradBlocks(r uint32) uint32 { return (r + 2) / 3 }
+
+// winogradKernel checks a kernel side pair for the Winograd kernels.
+func winogradKernel(name string, r, s uint32) error {
+	if r < 3 || s < 3 || r > WinogradMaxKernel || s > WinogradMaxKernel {
+		return fmt.Errorf("%s: kernel %dx%d: each side must be 3 to %d", name, r, s, WinogradMaxKernel)
+	}
+	return nil
+}
+
+// kernelTag is "" for 3x3, else " k5" or " k4x6", for the Shape strings.
+func kernelTag(r, s uint32) string {
+	if r == 3 && s == 3 {
+		return ""
+	}
+	return " k" + pair(r, s)
+}
+
 // WinogradTiles is the tile count N*ceil(OH/2)*ceil(OW/2) (saturating as
 // every buffer size does).
 func WinogradTiles(n, oh, ow uint32) int {
@@ -29,20 +57,27 @@ func WinogradTiles(n, oh, ow uint32) int {
 // KWinogradInput names WinogradInput.
 const KWinogradInput Kernel = "winograd_input"
 
-// WinogradInput transforms the input of a 3x3 stride-1 convolution with
-// padding PadH, PadW into V[ξ][c][t] = (B^T d B)[ξ], d the 4x4 window of
-// x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t, positions
-// outside the image counting as zero. OH = H+2*PadH-2 and OW = W+2*PadW-2
-// are the convolution's output size. With MaskRelu 1 (the input gradient's
+// WinogradInput transforms the input of an R x S stride-1 convolution (3
+// <= R, S <= WinogradMaxKernel) with padding PadH, PadW into V[ξ][q*C+c][t]
+// = (B^T d B)[ξ], d the 4x4 window of x[n][c] at rows 2*th-PadH+3*a.. and
+// columns 2*tw-PadW+3*b.. of tile t for block q = a*WinogradBlocks(S)+b of
+// the kernel (one block, q = 0, for 3x3), positions outside the image
+// counting as zero. OH = H+2*PadH-R+1 and OW = W+2*PadW-S+1 are the
+// convolution's output size. With MaskRelu 1 (the input gradient's
 // transform of dy) it reads x masked by the backward of the ReLU whose
 // output is y, y > 0 ? x : 0 (ReluBwd's select), leaving x as it is.
-// Buffers: x[N*C*H*W], V[16*C*P], and with MaskRelu y[N*C*H*W].
+// Buffers: x[N*C*H*W], V[16*Q*C*P] (Q = Blocks()), and with MaskRelu
+// y[N*C*H*W].
 type WinogradInput struct {
 	N, C, H, W uint32
 	PadH, PadW uint32
+	R, S       uint32
 	OH, OW     uint32
 	MaskRelu   uint32
 }
+
+// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
+func (p WinogradInput) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
 
 // Kernel implements Params.
 func (WinogradInput) Kernel() Kernel { return KWinogradInput }
@@ -52,7 +87,7 @@ func (p WinogradInput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
 
 // BufferSizes implements Params.
 func (p WinogradInput) BufferSizes() []int {
-	s := []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.C, u32(p.Tiles()))}
+	s := []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.Blocks(), p.C, u32(p.Tiles()))}
 	if p.MaskRelu != 0 {
 		s = append(s, s[0])
 	}
@@ -71,9 +106,10 @@ func (p WinogradInput) Buffers() []Buf {
 // held to the copy ceiling, as the other streaming kernels.
 func (p WinogradInput) Work() Work { return streamed(p) }
 
-// Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles".
+// Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles" or "N8
+// C96 26x26 k5 p2 -> 13x13 tiles".
 func (p WinogradInput) Shape() string {
-	return fmt.Sprintf("N%d C%d %dx%d p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, pair(p.PadH, p.PadW),
+	return fmt.Sprintf("N%d C%d %dx%d%s p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, kernelTag(p.R, p.S), pair(p.PadH, p.PadW),
 		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
 }
 
@@ -85,10 +121,13 @@ func (p WinogradInput) Validate() error {
 	if p.MaskRelu > 1 {
 		return fmt.Errorf("winograd_input: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
 	}
-	if p.H+2*p.PadH < 3 || p.W+2*p.PadW < 3 {
-		return fmt.Errorf("winograd_input: padded input %dx%d smaller than the 3x3 kernel", p.H+2*p.PadH, p.W+2*p.PadW)
+	if err := winogradKernel("winograd_input", p.R, p.S); err != nil {
+		return err
 	}
-	if oh, ow := p.H+2*p.PadH-2, p.W+2*p.PadW-2; p.OH != oh || p.OW != ow {
+	if p.H+2*p.PadH < p.R || p.W+2*p.PadW < p.S {
+		return fmt.Errorf("winograd_input: padded input %dx%d smaller than the %dx%d kernel", p.H+2*p.PadH, p.W+2*p.PadW, p.R, p.S)
+	}
+	if oh, ow := p.H+2*p.PadH-p.R+1, p.W+2*p.PadW-p.S+1; p.OH != oh || p.OW != ow {
 		return fmt.Errorf("winograd_input: output %dx%d does not follow from the geometry (want %dx%d)", p.OH, p.OW, oh, ow)
 	}
 	return nil
@@ -97,22 +136,29 @@ func (p WinogradInput) Validate() error {
 // KWinogradFilter names WinogradFilter.
 const KWinogradFilter Kernel = "winograd_filter"
 
-// WinogradFilter transforms 3x3 weights w[K][C][3][3] into U[ξ][k][c] =
-// (G g G^T)[ξ], g = w[k][c]. With BwdData != 0 it transforms the filter of
-// the input gradient instead, the weights rotated by 180 degrees with K and
-// C swapped: U'[ξ][c][k] = (G g' G^T)[ξ], g'[r][s] = w[k][c][2-r][2-s].
-// Buffers: w[K*C*9], U[16*K*C].
+// WinogradFilter transforms R x S weights w[K][C][R][S] (3 <= R, S <=
+// WinogradMaxKernel) into U[ξ][k][q*C+c] = (G g G^T)[ξ], g[r][s] =
+// w[k][c][3*a+r][3*b+s] the block q = a*WinogradBlocks(S)+b (zero past R,
+// S; one block, g = w[k][c], for 3x3). With BwdData != 0 it transforms the
+// filter of the input gradient instead, the weights rotated by 180 degrees
+// with K and C swapped: U'[ξ][c][q*K+k] = (G g' G^T)[ξ], g'[r][s] =
+// w[k][c][R-1-3*a-r][S-1-3*b-s] (zero where that is below 0).
+// Buffers: w[K*C*R*S], U[16*Q*K*C] (Q = Blocks()).
 type WinogradFilter struct {
 	K, C    uint32
+	R, S    uint32
 	BwdData uint32
 }
+
+// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
+func (p WinogradFilter) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
 
 // Kernel implements Params.
 func (WinogradFilter) Kernel() Kernel { return KWinogradFilter }
 
 // BufferSizes implements Params.
 func (p WinogradFilter) BufferSizes() []int {
-	return []int{mul(p.K, p.C, 9), mul(WinogradPoints, p.K, p.C)}
+	return []int{mul(p.K, p.C, p.R, p.S), mul(WinogradPoints, p.Blocks(), p.K, p.C)}
 }
 
 // Buffers implements Params.
@@ -122,9 +168,10 @@ func (WinogradFilter) Buffers() []Buf { return []Buf{in("w"), out("U")} }
 // held to the copy ceiling, as the other streaming kernels.
 func (p WinogradFilter) Work() Work { return streamed(p) }
 
-// Shape implements Params, e.g. "K384 C256" or "K384 C256 bwd_data".
+// Shape implements Params, e.g. "K384 C256", "K256 C96 k5" or "K384 C256
+// bwd_data".
 func (p WinogradFilter) Shape() string {
-	s := fmt.Sprintf("K%d C%d", p.K, p.C)
+	s := fmt.Sprintf("K%d C%d%s", p.K, p.C, kernelTag(p.R, p.S))
 	if p.BwdData != 0 {
 		s += " bwd_data"
 	}
@@ -139,7 +186,7 @@ func (p WinogradFilter) Validate() error {
 	if p.BwdData > 1 {
 		return fmt.Errorf("winograd_filter: BwdData must be 0 or 1, got %d", p.BwdData)
 	}
-	return nil
+	return winogradKernel("winograd_filter", p.R, p.S)
 }
 
 // KWinogradOutput names WinogradOutput.
@@ -214,28 +261,30 @@ type WinogradPlan struct {
 
 // WinogradConv plans layer g's forward pass (y = conv(x, w) + b) or, with
 // backwardData, its input gradient (dx = conv_transpose(dy, w), which is
-// the convolution of dy padded by 2-PadH, 2-PadW with the rotated filter
-// of K and C swapped) as F(2x2,3x3). It reports false when the layer does
-// not admit it: not a valid geometry, a kernel other than 3x3, a stride
-// other than 1, for backwardData a padding over 2, or a buffer over
-// MaxElements.
+// the convolution of dy padded by R-1-PadH, S-1-PadW with the rotated
+// filter of K and C swapped) as F(2x2,3x3), an R x S kernel over 3x3 as
+// Blocks() 3x3 blocks in the Gemm's reduction. It reports false when the
+// layer does not admit it: not a valid geometry, a kernel side outside 3
+// to WinogradMaxKernel, a stride other than 1, for backwardData a padding
+// over R-1 or S-1, or a buffer over MaxElements.
 func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
-	if g.Validate() != nil || g.R != 3 || g.S != 3 || g.StrideH != 1 || g.StrideW != 1 {
+	if !winogradAdmits(g) {
 		return WinogradPlan{}, false
 	}
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, OH: g.OH, OW: g.OW}
-	filter := WinogradFilter{K: g.K, C: g.C}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}
+	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S}
 	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1}
 	if backwardData {
-		if g.PadH > 2 || g.PadW > 2 {
+		if g.PadH > g.R-1 || g.PadW > g.S-1 {
 			return WinogradPlan{}, false
 		}
-		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: 2 - g.PadH, PadW: 2 - g.PadW, OH: g.H, OW: g.W}
+		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: g.R - 1 - g.PadH, PadW: g.S - 1 - g.PadW,
+			R: g.R, S: g.S, OH: g.H, OW: g.W}
 		filter.BwdData = 1
 		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W}
 	}
 	p := u32(in.Tiles())
-	rows, red := outp.K, in.C
+	rows, red := outp.K, in.C*in.Blocks()
 	pl := WinogradPlan{Filter: filter, Input: in, Output: outp,
 		Gemm: Gemm{M: rows, N: p, K: red, Alpha: 1, Batch: WinogradPoints}}
 	pl.ULen, pl.VLen, pl.MLen = pl.Gemm.BufferSizes()[0], pl.Gemm.BufferSizes()[1], pl.Gemm.BufferSizes()[2]
@@ -250,6 +299,12 @@ func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
 		}
 	}
 	return pl, true
+}
+
+// winogradAdmits reports whether g is a valid stride-1 convolution with
+// kernel sides 3 to WinogradMaxKernel.
+func winogradAdmits(g Conv2DShape) bool {
+	return g.Validate() == nil && winogradKernel("", g.R, g.S) == nil && g.StrideH == 1 && g.StrideW == 1
 }
 
 // Dispatches are the plan's four params in dispatch order.

@@ -3,7 +3,8 @@ package backend
 import "fmt"
 
 // Winograd F(3x3,2x2) runs the filter gradient of a 3x3 stride-1
-// convolution as four dispatches. Over the forward pass's output tiles t
+// convolution (and of a larger kernel's 3x3 blocks, see
+// WinogradMaxKernel) as four dispatches. Over the forward pass's output tiles t
 // (the tiles of WinogradConv: 2x2 output pixels, P of them), the filter
 // gradient of one tile is the 3x3 correlation of the 4x4 input window d
 // with the 2x2 tile e of dy, dW_t = A'^T [ (G' e G'^T) ⊙ (B^T d B) ] A',
@@ -78,23 +79,30 @@ func (p WinogradDy) Validate() error {
 // KWinogradDw names WinogradDw.
 const KWinogradDw Kernel = "winograd_dw"
 
-// WinogradDw transforms the products M[ξ][c][k] into the filter gradient
-// dw[k][c] = A'^T m A' (3x3) of m = M[.][c][k], with A'^T =
+// WinogradDw transforms the products M[ξ][q*C+c][k] into the filter
+// gradient of an R x S kernel (3 <= R, S <= WinogradMaxKernel): block q =
+// a*WinogradBlocks(S)+b, A'^T m A' (3x3) of m = M[.][q*C+c][k], goes to
+// dw[k][c][3*a+r][3*b+s], the rows and columns past R, S left out (one
+// block, dw[k][c] itself, for 3x3), with A'^T =
 // [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2 (half the textbook matrix, undoing
 // WinogradDy's doubled G'), and the bias gradient db[k] = sum over the P
 // tiles t of E[5][t][k] (the sum of dy over image n and every pixel of
-// channel k). Both are overwritten. Buffers: M[16*C*K], E[16*P*K],
-// dw[K*C*9], db[K].
+// channel k). Both are overwritten. Buffers: M[16*Q*C*K] (Q = Blocks()),
+// E[16*P*K], dw[K*C*R*S], db[K].
 type WinogradDw struct {
 	K, C, P uint32
+	R, S    uint32
 }
+
+// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
+func (p WinogradDw) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
 
 // Kernel implements Params.
 func (WinogradDw) Kernel() Kernel { return KWinogradDw }
 
 // BufferSizes implements Params.
 func (p WinogradDw) BufferSizes() []int {
-	return []int{mul(WinogradPoints, p.C, p.K), mul(WinogradPoints, p.P, p.K), mul(p.K, p.C, 9), int(p.K)}
+	return []int{mul(WinogradPoints, p.Blocks(), p.C, p.K), mul(WinogradPoints, p.P, p.K), mul(p.K, p.C, p.R, p.S), int(p.K)}
 }
 
 // Buffers implements Params.
@@ -107,9 +115,10 @@ func (p WinogradDw) Work() Work {
 	return Work{Bytes: 4 * float64(s[0]+mul(p.P, p.K)+s[2]+s[3])}
 }
 
-// Shape implements Params, e.g. "K384 C256 from 4608 tiles".
+// Shape implements Params, e.g. "K384 C256 from 4608 tiles" or "K256 C96
+// k5 from 21632 tiles".
 func (p WinogradDw) Shape() string {
-	return fmt.Sprintf("K%d C%d from %d tiles", p.K, p.C, p.P)
+	return fmt.Sprintf("K%d C%d%s from %d tiles", p.K, p.C, kernelTag(p.R, p.S), p.P)
 }
 
 // Validate implements Params.
@@ -117,7 +126,7 @@ func (p WinogradDw) Validate() error {
 	if p.K == 0 || p.C == 0 || p.P == 0 {
 		return fmt.Errorf("winograd_dw: K, C, P must be positive: %+v", p)
 	}
-	return nil
+	return winogradKernel("winograd_dw", p.R, p.S)
 }
 
 // WinogradGradPlan is the filter gradient of a 3x3 stride-1 convolution as
@@ -133,19 +142,21 @@ type WinogradGradPlan struct {
 }
 
 // WinogradGrad plans layer g's filter and bias gradients (what
-// Conv2DBwdFilter computes) as F(3x3,2x2). It reports false when the layer
-// does not admit it: not a valid geometry, a kernel other than 3x3, a
-// stride other than 1, or a buffer over MaxElements.
+// Conv2DBwdFilter computes) as F(3x3,2x2), an R x S kernel over 3x3 as
+// Blocks() 3x3 blocks (the rows of the Gemm). It reports false when the
+// layer does not admit it: not a valid geometry, a kernel side outside 3
+// to WinogradMaxKernel, a stride other than 1, or a buffer over
+// MaxElements.
 func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
-	if g.Validate() != nil || g.R != 3 || g.S != 3 || g.StrideH != 1 || g.StrideW != 1 {
+	if !winogradAdmits(g) {
 		return WinogradGradPlan{}, false
 	}
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, OH: g.OH, OW: g.OW}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}
 	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW}
 	p := u32(in.Tiles())
 	pl := WinogradGradPlan{Input: in, Dy: dy,
-		Gemm:   Gemm{M: g.C, N: g.K, K: p, Alpha: 1, Batch: WinogradPoints},
-		Output: WinogradDw{K: g.K, C: g.C, P: p}}
+		Gemm:   Gemm{M: g.C * in.Blocks(), N: g.K, K: p, Alpha: 1, Batch: WinogradPoints},
+		Output: WinogradDw{K: g.K, C: g.C, P: p, R: g.R, S: g.S}}
 	s := pl.Gemm.BufferSizes()
 	pl.VLen, pl.ELen, pl.MLen = s[0], s[1], s[2]
 	for _, q := range pl.Dispatches() {

@@ -17,10 +17,10 @@ func TestWinogradGrad(t *testing.T) {
 	pl, ok := backend.WinogradGrad(g)
 	require.True(t, ok)
 	const tiles = 16 * 6 * 6
-	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 12, W: 12, PadH: 1, PadW: 1, OH: 12, OW: 12}, pl.Input)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 12, W: 12, PadH: 1, PadW: 1, R: 3, S: 3, OH: 12, OW: 12}, pl.Input)
 	assert.Equal(t, backend.WinogradDy{N: 16, K: 384, OH: 12, OW: 12}, pl.Dy)
 	assert.Equal(t, backend.Gemm{M: 256, N: 384, K: tiles, Alpha: 1, Batch: 16}, pl.Gemm)
-	assert.Equal(t, backend.WinogradDw{K: 384, C: 256, P: tiles}, pl.Output)
+	assert.Equal(t, backend.WinogradDw{K: 384, C: 256, P: tiles, R: 3, S: 3}, pl.Output)
 	assert.Equal(t, [3]int{16 * 256 * tiles, 16 * tiles * 384, 16 * 256 * 384}, [3]int{pl.VLen, pl.ELen, pl.MLen})
 	assert.Equal(t, []backend.Params{pl.Input, pl.Dy, pl.Gemm, pl.Output}, pl.Dispatches())
 	assert.Equal(t, []int{g.XLen(), pl.VLen}, pl.Input.BufferSizes())
@@ -34,13 +34,13 @@ func TestWinogradGrad(t *testing.T) {
 	assert.Equal(t, backend.WinogradDy{N: 3, K: 6, OH: 5, OW: 2}, pl.Dy)
 	assert.Equal(t, 3*3*1, pl.Dy.Tiles())
 	assert.Equal(t, backend.Gemm{M: 5, N: 6, K: 9, Alpha: 1, Batch: 16}, pl.Gemm)
-	assert.Equal(t, backend.WinogradDw{K: 6, C: 5, P: 9}, pl.Output)
+	assert.Equal(t, backend.WinogradDw{K: 6, C: 5, P: 9, R: 3, S: 3}, pl.Output)
 	_, ok = backend.WinogradGrad(backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 1, 3))
 	assert.True(t, ok, "the filter gradient admits any padding")
 
 	for _, bad := range []backend.Conv2DShape{
 		backend.NewConv2DShape(1, 1, 224, 224, 96, 11, 11, 4, 1),
-		backend.NewConv2DShape(2, 96, 26, 26, 256, 5, 5, 1, 2),
+		backend.NewConv2DShape(2, 96, 26, 26, 256, 7, 7, 1, 3),
 		backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 2, 1),
 		{N: 1, C: 1, H: 5, W: 5, K: 1, R: 3, S: 3, StrideH: 1, StrideW: 1, OH: 4, OW: 3},
 		// E = 16 * (64*32*32 tiles) * 4096 channels exceeds MaxElements;
@@ -50,6 +50,13 @@ func TestWinogradGrad(t *testing.T) {
 		_, ok := backend.WinogradGrad(bad)
 		assert.False(t, ok, bad.Shape())
 	}
+	conv3 := backend.NewConv2DShape(16, 96, 26, 26, 256, 5, 5, 1, 2)
+	pl, ok = backend.WinogradGrad(conv3)
+	require.True(t, ok, "5x5 runs as four 3x3 blocks")
+	assert.Equal(t, backend.Gemm{M: 4 * 96, N: 256, K: 16 * 13 * 13, Alpha: 1, Batch: 16}, pl.Gemm)
+	assert.Equal(t, backend.WinogradDw{K: 256, C: 96, P: 16 * 13 * 13, R: 5, S: 5}, pl.Output)
+	assert.Equal(t, []int{pl.MLen, pl.ELen, conv3.WLen(), 256}, pl.Output.BufferSizes())
+	assert.Equal(t, "K256 C96 k5 from 2704 tiles", pl.Output.Shape())
 	big := backend.NewConv2DShape(64, 512, 64, 64, 4096, 3, 3, 1, 1)
 	assert.LessOrEqual(t, max(big.XLen(), big.YLen(), big.WLen()), backend.MaxElements)
 	assert.Greater(t, 16*64*32*32*4096, backend.MaxElements)
@@ -76,7 +83,7 @@ func TestWinogradDyDw(t *testing.T) {
 		assert.ErrorContains(t, bad.Validate(), "winograd_dy: N, K, OH, OW must be positive")
 	}
 
-	dw := backend.WinogradDw{K: 384, C: 256, P: 4608}
+	dw := backend.WinogradDw{K: 384, C: 256, P: 4608, R: 3, S: 3}
 	require.NoError(t, dw.Validate())
 	assert.Equal(t, backend.KWinogradDw, dw.Kernel())
 	assert.Equal(t, "K384 C256 from 4608 tiles", dw.Shape())

@@ -41,8 +41,8 @@ func TestWinogradConv(t *testing.T) {
 	pl, ok := backend.WinogradConv(g, false)
 	require.True(t, ok)
 	const tiles = 16 * 6 * 6
-	assert.Equal(t, backend.WinogradFilter{K: 384, C: 256}, pl.Filter)
-	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 12, W: 12, PadH: 1, PadW: 1, OH: 12, OW: 12}, pl.Input)
+	assert.Equal(t, backend.WinogradFilter{K: 384, C: 256, R: 3, S: 3}, pl.Filter)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 12, W: 12, PadH: 1, PadW: 1, R: 3, S: 3, OH: 12, OW: 12}, pl.Input)
 	assert.Equal(t, backend.Gemm{M: 384, N: tiles, K: 256, Alpha: 1, Batch: 16}, pl.Gemm)
 	assert.Equal(t, backend.WinogradOutput{N: 16, K: 384, OH: 12, OW: 12, Bias: 1}, pl.Output)
 	assert.Equal(t, [3]int{16 * 384 * 256, 16 * 256 * tiles, 16 * 384 * tiles}, [3]int{pl.ULen, pl.VLen, pl.MLen})
@@ -53,8 +53,8 @@ func TestWinogradConv(t *testing.T) {
 
 	bwd, ok := backend.WinogradConv(g, true)
 	require.True(t, ok)
-	assert.Equal(t, backend.WinogradFilter{K: 384, C: 256, BwdData: 1}, bwd.Filter)
-	assert.Equal(t, backend.WinogradInput{N: 16, C: 384, H: 12, W: 12, PadH: 1, PadW: 1, OH: 12, OW: 12}, bwd.Input)
+	assert.Equal(t, backend.WinogradFilter{K: 384, C: 256, R: 3, S: 3, BwdData: 1}, bwd.Filter)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 384, H: 12, W: 12, PadH: 1, PadW: 1, R: 3, S: 3, OH: 12, OW: 12}, bwd.Input)
 	assert.Equal(t, backend.Gemm{M: 256, N: tiles, K: 384, Alpha: 1, Batch: 16}, bwd.Gemm)
 	assert.Equal(t, backend.WinogradOutput{N: 16, K: 256, OH: 12, OW: 12}, bwd.Output)
 	assert.Equal(t, []int{16 * 256 * tiles, 1, g.XLen()}, bwd.Output.BufferSizes(), "b unread without bias")
@@ -65,7 +65,7 @@ func TestWinogradConv(t *testing.T) {
 	assert.Equal(t, 2*3*1, pl.Input.Tiles())
 	pl, ok = backend.WinogradConv(odd, true)
 	require.True(t, ok)
-	assert.Equal(t, backend.WinogradInput{N: 2, C: 5, H: 5, W: 2, PadH: 2, PadW: 2, OH: 7, OW: 4}, pl.Input,
+	assert.Equal(t, backend.WinogradInput{N: 2, C: 5, H: 5, W: 2, PadH: 2, PadW: 2, R: 3, S: 3, OH: 7, OW: 4}, pl.Input,
 		"the input gradient pads dy by 2-p")
 	assert.Equal(t, 2*4*2, pl.Output.Tiles())
 
@@ -74,7 +74,10 @@ func TestWinogradConv(t *testing.T) {
 		bwd bool
 	}{
 		{backend.NewConv2DShape(1, 1, 224, 224, 96, 11, 11, 4, 1), false},
-		{backend.NewConv2DShape(2, 96, 26, 26, 256, 5, 5, 1, 2), false},
+		{backend.NewConv2DShape(2, 96, 26, 26, 256, 7, 7, 1, 3), false},
+		{backend.NewConv2DShape(2, 96, 26, 26, 256, 1, 1, 1, 0), false},
+		{backend.NewConv2DShape(2, 96, 26, 26, 256, 5, 2, 1, 0), false},
+		{backend.NewConv2DShape(2, 3, 9, 9, 4, 5, 5, 1, 5), true},
 		{backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 2, 1), false},
 		{backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 1, 3), true},
 		{backend.Conv2DShape{N: 1, C: 1, H: 5, W: 5, K: 1, R: 3, S: 3, StrideH: 1, StrideW: 1, OH: 4, OW: 3}, false},
@@ -84,4 +87,55 @@ func TestWinogradConv(t *testing.T) {
 	}
 	_, ok = backend.WinogradConv(backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 1, 3), false)
 	assert.True(t, ok, "the forward pass admits any padding")
+}
+
+// TestWinogradConvLargeKernel plans AlexNet's conv.3 (5x5, padding 2) at
+// batch 16 as four 3x3 blocks in the Gemm's reduction, forward and
+// backward, and a 4x6 kernel as two blocks by two.
+func TestWinogradConvLargeKernel(t *testing.T) {
+	g := backend.NewConv2DShape(16, 96, 26, 26, 256, 5, 5, 1, 2)
+	pl, ok := backend.WinogradConv(g, false)
+	require.True(t, ok)
+	const tiles = 16 * 13 * 13
+	assert.Equal(t, backend.WinogradFilter{K: 256, C: 96, R: 5, S: 5}, pl.Filter)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 96, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26}, pl.Input)
+	assert.Equal(t, uint32(4), pl.Input.Blocks())
+	assert.Equal(t, backend.Gemm{M: 256, N: tiles, K: 4 * 96, Alpha: 1, Batch: 16}, pl.Gemm)
+	assert.Equal(t, [3]int{16 * 256 * 4 * 96, 16 * 4 * 96 * tiles, 16 * 256 * tiles}, [3]int{pl.ULen, pl.VLen, pl.MLen})
+	assert.Equal(t, []int{g.WLen(), pl.ULen}, pl.Filter.BufferSizes())
+	assert.Equal(t, "N16 C96 26x26 k5 p2 -> 13x13 tiles", pl.Input.Shape())
+	assert.Equal(t, "K256 C96 k5", pl.Filter.Shape())
+
+	bwd, ok := backend.WinogradConv(g, true)
+	require.True(t, ok)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26}, bwd.Input)
+	assert.Equal(t, backend.Gemm{M: 96, N: tiles, K: 4 * 256, Alpha: 1, Batch: 16}, bwd.Gemm)
+
+	rect := backend.Conv2DShape{N: 2, C: 3, H: 7, W: 8, K: 5, R: 4, S: 6, StrideH: 1, StrideW: 1, PadH: 1, PadW: 2, OH: 6, OW: 7}
+	pl, ok = backend.WinogradConv(rect, true)
+	require.True(t, ok)
+	assert.Equal(t, backend.WinogradInput{N: 2, C: 5, H: 6, W: 7, PadH: 2, PadW: 3, R: 4, S: 6, OH: 7, OW: 8}, pl.Input,
+		"the input gradient pads dy by R-1-p, S-1-p")
+	assert.Equal(t, "K5 C3 k4x6 bwd_data", pl.Filter.Shape())
+}
+
+// TestWinogradKernelSides: the three kernels that read or write the
+// filter take sides 3 to 6 and refuse the others by name.
+func TestWinogradKernelSides(t *testing.T) {
+	in := backend.WinogradInput{N: 1, C: 1, H: 9, W: 9, R: 5, S: 5, OH: 5, OW: 5}
+	require.NoError(t, in.Validate())
+	for _, rs := range [][2]uint32{{2, 3}, {3, 7}, {7, 7}, {0, 0}} {
+		bad := in
+		bad.R, bad.S = rs[0], rs[1]
+		bad.OH, bad.OW = 9-rs[0]+1, 9-rs[1]+1
+		assert.ErrorContains(t, bad.Validate(), "winograd_input: kernel", rs)
+		assert.ErrorContains(t, backend.WinogradFilter{K: 1, C: 1, R: rs[0], S: rs[1]}.Validate(), "winograd_filter: kernel", rs)
+		assert.ErrorContains(t, backend.WinogradDw{K: 1, C: 1, P: 1, R: rs[0], S: rs[1]}.Validate(), "winograd_dw: kernel", rs)
+	}
+	in.OH = 7
+	assert.ErrorContains(t, in.Validate(), "winograd_input: output 7x5 does not follow from the geometry (want 5x5)")
+	in = backend.WinogradInput{N: 1, C: 1, H: 3, W: 3, R: 5, S: 5, PadH: 0, PadW: 1, OH: 0, OW: 0}
+	assert.ErrorContains(t, in.Validate(), "winograd_input: padded input 3x5 smaller than the 5x5 kernel")
+	assert.Equal(t, []uint32{1, 2, 2, 2}, []uint32{backend.WinogradBlocks(3), backend.WinogradBlocks(4),
+		backend.WinogradBlocks(5), backend.WinogradBlocks(6)})
 }

@@ -6,61 +6,75 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// winogradShape is one named 3x3 stride-1 geometry of the Winograd
-// transforms: n images of c channels, h x w planes, padding ph, pw.
+// winogradShape is one named stride-1 geometry of the Winograd
+// transforms: n images of c channels, h x w planes, padding ph, pw, an r x
+// s kernel (3x3 when r is 0).
 type winogradShape struct {
 	name           string
 	n, c, h, w, ph int
-	pw             int
+	pw, r, s       int
 }
 
 func winogradShapes() []winogradShape {
 	return []winogradShape{
-		{"tiny_1x1_p1", 1, 1, 1, 1, 1, 1},
-		{"odd_7x9_p1", 2, 3, 7, 9, 1, 1},
-		{"odd_9x5_p0", 3, 5, 9, 5, 0, 0},
-		{"odd_6x7_p2", 2, 3, 6, 7, 2, 2},
-		{"rect_8x7_p1x0", 1, 2, 8, 7, 1, 0},
-		{"batch1_c17_11x13_p1", 1, 17, 11, 13, 1, 1},
+		{"tiny_1x1_p1", 1, 1, 1, 1, 1, 1, 0, 0},
+		{"odd_7x9_p1", 2, 3, 7, 9, 1, 1, 0, 0},
+		{"odd_9x5_p0", 3, 5, 9, 5, 0, 0, 0, 0},
+		{"odd_6x7_p2", 2, 3, 6, 7, 2, 2, 0, 0},
+		{"rect_8x7_p1x0", 1, 2, 8, 7, 1, 0, 0, 0},
+		{"batch1_c17_11x13_p1", 1, 17, 11, 13, 1, 1, 0, 0},
 		// AlexNet's 3x3 layers (conv.6, conv.8, conv.10) with their real
 		// channels, planes scaled down from 12x12, and conv.8 at full size;
 		// the input gradients' inputs (dy, padding 2-1 = 1) likewise.
-		{"alexnet_conv6", 2, 256, 6, 6, 1, 1},
-		{"alexnet_conv8", 1, 384, 5, 5, 1, 1},
-		{"alexnet_conv10", 2, 384, 5, 5, 1, 1},
-		{"alexnet_conv8_full_12", 1, 384, 12, 12, 1, 1},
+		{"alexnet_conv6", 2, 256, 6, 6, 1, 1, 0, 0},
+		{"alexnet_conv8", 1, 384, 5, 5, 1, 1, 0, 0},
+		{"alexnet_conv10", 2, 384, 5, 5, 1, 1, 0, 0},
+		{"alexnet_conv8_full_12", 1, 384, 12, 12, 1, 1, 0, 0},
+		// Kernels over 3x3 as 3x3 blocks: 5x5 (AlexNet's conv.3, 96
+		// channels, plane scaled down from 26x26), 4x6 and 6x4, a
+		// partial block and windows past every edge.
+		{"k5_tiny_1x1_p2", 1, 1, 1, 1, 2, 2, 5, 5},
+		{"k5_odd_7x9_p2", 2, 3, 7, 9, 2, 2, 5, 5},
+		{"k5_batch1_c5_9x5_p0x1", 1, 5, 9, 5, 0, 1, 5, 5},
+		{"k4x6_odd_7x8_p1x2", 2, 3, 7, 8, 1, 2, 4, 6},
+		{"k6x4_odd_9x6_p3x0", 1, 4, 9, 6, 3, 0, 6, 4},
+		{"k5_alexnet_conv3", 1, 96, 9, 9, 2, 2, 5, 5},
 	}
 }
 
 // winogradInputOf is s's input transform.
 func winogradInputOf(s winogradShape) backend.WinogradInput {
+	r, k := max(s.r, 3), max(s.s, 3)
 	return backend.WinogradInput{N: uint32(s.n), C: uint32(s.c), H: uint32(s.h), W: uint32(s.w),
-		PadH: uint32(s.ph), PadW: uint32(s.pw), OH: uint32(s.h + 2*s.ph - 2), OW: uint32(s.w + 2*s.pw - 2)}
+		PadH: uint32(s.ph), PadW: uint32(s.pw), R: uint32(r), S: uint32(k),
+		OH: uint32(s.h + 2*s.ph - r + 1), OW: uint32(s.w + 2*s.pw - k + 1)}
 }
 
 func winogradCases() []Case {
 	var out []Case
 	for _, s := range winogradShapes() {
 		out = append(out, Case{Name: s.name, Params: winogradInputOf(s), Init: []Gen{Symmetric(1), nil}})
-		if s.name == "odd_7x9_p1" || s.name == "odd_6x7_p2" {
+		if s.name == "odd_7x9_p1" || s.name == "odd_6x7_p2" || s.name == "k5_odd_7x9_p2" {
 			p := winogradInputOf(s)
 			p.MaskRelu = 1
 			out = append(out, Case{Name: s.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}
 	}
 	filters := []struct {
-		name string
-		k, c int
-	}{{"1x1", 1, 1}, {"k3_c5", 3, 5}, {"k17_c33", 17, 33}, {"alexnet_conv6", 384, 256},
-		{"alexnet_conv8", 384, 384}, {"alexnet_conv10", 256, 384}}
+		name       string
+		k, c, r, s int
+	}{{"1x1", 1, 1, 3, 3}, {"k3_c5", 3, 5, 3, 3}, {"k17_c33", 17, 33, 3, 3}, {"alexnet_conv6", 384, 256, 3, 3},
+		{"alexnet_conv8", 384, 384, 3, 3}, {"alexnet_conv10", 256, 384, 3, 3},
+		{"r5_1x1", 1, 1, 5, 5}, {"r5_k7_c5", 7, 5, 5, 5}, {"r4x6_k3_c2", 3, 2, 4, 6}, {"r6x4_k2_c3", 2, 3, 6, 4},
+		{"r5_alexnet_conv3", 256, 96, 5, 5}}
 	for _, f := range filters {
 		for bwd := range uint32(2) {
 			name := f.name
 			if bwd != 0 {
 				name += "_bwd_data"
 			}
-			out = append(out, Case{Name: name, Params: backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), BwdData: bwd},
-				Init: []Gen{FanIn(9 * f.c), nil}})
+			p := backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), R: uint32(f.r), S: uint32(f.s), BwdData: bwd}
+			out = append(out, Case{Name: name, Params: p, Init: []Gen{FanIn(f.r * f.s * f.c), nil}})
 		}
 	}
 	outputs := []struct {
@@ -119,21 +133,26 @@ func winogradGradCases() []Case {
 		}
 	}
 	dws := []struct {
-		name    string
-		k, c, p int
+		name          string
+		k, c, p, r, s int
 	}{
-		{"1x1_p1", 1, 1, 1},
-		{"k3_c5_p7", 3, 5, 7},
-		{"k5_c3_p63", 5, 3, 63},
-		{"k2_c3_p4099", 2, 3, 4099},
-		{"k17_c33_p1025", 17, 33, 1025},
-		{"alexnet_conv6", 384, 256, 72},
-		{"alexnet_conv10", 256, 384, 18},
-		{"alexnet_conv8", 384, 384, 18},
-		{"k31_c7_p576_batch16_12", 31, 7, 576},
+		{"1x1_p1", 1, 1, 1, 3, 3},
+		{"k3_c5_p7", 3, 5, 7, 3, 3},
+		{"k5_c3_p63", 5, 3, 63, 3, 3},
+		{"k2_c3_p4099", 2, 3, 4099, 3, 3},
+		{"k17_c33_p1025", 17, 33, 1025, 3, 3},
+		{"alexnet_conv6", 384, 256, 72, 3, 3},
+		{"alexnet_conv10", 256, 384, 18, 3, 3},
+		{"alexnet_conv8", 384, 384, 18, 3, 3},
+		{"k31_c7_p576_batch16_12", 31, 7, 576, 3, 3},
+		{"r5_1x1_p1", 1, 1, 1, 5, 5},
+		{"r5_k3_c5_p7", 3, 5, 7, 5, 5},
+		{"r4x6_k5_c3_p63", 5, 3, 63, 4, 6},
+		{"r6x4_k2_c3_p9", 2, 3, 9, 6, 4},
+		{"r5_alexnet_conv3", 256, 96, 25, 5, 5},
 	}
 	for _, d := range dws {
-		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p)}
+		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: uint32(d.r), S: uint32(d.s)}
 		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
 	}
 	return out
@@ -145,11 +164,19 @@ func winogradName(g backend.Conv2DShape, backwardData bool) string {
 	if backwardData {
 		pass = "bwd_data"
 	}
-	return fmt.Sprintf("winograd_%s_n%d_c%d_k%d_%dx%d_p%dx%d", pass, g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW)
+	return fmt.Sprintf("winograd_%s_n%d_c%d_k%d_%dx%d_p%dx%d%s", pass, g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW, kernelSuffix(g))
+}
+
+// kernelSuffix is "" for a 3x3 kernel, else e.g. "_r5x5".
+func kernelSuffix(g backend.Conv2DShape) string {
+	if g.R == 3 && g.S == 3 {
+		return ""
+	}
+	return fmt.Sprintf("_r%dx%d", g.R, g.S)
 }
 
 // winogradGradName is the case name of a filter-gradient pipeline check
 // of geometry g.
 func winogradGradName(g backend.Conv2DShape) string {
-	return fmt.Sprintf("winograd_bwd_filter_n%d_c%d_k%d_%dx%d_p%dx%d", g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW)
+	return fmt.Sprintf("winograd_bwd_filter_n%d_c%d_k%d_%dx%d_p%dx%d%s", g.N, g.C, g.K, g.H, g.W, g.PadH, g.PadW, kernelSuffix(g))
 }

@@ -133,12 +133,13 @@ func scaledTolerance(t Tolerance, p backend.Params) Tolerance {
 
 // WinogradGeometries are the layers the pipeline checks run: paddings 0,
 // 1 and 2 (and 1x0) on odd and even planes, planes of one pixel, batch 1,
-// and AlexNet's 3x3 layers with their real channels on scaled-down planes
-// (conv.6: 256 -> 384, conv.10: 384 -> 256).
+// AlexNet's 3x3 layers with their real channels on scaled-down planes
+// (conv.6: 256 -> 384, conv.10: 384 -> 256), and kernels over 3x3 as 3x3
+// blocks: 5x5 (AlexNet's conv.3, 96 -> 256, on a 6x6 plane), 4x6 and 6x4.
 func WinogradGeometries() []backend.Conv2DShape {
 	rect := backend.NewConv2DShape(2, 3, 8, 7, 4, 3, 3, 1, 1)
 	rect.PadW, rect.OW = 0, 5
-	return []backend.Conv2DShape{
+	return append([]backend.Conv2DShape{
 		backend.NewConv2DShape(2, 3, 7, 9, 5, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 4, 5, 7, 3, 3, 3, 1, 0),
 		backend.NewConv2DShape(2, 3, 6, 5, 4, 3, 3, 1, 2),
@@ -147,6 +148,25 @@ func WinogradGeometries() []backend.Conv2DShape {
 		backend.NewConv2DShape(1, 17, 11, 13, 9, 3, 3, 1, 1),
 		backend.NewConv2DShape(2, 256, 6, 6, 384, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 384, 5, 5, 256, 3, 3, 1, 1),
+	}, largeKernelGeometries()...)
+}
+
+// largeKernelGeometries are the pipeline checks' layers of kernels over
+// 3x3: 5x5 at paddings 0 and 2 (odd planes, partial tiles), 4x6 and 6x4
+// with unequal paddings, and AlexNet's conv.3 (96 -> 256 channels) on a
+// 6x6 plane.
+func largeKernelGeometries() []backend.Conv2DShape {
+	rect := func(n, c, h, w, k, r, s, ph, pw int) backend.Conv2DShape {
+		return backend.Conv2DShape{N: uint32(n), C: uint32(c), H: uint32(h), W: uint32(w), K: uint32(k), R: uint32(r),
+			S: uint32(s), StrideH: 1, StrideW: 1, PadH: uint32(ph), PadW: uint32(pw),
+			OH: uint32(h + 2*ph - r + 1), OW: uint32(w + 2*pw - s + 1)}
+	}
+	return []backend.Conv2DShape{
+		backend.NewConv2DShape(2, 3, 7, 9, 5, 5, 5, 1, 2),
+		backend.NewConv2DShape(1, 4, 6, 7, 3, 5, 5, 1, 0),
+		rect(2, 3, 8, 7, 4, 4, 6, 1, 2),
+		rect(1, 5, 9, 6, 3, 6, 4, 3, 0),
+		backend.NewConv2DShape(1, 96, 6, 6, 256, 5, 5, 1, 2),
 	}
 }
 

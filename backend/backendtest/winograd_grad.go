@@ -114,13 +114,14 @@ func CheckWinogradGrad(dev backend.Device, g backend.Conv2DShape) (res Result) {
 // WinogradGradGeometries are the layers the filter-gradient pipeline
 // checks run: paddings 0, 1, 2 (and 1x0) on odd planes (partial tiles),
 // planes of one pixel, batch 1 and 3, channels that are not multiples of
-// 4, a reduction over more than ToleranceUnit terms, and last an
+// 4, a reduction over more than ToleranceUnit terms, the kernels over 3x3
+// of WinogradGeometries, and last an
 // AlexNet-width layer (384 -> 384 channels on 5x5 planes, batch 2) that
 // `go test -short` skips (see WinogradGradLarge).
 func WinogradGradGeometries() []backend.Conv2DShape {
 	rect := backend.NewConv2DShape(3, 5, 8, 7, 6, 3, 3, 1, 1)
 	rect.PadW, rect.OW = 0, 5
-	return []backend.Conv2DShape{
+	gs := []backend.Conv2DShape{
 		backend.NewConv2DShape(2, 3, 7, 9, 5, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 5, 9, 7, 3, 3, 3, 1, 0),
 		backend.NewConv2DShape(3, 3, 6, 5, 7, 3, 3, 1, 2),
@@ -128,8 +129,9 @@ func WinogradGradGeometries() []backend.Conv2DShape {
 		rect,
 		backend.NewConv2DShape(1, 17, 11, 13, 9, 3, 3, 1, 1),
 		backend.NewConv2DShape(3, 6, 19, 19, 10, 3, 3, 1, 1),
-		backend.NewConv2DShape(2, 384, 5, 5, 384, 3, 3, 1, 1),
 	}
+	gs = append(gs, largeKernelGeometries()...)
+	return append(gs, backend.NewConv2DShape(2, 384, 5, 5, 384, 3, 3, 1, 1))
 }
 
 // WinogradGradLarge reports whether g is one of the AlexNet-width layers

@@ -83,7 +83,7 @@ func TestCheckWinogradGradFailsWrongTransform(t *testing.T) {
 	require.NoError(t, res.Err)
 	assert.False(t, res.Pass)
 	assert.Greater(t, res.Mismatches, res.Elements/2, "textbook G' scales every gradient by 1/4")
-	for _, bad := range []backend.Conv2DShape{backend.NewConv2DShape(2, 3, 7, 9, 5, 5, 5, 1, 2),
+	for _, bad := range []backend.Conv2DShape{backend.NewConv2DShape(2, 3, 9, 9, 5, 7, 7, 1, 3),
 		backend.NewConv2DShape(2, 3, 9, 9, 4, 3, 3, 2, 1)} {
 		res = CheckWinogradGrad(r, bad)
 		assert.ErrorContains(t, res.Err, "does not admit Winograd F(3x3,2x2)", bad.Shape())
@@ -201,29 +201,34 @@ func winogradDy32(p backend.Params, v [][]float32) {
 func winogradDw32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDw)
 	at := [3][4]float32{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}
-	kk, cc, tiles := int(q.K), int(q.C), int(q.P)
+	kk, cc, tiles, rr, ss := int(q.K), int(q.C), int(q.P), int(q.R), int(q.S)
+	rows, bs := int(q.Blocks())*cc, int(backend.WinogradBlocks(q.S))
 	for k := range kk {
 		var s float32
 		for t := range tiles {
 			s += v[1][(5*tiles+t)*kk+k]
 		}
 		v[3][k] = s
-		for c := range cc {
+		for row := range rows {
 			var left [3][4]float32
 			for r := range 3 {
 				for b := range 4 {
 					for a := range 4 {
-						left[r][b] += at[r][a] * v[0][((4*a+b)*cc+c)*kk+k]
+						left[r][b] += at[r][a] * v[0][((4*a+b)*rows+row)*kk+k]
 					}
 				}
 			}
 			for r := range 3 {
 				for s := range 3 {
+					kr, ks := 3*(row/cc/bs)+r, 3*(row/cc%bs)+s
+					if kr >= rr || ks >= ss {
+						continue
+					}
 					var o float32
 					for b := range 4 {
 						o += left[r][b] * at[s][b]
 					}
-					v[2][((k*cc+c)*3+r)*3+s] = o
+					v[2][((k*cc+row%cc)*rr+kr)*ss+ks] = o
 				}
 			}
 		}

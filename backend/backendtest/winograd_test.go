@@ -94,6 +94,6 @@ func TestCheckWinogradFailsWrongTransform(t *testing.T) {
 	require.NoError(t, res.Err)
 	assert.False(t, res.Pass, "the last element is off by 1e-3")
 	assert.Equal(t, 1, res.Mismatches)
-	res = CheckWinograd(f, backend.NewConv2DShape(2, 3, 7, 9, 5, 5, 5, 1, 2), false)
+	res = CheckWinograd(f, backend.NewConv2DShape(2, 3, 9, 9, 5, 7, 7, 1, 3), false)
 	assert.ErrorContains(t, res.Err, "does not admit Winograd")
 }

@@ -2,18 +2,18 @@ package opencl
 
 import "github.com/crossgrad/crossgrad/backend"
 
-// The Winograd transforms run one work-item per tile (or filter) and
-// channel, tiles along dimension 0, except the filter gradient's, whose
+// The Winograd transforms run one work-item per tile (or filter), kernel
+// block and channel, tiles along dimension 0, except the filter gradient's, whose
 // buffers have the channel K fastest: winograd_dy runs (k, t) and
 // winograd_dw (k, c). Their products are batched gemms of the tile engine.
 func init() {
 	n := func(v uint32) int { return int(v) }
-	input := perGrid(func(p backend.WinogradInput) [3]int { return [3]int{p.Tiles(), n(p.C), 1} })
+	input := perGrid(func(p backend.WinogradInput) [3]int { return [3]int{p.Tiles(), n(p.Blocks() * p.C), 1} })
 	registerLauncher(backend.KWinogradInput, func(d *Device, p backend.Params, bufs []*Buffer) error {
 		return input(d, p, withMask(bufs, 2, 0))
 	})
 	registerLauncher(backend.KWinogradFilter, perGrid(func(p backend.WinogradFilter) [3]int {
-		return [3]int{n(p.C), n(p.K), 1}
+		return [3]int{n(p.Blocks() * p.C), n(p.K), 1}
 	}))
 	registerLauncher(backend.KWinogradOutput, perGrid(func(p backend.WinogradOutput) [3]int {
 		return [3]int{p.Tiles(), n(p.K), 1}
@@ -23,7 +23,7 @@ func init() {
 		return dy(d, p, withMask(bufs, 2, 0))
 	})
 	registerLauncher(backend.KWinogradDw, perGrid(func(p backend.WinogradDw) [3]int {
-		return [3]int{n(p.K), n(p.C), 1}
+		return [3]int{n(p.K), n(p.Blocks() * p.C), 1}
 	}))
 }
 

@@ -44,13 +44,14 @@ func (w winogradPass) queue(d *Device) error {
 	return nil
 }
 
-// BenchmarkWinograd times AlexNet's 3x3 layers (conv.6, conv.8, conv.10:
-// 12x12 planes from a 224 input) at batch 16 (CROSSGRAD_WINOGRAD_BATCH
+// BenchmarkWinograd times AlexNet's 5x5 conv.3 (26x26 planes, as four 3x3
+// blocks) and 3x3 layers (conv.6, conv.8, conv.10: 12x12 planes from a 224
+// input) at batch 16 (CROSSGRAD_WINOGRAD_BATCH
 // sets another), forward plus input gradient
 // per step: Winograd F(2x2,3x3) (filter, input and output transforms and
 // the batched gemm, with the default tiles) against the implicit-GEMM
 // conv2d_fwd and conv2d_bwd_data (default tiles). GFLOP/s counts the
-// direct convolutions' 2*2*N*K*C*9*OH*OW flops for both; the interleaved
+// direct convolutions' 2*2*N*K*C*R*S*OH*OW flops for both; the interleaved
 // rounds (medians) give ms per step of each and the speedup x-implicit.
 func BenchmarkWinograd(b *testing.B) {
 	d := openBench(b)
@@ -61,10 +62,10 @@ func BenchmarkWinograd(b *testing.B) {
 		require.Positive(b, n, "CROSSGRAD_WINOGRAD_BATCH")
 		batch = n
 	}
-	for i, l := range alexNetConvs(batch)[2:] {
+	for i, l := range alexNetConvs(batch)[1:] {
 		g := l.g
-		flops := 2 * 2 * float64(g.N) * float64(g.K) * float64(g.C*9) * float64(g.OH*g.OW)
-		name := []string{"conv.6", "conv.8", "conv.10"}[i]
+		flops := 2 * 2 * float64(g.N) * float64(g.K) * float64(g.C*g.R*g.S) * float64(g.OH*g.OW)
+		name := []string{"conv.3", "conv.6", "conv.8", "conv.10"}[i]
 		b.Run(name, func(b *testing.B) {
 			fwd, bwd := newWinogradPass(b, d, g, false), newWinogradPass(b, d, g, true)
 			wino := func() error {

@@ -195,11 +195,11 @@ func TestEveryKernelThroughDevice(t *testing.T) {
 		backend.KScale:           {backend.Scale{N: 9, Alpha: 2}, nil},
 		backend.KResizeBilinear:  {backend.ResizeBilinear{N: 2, InH: 5, InW: 5, OutH: 8, OutW: 3}, []int{1}},
 		backend.KCountNonfinite:  {backend.CountNonfinite{N: 9}, []int{1}},
-		backend.KWinogradInput:   {backend.WinogradInput{N: 2, C: 3, H: 5, W: 4, PadH: 1, PadW: 0, OH: 5, OW: 2}, []int{1}},
-		backend.KWinogradFilter:  {backend.WinogradFilter{K: 3, C: 2, BwdData: 1}, []int{1}},
+		backend.KWinogradInput:   {backend.WinogradInput{N: 2, C: 3, H: 5, W: 4, PadH: 1, PadW: 0, R: 3, S: 3, OH: 5, OW: 2}, []int{1}},
+		backend.KWinogradFilter:  {backend.WinogradFilter{K: 3, C: 2, R: 3, S: 3, BwdData: 1}, []int{1}},
 		backend.KWinogradOutput:  {backend.WinogradOutput{N: 2, K: 3, OH: 5, OW: 3, Bias: 1}, []int{2}},
 		backend.KWinogradDy:      {backend.WinogradDy{N: 2, K: 3, OH: 5, OW: 3, MaskRelu: 1}, []int{1}},
-		backend.KWinogradDw:      {backend.WinogradDw{K: 3, C: 2, P: 7}, []int{2, 3}},
+		backend.KWinogradDw:      {backend.WinogradDw{K: 3, C: 2, P: 7, R: 3, S: 3}, []int{2, 3}},
 	}
 	d := New()
 	defer d.Close()

@@ -23,19 +23,21 @@ var (
 	winogradAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
 )
 
-// WinogradInput computes V[ξ][c][t] = (B^T d B)[ξ] for every channel c and
-// tile t of p, d the 4x4 window of x at rows 2*th-PadH.. and columns
-// 2*tw-PadW.. (zero outside the image), in float64 rounded once. x[N*C*H*W]
-// is read; V[16*C*P] is overwritten. p.MaskRelu is applied by Run, which
-// passes the masked x.
+// WinogradInput computes V[ξ][q*C+c][t] = (B^T d B)[ξ] for every block q
+// of the kernel, channel c and tile t of p, d the 4x4 window of x at rows
+// 2*th-PadH+3*a.. and columns 2*tw-PadW+3*b.. (q = a*WinogradBlocks(S)+b;
+// zero outside the image), in float64 rounded once. x[N*C*H*W] is read;
+// V[16*Q*C*P] is overwritten. p.MaskRelu is applied by Run, which passes
+// the masked x.
 func WinogradInput(p backend.WinogradInput, x, v []float32) {
 	n, c, h, w := int(p.N), int(p.C), int(p.H), int(p.W)
 	th, tw := (int(p.OH)+1)/2, (int(p.OW)+1)/2
-	tiles := n * th * tw
-	parallelFor(c, func(ch int) {
+	tiles, bs, rows := n*th*tw, int(backend.WinogradBlocks(p.S)), int(p.Blocks())*c
+	parallelFor(rows, func(row int) {
+		q, ch := row/c, row%c
 		for t := range tiles {
 			img, r := t/(th*tw), t%(th*tw)
-			y0, x0 := 2*(r/tw)-int(p.PadH), 2*(r%tw)-int(p.PadW)
+			y0, x0 := 2*(r/tw)-int(p.PadH)+3*(q/bs), 2*(r%tw)-int(p.PadW)+3*(q%bs)
 			var d [4][4]float64
 			for a := range 4 {
 				for b := range 4 {
@@ -52,43 +54,51 @@ func WinogradInput(p backend.WinogradInput, x, v []float32) {
 							s += winogradBT[i][a] * d[a][b] * winogradBT[j][b]
 						}
 					}
-					v[((4*i+j)*c+ch)*tiles+t] = float32(s)
+					v[((4*i+j)*rows+row)*tiles+t] = float32(s)
 				}
 			}
 		}
 	})
 }
 
-// WinogradFilter computes U[ξ][k][c] = (G g G^T)[ξ] of g = w[k][c], or with
-// BwdData U[ξ][c][k] of g[r][s] = w[k][c][2-r][2-s], in float64 rounded
-// once. w[K*C*9] is read; U[16*K*C] is overwritten.
+// WinogradFilter computes U[ξ][k][q*C+c] = (G g G^T)[ξ] of block q =
+// a*WinogradBlocks(S)+b, g[r][s] = w[k][c][3*a+r][3*b+s], or with BwdData
+// U[ξ][c][q*K+k] of g[r][s] = w[k][c][R-1-3*a-r][S-1-3*b-s] (zero past the
+// kernel), in float64 rounded once. w[K*C*R*S] is read; U[16*Q*K*C] is
+// overwritten.
 func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
-	kk, cc := int(p.K), int(p.C)
+	kk, cc, rr, ss := int(p.K), int(p.C), int(p.R), int(p.S)
+	qq, bs := int(p.Blocks()), int(backend.WinogradBlocks(p.S))
 	parallelFor(kk*cc, func(kc int) {
 		k, c := kc/cc, kc%cc
-		var g [3][3]float64
-		for r := range 3 {
-			for s := range 3 {
-				if p.BwdData != 0 {
-					g[r][s] = float64(w[kc*9+(2-r)*3+(2-s)])
-				} else {
-					g[r][s] = float64(w[kc*9+r*3+s])
+		for q := range qq {
+			var g [3][3]float64
+			for r := range 3 {
+				for s := range 3 {
+					kr, ks := 3*(q/bs)+r, 3*(q%bs)+s
+					if kr >= rr || ks >= ss {
+						continue
+					}
+					if p.BwdData != 0 {
+						kr, ks = rr-1-kr, ss-1-ks
+					}
+					g[r][s] = float64(w[(kc*rr+kr)*ss+ks])
 				}
 			}
-		}
-		for i := range 4 {
-			for j := range 4 {
-				var s float64
-				for a := range 3 {
-					for b := range 3 {
-						s += winogradG[i][a] * g[a][b] * winogradG[j][b]
+			for i := range 4 {
+				for j := range 4 {
+					var s float64
+					for a := range 3 {
+						for b := range 3 {
+							s += winogradG[i][a] * g[a][b] * winogradG[j][b]
+						}
 					}
+					o := ((4*i+j)*kk+k)*qq*cc + q*cc + c
+					if p.BwdData != 0 {
+						o = ((4*i+j)*cc+c)*qq*kk + q*kk + k
+					}
+					u[o] = float32(s)
 				}
-				o := ((4*i+j)*kk+k)*cc + c
-				if p.BwdData != 0 {
-					o = ((4*i+j)*cc+c)*kk + k
-				}
-				u[o] = float32(s)
 			}
 		}
 	})

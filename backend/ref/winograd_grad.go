@@ -63,28 +63,36 @@ func WinogradDy(p backend.WinogradDy, dy, e []float32) {
 	})
 }
 
-// WinogradDw computes, for every output channel k and input channel c,
-// dw[k][c] = A'^T m A' (3x3) of m[ξ] = M[ξ][c][k], and db[k], the sum over
-// the tiles t (in t order) of E[5][t][k], each in float64 rounded once.
-// M[16*C*K] and E[16*P*K] are read; dw[K*C*9] and db[K] are overwritten.
+// WinogradDw computes, for every output channel k, input channel c and
+// block q = a*WinogradBlocks(S)+b of the R x S kernel, A'^T m A' (3x3) of
+// m[ξ] = M[ξ][q*C+c][k] into dw[k][c][3*a+r][3*b+s] inside R x S, and
+// db[k], the sum over the tiles t (in t order) of E[5][t][k], each in
+// float64 rounded once. M[16*Q*C*K] and E[16*P*K] are read; dw[K*C*R*S]
+// and db[K] are overwritten.
 func WinogradDw(p backend.WinogradDw, m, e, dw, db []float32) {
-	kk, cc, tiles := int(p.K), int(p.C), int(p.P)
+	kk, cc, tiles, rr, ss := int(p.K), int(p.C), int(p.P), int(p.R), int(p.S)
+	rows, bs := int(p.Blocks())*cc, int(backend.WinogradBlocks(p.S))
 	parallelFor(kk, func(k int) {
 		var bias float64
 		for t := range tiles {
 			bias += float64(e[(5*tiles+t)*kk+k])
 		}
 		db[k] = float32(bias)
-		for c := range cc {
+		for row := range rows {
+			q, c := row/cc, row%cc
 			for r := range 3 {
 				for s := range 3 {
+					kr, ks := 3*(q/bs)+r, 3*(q%bs)+s
+					if kr >= rr || ks >= ss {
+						continue
+					}
 					var acc float64
 					for a := range 4 {
 						for b := range 4 {
-							acc += winogradGradAT[r][a] * float64(m[((4*a+b)*cc+c)*kk+k]) * winogradGradAT[s][b]
+							acc += winogradGradAT[r][a] * float64(m[((4*a+b)*rows+row)*kk+k]) * winogradGradAT[s][b]
 						}
 					}
-					dw[((k*cc+c)*3+r)*3+s] = float32(acc)
+					dw[((k*cc+c)*rr+kr)*ss+ks] = float32(acc)
 				}
 			}
 		}

@@ -172,10 +172,10 @@ var planners = map[backend.Kernel]planner{
 	backend.KResizeBilinear:  typed((*Device).planResize),
 	backend.KCountNonfinite:  typed((*Device).planCountNonfinite),
 	backend.KWinogradInput:   typed((*Device).planWinogradInput),
-	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.C) }),
+	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.Blocks() * q.C) }),
 	backend.KWinogradOutput:  oneD(func(q backend.WinogradOutput) int { return q.Tiles() * int(q.K) }),
 	backend.KWinogradDy:      typed((*Device).planWinogradDy),
-	backend.KWinogradDw:      oneD(func(q backend.WinogradDw) int { return int(q.K * q.C) }),
+	backend.KWinogradDw:      oneD(func(q backend.WinogradDw) int { return int(q.K * q.Blocks() * q.C) }),
 }
 
 // planOne plans a dispatch whose bindings fit maxStorageBufferRange.
@@ -243,10 +243,10 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 	return gemmPass("conv2d_bwd_data", d.tileFor(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), withMask(binds, 3, 0))
 }
 
-// planWinogradInput is one 1-D pass over the tiles and channels; the
+// planWinogradInput is one 1-D pass over the tiles, blocks and channels; the
 // shader's ym binding is x (unread) without MaskRelu.
 func (d *Device) planWinogradInput(q backend.WinogradInput, binds []binding) ([]*pass, error) {
-	return d.onePass("winograd_input", q.Tiles()*int(q.C), pushBytes(q), withMask(binds, 2, 0)), nil
+	return d.onePass("winograd_input", q.Tiles()*int(q.Blocks()*q.C), pushBytes(q), withMask(binds, 2, 0)), nil
 }
 
 // planWinogradDy is one 1-D pass over the tiles and channels; the

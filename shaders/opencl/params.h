@@ -205,6 +205,8 @@ typedef struct {
     uint W;
     uint PadH;
     uint PadW;
+    uint R;
+    uint S;
     uint OH;
     uint OW;
     uint MaskRelu;
@@ -214,6 +216,8 @@ typedef struct {
 typedef struct {
     uint K;
     uint C;
+    uint R;
+    uint S;
     uint BwdData;
 } WinogradFilterParams;
 
@@ -241,6 +245,8 @@ typedef struct {
     uint K;
     uint C;
     uint P;
+    uint R;
+    uint S;
 } WinogradDwParams;
 
 #endif

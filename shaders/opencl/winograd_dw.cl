@@ -1,19 +1,23 @@
-// winograd_dw: dw[k][c] = A'^T m A' (3x3) of m[xi] = M[xi][c][k] (index
-// (xi*C + c)*K + k), A'^T = [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2, and
-// db[k] = sum over tiles t < P of E[5][t][k] (index (5*P + t)*K + k),
-// summed in t order; both overwritten (see backend.WinogradDw, the
-// matrices in backend/ref). 2-D launch (k, c), one work-item per channel
-// pair: neighbouring work-items read neighbouring elements of M; the
-// work-items of c == 0 also sum db[k].
+// winograd_dw: block q = a*BS+b (BS = ceil(S/3)) of dw[k][c], rows 3a..
+// and columns 3b.. inside R x S, = A'^T m A' (3x3) of m[xi] =
+// M[xi][q*C+c][k] (index (xi*Q*C + q*C + c)*K + k), A'^T =
+// [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2, and db[k] = sum over tiles t < P
+// of E[5][t][k] (index (5*P + t)*K + k), summed in t order; both
+// overwritten (see backend.WinogradDw, the matrices in backend/ref). 2-D
+// launch (k, q*C+c), one work-item per block of a channel pair:
+// neighbouring work-items read neighbouring elements of M; the work-items
+// of row 0 also sum db[k].
 #include "params.h"
 #include "common.h"
 
 __kernel void winograd_dw(const WinogradDwParams p, __global const float* restrict M, __global const float* restrict E,
                           __global float* restrict dw, __global float* restrict db) {
-    const uint k = GID0, c = (uint)get_global_id(1);
-    if (k >= p.K || c >= p.C) return;
-    const size_t plane = (size_t)p.C * p.K;
-    __global const float* mp = M + (size_t)c * p.K + k;
+    const uint k = GID0, row = (uint)get_global_id(1);
+    const uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
+    if (k >= p.K || row >= rows) return;
+    const uint q = row / p.C, c = row % p.C;
+    const size_t plane = (size_t)rows * p.K;
+    __global const float* mp = M + (size_t)row * p.K + k;
     float f[3][4]; // A'^T m, without the /2
 #pragma unroll
     for (int j = 0; j < 4; j++) {
@@ -22,14 +26,19 @@ __kernel void winograd_dw(const WinogradDwParams p, __global const float* restri
         f[1][j] = m1 - m2;
         f[2][j] = m1 + m2 - m3;
     }
-    __global float* wp = dw + ((size_t)k * p.C + c) * 9u;
+    const uint r0 = 3u * (q / bs), s0 = 3u * (q % bs);
+    __global float* wp = dw + ((size_t)k * p.C + c) * p.R * p.S + r0 * p.S + s0;
 #pragma unroll
-    for (int r = 0; r < 3; r++) { // (A'^T m) A', both /2 as one 0.25
-        wp[3 * r] = 0.25f * (f[r][0] + f[r][1] + f[r][2]);
-        wp[3 * r + 1] = 0.25f * (f[r][1] - f[r][2]);
-        wp[3 * r + 2] = 0.25f * (f[r][1] + f[r][2] - f[r][3]);
+    for (uint r = 0; r < 3u; r++) { // (A'^T m) A', both /2 as one 0.25
+        if (r0 + r >= p.R) break;
+        const float o[3] = {0.25f * (f[r][0] + f[r][1] + f[r][2]), 0.25f * (f[r][1] - f[r][2]),
+                            0.25f * (f[r][1] + f[r][2] - f[r][3])};
+#pragma unroll
+        for (uint s = 0; s < 3u; s++) {
+            if (s0 + s < p.S) wp[r * p.S + s] = o[s];
+        }
     }
-    if (c != 0u) return;
+    if (row != 0u) return;
     __global const float* ep = E + (size_t)5u * p.P * p.K + k;
     float s = 0.0f;
     for (uint t = 0; t < p.P; t++) s += ep[(size_t)t * p.K];

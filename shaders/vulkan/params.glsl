@@ -205,6 +205,8 @@ struct WinogradInputParams {
     uint W;
     uint PadH;
     uint PadW;
+    uint R;
+    uint S;
     uint OH;
     uint OW;
     uint MaskRelu;
@@ -214,6 +216,8 @@ struct WinogradInputParams {
 struct WinogradFilterParams {
     uint K;
     uint C;
+    uint R;
+    uint S;
     uint BwdData;
 };
 
@@ -241,6 +245,8 @@ struct WinogradDwParams {
     uint K;
     uint C;
     uint P;
+    uint R;
+    uint S;
 };
 
 #endif

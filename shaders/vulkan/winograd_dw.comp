@@ -1,10 +1,12 @@
-// winograd_dw: dw[k][c] = A'^T m A' (3x3) of m[xi] = M[xi][c][k] (index
-// (xi*C + c)*K + k), A'^T = [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2, and
-// db[k] = sum over tiles t < P of E[5][t][k] (index (5*P + t)*K + k),
-// summed in t order; both overwritten (see backend.WinogradDw, the
-// matrices in backend/ref). One invocation per channel pair, k fastest;
-// the invocations of c == 0 also sum db[k]. Buffers: M[16*C*K],
-// E[16*P*K], dw[K*C*9], db[K].
+// winograd_dw: block q = a*BS+b (BS = ceil(S/3)) of dw[k][c], rows 3a..
+// and columns 3b.. inside R x S, = A'^T m A' (3x3) of m[xi] =
+// M[xi][q*C+c][k] (index (xi*Q*C + q*C + c)*K + k), A'^T =
+// [[1,1,1,0],[0,1,-1,0],[0,1,1,-1]] / 2, and db[k] = sum over tiles t < P
+// of E[5][t][k] (index (5*P + t)*K + k), summed in t order; both
+// overwritten (see backend.WinogradDw, the matrices in backend/ref). One
+// invocation per block of a channel pair, k fastest; the invocations of
+// row 0 also sum db[k]. Buffers: M[16*Q*C*K], E[16*P*K], dw[K*C*R*S],
+// db[K].
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -18,10 +20,12 @@ layout(std430, set = 0, binding = 2) writeonly restrict buffer Dw { float dw[]; 
 layout(std430, set = 0, binding = 3) writeonly restrict buffer Db { float db[]; };
 
 void main() {
-    uint total = p.K * p.C;
-    uint plane = p.C * p.K;
+    uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
+    uint total = p.K * rows;
+    uint plane = total;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint k = o % p.K, c = o / p.K;
+        uint k = o % p.K, row = o / p.K;
+        uint q = row / p.C, c = row % p.C;
         float f[3][4]; // A'^T m, without the /2
         for (uint j = 0u; j < 4u; j++) {
             float m0 = m[o + j * plane], m1 = m[o + (4u + j) * plane];
@@ -30,13 +34,16 @@ void main() {
             f[1][j] = m1 - m2;
             f[2][j] = m1 + m2 - m3;
         }
-        uint wo = (k * p.C + c) * 9u;
-        for (uint r = 0u; r < 3u; r++) { // (A'^T m) A', both /2 as one 0.25
-            dw[wo + 3u * r] = 0.25 * (f[r][0] + f[r][1] + f[r][2]);
-            dw[wo + 3u * r + 1u] = 0.25 * (f[r][1] - f[r][2]);
-            dw[wo + 3u * r + 2u] = 0.25 * (f[r][1] + f[r][2] - f[r][3]);
+        uint r0 = 3u * (q / bs), s0 = 3u * (q % bs);
+        uint wo = (k * p.C + c) * p.R * p.S + r0 * p.S + s0;
+        for (uint r = 0u; r < 3u && r0 + r < p.R; r++) { // (A'^T m) A', both /2 as one 0.25
+            float o3[3] = float[3](0.25 * (f[r][0] + f[r][1] + f[r][2]), 0.25 * (f[r][1] - f[r][2]),
+                                   0.25 * (f[r][1] + f[r][2] - f[r][3]));
+            for (uint s = 0u; s < 3u && s0 + s < p.S; s++) {
+                dw[wo + r * p.S + s] = o3[s];
+            }
         }
-        if (c == 0u) {
+        if (row == 0u) {
             uint eo = 5u * p.P * p.K + k;
             float s = 0.0;
             for (uint t = 0u; t < p.P; t++) {

@@ -1,7 +1,9 @@
-// winograd_filter: U[xi][k][c] = (G g G^T)[xi] of g = w[k][c]; with BwdData
-// U[xi][c][k] of the rotated g[r][s] = w[k][c][2-r][2-s] (see
-// backend.WinogradFilter, the matrices in backend/ref/winograd.go). One
-// invocation per filter, c fastest. Buffers: w[K*C*9], U[16*K*C].
+// winograd_filter: U[xi][k][q*C+c] = (G g G^T)[xi] of kernel block q =
+// a*BS+b (BS = ceil(S/3)), g[r][s] = w[k][c][3a+r][3b+s]; with BwdData
+// U[xi][c][q*K+k] of the rotated g[r][s] = w[k][c][R-1-3a-r][S-1-3b-s];
+// zero past the kernel (see backend.WinogradFilter, the matrices in
+// backend/ref/winograd.go). One invocation per block of a filter, c
+// fastest, then q. Buffers: w[K*C*R*S], U[16*Q*K*C].
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -13,14 +15,22 @@ layout(std430, set = 0, binding = 0) readonly restrict buffer Wt { float w[]; };
 layout(std430, set = 0, binding = 1) writeonly restrict buffer U { float u[]; };
 
 void main() {
-    uint total = p.K * p.C;
+    uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
+    uint total = p.K * blocks * p.C;
+    int R = int(p.R), S = int(p.S);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint c = o % p.C, k = o / p.C;
-        uint base = o * 9u;
+        uint row = o % (blocks * p.C), k = o / (blocks * p.C);
+        uint q = row / p.C, c = row % p.C;
+        int r0 = 3 * int(q / bs), s0 = 3 * int(q % bs);
+        uint base = (k * p.C + c) * p.R * p.S;
         float g[3][3];
-        for (uint r = 0u; r < 3u; r++) {
-            for (uint s = 0u; s < 3u; s++) {
-                g[r][s] = p.BwdData != 0u ? w[base + (2u - r) * 3u + (2u - s)] : w[base + r * 3u + s];
+        for (int r = 0; r < 3; r++) {
+            for (int s = 0; s < 3; s++) {
+                int kr = r0 + r, ks = s0 + s;
+                g[r][s] = 0.0;
+                if (kr < R && ks < S) {
+                    g[r][s] = p.BwdData != 0u ? w[base + uint((R - 1 - kr) * S + (S - 1 - ks))] : w[base + uint(kr * S + ks)];
+                }
             }
         }
         float e[4][3]; // G g
@@ -30,8 +40,8 @@ void main() {
             e[2][s] = 0.5 * (g[0][s] - g[1][s] + g[2][s]);
             e[3][s] = g[2][s];
         }
-        uint plane = p.K * p.C;
-        uint uo = p.BwdData != 0u ? c * p.K + k : o;
+        uint plane = blocks * p.K * p.C;
+        uint uo = p.BwdData != 0u ? (c * blocks + q) * p.K + k : o;
         for (uint i = 0u; i < 4u; i++) { // (G g) G^T
             u[uo + (4u * i) * plane] = e[i][0];
             u[uo + (4u * i + 1u) * plane] = 0.5 * (e[i][0] + e[i][1] + e[i][2]);

@@ -1,10 +1,10 @@
-// winograd_input: V[xi][c][t] = (B^T d B)[xi] of the 4x4 window d of
-// x[n][c] at rows 2*th-PadH.. and columns 2*tw-PadW.. of tile t =
-// (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)), zero outside the
-// image; xi = 4*i+j (see backend.WinogradInput, the matrices in
-// backend/ref/winograd.go). One invocation per channel and tile, tiles
-// fastest. Buffers: x[N*C*H*W], V[16*C*P], ym[N*C*H*W] (x when MaskRelu ==
-// 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
+// winograd_input: V[xi][q*C+c][t] = (B^T d B)[xi] of the 4x4 window d of
+// x[n][c] at rows 2*th-PadH+3*a.. and columns 2*tw-PadW+3*b.. of tile t =
+// (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)) for kernel block q =
+// a*BS+b (BS = ceil(S/3)), zero outside the image; xi = 4*i+j (see
+// backend.WinogradInput, the matrices in backend/ref/winograd.go). One
+// invocation per block, channel and tile, tiles fastest. Buffers:
+// x[N*C*H*W], V[16*Q*C*P], ym[N*C*H*W] (x when MaskRelu == 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
 // ym (ym > 0 ? x : 0).
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -20,12 +20,15 @@ layout(std430, set = 0, binding = 2) readonly buffer Ym { float ym[]; };
 void main() {
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     uint tiles = p.N * th * tw;
-    uint total = tiles * p.C;
+    uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
+    uint total = tiles * rows;
     int H = int(p.H), W = int(p.W);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint t = o % tiles, c = o / tiles;
+        uint t = o % tiles, row = o / tiles;
+        uint q = row / p.C, c = row % p.C;
         uint n = t / (th * tw), r = t % (th * tw);
-        int y0 = int(2u * (r / tw)) - int(p.PadH), x0 = int(2u * (r % tw)) - int(p.PadW);
+        int y0 = int(2u * (r / tw) + 3u * (q / bs)) - int(p.PadH);
+        int x0 = int(2u * (r % tw) + 3u * (q % bs)) - int(p.PadW);
         uint base = (n * p.C + c) * p.H * p.W;
         float d[4][4];
         for (int a = 0; a < 4; a++) {
@@ -44,8 +47,8 @@ void main() {
             e[2][b] = d[2][b] - d[1][b];
             e[3][b] = d[1][b] - d[3][b];
         }
-        uint plane = p.C * tiles;
-        uint vo = c * tiles + t;
+        uint plane = rows * tiles;
+        uint vo = o;
         for (uint i = 0u; i < 4u; i++) { // (B^T d) B
             v[vo + (4u * i) * plane] = e[i][0] - e[i][2];
             v[vo + (4u * i + 1u) * plane] = e[i][1] + e[i][2];
