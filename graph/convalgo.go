@@ -12,16 +12,17 @@ import (
 const (
 	// ConvAuto (or "") runs each layer that admits Winograd with the
 	// algorithm the tuner chose (tune: auto or cached), else by the rule:
-	// Winograd on every device but the reference, which keeps implicit
-	// GEMM as the ground truth the other backends are checked against.
+	// for 3x3 kernels Winograd on every device but the reference, which
+	// keeps implicit GEMM as the ground truth the other backends are
+	// checked against; for kernels over 3x3 implicit GEMM (ruleOverThree).
 	ConvAuto = "auto"
 	// ConvGemm runs every convolution as implicit GEMM (conv2d_fwd,
 	// conv2d_bwd_data): the plans before the algorithm choice, bit for bit.
 	ConvGemm = "gemm"
-	// ConvWinograd runs every pass that admits it (3x3 stride 1) as
-	// Winograd: F(2x2,3x3) for the forward output and the input gradient,
-	// F(3x3,2x2) for the filter gradient; the others use implicit GEMM
-	// (ConvNote).
+	// ConvWinograd runs every pass that admits it (stride 1, kernels 3x3
+	// to 6x6, those over 3x3 as 3x3 blocks) as Winograd: F(2x2,3x3) for
+	// the forward output and the input gradient, F(3x3,2x2) for the filter
+	// gradient; the others use implicit GEMM (ConvNote).
 	ConvWinograd = "winograd"
 )
 
@@ -108,6 +109,24 @@ func convNote(algo string, convs []ConvPass) string {
 // noWinograd starts the Reason of a pass that cannot run as Winograd.
 const noWinograd = "no Winograd: "
 
+// ruleOverThree starts the rule's Reason for a kernel over 3x3 under
+// conv_algo auto: its Winograd blocks (16 multiplies per block against 9
+// per tap of a 3x3 block) beat implicit GEMM only where tuned Gemm tiles
+// run them, so the rule keeps implicit GEMM and, with tuning on
+// (Config.TunedAlgos), the tuner chooses by timing both.
+const ruleOverThree = "rule: implicit GEMM for kernels over 3x3"
+
+// overThree reports whether the Winograd dispatches ds run a kernel over
+// 3x3 (as more than one 3x3 block).
+func overThree(ds []backend.Params) bool {
+	for _, q := range ds {
+		if in, ok := q.(backend.WinogradInput); ok {
+			return in.Blocks() > 1
+		}
+	}
+	return false
+}
+
 // planConvs chooses the algorithm of every convolution pass of lo (needGrad
 // tells which layers' inputs need a gradient) by cfg.ConvAlgo and the
 // device dev (nil: any device but the reference, without limits), and
@@ -134,6 +153,8 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				c.Reason, c.refused = noWinograd+err.Error(), true
 			case dev != nil && dev.Type == backend.Reference && algo == ConvAuto:
 				c.Reason = "rule: implicit GEMM on the reference device"
+			case algo == ConvAuto && overThree(ds) && !lo.cfg.TunedAlgos:
+				c.Reason = ruleOverThree + " (tune off)"
 			default:
 				if why := overBinding(ds, dev); why != "" {
 					c.Reason, c.refused, c.bound = noWinograd+why, true, true
@@ -141,7 +162,10 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				}
 				c.Algo, c.Winograd = ConvWinograd, true
 				c.Reason = "conv_algo winograd"
-				if algo == ConvAuto {
+				switch {
+				case algo == ConvAuto && overThree(ds):
+					c.Algo, c.Reason = ConvGemm, ruleOverThree+"; the tuner times both"
+				case algo == ConvAuto:
 					c.Reason = "rule: Winograd for 3x3 stride 1"
 				}
 				for j := range scratch {

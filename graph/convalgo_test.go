@@ -77,8 +77,8 @@ func TestConvAlgoWinogradTrainsLikeGemm(t *testing.T) {
 			}
 			wp, wg, wplan := run(graph.ConvWinograd)
 			gp, gg, gplan := run(graph.ConvGemm)
-			assert.Equal(t, []string{"conv.0 forward gemm", "conv.0 backward-filter gemm", "conv.3 forward gemm",
-				"conv.3 backward-data gemm", "conv.3 backward-filter gemm", "conv.6 forward winograd",
+			assert.Equal(t, []string{"conv.0 forward gemm", "conv.0 backward-filter gemm", "conv.3 forward winograd",
+				"conv.3 backward-data winograd", "conv.3 backward-filter winograd", "conv.6 forward winograd",
 				"conv.6 backward-data winograd", "conv.6 backward-filter winograd", "conv.8 forward winograd",
 				"conv.8 backward-data winograd", "conv.8 backward-filter winograd", "conv.10 forward winograd",
 				"conv.10 backward-data winograd", "conv.10 backward-filter winograd"}, algos(wplan))
@@ -89,7 +89,9 @@ func TestConvAlgoWinogradTrainsLikeGemm(t *testing.T) {
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DFwd, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdData, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.6"))
-			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.3"), "5x5: implicit GEMM")
+			assert.Equal(t, 3, kernelCount(t, wplan, backend.KWinogradInput, "conv.3"), "5x5 as four 3x3 blocks")
+			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.3"))
+			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.0"), "11x11 stride 4: implicit GEMM")
 			worst := 0.0
 			for i := range gp {
 				for j, want := range gp[i].Data {
@@ -138,29 +140,45 @@ func kernelCount(t *testing.T, plan *graph.Plan, k backend.Kernel, layer string)
 }
 
 // TestConvAlgoWinogradOnStride4 forces winograd on the AlexNet whose conv.0
-// is 11x11 stride 4 and conv.3 5x5: those use implicit GEMM, and the one
-// note names each of them once with the reason.
+// is 11x11 stride 4 and conv.3 5x5: conv.0 uses implicit GEMM, and the
+// one note names it once with the reason; conv.3 runs as 3x3 blocks.
+// Under auto the rule keeps conv.3 on implicit GEMM, planning Winograd's
+// scratch for it only when the tuner will choose (TunedAlgos).
 func TestConvAlgoWinogradOnStride4(t *testing.T) {
 	m := alexNet97(t)
 	lo, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{ConvAlgo: graph.ConvWinograd})
 	require.NoError(t, err)
 	note := lo.ConvNote()
-	assert.Equal(t, "conv_algo winograd: implicit GEMM for conv.0 (11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only), "+
-		"conv.3 (5x5 stride 1: Winograd F(2x2,3x3) takes 3x3 stride 1 only)", note)
-	assert.Equal(t, 1, strings.Count(note, "conv.3"), "said once for the three passes of conv.3")
+	assert.Equal(t, "conv_algo winograd: implicit GEMM for conv.0 (11x11 stride 4: Winograd takes kernels 3x3 to 6x6 at stride 1 only)", note)
+	assert.Equal(t, 1, strings.Count(note, "conv.0"), "said once for the two passes of conv.0")
 	cs := lo.ConvAlgos()
 	require.Len(t, cs, 14)
 	assert.Equal(t, graph.ConvPass{Layer: 0, Name: "conv.0", Pass: graph.PassForward, Algo: graph.ConvGemm,
-		Reason: "no Winograd: 11x11 stride 4: Winograd F(2x2,3x3) takes 3x3 stride 1 only"}.String(), cs[0].String())
+		Reason: "no Winograd: 11x11 stride 4: Winograd takes kernels 3x3 to 6x6 at stride 1 only"}.String(), cs[0].String())
 	assert.False(t, cs[0].Winograd)
+	assert.Equal(t, "conv.3 forward winograd (conv_algo winograd)", cs[2].String())
 	assert.Equal(t, "conv.6 forward winograd (conv_algo winograd)", cs[5].String())
-	assert.Equal(t, "conv.0 backward-filter gemm (no Winograd: 11x11 stride 4: Winograd F(3x3,2x2) takes 3x3 stride 1 only)", cs[1].String())
+	assert.Equal(t, "conv.0 backward-filter gemm (no Winograd: 11x11 stride 4: Winograd takes kernels 3x3 to 6x6 at stride 1 only)", cs[1].String())
 	assert.Equal(t, "conv.6 backward-filter winograd (conv_algo winograd)", cs[7].String())
 
 	auto, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{})
 	require.NoError(t, err)
 	assert.Empty(t, auto.ConvNote(), "auto says nothing about layers that never admit Winograd")
 	assert.Equal(t, "conv.6 forward winograd (rule: Winograd for 3x3 stride 1)", auto.ConvAlgos()[5].String())
+	for _, c := range auto.ConvAlgos()[2:5] {
+		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
+		assert.False(t, c.Winograd, "tune off: no scratch for conv.3")
+		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3 (tune off)", c.Reason)
+	}
+	tuned, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{TunedAlgos: true})
+	require.NoError(t, err)
+	for _, c := range tuned.ConvAlgos()[2:5] {
+		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
+		assert.True(t, c.Winograd, "the tuner may switch conv.3")
+		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3; the tuner times both", c.Reason)
+	}
+	assert.Equal(t, lo.ScratchBytes(), tuned.ScratchBytes(), "conv.3's scratch is planned")
+	assert.Greater(t, tuned.ScratchBytes(), auto.ScratchBytes())
 }
 
 // TestConvAlgoUnknown rejects a value by name.
@@ -217,7 +235,7 @@ func TestConvAlgoScratch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, r.ScratchBytes())
 	assert.Equal(t, "conv.6 forward gemm (rule: implicit GEMM on the reference device)", r.ConvAlgos()[5].String())
-	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
+	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{TunedAlgos: true}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
 	require.NoError(t, err)
 	assert.Equal(t, w.ScratchBytes(), cpu.ScratchBytes())
 }

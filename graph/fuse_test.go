@@ -22,10 +22,10 @@ import (
 const unfusedStepDispatches = 1 + (5 + 7 + 3 + 6 + 2) + 1 + (1 + 8 + 7 + 3 + 9 + 2) + 16
 
 // winogradExtraDispatches are the dispatches conv_algo winograd adds: the
-// three 3x3 convolutions (conv.6, conv.8, conv.10) run their forward,
-// their input gradient and their filter gradient as four dispatches
-// instead of one.
-const winogradExtraDispatches = 3*3 + 3*3 + 3*3
+// 5x5 conv.3 and the three 3x3 convolutions (conv.6, conv.8, conv.10) run
+// their forward, their input gradient and their filter gradient as four
+// dispatches instead of one.
+const winogradExtraDispatches = 3*3 + 3*3 + 3*3 + 3*3
 
 // fusedAwayDispatches are the dispatches fusion leaves out: the forward
 // and the backward (relu_bwd) of the seven ReLUs.
@@ -115,7 +115,7 @@ func checkFusionDispatches(t *testing.T, algo string, noFuse bool) {
 		}
 	}
 	if algo == graph.ConvWinograd {
-		assert.Equal(t, 6, winogradOutputs, "forward and input gradient of conv.6, conv.8, conv.10")
+		assert.Equal(t, 8, winogradOutputs, "forward and input gradient of conv.3, conv.6, conv.8, conv.10")
 	} else {
 		assert.Zero(t, winogradOutputs)
 	}
@@ -126,8 +126,9 @@ func checkFusionDispatches(t *testing.T, algo string, noFuse bool) {
 	}
 	wantMasked := map[string]int{"conv2d_bwd_filter": 5, "conv2d_bwd_data": 4, "bias_grad": 2}
 	if algo == graph.ConvWinograd {
-		wantMasked["conv2d_bwd_data"], wantMasked["winograd_input"] = 1, 3
-		wantMasked["conv2d_bwd_filter"], wantMasked["winograd_dy"] = 2, 3
+		delete(wantMasked, "conv2d_bwd_data")
+		wantMasked["winograd_input"] = 4
+		wantMasked["conv2d_bwd_filter"], wantMasked["winograd_dy"] = 1, 4
 	}
 	if noFuse {
 		wantMasked = map[string]int{}
@@ -249,7 +250,7 @@ func TestCPUMasksReluOnlyIntoWinograd(t *testing.T) {
 		require.NoError(t, err)
 		masked := map[int]bool{14: true, 17: true}
 		if algo == graph.ConvWinograd {
-			masked[6], masked[8], masked[10] = true, true, true
+			masked[3], masked[6], masked[8], masked[10] = true, true, true, true
 		}
 		for _, i := range []int{0, 3, 6, 8, 10, 14, 17} {
 			assert.True(t, plan.FusesRelu(i), "%s: layer %d forward", algo, i)
@@ -266,7 +267,7 @@ func TestCPUMasksReluOnlyIntoWinograd(t *testing.T) {
 		}
 		want := []string{"conv.11", "conv.9", "conv.7", "conv.4", "conv.1"}
 		if algo == graph.ConvWinograd {
-			want = []string{"conv.4", "conv.1"}
+			want = []string{"conv.1"}
 			for k, c := range plan.ConvAlgos() {
 				if c.Name == "conv.8" && c.Pass == graph.PassBackwardFilter {
 					require.NoError(t, plan.SetConvAlgo(k, graph.ConvGemm, "tuned"))

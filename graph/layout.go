@@ -33,6 +33,12 @@ type Config struct {
 	// ConvAlgo is the convolution algorithm of the layers that admit more
 	// than one: "" or ConvAuto, ConvGemm or ConvWinograd (ParseConvAlgo).
 	ConvAlgo string
+	// TunedAlgos says that the tuner will choose the algorithm of the
+	// convolution passes that admit both (tune: cached or auto): under
+	// ConvAuto the passes of kernels over 3x3 are then planned with
+	// Winograd's scratch, so that the tuner can switch them, though the
+	// rule runs them as implicit GEMM (see ConvAuto).
+	TunedAlgos bool
 	// NoFuse turns the fusion pass off (config key fuse: false): every ReLU
 	// after a Conv2d or Linear runs as its own passes (see FusesRelu, MasksRelu).
 	NoFuse bool

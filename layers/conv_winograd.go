@@ -9,7 +9,8 @@ import (
 // Winograder is a layer whose products (the forward output y, the input
 // gradient dx and the parameter gradients) can run either as its default
 // kernel or as Winograd, F(2x2,3x3) (see backend.WinogradConv) or for the
-// parameter gradients F(3x3,2x2) (backend.WinogradGrad); the planner
+// parameter gradients F(3x3,2x2) (backend.WinogradGrad), a kernel over 3x3
+// as 3x3 blocks; the planner
 // chooses per pass and says so in Ctx.Winograd and Ctx.WinogradGrad.
 type Winograder interface {
 	Layer
@@ -28,20 +29,31 @@ type Winograder interface {
 	FilterGrad(c *Ctx) []Dispatch
 }
 
-// WinogradPlan implements Winograder: 3x3 stride-1 layers only (and, for
-// the input gradient, a padding of at most 2).
+// WinogradPlan implements Winograder: stride-1 layers of kernel side 3 to
+// backend.WinogradMaxKernel (a kernel over 3x3 as 3x3 blocks; for the
+// input gradient, a padding of at most the side less 1).
 func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error) {
-	if l.K != 3 || l.Stride != 1 {
-		return backend.WinogradPlan{}, fmt.Errorf("%dx%d stride %d: Winograd F(2x2,3x3) takes 3x3 stride 1 only", l.K, l.K, l.Stride)
+	if err := l.winogradAdmits(); err != nil {
+		return backend.WinogradPlan{}, err
 	}
-	if backwardData && l.Pad > 2 {
-		return backend.WinogradPlan{}, fmt.Errorf("padding %d: the Winograd input gradient takes a padding of at most 2", l.Pad)
+	if backwardData && l.Pad > l.K-1 {
+		return backend.WinogradPlan{}, fmt.Errorf("padding %d: the Winograd input gradient of a %dx%d kernel takes a padding of at most %d",
+			l.Pad, l.K, l.K, l.K-1)
 	}
 	pl, ok := backend.WinogradConv(l.shape(in), backwardData)
 	if !ok {
 		return backend.WinogradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
 	}
 	return pl, nil
+}
+
+// winogradAdmits says why l's kernel or stride does not admit Winograd.
+func (l *Conv2d) winogradAdmits() error {
+	if l.K < 3 || l.K > backend.WinogradMaxKernel || l.Stride != 1 {
+		return fmt.Errorf("%dx%d stride %d: Winograd takes kernels 3x3 to %dx%d at stride 1 only", l.K, l.K, l.Stride,
+			backend.WinogradMaxKernel, backend.WinogradMaxKernel)
+	}
+	return nil
 }
 
 // Product implements Winograder: Winograd's four dispatches over the
@@ -66,10 +78,10 @@ func (l *Conv2d) Product(c *Ctx, backwardData bool) []Dispatch {
 	return []Dispatch{op(backend.Conv2DFwd{Conv2DShape: g, Relu: flag(c.FuseRelu)}, c.X, c.W[0], c.W[1], c.Y)}
 }
 
-// WinogradGradPlan implements Winograder: 3x3 stride-1 layers only.
+// WinogradGradPlan implements Winograder: the layers WinogradPlan admits.
 func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
-	if l.K != 3 || l.Stride != 1 {
-		return backend.WinogradGradPlan{}, fmt.Errorf("%dx%d stride %d: Winograd F(3x3,2x2) takes 3x3 stride 1 only", l.K, l.K, l.Stride)
+	if err := l.winogradAdmits(); err != nil {
+		return backend.WinogradGradPlan{}, err
 	}
 	pl, ok := backend.WinogradGrad(l.shape(in))
 	if !ok {

@@ -41,12 +41,13 @@ func ModelOptions(c config.Config) model.Options {
 
 // GraphConfig is the plan configuration of c: the input stage for the data
 // set's stored images (data.ImageSide square), Adam's hyper-parameters,
-// the initialisation seed, the convolution algorithm (conv_algo) and
-// fusion (fuse).
+// the initialisation seed, the convolution algorithm (conv_algo; with
+// tune other than off, the tuner may choose Winograd for kernels over
+// 3x3) and fusion (fuse).
 func GraphConfig(c config.Config) graph.Config {
 	return graph.Config{Input: graph.ResizeInput{SrcH: data.ImageSide, SrcW: data.ImageSide},
 		LR: c.LR, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2, Eps: c.AdamEps, Seed: uint64(c.Seed),
-		ConvAlgo: c.ConvAlgo, NoFuse: !c.Fuse}
+		ConvAlgo: c.ConvAlgo, TunedAlgos: c.Tune != "off", NoFuse: !c.Fuse}
 }
 
 // Opened is a device with the model planned on it. Close releases both.

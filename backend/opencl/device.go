@@ -25,11 +25,14 @@ type Device struct {
 	kernels  map[string]*cl.Kernel
 	maxWG    map[string]int // CL_KERNEL_WORK_GROUP_SIZE of each kernel
 	maxItems []int          // CL_DEVICE_MAX_WORK_ITEM_SIZES
-	buffers  map[*Buffer]struct{}
-	pil      map[[2]int]pilTable // resize_bilinear tap tables by (in, out)
-	scratch  *Buffer             // temporary storage of split kernels, see scratchBuffer
-	lost     error               // sticky: the device is unusable, see fail
-	closed   bool
+	// vecFloats is CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT (the tuner's
+	// register model of CPU bodies, see spill).
+	vecFloats int
+	buffers   map[*Buffer]struct{}
+	pil       map[[2]int]pilTable // resize_bilinear tap tables by (in, out)
+	scratch   *Buffer             // temporary storage of split kernels, see scratchBuffer
+	lost      error               // sticky: the device is unusable, see fail
+	closed    bool
 
 	timing  bool
 	pending []pendingEvent

@@ -71,6 +71,7 @@ func Open(index int) (*Device, error) {
 // openWith opens dev with the program built from src.
 func openWith(dev *cl.Device, info backend.Info, src string) (_ *Device, err error) {
 	d := &Device{info: info, dev: dev, buffers: map[*Buffer]struct{}{}}
+	d.vecFloats = nativeFloatWidth(dev)
 	defer func() {
 		if err != nil {
 			d.releaseNative()
@@ -147,18 +148,28 @@ func maxWorkItemSizes(dev *cl.Device) (sizes []int) {
 }
 
 // Raw clGetDeviceInfo parameters (the binding's getters panic on error).
+// nativeFloatWidth is CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT of dev, or 8
+// (AVX2's) when the driver does not say.
+func nativeFloatWidth(dev *cl.Device) int {
+	if w, err := dev.GetInfoUint(infoNativeVectorWidthFloat); err == nil && w > 0 {
+		return int(w)
+	}
+	return 8
+}
+
 const (
-	infoType              = 0x1000
-	infoVendorID          = 0x1001
-	infoMaxComputeUnits   = 0x1002
-	infoMaxWorkGroupSize  = 0x1004
-	infoMaxMemAllocSize   = 0x1010
-	infoGlobalMemSize     = 0x101F
-	infoLocalMemSize      = 0x1023
-	infoName              = 0x102B
-	infoVendor            = 0x102C
-	infoDriverVersion     = 0x102D
-	infoHostUnifiedMemory = 0x1035
+	infoNativeVectorWidthFloat = 0x103A
+	infoType                   = 0x1000
+	infoVendorID               = 0x1001
+	infoMaxComputeUnits        = 0x1002
+	infoMaxWorkGroupSize       = 0x1004
+	infoMaxMemAllocSize        = 0x1010
+	infoGlobalMemSize          = 0x101F
+	infoLocalMemSize           = 0x1023
+	infoName                   = 0x102B
+	infoVendor                 = 0x102C
+	infoDriverVersion          = 0x102D
+	infoHostUnifiedMemory      = 0x1035
 )
 
 // deviceInfo describes dev as device index of the backend.

@@ -24,6 +24,25 @@ var (
 	// 4x32 outputs.
 	tilingCPUDirectThin = tiling{name: "cpu_direct_thin", mwg: 4, nwg: 128, kwg: 8, mdimc: 1, ndimc: 4, vw: 16, lvw: 1, cpu: true, direct: true}
 
+	// The CPU tilings below keep a work-item's accumulators within 16
+	// AVX2 registers (8 floats each), where tilingCPU's 8x32 outputs fit
+	// only AVX-512's 32 registers of 16 and spill on AVX2 (see tileCost).
+	// tilingCPU6x16: 48x64 tiles of 64-deep slabs, 8x4 work-items of 6x16
+	// outputs (two float8 per row), the block of AVX2 SGEMM kernels.
+	tilingCPU6x16 = tiling{name: "cpu6x16", mwg: 48, nwg: 64, kwg: 64, mdimc: 8, ndimc: 4, vw: 8, lvw: 16, cpu: true}
+	// tilingCPU6x16K128: tilingCPU6x16 with 128-deep slabs (fewer
+	// barriers per output for the convolutions' long reductions).
+	tilingCPU6x16K128 = tiling{name: "cpu6x16_k128", mwg: 48, nwg: 64, kwg: 128, mdimc: 8, ndimc: 4, vw: 8, lvw: 16, cpu: true}
+	// tilingCPU4x16: 32x64 tiles, 8x4 work-items of 4x16 outputs.
+	tilingCPU4x16 = tiling{name: "cpu4x16", mwg: 32, nwg: 64, kwg: 32, mdimc: 8, ndimc: 4, vw: 8, lvw: 16, cpu: true}
+	// tilingCPU4x16W64: 64x64 tiles, 16x4 work-items of 4x16 outputs (a
+	// work-group that divides both slabs, as conv2d_bwd_data needs).
+	tilingCPU4x16W64 = tiling{name: "cpu4x16_w64", mwg: 64, nwg: 64, kwg: 64, mdimc: 16, ndimc: 4, vw: 8, lvw: 16, cpu: true}
+	// tilingCPU4x16W128: 128x64 tiles, 32x4 work-items of 4x16 outputs.
+	tilingCPU4x16W128 = tiling{name: "cpu4x16_w128", mwg: 128, nwg: 64, kwg: 64, mdimc: 32, ndimc: 4, vw: 8, lvw: 16, cpu: true}
+	// tilingCPU6x16Direct: gemm's direct body with tilingCPU6x16's blocks.
+	tilingCPU6x16Direct = tiling{name: "cpu6x16_direct", mwg: 48, nwg: 64, kwg: 8, mdimc: 8, ndimc: 4, vw: 8, lvw: 1, cpu: true, direct: true}
+
 	// tilingGPU128: 128x128 tiles of 16-deep slabs, 16x16 work-items of
 	// 8x8 outputs (two float4 per row), strided.
 	tilingGPU128 = tiling{name: "gpu128", mwg: 128, nwg: 128, kwg: 16, mdimc: 16, ndimc: 16, vw: 4, lvw: 4, strided: true}
@@ -43,10 +62,13 @@ var (
 // tries its direct kernel.
 var (
 	cpuSpace = map[backend.Kernel][]tiling{
-		backend.KGemm:            {tilingCPU, tilingCPU32, tilingCPUDirect, tilingCPUDirectThin},
-		backend.KConv2DFwd:       {tilingCPU, tilingCPU32, tilingCPU96, tilingFwdCPU128},
-		backend.KConv2DBwdData:   {tilingCPU, tilingCPU32, tilingCPU96},
-		backend.KConv2DBwdFilter: {tilingCPU, tilingCPU32, tilingCPU128},
+		backend.KGemm: {tilingCPU, tilingCPU32, tilingCPUDirect, tilingCPUDirectThin,
+			tilingCPU6x16, tilingCPU4x16, tilingCPU6x16Direct},
+		backend.KConv2DFwd: {tilingCPU, tilingCPU32, tilingCPU96, tilingFwdCPU128,
+			tilingCPU6x16K128, tilingCPU6x16, tilingCPU4x16W128},
+		backend.KConv2DBwdData: {tilingCPU, tilingCPU32, tilingCPU96, tilingCPU4x16W64, tilingCPU4x16W128},
+		backend.KConv2DBwdFilter: {tilingCPU, tilingCPU32, tilingCPU128,
+			tilingCPU4x16W128, tilingCPU6x16, tilingCPU4x16W64},
 	}
 	gpuSpace = map[backend.Kernel][]tiling{
 		backend.KGemm:            {tilingGPU, tilingGPU128, tilingGPU32, tilingGPULoad1, tilingGPUDirect},
@@ -313,7 +335,8 @@ func bwdFilterOf(p backend.Params) (backend.Conv2DBwdFilter, bool) {
 // 1/columns of its block, while a CPU's caches serve the tile) plus a
 // constant for the arithmetic and, on CPUs, the barriers of each slab;
 // divided by the share of the compute units the work-groups keep busy
-// (two groups per unit); plus the traffic of split-K partial sums.
+// (two groups per unit); plus the traffic of split-K partial sums; a CPU
+// body's cost is multiplied by its register spill (spill).
 // conv2d_bwd_data's direct kernel loads two operands per multiply-add.
 func (d *Device) tileCost(p backend.Params, c tileConfig) float64 {
 	m, n, red, groups := tileDims(p)
@@ -339,7 +362,29 @@ func (d *Device) tileCost(p backend.Params, c tileConfig) float64 {
 		splits, _ = d.bwdFilterPlan(t, q, c.splits)
 	}
 	work := float64(((m+t.mwg-1)/t.mwg)*((n+t.nwg-1)/t.nwg)*groups*splits) / float64(2*max(d.info.ComputeUnits, 1))
-	return waste*(loads+1.0/16)/min(work, 1) + 2*float64(splits-1)/float64(max(red, 1))
+	cost := waste*(loads+1.0/16)/min(work, 1) + 2*float64(splits-1)/float64(max(red, 1))
+	if cpu && t.cpu {
+		cost *= d.spill(t)
+	}
+	return cost
+}
+
+// spill is how many times a work-item's accumulators of t (WPTM x NWG/NDIMC
+// floats) exceed three quarters of the CPU's vector registers, at least 1:
+// 32 registers of 16 floats where the native float vector is 16 wide
+// (AVX-512), else 16 registers of that width (AVX2, SSE, NEON's 4); an
+// unknown width counts as AVX2's 8.
+func (d *Device) spill(t tiling) float64 {
+	w := d.vecFloats
+	if w <= 0 {
+		w = 8
+	}
+	regs := 16 * w
+	if w >= 16 {
+		regs = 32 * w
+	}
+	acc := (t.mwg / t.mdimc) * (t.nwg / t.ndimc)
+	return max(1, float64(acc)/(0.75*float64(regs)))
 }
 
 // tileCandidates lists the configurations of p on d from space (cpuSpace

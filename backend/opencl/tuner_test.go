@@ -145,13 +145,21 @@ func TestTileSpaceShape(t *testing.T) {
 		}
 		return out
 	}
-	cpu := &Device{info: backend.Info{Type: backend.CPUDevice, MaxWorkGroupSize: 4096, LocalMemory: 4 << 20, ComputeUnits: 2}}
+	cpu := &Device{info: backend.Info{Type: backend.CPUDevice, MaxWorkGroupSize: 4096, LocalMemory: 4 << 20, ComputeUnits: 2},
+		vecFloats: 16}
 	fc1 := backend.Gemm{M: 1, N: 4096, K: 6400, TransB: 1, Alpha: 1}
-	assert.Equal(t, []string{"cpu/0", "cpu_direct_thin/0", "cpu32/0", "cpu_direct/0"},
-		names(cpu, fc1), "batch 1: the thin tile first after the default")
+	assert.Equal(t, []string{"cpu/0", "cpu_direct_thin/0", "cpu32/0", "cpu4x16/0", "cpu6x16_direct/0", "cpu6x16/0", "cpu_direct/0"},
+		names(cpu, fc1), "batch 1, AVX-512: the thin tile first after the default")
+	avx2 := &Device{info: cpu.info, vecFloats: 8}
+	fc128 := backend.Gemm{M: 128, N: 4096, K: 6400, TransB: 1, Alpha: 1}
+	assert.Equal(t, []string{"cpu/0", "cpu4x16/0", "cpu6x16_direct/0", "cpu6x16/0"}, names(avx2, fc128)[:4],
+		"AVX2: the blocks that fit 16 registers first after the default")
+	assert.Equal(t, 1.0, avx2.spill(tilingCPU6x16))
+	assert.InDelta(t, 256.0/96, avx2.spill(tilingCPU), 1e-12, "8x32 outputs in 16 registers of 8")
+	assert.Equal(t, 1.0, cpu.spill(tilingCPU), "8x32 outputs fit 32 registers of 16")
 	assert.Equal(t, []string{"gpu/0", "gpu32/0", "gpu_lvw1/0", "gpu128/0", "gpu_direct/0"}, names(gpu, fc1))
 	conv2 := backend.NewConv2DShape(128, 96, 26, 26, 256, 5, 5, 1, 2)
-	assert.Equal(t, []string{"naive", "cpu32/0", "cpu/0", "cpu96/0"},
+	assert.Equal(t, []string{"naive", "cpu32/0", "cpu/0", "cpu4x16_w64/0", "cpu96/0"},
 		names(cpu, backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(1, 1, 224, 224, 96, 11, 11, 4, 1)}))
 	bf := names(cpu, backend.Conv2DBwdFilter{Conv2DShape: conv2})
 	assert.Equal(t, "cpu128/0", bf[0])
