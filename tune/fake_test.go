@@ -23,7 +23,7 @@ type fakeTile struct {
 	refuse   bool                     // CheckTile refuses it
 	panics   bool                     // DispatchTile panics
 	sleep    time.Duration            // wall time DispatchTile takes on top of the reference's
-	byN      map[uint32]int64         // conv2d_fwd: device time at each batch, in place of ns
+	byN      map[uint32]int64         // conv2d_fwd: device time at each batch (gemm: each Batch), in place of ns
 	byKernel map[backend.Kernel]int64 // device time of a dispatch of each kernel, in place of ns
 }
 
@@ -139,6 +139,9 @@ func (f *fakeTuner) DispatchTile(c backend.TileConfig, p backend.Params, bufs ..
 	ns := t.ns
 	if q, err := backend.ParamsAs[backend.Conv2DFwd](p); err == nil && t.byN != nil {
 		ns = t.byN[q.N]
+	}
+	if q, err := backend.ParamsAs[backend.Gemm](p); err == nil && t.byN != nil {
+		ns = t.byN[uint32(q.Batches())]
 	}
 	if v, ok := t.byKernel[p.Kernel()]; ok {
 		ns = v

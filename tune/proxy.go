@@ -7,7 +7,8 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// Ranking at a smaller batch: a convolution whose default takes more than
+// Ranking at a smaller batch: a convolution (or a batched gemm, at fewer
+// products) whose default takes more than
 // proxyMinMs at the real shape (the seed's layers on a CPU driver take
 // seconds) is searched at the batch that brings the default to about
 // proxyTargetMs, and the proxy's winner then runs at the real shape, where
@@ -19,10 +20,14 @@ const (
 )
 
 // proxyOf is p at the smaller batch that brings defMs to about
-// proxyTargetMs, or false when p is no convolution slow enough for one.
+// proxyTargetMs, or false when p is no convolution or batched gemm slow
+// enough for one.
 func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
 	if defMs <= proxyMinMs {
 		return nil, false
+	}
+	if q, ok := p.(backend.Gemm); ok {
+		return gemmProxy(q, defMs)
 	}
 	g, ok := backend.ConvShapeOf(p)
 	if !ok {
@@ -38,6 +43,20 @@ func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
 		return nil, false
 	}
 	return q, true
+}
+
+// gemmProxy is batched gemm p (Winograd's products: Batch independent
+// products of one shape, which every configuration tiles alike) with the
+// fewer products that bring defMs to about proxyTargetMs, or false when p
+// has one product or needs no proxy.
+func gemmProxy(p backend.Gemm, defMs float64) (backend.Params, bool) {
+	b := p.Batches()
+	n := max(1, int(float64(b)*proxyTargetMs/defMs+0.5))
+	if b <= 1 || n >= b {
+		return nil, false
+	}
+	p.Batch = uint32(n)
+	return p, p.Validate() == nil
 }
 
 // searchProxy runs s over cands at proxy shape q instead of the real one

@@ -52,6 +52,47 @@ func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 	assert.False(t, ranAtRealShape(f, "v=2"), "the loser at batch 6 never runs at the real shape")
 }
 
+// TestTuneRanksSlowBatchedGemmAtFewerProducts: Winograd's batched gemm of
+// 16 products whose default takes 400 ms is ranked at 2 products (about
+// 60 ms); the winner is chosen with its time at all 16, the loser never
+// runs them; a single product (fully connected layers) is never proxied.
+func TestTuneRanksSlowBatchedGemmAtFewerProducts(t *testing.T) {
+	f := newFake(
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{16: 400e6, 2: 50e6, 1: 400e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{16: 200e6, 2: 25e6, 1: 200e6}}},
+		fakeConfig{"v=2", fakeTile{byN: map[uint32]int64{16: 800e6, 2: 100e6, 1: 800e6}}},
+	)
+	defer f.Close()
+	log, lines := newLog()
+	batched := tune.Target{Layer: "conv.6", Phase: "forward", P: backend.Gemm{M: 7, N: 9, K: 5, Alpha: 1, Batch: 16}}
+	res, err := tune.Tune(f, []tune.Target{batched}, tune.Options{Budget: 20 * time.Second, Log: log})
+	require.NoError(t, err)
+	assert.Equal(t, backend.TileConfig("v=1"), res[0].Chosen)
+	assert.InDelta(t, 200.0, res[0].ChosenMs, 1e-9, "the winner timed at the real shape")
+	assert.NotEmpty(t, lines.lines("ranking at a smaller batch", "M7 N9 K5 b=2"), lines.String())
+	ran16 := func(c backend.TileConfig) bool {
+		for _, k := range f.callsOf(c) {
+			if strings.HasSuffix(k.Shape, "b=16") {
+				return true
+			}
+		}
+		return false
+	}
+	assert.True(t, ran16("v=1"))
+	assert.False(t, ran16("v=2"), "the loser at 2 products never runs all 16")
+
+	f2 := newFake(
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{1: 400e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{1: 200e6}}},
+	)
+	defer f2.Close()
+	log, lines = newLog()
+	_, err = tune.Tune(f2, []tune.Target{{Layer: "fc.0", Phase: "forward", P: backend.Gemm{M: 7, N: 9, K: 5, Alpha: 1}}},
+		tune.Options{Budget: 20 * time.Second, Log: log})
+	require.NoError(t, err)
+	assert.Empty(t, lines.lines("ranking at a smaller batch"), lines.String())
+}
+
 // TestTuneProxyWinnerMustWinAtRealShape: the winner at batch 6 that is
 // slower at the real shape is not chosen: the default stays.
 func TestTuneProxyWinnerMustWinAtRealShape(t *testing.T) {
