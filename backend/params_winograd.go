@@ -268,16 +268,13 @@ type WinogradPlan struct {
 // to WinogradMaxKernel, a stride other than 1, for backwardData a padding
 // over R-1 or S-1, or a buffer over MaxElements.
 func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
-	if !winogradAdmits(g) {
+	if WinogradRefusal(g, backwardData) != nil {
 		return WinogradPlan{}, false
 	}
 	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}
 	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S}
 	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1}
 	if backwardData {
-		if g.PadH > g.R-1 || g.PadW > g.S-1 {
-			return WinogradPlan{}, false
-		}
 		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: g.R - 1 - g.PadH, PadW: g.S - 1 - g.PadW,
 			R: g.R, S: g.S, OH: g.H, OW: g.W}
 		filter.BwdData = 1
@@ -301,10 +298,24 @@ func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
 	return pl, true
 }
 
-// winogradAdmits reports whether g is a valid stride-1 convolution with
-// kernel sides 3 to WinogradMaxKernel.
-func winogradAdmits(g Conv2DShape) bool {
-	return g.Validate() == nil && winogradKernel("", g.R, g.S) == nil && g.StrideH == 1 && g.StrideW == 1
+// WinogradRefusal says why layer g's pass (the forward output and the
+// filter gradient, or with backwardData the input gradient) cannot run as
+// Winograd, naming the layer's kernel, stride or padding; nil when its
+// geometry admits it (WinogradConv and WinogradGrad may still refuse a
+// buffer over MaxElements).
+func WinogradRefusal(g Conv2DShape, backwardData bool) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	if g.R < 3 || g.S < 3 || g.R > WinogradMaxKernel || g.S > WinogradMaxKernel || g.StrideH != 1 || g.StrideW != 1 {
+		return fmt.Errorf("%dx%d stride %s: Winograd takes kernels 3x3 to %dx%d at stride 1 only", g.R, g.S,
+			pair(g.StrideH, g.StrideW), WinogradMaxKernel, WinogradMaxKernel)
+	}
+	if backwardData && (g.PadH > g.R-1 || g.PadW > g.S-1) {
+		return fmt.Errorf("padding %s: the Winograd input gradient of a %dx%d kernel takes a padding of at most %s",
+			pair(g.PadH, g.PadW), g.R, g.S, pair(g.R-1, g.S-1))
+	}
+	return nil
 }
 
 // Dispatches are the plan's four params in dispatch order.

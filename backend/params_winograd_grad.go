@@ -148,7 +148,7 @@ type WinogradGradPlan struct {
 // to WinogradMaxKernel, a stride other than 1, or a buffer over
 // MaxElements.
 func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
-	if !winogradAdmits(g) {
+	if WinogradRefusal(g, false) != nil {
 		return WinogradGradPlan{}, false
 	}
 	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}

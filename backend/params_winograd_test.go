@@ -136,6 +136,12 @@ func TestWinogradKernelSides(t *testing.T) {
 	assert.ErrorContains(t, in.Validate(), "winograd_input: output 7x5 does not follow from the geometry (want 5x5)")
 	in = backend.WinogradInput{N: 1, C: 1, H: 3, W: 3, R: 5, S: 5, PadH: 0, PadW: 1, OH: 0, OW: 0}
 	assert.ErrorContains(t, in.Validate(), "winograd_input: padded input 3x5 smaller than the 5x5 kernel")
+	assert.EqualError(t, backend.WinogradRefusal(backend.NewConv2DShape(1, 1, 224, 224, 96, 11, 11, 4, 1), false),
+		"11x11 stride 4: Winograd takes kernels 3x3 to 6x6 at stride 1 only")
+	assert.NoError(t, backend.WinogradRefusal(backend.NewConv2DShape(2, 3, 9, 9, 4, 5, 5, 1, 5), false), "forward: any padding")
+	assert.EqualError(t, backend.WinogradRefusal(backend.NewConv2DShape(2, 3, 9, 9, 4, 5, 5, 1, 5), true),
+		"padding 5: the Winograd input gradient of a 5x5 kernel takes a padding of at most 4")
+	assert.NoError(t, backend.WinogradRefusal(backend.NewConv2DShape(2, 3, 9, 9, 4, 5, 5, 1, 4), true))
 	assert.Equal(t, []uint32{1, 2, 2, 2}, []uint32{backend.WinogradBlocks(3), backend.WinogradBlocks(4),
 		backend.WinogradBlocks(5), backend.WinogradBlocks(6)})
 }

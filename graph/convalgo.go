@@ -146,6 +146,7 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 			}
 			c := ConvPass{Layer: i, Name: l.Name(), Pass: pass, Algo: ConvGemm}
 			ds, sizes, err := winogradPass(w, lo.Shapes[i], pass)
+			blocksByRule := algo == ConvAuto && overThree(ds)
 			switch {
 			case algo == ConvGemm:
 				c.Reason = "conv_algo gemm"
@@ -153,17 +154,16 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				c.Reason, c.refused = noWinograd+err.Error(), true
 			case dev != nil && dev.Type == backend.Reference && algo == ConvAuto:
 				c.Reason = "rule: implicit GEMM on the reference device"
-			case algo == ConvAuto && overThree(ds) && !lo.cfg.TunedAlgos:
+			case blocksByRule && !lo.cfg.TunedAlgos:
 				c.Reason = ruleOverThree + " (tune off)"
 			default:
 				if why := overBinding(ds, dev); why != "" {
 					c.Reason, c.refused, c.bound = noWinograd+why, true, true
 					break
 				}
-				c.Algo, c.Winograd = ConvWinograd, true
-				c.Reason = "conv_algo winograd"
+				c.Algo, c.Winograd, c.Reason = ConvWinograd, true, "conv_algo winograd"
 				switch {
-				case algo == ConvAuto && overThree(ds):
+				case blocksByRule:
 					c.Algo, c.Reason = ConvGemm, ruleOverThree+"; the tuner times both"
 				case algo == ConvAuto:
 					c.Reason = "rule: Winograd for 3x3 stride 1"

@@ -29,31 +29,18 @@ type Winograder interface {
 	FilterGrad(c *Ctx) []Dispatch
 }
 
-// WinogradPlan implements Winograder: stride-1 layers of kernel side 3 to
-// backend.WinogradMaxKernel (a kernel over 3x3 as 3x3 blocks; for the
-// input gradient, a padding of at most the side less 1).
+// WinogradPlan implements Winograder: the layers backend.WinogradRefusal
+// admits (stride 1, kernels 3x3 to 6x6, those over 3x3 as 3x3 blocks).
 func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error) {
-	if err := l.winogradAdmits(); err != nil {
+	g := l.shape(in)
+	if err := backend.WinogradRefusal(g, backwardData); err != nil {
 		return backend.WinogradPlan{}, err
 	}
-	if backwardData && l.Pad > l.K-1 {
-		return backend.WinogradPlan{}, fmt.Errorf("padding %d: the Winograd input gradient of a %dx%d kernel takes a padding of at most %d",
-			l.Pad, l.K, l.K, l.K-1)
-	}
-	pl, ok := backend.WinogradConv(l.shape(in), backwardData)
+	pl, ok := backend.WinogradConv(g, backwardData)
 	if !ok {
 		return backend.WinogradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
 	}
 	return pl, nil
-}
-
-// winogradAdmits says why l's kernel or stride does not admit Winograd.
-func (l *Conv2d) winogradAdmits() error {
-	if l.K < 3 || l.K > backend.WinogradMaxKernel || l.Stride != 1 {
-		return fmt.Errorf("%dx%d stride %d: Winograd takes kernels 3x3 to %dx%d at stride 1 only", l.K, l.K, l.Stride,
-			backend.WinogradMaxKernel, backend.WinogradMaxKernel)
-	}
-	return nil
 }
 
 // Product implements Winograder: Winograd's four dispatches over the
@@ -80,10 +67,11 @@ func (l *Conv2d) Product(c *Ctx, backwardData bool) []Dispatch {
 
 // WinogradGradPlan implements Winograder: the layers WinogradPlan admits.
 func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
-	if err := l.winogradAdmits(); err != nil {
+	g := l.shape(in)
+	if err := backend.WinogradRefusal(g, false); err != nil {
 		return backend.WinogradGradPlan{}, err
 	}
-	pl, ok := backend.WinogradGrad(l.shape(in))
+	pl, ok := backend.WinogradGrad(g)
 	if !ok {
 		return backend.WinogradGradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
 	}
