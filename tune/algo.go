@@ -49,28 +49,37 @@ func (e Entry) decodeAlgo() (backend.Params, error) {
 // run takes longTotalMs); the median counts.
 const algoRuns = 3
 
+// AlgoChoice is the algorithm chosen for one convolution pass by timing
+// both on the device: the pass's device time in ms by each.
+type AlgoChoice struct {
+	Layer, Pass        string // e.g. "conv.3", graph.PassForward
+	Algo               string // graph.ConvGemm or graph.ConvWinograd
+	WinogradMs, GemmMs float64
+}
+
 // chooseAlgos sets, when plan's conv_algo is auto, the algorithm of every
 // convolution pass that can run both ways: the cached choice, or in Auto
 // mode the faster of the two timed now on dev (stored in the cache); a
-// pass without either keeps the rule's.
-func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mode, entries map[backend.TuneKey]Entry, o Options, log *slog.Logger) error {
+// pass without either keeps the rule's. It returns the choices it timed.
+func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mode, entries map[backend.TuneKey]Entry, o Options, log *slog.Logger) ([]AlgoChoice, error) {
 	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
-		return nil
+		return nil, nil
 	}
 	var store []Entry
+	var chosen []AlgoChoice
 	for k, c := range plan.ConvAlgos() {
 		if !c.Winograd {
 			continue
 		}
 		gemm, err := plan.ConvDispatches(k, graph.ConvGemm)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		key := AlgoKey(gemm[0].P)
 		if e, ok := entries[key]; ok {
 			reason := fmt.Sprintf("cached: %s %.3g ms, gemm %.3g ms", e.Algo, e.Ms, e.DefaultMs)
 			if err := plan.SetConvAlgo(k, e.Algo, reason); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
@@ -79,7 +88,7 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 		}
 		win, err := plan.ConvDispatches(k, graph.ConvWinograd)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gms, err := 0.0, finiteInput(dev, gemm[0])
 		if err == nil {
@@ -93,15 +102,16 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 					algo, ms = graph.ConvWinograd, wms
 				}
 				if err := plan.SetConvAlgo(k, algo, fmt.Sprintf("tuned: winograd %.3g ms, gemm %.3g ms", wms, gms)); err != nil {
-					return err
+					return nil, err
 				}
 				store = append(store, algoEntry(gemm[0].P, c, algo, ms, gms))
+				chosen = append(chosen, AlgoChoice{Layer: c.Name, Pass: c.Pass, Algo: algo, WinogradMs: wms, GemmMs: gms})
 				log.Info("tune: convolution algorithm", "layer", c.Name+" "+c.Pass, "algo", algo, "winograd_ms", wms, "gemm_ms", gms)
 				continue
 			}
 		}
 		if errors.Is(err, backend.ErrDeviceLost) {
-			return fmt.Errorf("tune: timing the algorithms of %s %s: %w", c.Name, c.Pass, err)
+			return nil, fmt.Errorf("tune: timing the algorithms of %s %s: %w", c.Name, c.Pass, err)
 		}
 		log.Warn("tune: cannot time the convolution algorithms; the rule's is kept", "layer", c.Name+" "+c.Pass, "reason", err.Error())
 	}
@@ -110,7 +120,7 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 			o.Cache.inMemory(log, err)
 		}
 	}
-	return nil
+	return chosen, nil
 }
 
 // algoEntry is the cache entry of an algorithm choice.

@@ -122,6 +122,21 @@ func Prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 	return prepare(dev, plan, mode, o)
 }
 
+// ChooseAlgos times, when plan's conv_algo is auto, both algorithms of
+// every convolution pass of plan that can run both ways, with the tile
+// configurations set on dev now (after Tune), makes plan run the faster
+// (SetConvAlgo), stores the choices in o.Cache (beside the tiles, where
+// tune: cached and auto find them) and returns them in plan order. It
+// times each pass twice or more, outside o.Budget. A dev that is no
+// backend.Tuner gets no choices and no error.
+func ChooseAlgos(dev backend.Device, plan *graph.Plan, o Options) ([]AlgoChoice, error) {
+	t, ok := dev.(backend.Tuner)
+	if !ok {
+		return nil, nil
+	}
+	return chooseAlgos(dev, t, plan, Auto, nil, o, orDiscard(o.Log))
+}
+
 // Check runs the conformance check of p's kernel with configuration c on
 // dev against the reference device, on small cases of p's structure (the
 // same transposes, kernel size, stride and padding; odd sizes, batch 1,

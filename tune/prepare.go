@@ -66,7 +66,7 @@ func prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 			results[i] = tuned[k]
 		}
 	}
-	if err := chooseAlgos(dev, t, plan, mode, entries, o, log); err != nil {
+	if _, err := chooseAlgos(dev, t, plan, mode, entries, o, log); err != nil {
 		return nil, err
 	}
 	return results, nil

@@ -34,9 +34,12 @@ func newTuneCmd() *cobra.Command {
 			"--input-size, --width, --batch-size: the plan train runs), then tunes every distinct gemm and convolution\n" +
 			"dispatch of one training step: each tile configuration the device admits is checked against the reference\n" +
 			"on small cases, the survivors are timed at the real shape, the fastest is kept, within --budget (the key\n" +
-			"tune_budget, 60s by default). The results go to the tuning cache (crossgrad/tune under the user cache\n" +
+			"tune_budget, 60s by default). Then, under conv_algo auto, each convolution pass that can run both ways\n" +
+			"(implicit GEMM or Winograd) is timed both ways with the chosen tiles, after the budget, and the faster is\n" +
+			"kept. The results go to the tuning cache (crossgrad/tune under the user cache\n" +
 			"folder, $XDG_CACHE_HOME or ~/.cache), which train, bench and selftest read with tune: cached or auto.\n" +
-			"It prints kernel, layer, shape, default and chosen configuration, their times and the speedup; --json\n" +
+			"It prints kernel, layer, shape, default and chosen configuration, their times and the speedup, then each\n" +
+			"convolution pass's algorithm with both times; --json\n" +
 			"prints them as JSON. The reference backend has no tile engine: nothing to tune.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTune(cmd, budget, asJSON) },
@@ -55,6 +58,18 @@ type tuneReport struct {
 	Seconds float64   `json:"seconds"` // wall time of the search
 	Note    string    `json:"note,omitempty"`
 	Results []tuneRow `json:"results"`
+	// Algorithms are the convolution passes timed both ways (conv_algo
+	// auto, passes that admit Winograd), in plan order.
+	Algorithms []algoRow `json:"algorithms,omitempty"`
+}
+
+// algoRow is one convolution pass's algorithm choice.
+type algoRow struct {
+	Layer      string  `json:"layer"`
+	Pass       string  `json:"pass"`
+	Algo       string  `json:"algo"`
+	WinogradMs float64 `json:"winograd_ms"`
+	GemmMs     float64 `json:"gemm_ms"`
 }
 
 // tuneRow is one tuned target.
@@ -124,6 +139,13 @@ func runTune(cmd *cobra.Command, budgetText string, asJSON bool) error {
 		return fmt.Errorf("tune: %s: %w", rep.Device, err)
 	}
 	rep.Seconds = time.Since(start).Seconds()
+	algos, err := tune.ChooseAlgos(op.Dev, op.Plan, o)
+	if err != nil {
+		return fmt.Errorf("tune: %s: %w", rep.Device, err)
+	}
+	for _, a := range algos {
+		rep.Algorithms = append(rep.Algorithms, algoRow{Layer: a.Layer, Pass: a.Pass, Algo: a.Algo, WinogradMs: a.WinogradMs, GemmMs: a.GemmMs})
+	}
 	for _, r := range results {
 		rep.Results = append(rep.Results, tuneRow{Kernel: r.P.Kernel(), Layer: r.Layer, Phase: r.Phase, Shape: r.P.Shape(),
 			Default: r.Default, Chosen: r.Chosen, DefaultMs: r.DefaultMs, ChosenMs: r.ChosenMs, Speedup: r.Speedup(),
@@ -174,6 +196,16 @@ func writeTune(w io.Writer, rep tuneReport, asJSON bool) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(rep.Algorithms) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CONVOLUTION\tPASS\tALGORITHM\tWINOGRAD MS\tGEMM MS")
+		for _, a := range rep.Algorithms {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Layer, a.Pass, a.Algo, fmtMs(a.WinogradMs), fmtMs(a.GemmMs))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	for _, r := range rep.Results {
 		if r.Warning != "" {

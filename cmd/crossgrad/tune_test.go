@@ -57,6 +57,20 @@ func TestTuneCLI(t *testing.T) {
 	}
 	assert.Equal(t, "conv.0", rep.Results[0].Layer)
 	assert.True(t, strings.HasPrefix(rep.Cache, dir+string(filepath.Separator)), rep.Cache)
+	passes := map[string]algoRow{}
+	for _, a := range rep.Algorithms {
+		passes[a.Layer+" "+a.Pass] = a
+		assert.Contains(t, []string{"gemm", "winograd"}, a.Algo, a.Layer)
+		assert.Positive(t, a.WinogradMs, a.Layer)
+		assert.Positive(t, a.GemmMs, a.Layer)
+		assert.Equal(t, a.WinogradMs < a.GemmMs, a.Algo == "winograd", "%+v: the faster is kept", a)
+	}
+	assert.Len(t, passes, 12, "conv.3 (5x5 blocks), conv.6, conv.8, conv.10, three passes each")
+	assert.Contains(t, passes, "conv.3 forward")
+	assert.NotContains(t, passes, "conv.0 forward", "11x11 stride 4 has one algorithm")
+	cached, err := os.ReadFile(rep.Cache)
+	require.NoError(t, err)
+	assert.Contains(t, string(cached), `"conv_algo:conv2d_fwd"`, "the choices are cached beside the tiles")
 
 	budget := "8s"
 	out, errOut, code = runMain(t, env, append(tinyTune, "--budget", budget)...)
@@ -75,6 +89,8 @@ func TestTuneCLI(t *testing.T) {
 	assert.Regexp(t, `^KERNEL +LAYER +SHAPE +DEFAULT +CHOSEN +DEFAULT MS +CHOSEN MS +SPEEDUP +SOURCE$`, ls[1])
 	assert.Regexp(t, `^conv2d_fwd +conv\.0 forward +N4 C1 65x65 -> K6 15x15 k11x11 s4 p1 +\S+=\d+`, ls[2])
 	assert.Regexp(t, `(?m)^gemm +fc\.0 forward +M4 N256 K16 B\^T +\S+=\d+.* \d+\.\d\dx +(tuned|default|fallback)$`, out)
+	assert.Regexp(t, `(?m)^CONVOLUTION +PASS +ALGORITHM +WINOGRAD MS +GEMM MS$`, out)
+	assert.Regexp(t, `(?m)^conv\.3 +forward +(gemm|winograd) +\d+\.\d{3} +\d+\.\d{3}$`, out)
 	assert.Regexp(t, `^cache: `+regexp.QuoteMeta(dir)+`/opencl-[0-9a-f]+\.json$`, ls[len(ls)-1])
 	file := strings.TrimPrefix(ls[len(ls)-1], "cache: ")
 	assert.FileExists(t, file, "the results are cached")
