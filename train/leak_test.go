@@ -131,28 +131,29 @@ func TestNoLeaksRef(t *testing.T) {
 	checkNoLeaks(t, leakRun{spec: "ref", steps: 1000, batch: 4, width: leakWidth})
 }
 
-// TestNoLeaksOpenCL runs 1000 steps; under -short (make test's race
-// detector run) 400, whose sampled steps 200 to 400 still span an epoch's
-// evaluation, two checkpoints and a prune (the bounds over 1000 steps are
-// checked by the run without -short).
+// TestNoLeaksOpenCL runs 600 steps (two epochs of 300: the sampled steps
+// 201 to 600 span an epoch's evaluation, four checkpoints and their
+// prunes); under -short (make test's race detector run) 300, whose sampled
+// steps 150 to 300 still span an evaluation, two checkpoints and a prune.
 func TestNoLeaksOpenCL(t *testing.T) {
 	needBackend(t, "opencl")
-	steps := 1000
+	steps := 600
 	if testing.Short() {
-		steps = 400
+		steps = 300
 	}
 	checkNoLeaks(t, leakRun{spec: "opencl", steps: steps, batch: 4, width: 1.0 / 16})
 }
 
-// TestNoLeaksVulkan runs 400 steps, not 1000: lavapipe's shaders take
+// TestNoLeaksVulkan runs 300 steps, not 1000: lavapipe's shaders take
 // about 45 ms per step even at width 1/64 and batch 2 (a submission and
 // fence wait per step; batch 2 runs the same passes as batch 4); the
-// counters and heap are flat from step 201 on (checked up to step 1000 by
-// hand: Go heap +80 KB, constant native objects).
+// sampled steps 150 to 300 span an evaluation, two checkpoints and a
+// prune, and the counters and heap are flat from there on (checked up to
+// step 1000 by hand: Go heap +80 KB, constant native objects).
 func TestNoLeaksVulkan(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 20 s, longer under the race detector; runs without -short")
 	}
 	needBackend(t, "vulkan")
-	checkNoLeaks(t, leakRun{spec: "vulkan", steps: 400, batch: 2, width: leakWidth})
+	checkNoLeaks(t, leakRun{spec: "vulkan", steps: 300, batch: 2, width: leakWidth})
 }
