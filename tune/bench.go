@@ -10,7 +10,8 @@ import (
 	"github.com/crossgrad/crossgrad/backend/backendtest"
 )
 
-// Timing: after a warm-up run (which also builds the configuration), a
+// Timing: after a warm-up run (which also builds the configuration; a
+// warm-up of at least longTotalMs is the timing itself, see timeAfter), a
 // configuration runs until it has at least minRuns runs and minTotalMs of
 // device time, or maxRuns runs, or longTotalMs of device time (a kernel of
 // a second at the real shape is timed once: the search can afford more
@@ -82,25 +83,38 @@ func (b *bench) release() {
 	b.bufs = nil
 }
 
-// run restores the written buffers, dispatches p with c and reads the
-// outputs back (by slot; nil for the read-only slots).
-func (b *bench) run(c backend.TileConfig) ([][]float32, error) {
+// run restores the written buffers, dispatches p with c (the warm-up
+// run, timed as once) and reads the outputs back (by slot; nil for the
+// read-only slots).
+func (b *bench) run(c backend.TileConfig) ([][]float32, float64, error) {
 	for _, o := range b.outs {
 		if err := b.dev.Write(b.bufs[o], 0, b.init[o]); err != nil {
-			return nil, fmt.Errorf("restoring buffer %d: %w", o, err)
+			return nil, 0, fmt.Errorf("restoring buffer %d: %w", o, err)
 		}
 	}
-	if err := b.t.DispatchTile(c, b.p, b.bufs...); err != nil {
-		return nil, err
+	ms, err := b.once(c)
+	if err != nil {
+		return nil, 0, err
 	}
 	got := make([][]float32, len(b.bufs))
 	for _, o := range b.outs {
 		got[o] = make([]float32, b.bufs[o].Len())
 		if err := b.dev.Read(b.bufs[o], 0, got[o]); err != nil {
-			return nil, fmt.Errorf("reading buffer %d: %w", o, err)
+			return nil, 0, fmt.Errorf("reading buffer %d: %w", o, err)
 		}
 	}
-	return got, nil
+	return got, ms, nil
+}
+
+// timeAfter is time for c whose warm-up run took warmMs: that run itself
+// when it alone reaches longTotalMs (time would run c exactly once more
+// and take that: a kernel of seconds at the real shape, where the second
+// run costs the search as much as a candidate), else time's median.
+func (b *bench) timeAfter(c backend.TileConfig, warmMs float64, deadline time.Time, bestMs float64) (float64, error) {
+	if warmMs >= longTotalMs {
+		return warmMs, nil
+	}
+	return b.time(c, deadline, bestMs)
 }
 
 // compare checks got against the default's outputs within twice the

@@ -74,11 +74,11 @@ func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConf
 		return s.run(cands)
 	}
 	defer pb.release()
-	out, err := pb.run(def)
+	out, warm, err := pb.run(def)
 	var ms float64
 	if err == nil {
 		pb.want = out
-		ms, err = pb.time(def, s.deadline, 0)
+		ms, err = pb.timeAfter(def, warm, s.deadline, 0)
 	}
 	if errors.Is(err, backend.ErrDeviceLost) {
 		return fmt.Errorf("tune: %s: default configuration %q at %s: %w", s.what, def, q.Shape(), err)
@@ -97,12 +97,12 @@ func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConf
 	if winner == def {
 		return nil
 	}
-	got, err := real.run(winner)
+	got, warm, err := real.run(winner)
 	if err == nil {
 		err = real.compare(got)
 	}
 	if err == nil {
-		ms, err = real.time(winner, s.deadline, realMs)
+		ms, err = real.timeAfter(winner, warm, s.deadline, realMs)
 	}
 	if errors.Is(err, backend.ErrDeviceLost) {
 		return fmt.Errorf("tune: %s: configuration %q at the real shape: %w", s.what, winner, err)

@@ -52,6 +52,34 @@ func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 	assert.False(t, ranAtRealShape(f, "v=2"), "the loser at batch 6 never runs at the real shape")
 }
 
+// TestSlowDispatchTimedByItsWarmUp: a dispatch of 400 ms at the real shape
+// (over longTotalMs) runs there once each for the default and the winner,
+// the warm-up run counting as its timing, with the same chosen times; at
+// the proxy's 60 ms the default still runs its warm-up and timed runs.
+func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
+	f := newFake(
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 6: 60e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 200e6, 6: 30e6}}},
+	)
+	defer f.Close()
+	res, err := tune.Tune(f, []tune.Target{convTarget()}, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	assert.InDelta(t, 400.0, res[0].DefaultMs, 1e-9)
+	assert.InDelta(t, 200.0, res[0].ChosenMs, 1e-9)
+	count := func(c backend.TileConfig, prefix string) int {
+		n := 0
+		for _, k := range f.callsOf(c) {
+			if strings.HasPrefix(k.Shape, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 1, count("v=0", "N40 "), "the default at the real shape: its warm-up is its timing")
+	assert.Equal(t, 1, count("v=1", "N40 "), "the winner at the real shape likewise")
+	assert.Greater(t, count("v=0", "N6 "), 1, "at the proxy shape the default is timed after its warm-up")
+}
+
 // TestTuneRanksSlowBatchedGemmAtFewerProducts: Winograd's batched gemm of
 // 16 products whose default takes 400 ms is ranked at 2 products (about
 // 60 ms); the winner is chosen with its time at all 16, the loser never

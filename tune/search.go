@@ -84,13 +84,13 @@ func (s *search) measure(c backend.TileConfig) (float64, error) {
 	if err := check(s.dev, s.p, c); err != nil {
 		return 0, err
 	}
-	got, err := s.b.run(c)
+	got, warm, err := s.b.run(c)
 	if err == nil && s.b.want != nil {
 		err = s.b.compare(got)
 	}
 	if err == nil {
 		var ms float64
-		ms, err = s.b.time(c, s.deadline, s.bestMs)
+		ms, err = s.b.timeAfter(c, warm, s.deadline, s.bestMs)
 		if err == nil {
 			return ms, nil
 		}

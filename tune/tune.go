@@ -125,7 +125,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 	defer b.release()
 	s.b = b
 	if pre.defErr == nil {
-		out, err := b.run(def)
+		out, warm, err := b.run(def)
 		if errors.Is(err, backend.ErrDeviceLost) {
 			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
 		}
@@ -135,7 +135,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 			return s.result(tg, def, pre), false, nil
 		}
 		b.want = out
-		ms, err := b.time(def, end, 0)
+		ms, err := b.timeAfter(def, warm, end, 0)
 		if errors.Is(err, backend.ErrDeviceLost) {
 			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
 		}
