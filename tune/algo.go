@@ -45,9 +45,16 @@ func (e Entry) decodeAlgo() (backend.Params, error) {
 	return inner.decode()
 }
 
-// Algorithm timing: a warm-up run, then up to algoRuns runs (one when a
-// run takes longTotalMs); the median counts.
+// Algorithm timing: a warm-up run (the timing itself when it takes
+// longTotalMs), then up to algoRuns runs (one when a run takes
+// longTotalMs); the median counts.
 const algoRuns = 3
+
+// algoShare is the part of a tuning budget that TileBudget keeps for
+// timing the convolution algorithms after the tiles (on PoCL the seed's
+// twelve passes take about a tenth of a 2-minute budget once the tiles'
+// timings are reused).
+const algoShare = 0.125
 
 // AlgoChoice is the algorithm chosen for one convolution pass by timing
 // both on the device: the pass's device time in ms by each.
@@ -60,8 +67,11 @@ type AlgoChoice struct {
 // chooseAlgos sets, when plan's conv_algo is auto, the algorithm of every
 // convolution pass that can run both ways: the cached choice, or in Auto
 // mode the faster of the two timed now on dev (stored in the cache); a
-// pass without either keeps the rule's. It returns the choices it timed.
-func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mode, entries map[backend.TuneKey]Entry, o Options, log *slog.Logger) ([]AlgoChoice, error) {
+// pass without either keeps the rule's. An implicit-GEMM pass whose one
+// dispatch is in known (the real-shape time of the configuration set now,
+// measured by this run's Tune) is not timed again. It returns the choices
+// it timed.
+func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mode, entries map[backend.TuneKey]Entry, known map[backend.TuneKey]float64, o Options, log *slog.Logger) ([]AlgoChoice, error) {
 	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
 		return nil, nil
 	}
@@ -91,7 +101,9 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 			return nil, err
 		}
 		gms, err := 0.0, finiteInput(dev, gemm[0])
-		if err == nil {
+		if ms, ok := known[backend.KeyOf(gemm[0].P)]; ok && len(gemm) == 1 && err == nil {
+			gms = ms
+		} else if err == nil {
 			gms, err = timeDispatches(dev, gemm)
 		}
 		if err == nil {
@@ -150,14 +162,10 @@ func finiteInput(dev backend.Device, d layers.Dispatch) error {
 
 // timeDispatches is the median device time in ms of running ds on dev
 // after a warm-up run: by the device's kernel timers (every kernel they
-// timed), else the wall clock around the run and a Sync.
+// timed), else the wall clock around the run and a Sync. A warm-up of at
+// least longTotalMs by the kernel timers is the timing itself (the
+// kernels are built by then; a second run would cost as much again).
 func timeDispatches(dev backend.Device, ds []layers.Dispatch) (float64, error) {
-	if err := layers.Run(dev, ds); err != nil {
-		return 0, err
-	}
-	if err := dev.Sync(); err != nil {
-		return 0, err
-	}
 	kt, _ := dev.(backend.KernelTimer)
 	if kt != nil {
 		if _, err := kt.KernelTimes(); err != nil {
@@ -167,32 +175,49 @@ func timeDispatches(dev backend.Device, ds []layers.Dispatch) (float64, error) {
 			kt = nil
 		}
 	}
+	warm, err := runTimed(dev, kt, ds)
+	if err != nil {
+		return 0, err
+	}
+	if kt != nil && warm >= longTotalMs {
+		return warm, nil
+	}
 	var runs []float64
 	for total := 0.0; len(runs) < algoRuns && total < longTotalMs; {
-		start := time.Now()
-		if err := layers.Run(dev, ds); err != nil {
+		ms, err := runTimed(dev, kt, ds)
+		if err != nil {
 			return 0, err
-		}
-		ms := 0.0
-		if kt != nil {
-			times, err := kt.KernelTimes()
-			if err != nil {
-				return 0, err
-			}
-			for _, x := range times {
-				ms += float64(x.Nanos) / 1e6
-			}
-		} else {
-			if err := dev.Sync(); err != nil {
-				return 0, err
-			}
-			ms = float64(time.Since(start).Nanoseconds()) / 1e6
 		}
 		runs = append(runs, ms)
 		total += ms
 	}
 	slices.Sort(runs)
 	return runs[len(runs)/2], nil
+}
+
+// runTimed runs ds once and returns its device time in ms by kt (every
+// kernel it timed), or with kt nil the wall clock around the run and a
+// Sync.
+func runTimed(dev backend.Device, kt backend.KernelTimer, ds []layers.Dispatch) (float64, error) {
+	start := time.Now()
+	if err := layers.Run(dev, ds); err != nil {
+		return 0, err
+	}
+	if kt == nil {
+		if err := dev.Sync(); err != nil {
+			return 0, err
+		}
+		return float64(time.Since(start).Nanoseconds()) / 1e6, nil
+	}
+	times, err := kt.KernelTimes()
+	if err != nil {
+		return 0, err
+	}
+	ms := 0.0
+	for _, x := range times {
+		ms += float64(x.Nanos) / 1e6
+	}
+	return ms, nil
 }
 
 // altTargets are the tiled dispatches of the algorithm each convolution
@@ -221,9 +246,36 @@ func altTargets(plan *graph.Plan) ([]Target, error) {
 		}
 		for _, d := range ds {
 			if backend.IsTiled(d.P.Kernel()) {
-				out = append(out, Target{Layer: c.Name, Phase: phase, P: d.P})
+				out = append(out, Target{Layer: c.Name, Phase: phase, P: d.P, Alternative: true})
 			}
 		}
 	}
 	return out, nil
+}
+
+// measuredNow maps each result timed at the real shape by this run's Tune
+// (not read from the cache) to the time of its chosen configuration.
+func measuredNow(results []Result) map[backend.TuneKey]float64 {
+	out := map[backend.TuneKey]float64{}
+	for _, r := range results {
+		if r.ChosenMs > 0 && r.Source != FromCache {
+			out[backend.KeyOf(r.P)] = r.ChosenMs
+		}
+	}
+	return out
+}
+
+// TileBudget is the part of budget that Tune gets when ChooseAlgos runs
+// after it within the same budget: budget less algoShare of it when plan
+// has convolution passes to choose the algorithm of, else all of it.
+func TileBudget(plan *graph.Plan, budget time.Duration) time.Duration {
+	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
+		return budget
+	}
+	for _, c := range plan.ConvAlgos() {
+		if c.Winograd {
+			return budget - time.Duration(float64(budget)*algoShare)
+		}
+	}
+	return budget
 }

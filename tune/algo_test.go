@@ -30,11 +30,17 @@ func algoFake() *fakeTuner {
 // gradient) and a linear layer on dev at batch 2, 8x8, conv_algo auto.
 func algoPlan(t *testing.T, dev backend.Device) *graph.Plan {
 	t.Helper()
+	return algoPlanWith(t, dev, graph.Config{Seed: 1})
+}
+
+// algoPlanWith is algoPlan's model planned with cfg.
+func algoPlanWith(t *testing.T, dev backend.Device, cfg graph.Config) *graph.Plan {
+	t.Helper()
 	m := layers.NewSequential().
 		Add("conv", layers.NewConv2d(1, 3, 3, 1, 1), layers.NewReLU(), layers.NewConv2d(3, 4, 3, 1, 1)).
 		Add("", layers.NewFlatten()).
 		Add("fc", layers.NewLinear(256, 10))
-	plan, err := graph.New(dev, m, layers.Shape{2, 1, 8, 8}, graph.Config{Seed: 1})
+	plan, err := graph.New(dev, m, layers.Shape{2, 1, 8, 8}, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { plan.Close() })
 	return plan
@@ -59,6 +65,9 @@ func TestPrepareChoosesConvAlgo(t *testing.T) {
 	assert.Contains(t, describeTargets(tgs), "conv.0 forward conv2d_fwd N2 C1 8x8 -> K3 8x8 k3x3 s1 p1", "the other algorithm's dispatches are tuned too")
 	assert.Contains(t, describeTargets(tgs), "conv.2 backward conv2d_bwd_data N2 C3 8x8 -> K4 8x8 k3x3 s1 p1")
 	assert.Contains(t, describeTargets(tgs), "conv.2 backward conv2d_bwd_filter N2 C3 8x8 -> K4 8x8 k3x3 s1 p1")
+	for _, tg := range tgs {
+		assert.Equal(t, tg.P.Kernel() != backend.KGemm, tg.Alternative, "%s: only the implicit-GEMM dispatches are alternatives here", describeTargets([]tune.Target{tg}))
+	}
 
 	_, err = tune.Prepare(f, plan, tune.Auto, tune.Options{Cache: cache, Budget: 20 * time.Second})
 	require.NoError(t, err)

@@ -49,6 +49,10 @@ type Target struct {
 	Layer string         // the layer that first dispatches it, e.g. "conv.0"
 	Phase string         // graph.PhaseForward or graph.PhaseBackward
 	P     backend.Params // the dispatch
+	// Alternative marks a dispatch of the convolution algorithm a pass
+	// does not run now (timed both ways after the tiles): its share of
+	// the budget is weighted by alternativeWeight.
+	Alternative bool
 }
 
 // Targets lists the distinct tiled dispatches of one full-batch training
@@ -127,14 +131,16 @@ func Prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 // configurations set on dev now (after Tune), makes plan run the faster
 // (SetConvAlgo), stores the choices in o.Cache (beside the tiles, where
 // tune: cached and auto find them) and returns them in plan order. It
-// times each pass twice or more, outside o.Budget. A dev that is no
-// backend.Tuner gets no choices and no error.
-func ChooseAlgos(dev backend.Device, plan *graph.Plan, o Options) ([]AlgoChoice, error) {
+// times each pass once or more, outside o.Budget; an implicit-GEMM pass
+// whose dispatch tuned (the results of Tune just before, on dev) timed at
+// the real shape is not timed again. A dev that is no backend.Tuner gets
+// no choices and no error.
+func ChooseAlgos(dev backend.Device, plan *graph.Plan, tuned []Result, o Options) ([]AlgoChoice, error) {
 	t, ok := dev.(backend.Tuner)
 	if !ok {
 		return nil, nil
 	}
-	return chooseAlgos(dev, t, plan, Auto, nil, o, orDiscard(o.Log))
+	return chooseAlgos(dev, t, plan, Auto, nil, measuredNow(tuned), o, orDiscard(o.Log))
 }
 
 // Check runs the conformance check of p's kernel with configuration c on

@@ -2,6 +2,12 @@ package tune
 
 import "time"
 
+// alternativeWeight scales the share of a Target.Alternative: its tiles
+// matter only where that algorithm then wins, and on the seed's plan on
+// PoCL the alternatives' arithmetic, weighted fully, took half the budget
+// and left most of the plan's own gemms untuned in 2 minutes.
+const alternativeWeight = 0.25
+
 // minShareRuns is the number of checks of its default that each target's
 // share of the budget holds at least.
 const minShareRuns = 4
@@ -51,4 +57,12 @@ func shareOf(w []float64, i int, left time.Duration) time.Duration {
 		return 0
 	}
 	return time.Duration(float64(left) * w[i] / rest)
+}
+
+// orDefault is budget, or DefaultBudget when budget <= 0.
+func orDefault(budget time.Duration) time.Duration {
+	if budget <= 0 {
+		return DefaultBudget
+	}
+	return budget
 }

@@ -37,6 +37,7 @@ func prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 		}
 	}
 	var missing []int
+	var tuned []Result
 	for i, tg := range targets {
 		e, ok := entries[backend.KeyOf(tg.P)]
 		if ok {
@@ -58,7 +59,9 @@ func prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 		for k, i := range missing {
 			todo[k] = targets[i]
 		}
-		tuned, err := Tune(dev, todo, o)
+		to := o
+		to.Budget = TileBudget(plan, orDefault(o.Budget))
+		tuned, err = Tune(dev, todo, to)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +69,7 @@ func prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 			results[i] = tuned[k]
 		}
 	}
-	if _, err := chooseAlgos(dev, t, plan, mode, entries, o, log); err != nil {
+	if _, err := chooseAlgos(dev, t, plan, mode, entries, measuredNow(tuned), o, log); err != nil {
 		return nil, err
 	}
 	return results, nil

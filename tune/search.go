@@ -101,7 +101,10 @@ func (s *search) measure(c backend.TileConfig) (float64, error) {
 // run searches cands (the candidates other than the default, in the
 // backend's order) while the deadline allows, in rounds while they
 // improve: the next coarseSize untried candidates (more while none has
-// passed), then refinement around the best.
+// passed), then refinement around the best. A round whose coarse pass
+// cannot beat the best it started from (the default, at first) ends the
+// search: the share left goes to the later targets, where it buys more
+// than climbing around a configuration eight others could not beat.
 func (s *search) run(cands []backend.TileConfig) error {
 	next := 0
 	for {
@@ -117,6 +120,9 @@ func (s *search) run(cands []backend.TileConfig) error {
 				return err
 			}
 			n++
+		}
+		if had && s.best == from {
+			return nil
 		}
 		if err := s.refine(cands); err != nil {
 			return err
@@ -215,6 +221,36 @@ func candidatesOf(t backend.Tuner, p backend.Params, def backend.TileConfig) []b
 	for _, c := range t.TileCandidates(p) {
 		if c != def && !slices.Contains(out, c) {
 			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// hintsFirst is cands with the members of hints moved to the front, in
+// hints' order: a configuration that won for another shape of the same
+// kernel is built already and often wins again, so a short share tries it
+// before paying for new builds.
+func hintsFirst(cands, hints []backend.TileConfig) []backend.TileConfig {
+	out := make([]backend.TileConfig, 0, len(cands))
+	for _, h := range hints {
+		if slices.Contains(cands, h) && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	for _, c := range cands {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// withFirst is list with c at its front (and nowhere else).
+func withFirst(list []backend.TileConfig, c backend.TileConfig) []backend.TileConfig {
+	out := []backend.TileConfig{c}
+	for _, x := range list {
+		if x != c {
+			out = append(out, x)
 		}
 	}
 	return out

@@ -20,18 +20,15 @@ type prelim struct {
 
 // tuneAll is Tune: a first pass checks every target's default on small
 // cases, then each target (its default timed first) is searched within its
-// share of the budget left.
+// share of the budget left, trying first what earlier targets of its
+// kernel chose.
 func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) {
 	t, ok := dev.(backend.Tuner)
 	if !ok {
 		return nil, fmt.Errorf("tune: %T has no tile engine to tune", dev)
 	}
 	log := orDiscard(o.Log)
-	budget := o.Budget
-	if budget <= 0 {
-		budget = DefaultBudget
-	}
-	deadline := time.Now().Add(budget)
+	deadline := time.Now().Add(orDefault(o.Budget))
 	results := make([]Result, len(targets))
 	for i, tg := range targets {
 		def := t.DefaultTile(tg.P)
@@ -43,17 +40,21 @@ func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) 
 	}
 	w := shareWeights(pre, time.Until(deadline))
 	var entries []Entry
+	won := map[backend.Kernel][]backend.TileConfig{}
 	for i, tg := range targets {
 		if pre[i].measured {
 			end := time.Now().Add(shareOf(w, i, time.Until(deadline)))
 			if end.After(deadline) {
 				end = deadline
 			}
-			r, searched, err := tuneTarget(dev, t, tg, pre[i], end, log)
+			r, searched, err := tuneTarget(dev, t, tg, pre[i], end, won[tg.P.Kernel()], log)
 			if err != nil {
 				return nil, err
 			}
 			results[i] = r
+			if r.Source == FromTuning {
+				won[tg.P.Kernel()] = withFirst(won[tg.P.Kernel()], r.Chosen)
+			}
 			if searched {
 				entries = append(entries, entryOf(r))
 			}
@@ -86,6 +87,9 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 		def := t.DefaultTile(tg.P)
 		w := tg.P.Work()
 		pre[i] = prelim{measured: true, weight: w.FLOP + w.Bytes}
+		if tg.Alternative {
+			pre[i].weight *= alternativeWeight
+		}
 		if err := check(dev, tg.P, def); err != nil {
 			if errors.Is(err, backend.ErrDeviceLost) {
 				return nil, fmt.Errorf("tune: %s: default configuration: %w", describe(tg), err)
@@ -98,10 +102,12 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 	return pre, nil
 }
 
-// tuneTarget searches tg's candidates until end and returns its result and
-// whether the search tried any candidate besides the default (or there is
-// none): only such results are cached.
-func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end time.Time, log *slog.Logger) (Result, bool, error) {
+// tuneTarget searches tg's candidates until end, those in hints (the
+// configurations earlier targets of its kernel chose, latest first) before
+// the others, and returns its result and whether the search tried any
+// candidate besides the default (or there is none): only such results are
+// cached.
+func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end time.Time, hints []backend.TileConfig, log *slog.Logger) (Result, bool, error) {
 	def := t.DefaultTile(tg.P)
 	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: end, cost: pre.cost,
 		tried: map[backend.TileConfig]bool{def: true}}
@@ -110,7 +116,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 	} else {
 		s.timed = 1
 	}
-	cands := candidatesOf(t, tg.P, def)
+	cands := hintsFirst(candidatesOf(t, tg.P, def), hints)
 	if len(cands) == 0 || !s.hasTime() {
 		return s.result(tg, def, pre), len(cands) == 0, nil
 	}

@@ -3,6 +3,7 @@ package tune_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -238,4 +239,52 @@ func TestTuneNotATuner(t *testing.T) {
 	defer f.Close()
 	_, err := tune.Tune(f.Device, []tune.Target{gemmTarget()}, tune.Options{})
 	require.ErrorContains(t, err, "no tile engine")
+}
+
+// TestTuneTriesEarlierWinnerFirst: the configuration an earlier target of
+// the same kernel chose is the first candidate a later one times at its
+// real shape (built already, it often wins again).
+func TestTuneTriesEarlierWinnerFirst(t *testing.T) {
+	var cfgs []fakeConfig
+	for i := range 10 {
+		ns := int64(10e6 - 1e5*int64(i))
+		if i == 7 {
+			ns = 2e6
+		}
+		cfgs = append(cfgs, fakeConfig{backend.TileConfig(fmt.Sprintf("v=%d", i)), fakeTile{ns: ns}})
+	}
+	f := newFake(cfgs...)
+	defer f.Close()
+	first := gemmTarget()
+	second := tune.Target{Layer: "fc.3", Phase: "forward", P: backend.Gemm{M: 24, N: 48, K: 40, TransB: 1, Alpha: 1}}
+	res, err := tune.Tune(f, []tune.Target{first, second}, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	assert.Equal(t, backend.TileConfig("v=7"), res[0].Chosen)
+	assert.Equal(t, backend.TileConfig("v=7"), res[1].Chosen)
+	key := backend.KeyOf(second.P)
+	var order []backend.TileConfig
+	for _, c := range f.calls {
+		if c.key == key && c.c != "v=0" && !slices.Contains(order, c.c) {
+			order = append(order, c.c)
+		}
+	}
+	require.NotEmpty(t, order)
+	assert.Equal(t, backend.TileConfig("v=7"), order[0], "the first target's winner is timed first: %v", order)
+}
+
+// TestTuneStopsWhenCoarsePassLosesToDefault: when none of the coarse
+// pass's candidates beats the default, the target's search ends there
+// (no climbing around the default), leaving its share to later targets.
+func TestTuneStopsWhenCoarsePassLosesToDefault(t *testing.T) {
+	cfgs := []fakeConfig{{"a=1 b=1", fakeTile{ns: 1e6}}}
+	for i := range 30 {
+		cfgs = append(cfgs, fakeConfig{backend.TileConfig(fmt.Sprintf("a=%d b=%d", 2+i/6, 1+i%6)), fakeTile{ns: 2e6}})
+	}
+	f := newFake(cfgs...)
+	defer f.Close()
+	res, err := tune.Tune(f, []tune.Target{gemmTarget()}, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, backend.TileConfig("a=1 b=1"), res[0].Chosen)
+	assert.Equal(t, 1+8, res[0].Tried, "the default and the coarse pass's 8")
 }

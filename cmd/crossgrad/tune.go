@@ -35,8 +35,8 @@ func newTuneCmd() *cobra.Command {
 			"dispatch of one training step: each tile configuration the device admits is checked against the reference\n" +
 			"on small cases, the survivors are timed at the real shape, the fastest is kept, within --budget (the key\n" +
 			"tune_budget, 60s by default). Then, under conv_algo auto, each convolution pass that can run both ways\n" +
-			"(implicit GEMM or Winograd) is timed both ways with the chosen tiles, after the budget, and the faster is\n" +
-			"kept. The results go to the tuning cache (crossgrad/tune under the user cache\n" +
+			"(implicit GEMM or Winograd) is timed both ways with the chosen tiles and the faster is kept: the tiles get\n" +
+			"seven eighths of the budget and this timing the rest (a pass is timed once even when the rest runs out). The results go to the tuning cache (crossgrad/tune under the user cache\n" +
 			"folder, $XDG_CACHE_HOME or ~/.cache), which train, bench and selftest read with tune: cached or auto.\n" +
 			"It prints kernel, layer, shape, default and chosen configuration, their times and the speedup, then each\n" +
 			"convolution pass's algorithm with both times; --json\n" +
@@ -55,7 +55,7 @@ type tuneReport struct {
 	Device  string    `json:"device"`
 	Cache   string    `json:"cache,omitempty"` // the cache file written ("" when in memory only)
 	Budget  string    `json:"budget"`
-	Seconds float64   `json:"seconds"` // wall time of the search
+	Seconds float64   `json:"seconds"` // wall time of the tile search and the algorithm timing
 	Note    string    `json:"note,omitempty"`
 	Results []tuneRow `json:"results"`
 	// Algorithms are the convolution passes timed both ways (conv_algo
@@ -124,7 +124,7 @@ func runTune(cmd *cobra.Command, budgetText string, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("tune: %w", err)
 	}
-	o := tune.Options{Budget: budget, Log: log, Cache: train.TuneCache(log)}
+	o := tune.Options{Budget: tune.TileBudget(op.Plan, budget), Log: log, Cache: train.TuneCache(log)}
 	if o.Cache != nil {
 		rep.Cache = o.Cache.Path(tuner.TuneIdentity())
 	}
@@ -138,11 +138,11 @@ func runTune(cmd *cobra.Command, budgetText string, asJSON bool) error {
 	if err != nil {
 		return fmt.Errorf("tune: %s: %w", rep.Device, err)
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	algos, err := tune.ChooseAlgos(op.Dev, op.Plan, o)
+	algos, err := tune.ChooseAlgos(op.Dev, op.Plan, results, o)
 	if err != nil {
 		return fmt.Errorf("tune: %s: %w", rep.Device, err)
 	}
+	rep.Seconds = time.Since(start).Seconds()
 	for _, a := range algos {
 		rep.Algorithms = append(rep.Algorithms, algoRow{Layer: a.Layer, Pass: a.Pass, Algo: a.Algo, WinogradMs: a.WinogradMs, GemmMs: a.GemmMs})
 	}

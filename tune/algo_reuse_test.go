@@ -1,0 +1,103 @@
+package tune_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/graph"
+	"github.com/crossgrad/crossgrad/tune"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// twoTileAlgoFake is algoFake with a second configuration as fast as the
+// default, so that Tune times every target at the real shape; gemmNs is a
+// gemm's device time.
+func twoTileAlgoFake(gemmNs int64) *fakeTuner {
+	times := map[backend.Kernel]int64{backend.KConv2DFwd: 10e6, backend.KGemm: gemmNs,
+		backend.KConv2DBwdData: 2e6, backend.KConv2DBwdFilter: 1e6}
+	f := newFake(fakeConfig{"v=0", fakeTile{byKernel: times}}, fakeConfig{"v=1", fakeTile{byKernel: times}})
+	info := f.Device.Info()
+	info.Type, info.Name = backend.CPUDevice, "fake cpu"
+	f.info = &info
+	return f
+}
+
+// implicitCalls counts the implicit-GEMM convolutions f ran since from
+// calls, and the gemms.
+func implicitCalls(f *fakeTuner, from int) (conv, gemm int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls[from:] {
+		if c.key.Kernel == backend.KGemm {
+			gemm++
+		} else {
+			conv++
+		}
+	}
+	return conv, gemm
+}
+
+// TestChooseAlgosReusesTunedTimes: after Tune timed every implicit-GEMM
+// dispatch at the real shape, ChooseAlgos times only the Winograd side and
+// makes the same choices as when it times both (tuned results nil).
+func TestChooseAlgosReusesTunedTimes(t *testing.T) {
+	want := []string{"conv.0 forward winograd", "conv.0 backward-filter gemm", "conv.2 forward winograd",
+		"conv.2 backward-data gemm", "conv.2 backward-filter gemm"}
+	for _, reuse := range []bool{true, false} {
+		f := twoTileAlgoFake(4e6)
+		plan := algoPlan(t, f)
+		tgs, err := tune.Targets(plan)
+		require.NoError(t, err)
+		res, err := tune.Tune(f, tgs, tune.Options{Budget: 20 * time.Second})
+		require.NoError(t, err)
+		from := len(f.calls)
+		var tuned []tune.Result
+		if reuse {
+			tuned = res
+		}
+		choices, err := tune.ChooseAlgos(f, plan, tuned, tune.Options{})
+		require.NoError(t, err)
+		assert.Equal(t, want, algoNames(plan), "reuse %v", reuse)
+		require.Len(t, choices, 5)
+		assert.InDelta(t, 2.0, choices[3].GemmMs, 1e-9, "conv.2 backward-data's implicit GEMM time")
+		conv, _ := implicitCalls(f, from)
+		if reuse {
+			assert.Zero(t, conv, "no implicit-GEMM dispatch is timed again")
+		} else {
+			assert.Equal(t, 5*4, conv, "each of 5 passes: a warm-up and 3 runs")
+		}
+		f.Close()
+	}
+}
+
+// TestChooseAlgosTimesLongPipelineOnce: a Winograd pipeline whose warm-up
+// takes longTotalMs (150 ms) by the device timers runs once.
+func TestChooseAlgosTimesLongPipelineOnce(t *testing.T) {
+	f := twoTileAlgoFake(200e6)
+	defer f.Close()
+	plan := algoPlan(t, f)
+	tgs, err := tune.Targets(plan)
+	require.NoError(t, err)
+	res, err := tune.Tune(f, tgs, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	from := len(f.calls)
+	_, err = tune.ChooseAlgos(f, plan, res, tune.Options{})
+	require.NoError(t, err)
+	conv, gemm := implicitCalls(f, from)
+	assert.Zero(t, conv)
+	assert.Equal(t, 5, gemm, "one run of each pass's Winograd gemm")
+	assert.Equal(t, []string{"conv.0 forward gemm", "conv.0 backward-filter gemm", "conv.2 forward gemm",
+		"conv.2 backward-data gemm", "conv.2 backward-filter gemm"}, algoNames(plan))
+}
+
+// TestTileBudget: the tiles get seven eighths of the budget when the plan
+// has passes whose algorithm is timed, all of it under conv_algo gemm.
+func TestTileBudget(t *testing.T) {
+	f := algoFake()
+	defer f.Close()
+	assert.Equal(t, 105*time.Second, tune.TileBudget(algoPlan(t, f), 2*time.Minute))
+	gemm := algoPlanWith(t, f, graph.Config{Seed: 1, ConvAlgo: graph.ConvGemm})
+	assert.Equal(t, 2*time.Minute, tune.TileBudget(gemm, 2*time.Minute))
+}
