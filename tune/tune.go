@@ -43,11 +43,8 @@ func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) 
 	won := map[backend.Kernel][]backend.TileConfig{}
 	for i, tg := range targets {
 		if pre[i].measured {
-			end := time.Now().Add(shareOf(w, i, time.Until(deadline)))
-			if end.After(deadline) {
-				end = deadline
-			}
-			r, searched, err := tuneTarget(dev, t, tg, pre[i], end, won[tg.P.Kernel()], log)
+			share := shareOf(w, i, time.Until(deadline))
+			r, searched, err := tuneTarget(dev, t, tg, pre[i], share, deadline, won[tg.P.Kernel()], log)
 			if err != nil {
 				return nil, err
 			}
@@ -102,14 +99,17 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 	return pre, nil
 }
 
-// tuneTarget searches tg's candidates until end, those in hints (the
-// configurations earlier targets of its kernel chose, latest first) before
-// the others, and returns its result and whether the search tried any
-// candidate besides the default (or there is none): only such results are
-// cached.
-func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end time.Time, hints []backend.TileConfig, log *slog.Logger) (Result, bool, error) {
+// tuneTarget times tg's default at the real shape (before deadline), then
+// searches its candidates for share from then on (not past deadline),
+// those in hints (the configurations earlier targets of its kernel chose,
+// latest first) before the others, and returns its result and whether the
+// search tried any candidate besides the default (or there is none): only
+// such results are cached. The default's timing is outside the share:
+// every target pays it (its time is reported, and the algorithm choice
+// reuses it), so a share of a few hundred ms still buys a few candidates.
+func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, share time.Duration, deadline time.Time, hints []backend.TileConfig, log *slog.Logger) (Result, bool, error) {
 	def := t.DefaultTile(tg.P)
-	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: end, cost: pre.cost,
+	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: deadline, cost: pre.cost,
 		tried: map[backend.TileConfig]bool{def: true}}
 	if pre.defErr != nil {
 		s.failed, s.firstFail = 1, pre.defErr
@@ -141,7 +141,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 			return s.result(tg, def, pre), false, nil
 		}
 		b.want = out
-		ms, err := b.timeAfter(def, warm, end, 0)
+		ms, err := b.timeAfter(def, warm, deadline, 0)
 		if errors.Is(err, backend.ErrDeviceLost) {
 			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
 		}
@@ -153,6 +153,9 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, end 
 		pre.defMs = ms
 		s.best, s.bestMs, s.haveBest = def, ms, true
 		log.Debug("tune: default timed", "kernel", s.what, "config", string(def), "ms", ms)
+	}
+	if end := time.Now().Add(share); end.Before(deadline) {
+		s.deadline = end
 	}
 	run := func() error { return s.run(cands) }
 	if q, ok := proxyOf(tg.P, pre.defMs); ok && s.haveBest {

@@ -38,7 +38,11 @@ func sourcesHash() (string, error) {
 // TuneIdentity identifies the device (vendor, name, driver version), the
 // tiled kernels' sources (Sources: a short sha256, "unreadable: ..." if
 // the embedded sources cannot be read) and the limits the candidates
-// depend on.
+// depend on, but for CL_DEVICE_MAX_MEM_ALLOC_SIZE: PoCL derives it from the
+// memory free when the device opens (1, 2 and 4 GiB seen on one machine in
+// one session), so in the identity it made the cache miss at random. The
+// one candidate parameter it limits, split-K's scratch, is checked per
+// entry instead: SetTile refuses an entry beyond it and it is tuned again.
 func (d *Device) TuneIdentity() backend.TuneIdentity {
 	src, err := sourcesHash()
 	if err != nil {
@@ -50,8 +54,8 @@ func (d *Device) TuneIdentity() backend.TuneIdentity {
 		Device:  d.info.Name,
 		Driver:  d.info.DriverVersion,
 		Sources: src,
-		Limits: fmt.Sprintf("type=%s max_work_group=%d work_items=%v local_memory=%d compute_units=%d max_alloc=%d",
-			d.info.Type, d.info.MaxWorkGroupSize, d.maxItems, d.info.LocalMemory, d.info.ComputeUnits, d.info.MaxAlloc),
+		Limits: fmt.Sprintf("type=%s max_work_group=%d work_items=%v local_memory=%d compute_units=%d",
+			d.info.Type, d.info.MaxWorkGroupSize, d.maxItems, d.info.LocalMemory, d.info.ComputeUnits),
 	}
 }
 

@@ -428,6 +428,11 @@ func TestTuneIdentity(t *testing.T) {
 	assert.Equal(t, d.info.DriverVersion, id.Driver)
 	assert.Regexp(t, `^[0-9a-f]{16}$`, id.Sources)
 	assert.Equal(t, id, d.TuneIdentity())
-	assert.Equal(t, fmt.Sprintf("type=%s max_work_group=%d work_items=%v local_memory=%d compute_units=%d max_alloc=%d",
-		d.info.Type, d.info.MaxWorkGroupSize, d.maxItems, d.info.LocalMemory, d.info.ComputeUnits, d.info.MaxAlloc), id.Limits)
+	assert.Equal(t, fmt.Sprintf("type=%s max_work_group=%d work_items=%v local_memory=%d compute_units=%d",
+		d.info.Type, d.info.MaxWorkGroupSize, d.maxItems, d.info.LocalMemory, d.info.ComputeUnits), id.Limits)
+
+	saved := d.info.MaxAlloc
+	defer func() { d.info.MaxAlloc = saved }()
+	d.info.MaxAlloc = saved / 4
+	assert.Equal(t, id, d.TuneIdentity(), "the largest allocation (PoCL: a share of the memory free at open) is not in the identity")
 }
