@@ -24,6 +24,17 @@ func twoTileAlgoFake(gemmNs int64) *fakeTuner {
 	return f
 }
 
+// tunedAlgoPlan is algoPlan on f with every target tuned.
+func tunedAlgoPlan(t *testing.T, f *fakeTuner) (*graph.Plan, []tune.Result) {
+	t.Helper()
+	plan := algoPlan(t, f)
+	tgs, err := tune.Targets(plan)
+	require.NoError(t, err)
+	res, err := tune.Tune(f, tgs, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	return plan, res
+}
+
 // implicitCalls counts the implicit-GEMM convolutions f ran since from
 // calls, and the gemms.
 func implicitCalls(f *fakeTuner, from int) (conv, gemm int) {
@@ -47,11 +58,7 @@ func TestChooseAlgosReusesTunedTimes(t *testing.T) {
 		"conv.2 backward-data gemm", "conv.2 backward-filter gemm"}
 	for _, reuse := range []bool{true, false} {
 		f := twoTileAlgoFake(4e6)
-		plan := algoPlan(t, f)
-		tgs, err := tune.Targets(plan)
-		require.NoError(t, err)
-		res, err := tune.Tune(f, tgs, tune.Options{Budget: 20 * time.Second})
-		require.NoError(t, err)
+		plan, res := tunedAlgoPlan(t, f)
 		from := len(f.calls)
 		var tuned []tune.Result
 		if reuse {
@@ -77,13 +84,9 @@ func TestChooseAlgosReusesTunedTimes(t *testing.T) {
 func TestChooseAlgosTimesLongPipelineOnce(t *testing.T) {
 	f := twoTileAlgoFake(200e6)
 	defer f.Close()
-	plan := algoPlan(t, f)
-	tgs, err := tune.Targets(plan)
-	require.NoError(t, err)
-	res, err := tune.Tune(f, tgs, tune.Options{Budget: 20 * time.Second})
-	require.NoError(t, err)
+	plan, res := tunedAlgoPlan(t, f)
 	from := len(f.calls)
-	_, err = tune.ChooseAlgos(f, plan, res, tune.Options{})
+	_, err := tune.ChooseAlgos(f, plan, res, tune.Options{})
 	require.NoError(t, err)
 	conv, gemm := implicitCalls(f, from)
 	assert.Zero(t, conv)
