@@ -89,6 +89,7 @@ func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConf
 	}
 	s.log.Info("tune: ranking at a smaller batch", "kernel", s.what, "proxy", q.Shape(), "default_ms", realMs, "proxy_default_ms", ms)
 	s.b, s.bestMs = pb, ms
+	s.restartShare()
 	if err := s.run(cands); err != nil {
 		return err
 	}

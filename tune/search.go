@@ -30,7 +30,9 @@ type search struct {
 	b        *bench
 	log      *slog.Logger
 	what     string
-	deadline time.Time
+	deadline time.Time     // the end of the share (restartShare)
+	hard     time.Time     // the end of the whole budget
+	share    time.Duration // the target's share of the budget
 	cost     time.Duration // the longest evaluation so far: the estimate of the next
 
 	tried     map[backend.TileConfig]bool
@@ -42,6 +44,15 @@ type search struct {
 	survivors int   // candidates other than the default that were timed
 	failed    int   // candidates discarded
 	firstFail error // the first discarded candidate's failure
+}
+
+// restartShare makes the share run from now (not past the budget's end):
+// the defaults' timings, which every target pays, stay outside it.
+func (s *search) restartShare() {
+	s.deadline = s.hard
+	if end := time.Now().Add(s.share); end.Before(s.hard) {
+		s.deadline = end
+	}
 }
 
 // hasTime reports whether one more evaluation fits before the deadline.

@@ -100,7 +100,8 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 }
 
 // tuneTarget times tg's default at the real shape (before deadline), then
-// searches its candidates for share from then on (not past deadline),
+// searches its candidates for share from then on (not past deadline; from
+// the proxy default's timing on when it ranks at a smaller batch),
 // those in hints (the configurations earlier targets of its kernel chose,
 // latest first) before the others, and returns its result and whether the
 // search tried any candidate besides the default (or there is none): only
@@ -109,7 +110,7 @@ func measureDefaults(dev backend.Device, t backend.Tuner, targets []Target, dead
 // reuses it), so a share of a few hundred ms still buys a few candidates.
 func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, share time.Duration, deadline time.Time, hints []backend.TileConfig, log *slog.Logger) (Result, bool, error) {
 	def := t.DefaultTile(tg.P)
-	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: deadline, cost: pre.cost,
+	s := &search{dev: dev, t: t, p: tg.P, log: log, what: describe(tg), deadline: deadline, hard: deadline, share: share, cost: pre.cost,
 		tried: map[backend.TileConfig]bool{def: true}}
 	if pre.defErr != nil {
 		s.failed, s.firstFail = 1, pre.defErr
@@ -154,9 +155,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, shar
 		s.best, s.bestMs, s.haveBest = def, ms, true
 		log.Debug("tune: default timed", "kernel", s.what, "config", string(def), "ms", ms)
 	}
-	if end := time.Now().Add(share); end.Before(deadline) {
-		s.deadline = end
-	}
+	s.restartShare()
 	run := func() error { return s.run(cands) }
 	if q, ok := proxyOf(tg.P, pre.defMs); ok && s.haveBest {
 		run = func() error { return s.searchProxy(q, b, def, pre.defMs, cands) }
