@@ -13,8 +13,8 @@ import (
 )
 
 // convTarget is a convolution at batch 40; the fakes below make its
-// default take 400 ms there, slow enough to be ranked at batch 6 (the
-// batch that brings the default to about 60 ms).
+// default take 400 ms there, slow enough to be ranked at batch 15 (the
+// batch that brings the default to about 150 ms).
 func convTarget() tune.Target {
 	return tune.Target{Layer: "conv.3", Phase: "forward",
 		P: backend.Conv2DFwd{Conv2DShape: backend.NewConv2DShape(40, 3, 9, 7, 5, 3, 3, 1, 1)}}
@@ -30,13 +30,13 @@ func ranAtRealShape(f *fakeTuner, c backend.TileConfig) bool {
 	return false
 }
 
-// TestTuneRanksSlowConvAtSmallerBatch: the winner at batch 6 is chosen with
+// TestTuneRanksSlowConvAtSmallerBatch: the winner at batch 15 is chosen with
 // its time at the real shape; the loser never runs at the real shape.
 func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 	f := newFake(
-		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 6: 60e6}}},
-		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 200e6, 6: 30e6}}},
-		fakeConfig{"v=2", fakeTile{byN: map[uint32]int64{40: 800e6, 6: 120e6}}},
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 15: 60e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 200e6, 15: 30e6}}},
+		fakeConfig{"v=2", fakeTile{byN: map[uint32]int64{40: 800e6, 15: 120e6}}},
 	)
 	defer f.Close()
 	log, lines := newLog()
@@ -47,19 +47,19 @@ func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 	assert.Equal(t, tune.FromTuning, r.Source)
 	assert.InDelta(t, 400.0, r.DefaultMs, 1e-9, "the default timed at the real shape")
 	assert.InDelta(t, 200.0, r.ChosenMs, 1e-9, "the winner timed at the real shape")
-	assert.NotEmpty(t, lines.lines("ranking at a smaller batch", "N6 C3"), lines.String())
+	assert.NotEmpty(t, lines.lines("ranking at a smaller batch", "N15 C3"), lines.String())
 	assert.True(t, ranAtRealShape(f, "v=1"))
-	assert.False(t, ranAtRealShape(f, "v=2"), "the loser at batch 6 never runs at the real shape")
+	assert.False(t, ranAtRealShape(f, "v=2"), "the loser at batch 15 never runs at the real shape")
 }
 
 // TestSlowDispatchTimedByItsWarmUp: a dispatch of 400 ms at the real shape
 // (over longTotalMs) runs there once each for the default and the winner,
 // the warm-up run counting as its timing, with the same chosen times; at
-// the proxy's 60 ms the default still runs its warm-up and timed runs.
+// the proxy's batch, where the fake takes 60 ms, the default still runs its warm-up and timed runs.
 func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
 	f := newFake(
-		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 6: 60e6}}},
-		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 200e6, 6: 30e6}}},
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 15: 60e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 200e6, 15: 30e6}}},
 	)
 	defer f.Close()
 	res, err := tune.Tune(f, []tune.Target{convTarget()}, tune.Options{Budget: 20 * time.Second})
@@ -77,18 +77,18 @@ func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
 	}
 	assert.Equal(t, 1, count("v=0", "N40 "), "the default at the real shape: its warm-up is its timing")
 	assert.Equal(t, 1, count("v=1", "N40 "), "the winner at the real shape likewise")
-	assert.Greater(t, count("v=0", "N6 "), 1, "at the proxy shape the default is timed after its warm-up")
+	assert.Greater(t, count("v=0", "N15 "), 1, "at the proxy shape the default is timed after its warm-up")
 }
 
 // TestTuneRanksSlowBatchedGemmAtFewerProducts: Winograd's batched gemm of
-// 16 products whose default takes 400 ms is ranked at 2 products (about
-// 60 ms); the winner is chosen with its time at all 16, the loser never
+// 16 products whose default takes 400 ms is ranked at 6 products (about
+// 150 ms); the winner is chosen with its time at all 16, the loser never
 // runs them; a single product (fully connected layers) is never proxied.
 func TestTuneRanksSlowBatchedGemmAtFewerProducts(t *testing.T) {
 	f := newFake(
-		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{16: 400e6, 2: 50e6, 1: 400e6}}},
-		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{16: 200e6, 2: 25e6, 1: 200e6}}},
-		fakeConfig{"v=2", fakeTile{byN: map[uint32]int64{16: 800e6, 2: 100e6, 1: 800e6}}},
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{16: 400e6, 6: 50e6, 1: 400e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{16: 200e6, 6: 25e6, 1: 200e6}}},
+		fakeConfig{"v=2", fakeTile{byN: map[uint32]int64{16: 800e6, 6: 100e6, 1: 800e6}}},
 	)
 	defer f.Close()
 	log, lines := newLog()
@@ -97,7 +97,7 @@ func TestTuneRanksSlowBatchedGemmAtFewerProducts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, backend.TileConfig("v=1"), res[0].Chosen)
 	assert.InDelta(t, 200.0, res[0].ChosenMs, 1e-9, "the winner timed at the real shape")
-	assert.NotEmpty(t, lines.lines("ranking at a smaller batch", "M7 N9 K5 b=2"), lines.String())
+	assert.NotEmpty(t, lines.lines("ranking at a smaller batch", "M7 N9 K5 b=6"), lines.String())
 	ran16 := func(c backend.TileConfig) bool {
 		for _, k := range f.callsOf(c) {
 			if strings.HasSuffix(k.Shape, "b=16") {
@@ -107,7 +107,7 @@ func TestTuneRanksSlowBatchedGemmAtFewerProducts(t *testing.T) {
 		return false
 	}
 	assert.True(t, ran16("v=1"))
-	assert.False(t, ran16("v=2"), "the loser at 2 products never runs all 16")
+	assert.False(t, ran16("v=2"), "the loser at 6 products never runs all 16")
 
 	f2 := newFake(
 		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{1: 400e6}}},
@@ -121,12 +121,12 @@ func TestTuneRanksSlowBatchedGemmAtFewerProducts(t *testing.T) {
 	assert.Empty(t, lines.lines("ranking at a smaller batch"), lines.String())
 }
 
-// TestTuneProxyWinnerMustWinAtRealShape: the winner at batch 6 that is
+// TestTuneProxyWinnerMustWinAtRealShape: the winner at batch 15 that is
 // slower at the real shape is not chosen: the default stays.
 func TestTuneProxyWinnerMustWinAtRealShape(t *testing.T) {
 	f := newFake(
-		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 6: 60e6}}},
-		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 500e6, 6: 30e6}}},
+		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 15: 60e6}}},
+		fakeConfig{"v=1", fakeTile{byN: map[uint32]int64{40: 500e6, 15: 30e6}}},
 	)
 	defer f.Close()
 	log, lines := newLog()
