@@ -162,9 +162,8 @@ func finiteInput(dev backend.Device, d layers.Dispatch) error {
 
 // timeDispatches is the median device time in ms of running ds on dev
 // after a warm-up run: by the device's kernel timers (every kernel they
-// timed), else the wall clock around the run and a Sync. A warm-up of at
-// least longTotalMs by the kernel timers is the timing itself (the
-// kernels are built by then; a second run would cost as much again).
+// timed), else the wall clock around the run and a Sync. A warm-up that
+// warmUpIsTiming by the kernel timers is the timing itself.
 func timeDispatches(dev backend.Device, ds []layers.Dispatch) (float64, error) {
 	kt, _ := dev.(backend.KernelTimer)
 	if kt != nil {
@@ -179,7 +178,7 @@ func timeDispatches(dev backend.Device, ds []layers.Dispatch) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if kt != nil && warm >= longTotalMs {
+	if kt != nil && warmUpIsTiming(warm) {
 		return warm, nil
 	}
 	var runs []float64

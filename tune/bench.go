@@ -111,11 +111,16 @@ func (b *bench) run(c backend.TileConfig) ([][]float32, float64, error) {
 // and take that: a kernel of seconds at the real shape, where the second
 // run costs the search as much as a candidate), else time's median.
 func (b *bench) timeAfter(c backend.TileConfig, warmMs float64, deadline time.Time, bestMs float64) (float64, error) {
-	if warmMs >= longTotalMs {
+	if warmUpIsTiming(warmMs) {
 		return warmMs, nil
 	}
 	return b.time(c, deadline, bestMs)
 }
+
+// warmUpIsTiming reports whether a warm-up run of ms (by the device
+// timers) is long enough to be the timing itself: longTotalMs or more, a
+// kernel whose second run would cost the search as much again.
+func warmUpIsTiming(ms float64) bool { return ms >= longTotalMs }
 
 // compare checks got against the default's outputs within twice the
 // kernel's tolerance (both differ from the exact result).

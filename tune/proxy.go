@@ -15,9 +15,9 @@ import (
 // it must match the default's output and beat its time to be chosen. A
 // budget of minutes then covers many candidates instead of one or two.
 // proxyTargetMs is longTotalMs, so that at the proxy too a candidate's
-// warm-up run (or one more) is its timing, where 60 ms took four; at 60 ms the
-// seed's conv.3 was ranked at batch 2 or 3, and on PoCL those rankings'
-// winners then lost at batch 128 in every run.
+// warm-up run (or one more) is its timing, where 60 ms took four; at 60
+// ms the seed's conv.3 was ranked at batch 2 or 3, and on PoCL those
+// rankings' winners then lost at batch 128 in every run.
 const (
 	proxyMinMs    = 300.0
 	proxyTargetMs = longTotalMs

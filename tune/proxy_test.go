@@ -55,7 +55,8 @@ func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 // TestSlowDispatchTimedByItsWarmUp: a dispatch of 400 ms at the real shape
 // (over longTotalMs) runs there once each for the default and the winner,
 // the warm-up run counting as its timing, with the same chosen times; at
-// the proxy's batch, where the fake takes 60 ms, the default still runs its warm-up and timed runs.
+// the proxy's batch, where the fake takes 60 ms, the default still runs
+// its warm-up and timed runs.
 func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
 	f := newFake(
 		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 15: 60e6}}},

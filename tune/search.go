@@ -255,14 +255,3 @@ func hintsFirst(cands, hints []backend.TileConfig) []backend.TileConfig {
 	}
 	return out
 }
-
-// withFirst is list with c at its front (and nowhere else).
-func withFirst(list []backend.TileConfig, c backend.TileConfig) []backend.TileConfig {
-	out := []backend.TileConfig{c}
-	for _, x := range list {
-		if x != c {
-			out = append(out, x)
-		}
-	}
-	return out
-}

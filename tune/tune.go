@@ -50,7 +50,7 @@ func tuneAll(dev backend.Device, targets []Target, o Options) ([]Result, error) 
 			}
 			results[i] = r
 			if r.Source == FromTuning {
-				won[tg.P.Kernel()] = withFirst(won[tg.P.Kernel()], r.Chosen)
+				won[tg.P.Kernel()] = append([]backend.TileConfig{r.Chosen}, won[tg.P.Kernel()]...)
 			}
 			if searched {
 				entries = append(entries, entryOf(r))

@@ -36,7 +36,8 @@ func newTuneCmd() *cobra.Command {
 			"on small cases, the survivors are timed at the real shape, the fastest is kept, within --budget (the key\n" +
 			"tune_budget, 60s by default). Then, under conv_algo auto, each convolution pass that can run both ways\n" +
 			"(implicit GEMM or Winograd) is timed both ways with the chosen tiles and the faster is kept: the tiles get\n" +
-			"seven eighths of the budget and this timing the rest (a pass is timed once even when the rest runs out). The results go to the tuning cache (crossgrad/tune under the user cache\n" +
+			"seven eighths of the budget and this timing the rest (a pass is timed once even when the rest runs out).\n" +
+			"The results go to the tuning cache (crossgrad/tune under the user cache\n" +
 			"folder, $XDG_CACHE_HOME or ~/.cache), which train, bench and selftest read with tune: cached or auto.\n" +
 			"It prints kernel, layer, shape, default and chosen configuration, their times and the speedup, then each\n" +
 			"convolution pass's algorithm with both times; --json\n" +
