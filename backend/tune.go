@@ -56,6 +56,14 @@ func FormatTile(ps ...TileParam) TileConfig {
 // kernel-list order.
 func TiledKernels() []Kernel { return []Kernel{KConv2DFwd, KConv2DBwdData, KConv2DBwdFilter, KGemm} }
 
+// WinogradTransforms are the Winograd transform kernels, in kernel-list
+// order. A tuning cache's algorithm choices (Winograd against implicit GEMM)
+// were timed with them, so the tuners hash their sources into
+// TuneIdentity.Sources beside the tiled kernels'.
+func WinogradTransforms() []Kernel {
+	return []Kernel{KWinogradFilter, KWinogradInput, KWinogradOutput, KWinogradDy, KWinogradDw}
+}
+
 // IsTiled reports whether k is one of TiledKernels.
 func IsTiled(k Kernel) bool { return slices.Contains(TiledKernels(), k) }
 

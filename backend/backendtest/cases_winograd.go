@@ -107,10 +107,11 @@ func winogradCases() []Case {
 }
 
 // winogradGradCases are the cases of F(3x3,2x2)'s two transforms: dy's
-// on odd and even planes (partial tiles), batch 1 and 3, and AlexNet's
-// channels, with and without the ReLU mask; and the filter transform over
-// up to 4099 tiles (db's sum) with channels not multiples of 4. E's values
-// are scaled by 1/sqrt(P), as a network's dy, so that db is of order 1.
+// on odd and even planes (partial tiles), batch 1 and 3, channel counts of
+// every remainder mod 4 and AlexNet's channels, with and without the ReLU
+// mask; and the filter transform over up to 4099 tiles (db's sum) with
+// channels not multiples of 4. E's values are scaled by 1/sqrt(P), as a
+// network's dy, so that db is of order 1.
 func winogradGradCases() []Case {
 	var out []Case
 	dys := []struct {
@@ -122,13 +123,14 @@ func winogradGradCases() []Case {
 		{"odd_5x3_batch3", 3, 5, 5, 3},
 		{"even_8x10", 1, 17, 8, 10},
 		{"batch1_k33_5x5", 1, 33, 5, 5},
+		{"k6_odd_3x7", 2, 6, 3, 7},
 		{"alexnet_conv6", 2, 384, 6, 6},
 		{"alexnet_conv8_full_12", 1, 384, 12, 12},
 	}
 	for _, d := range dys {
 		p := backend.WinogradDy{N: uint32(d.n), K: uint32(d.k), OH: uint32(d.oh), OW: uint32(d.ow)}
 		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), nil}})
-		if d.name == "odd_7x9" || d.name == "odd_5x3_batch3" {
+		if d.name == "odd_7x9" || d.name == "odd_5x3_batch3" || d.name == "k6_odd_3x7" {
 			p.MaskRelu = 1
 			out = append(out, Case{Name: d.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}

@@ -53,9 +53,10 @@ func defineOptions(defs []define) string {
 
 // groupDefines are the -D options of the device program: the largest
 // work-groups of softmax_xent and count_nonfinite, the sizes of their
-// local arrays.
+// local arrays, and the lanes of one work-item of the Winograd transforms.
 func groupDefines() []define {
-	return []define{{"SOFTMAX_XENT_GROUP", softmaxGroup}, {"COUNT_NONFINITE_GROUP", countNonfiniteGroup}}
+	return []define{{"SOFTMAX_XENT_GROUP", softmaxGroup}, {"COUNT_NONFINITE_GROUP", countNonfiniteGroup},
+		{"WINOGRAD_LANES", winogradLanes}}
 }
 
 // tiledKernels are the kernels built per tiling: NAME.cl holds kernel

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/crossgrad/crossgrad/backend"
@@ -17,13 +18,13 @@ var _ backend.Tuner = (*Device)(nil)
 var tileHelperSources = []string{"conv2d_bwd_data_direct.cl", "conv2d_bwd_data_wt.cl", "conv2d_bwd_filter_reduce.cl", "conv2d_fwd_wt.cl"}
 
 // sourcesHash is a short sha256 (hex) of the build options and the full
-// sources, includes expanded, of the tiled kernels and their helpers.
-func sourcesHash() (string, error) {
-	fsys := openCLSources()
+// sources in fsys, includes expanded, of the tiled kernels, their helpers
+// and the Winograd transforms (backend.WinogradTransforms).
+func sourcesHash(fsys fs.FS) (string, error) {
 	var sb strings.Builder
 	sb.WriteString(buildOptions + correctlyRoundedOption + "\n")
 	files := []string{}
-	for _, k := range backend.TiledKernels() {
+	for _, k := range append(backend.TiledKernels(), backend.WinogradTransforms()...) {
 		files = append(files, string(k)+".cl")
 	}
 	for _, f := range append(files, tileHelperSources...) {
@@ -44,7 +45,7 @@ func sourcesHash() (string, error) {
 // one candidate parameter it limits, split-K's scratch, is checked per
 // entry instead: SetTile refuses an entry beyond it and it is tuned again.
 func (d *Device) TuneIdentity() backend.TuneIdentity {
-	src, err := sourcesHash()
+	src, err := sourcesHash(openCLSources())
 	if err != nil {
 		src = "unreadable: " + err.Error()
 	}

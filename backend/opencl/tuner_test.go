@@ -2,9 +2,11 @@ package opencl
 
 import (
 	"fmt"
+	"io/fs"
 	"runtime"
 	"slices"
 	"testing"
+	"testing/fstest"
 
 	"github.com/jgillich/go-opencl/cl"
 	"github.com/stretchr/testify/assert"
@@ -435,4 +437,41 @@ func TestTuneIdentity(t *testing.T) {
 	defer func() { d.info.MaxAlloc = saved }()
 	d.info.MaxAlloc = saved / 4
 	assert.Equal(t, id, d.TuneIdentity(), "the largest allocation (PoCL: a share of the memory free at open) is not in the identity")
+}
+
+// TestSourcesHashCoversAlgoChoice checks that the identity's hash changes
+// with the source of a tiled kernel, of a helper it runs and of a Winograd
+// transform (the cached algorithm choices were timed with them), and not
+// with that of a kernel the tuner never times.
+func TestSourcesHashCoversAlgoChoice(t *testing.T) {
+	src := openCLSources()
+	want, err := sourcesHash(src)
+	require.NoError(t, err)
+	edited := func(name string) fs.FS {
+		m := fstest.MapFS{}
+		require.NoError(t, fs.WalkDir(src, ".", func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(src, p)
+			if p == name {
+				b = append(b, []byte("\n// edited\n")...)
+			}
+			m[p] = &fstest.MapFile{Data: b}
+			return err
+		}))
+		return m
+	}
+	for name, changes := range map[string]bool{
+		"gemm.cl": true, "conv2d_bwd_filter_reduce.cl": true, "winograd_input.cl": true, "winograd.h": true,
+		"winograd_dw.cl": true, "relu_fwd.cl": false, "adam.cl": false,
+	} {
+		got, err := sourcesHash(edited(name))
+		require.NoError(t, err, name)
+		if changes {
+			assert.NotEqual(t, want, got, "editing %s must change the hash", name)
+		} else {
+			assert.Equal(t, want, got, "editing %s must leave the hash", name)
+		}
+	}
 }

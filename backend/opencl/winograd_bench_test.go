@@ -55,13 +55,7 @@ func (w winogradPass) queue(d *Device) error {
 // rounds (medians) give ms per step of each and the speedup x-implicit.
 func BenchmarkWinograd(b *testing.B) {
 	d := openBench(b)
-	batch := 16
-	if s := os.Getenv("CROSSGRAD_WINOGRAD_BATCH"); s != "" {
-		n, err := strconv.Atoi(s)
-		require.NoError(b, err, "CROSSGRAD_WINOGRAD_BATCH")
-		require.Positive(b, n, "CROSSGRAD_WINOGRAD_BATCH")
-		batch = n
-	}
+	batch := winogradBenchBatch(b, 16)
 	for i, l := range alexNetConvs(batch)[1:] {
 		g := l.g
 		flops := 2 * 2 * float64(g.N) * float64(g.K) * float64(g.C*g.R*g.S) * float64(g.OH*g.OW)
@@ -105,4 +99,16 @@ func BenchmarkWinograd(b *testing.B) {
 				name, g.Shape(), w, im, benchRounds, im/w)
 		})
 	}
+}
+
+// winogradBenchBatch is CROSSGRAD_WINOGRAD_BATCH, else def.
+func winogradBenchBatch(b *testing.B, def int) int {
+	s := os.Getenv("CROSSGRAD_WINOGRAD_BATCH")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	require.NoError(b, err, "CROSSGRAD_WINOGRAD_BATCH")
+	require.Positive(b, n, "CROSSGRAD_WINOGRAD_BATCH")
+	return n
 }

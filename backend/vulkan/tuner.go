@@ -14,7 +14,8 @@ import (
 var _ backend.Tuner = (*Device)(nil)
 
 // tiledModules are the shader modules of the tile engine, whose SPIR-V
-// TuneIdentity hashes.
+// TuneIdentity hashes with that of the Winograd transforms
+// (backend.WinogradTransforms).
 var tiledModules = []string{
 	"gemm", "gemm_sg", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_bwd_data", "conv2d_bwd_data_sg",
 	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_reduce",
@@ -26,7 +27,11 @@ const maxCandidates = 48
 // TuneIdentity implements backend.Tuner.
 func (d *Device) TuneIdentity() backend.TuneIdentity {
 	h := sha256.New()
-	for _, m := range tiledModules {
+	modules := slices.Clone(tiledModules)
+	for _, k := range backend.WinogradTransforms() {
+		modules = append(modules, string(k))
+	}
+	for _, m := range modules {
 		b, err := shaders.Vulkan.ReadFile("vulkan/" + m + ".spv")
 		if err != nil {
 			fmt.Fprintf(h, "%s missing\n", m)

@@ -2,34 +2,45 @@
 // at rows 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of tile t = (n*TH+th)*TW+tw
 // (TH = ceil(OH/2), TW = ceil(OW/2)), zero past OH, OW; xi = 4*i+j, E
 // index (xi*P + t)*K + k, G' = [[2,0],[1,1],[1,-1],[0,2]] (see
-// backend.WinogradDy, the matrices in backend/ref). 2-D launch (k, t), one
-// work-item per channel and tile: neighbouring work-items write
-// neighbouring elements of E. With p.MaskRelu dy is read masked as
-// relu_bwd by the ReLU output ym (ym > 0 ? dy : 0); without it ym is dy,
-// unread.
+// backend.WinogradDy, the matrices in backend/ref). 2-D launch
+// (ceil(K/4), t): one work-item per four consecutive channels and one tile,
+// which transforms the four channels as float4 lanes and stores each
+// plane's four elements with one vstore4 (one work-item per channel made
+// PoCL keep the kernel scalar: its loads are gathers to the vectoriser).
+// With p.MaskRelu dy is read masked as relu_bwd by the ReLU output ym
+// (ym > 0 ? dy : 0); without it ym is dy, unread.
 #include "params.h"
 #include "common.h"
+#include "winograd.h"
 
 __kernel void winograd_dy(const WinogradDyParams p, __global const float* restrict dy, __global float* restrict E,
                           __global const float* restrict ym) {
-    const uint k = GID0, t = (uint)get_global_id(1);
+    const uint k0 = GID0 * WINOGRAD_LANES, t = (uint)get_global_id(1);
     const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     const uint tiles = p.N * th * tw;
-    if (k >= p.K || t >= tiles) return;
+    if (k0 >= p.K || t >= tiles) return;
+    const uint lanes = min((uint)WINOGRAD_LANES, p.K - k0);
     const uint n = t / (th * tw), r = t % (th * tw);
     const uint oy = 2u * (r / tw), ox = 2u * (r % tw);
-    const size_t base = ((size_t)(n * p.K + k) * p.OH + oy) * p.OW + ox;
-    float e[2][2];
+    const size_t chan = (size_t)p.OH * p.OW;
+    const size_t base = ((size_t)(n * p.K + k0) * p.OH + oy) * p.OW + ox;
+    float4 e[2][2];
 #pragma unroll
     for (uint a = 0; a < 2u; a++) {
 #pragma unroll
         for (uint b = 0; b < 2u; b++) {
-            const size_t i = base + a * p.OW + b;
             const bool in = oy + a < p.OH && ox + b < p.OW;
-            e[a][b] = (in && (!p.MaskRelu || ym[i] > 0.0f)) ? dy[i] : 0.0f;
+            const size_t i = base + (in ? a * p.OW + b : 0u);
+            float v[WINOGRAD_LANES];
+#pragma unroll
+            for (uint l = 0; l < WINOGRAD_LANES; l++) {
+                const size_t o = i + (l < lanes ? l : 0u) * chan;
+                v[l] = (in && l < lanes && (!p.MaskRelu || ym[o] > 0.0f)) ? dy[o] : 0.0f;
+            }
+            e[a][b] = (float4)(v[0], v[1], v[2], v[3]);
         }
     }
-    float u[4][2]; // G' e
+    float4 u[4][2]; // G' e
 #pragma unroll
     for (int b = 0; b < 2; b++) {
         u[0][b] = 2.0f * e[0][b];
@@ -38,12 +49,20 @@ __kernel void winograd_dy(const WinogradDyParams p, __global const float* restri
         u[3][b] = 2.0f * e[1][b];
     }
     const size_t plane = (size_t)tiles * p.K;
-    __global float* ep = E + (size_t)t * p.K + k;
+    __global float* ep = E + (size_t)t * p.K + k0;
 #pragma unroll
     for (int i = 0; i < 4; i++) { // (G' e) G'^T
-        ep[(4 * i) * plane] = 2.0f * u[i][0];
-        ep[(4 * i + 1) * plane] = u[i][0] + u[i][1];
-        ep[(4 * i + 2) * plane] = u[i][0] - u[i][1];
-        ep[(4 * i + 3) * plane] = 2.0f * u[i][1];
+        const float4 v[4] = {2.0f * u[i][0], u[i][0] + u[i][1], u[i][0] - u[i][1], 2.0f * u[i][1]};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            __global float* o = ep + (size_t)(4 * i + j) * plane;
+            if (lanes == WINOGRAD_LANES) {
+                vstore4(v[j], 0, o);
+            } else {
+                o[0] = v[j].s0;
+                if (lanes > 1u) o[1] = v[j].s1;
+                if (lanes > 2u) o[2] = v[j].s2;
+            }
+        }
     }
 }

@@ -2,39 +2,48 @@
 // x[n][c] at rows 2*th-PadH+3*a.. and columns 2*tw-PadW+3*b.. of tile t =
 // (n*TH+th)*TW+tw (TH = ceil(OH/2), TW = ceil(OW/2)) for kernel block q =
 // a*BS+b (BS = ceil(S/3)), zero outside the image; xi = 4*i+j (see
-// backend.WinogradInput, the matrices in backend/ref/winograd.go). 2-D
-// launch (t, q*C+c), one work-item per tile, block and channel:
-// neighbouring work-items write neighbouring elements of V. With
-// p.MaskRelu x is read masked as relu_bwd by the ReLU output ym (ym > 0 ?
-// x : 0); without it ym is x, unread.
+// backend.WinogradInput, the matrices in backend/ref/winograd.go).
+// 2-D launch ((N*TH)*RW, q*C+c), RW = ceil(TW/4): one work-item per run of
+// up to four neighbouring tiles of one tile row, block and channel. It reads
+// the run's 4x10 window once (clamped addresses, then zero where outside),
+// transforms the four tiles as float4 lanes and stores each plane's four
+// elements with one vstore4. One work-item per tile made PoCL keep the
+// kernel scalar (the tile's loads are gathers to its vectoriser) and cost
+// a branch per element. With p.MaskRelu x is read masked as relu_bwd by
+// the ReLU output ym (ym > 0 ? x : 0); without it ym is x, unread.
 #include "params.h"
 #include "common.h"
+#include "winograd.h"
 
 __kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
                              __global const float* restrict ym) {
-    const uint t = GID0, row = (uint)get_global_id(1);
-    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    const uint g = GID0, row = (uint)get_global_id(1);
+    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
     const uint tiles = p.N * th * tw, bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
-    if (t >= tiles || row >= rows) return;
+    if (g >= p.N * th * rw || row >= rows) return;
     const uint q = row / p.C, c = row % p.C;
-    const uint n = t / (th * tw), r = t % (th * tw);
-    const int y0 = (int)(2u * (r / tw) + 3u * (q / bs)) - (int)p.PadH;
-    const int x0 = (int)(2u * (r % tw) + 3u * (q % bs)) - (int)p.PadW;
+    const uint u = g % rw, tr = g / rw; // run u of tile row tr = n*TH+th
+    const uint n = tr / th, tw0 = u * WINOGRAD_LANES, m = min((uint)WINOGRAD_LANES, tw - tw0);
+    const int y0 = (int)(2u * (tr % th) + 3u * (q / bs)) - (int)p.PadH;
+    const int x0 = (int)(2u * tw0 + 3u * (q % bs)) - (int)p.PadW;
     const int H = (int)p.H, W = (int)p.W;
     __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
     __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
-    float d[4][4];
+    float4 d[4][4]; // d[a][b]: element (a, b) of the four tiles' windows
 #pragma unroll
     for (int a = 0; a < 4; a++) {
-        const int y = y0 + a;
+        const int y = y0 + a, yc = clamp(y, 0, H - 1);
+        float w[10];
 #pragma unroll
-        for (int b = 0; b < 4; b++) {
-            const int xx = x0 + b;
-            const bool in = y >= 0 && y < H && xx >= 0 && xx < W;
-            d[a][b] = (in && (!p.MaskRelu || yp[y * W + xx] > 0.0f)) ? xp[y * W + xx] : 0.0f;
+        for (int j = 0; j < 10; j++) {
+            const int xx = x0 + j, o = yc * W + clamp(xx, 0, W - 1);
+            const bool in = y >= 0 && y < H && xx >= 0 && xx < W && (!p.MaskRelu || yp[o] > 0.0f);
+            w[j] = in ? xp[o] : 0.0f;
         }
+#pragma unroll
+        for (int b = 0; b < 4; b++) d[a][b] = (float4)(w[b], w[b + 2], w[b + 4], w[b + 6]);
     }
-    float e[4][4]; // B^T d
+    float4 e[4][4]; // B^T d
 #pragma unroll
     for (int b = 0; b < 4; b++) {
         e[0][b] = d[0][b] - d[2][b];
@@ -43,12 +52,20 @@ __kernel void winograd_input(const WinogradInputParams p, __global const float* 
         e[3][b] = d[1][b] - d[3][b];
     }
     const size_t plane = (size_t)rows * tiles;
-    __global float* vp = V + (size_t)row * tiles + t;
+    __global float* vp = V + (size_t)row * tiles + (size_t)tr * tw + tw0;
 #pragma unroll
     for (int i = 0; i < 4; i++) { // (B^T d) B
-        vp[(4 * i) * plane] = e[i][0] - e[i][2];
-        vp[(4 * i + 1) * plane] = e[i][1] + e[i][2];
-        vp[(4 * i + 2) * plane] = e[i][2] - e[i][1];
-        vp[(4 * i + 3) * plane] = e[i][1] - e[i][3];
+        const float4 v[4] = {e[i][0] - e[i][2], e[i][1] + e[i][2], e[i][2] - e[i][1], e[i][1] - e[i][3]};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            __global float* o = vp + (size_t)(4 * i + j) * plane;
+            if (m == WINOGRAD_LANES) {
+                vstore4(v[j], 0, o);
+            } else {
+                o[0] = v[j].s0;
+                if (m > 1u) o[1] = v[j].s1;
+                if (m > 2u) o[2] = v[j].s2;
+            }
+        }
     }
 }

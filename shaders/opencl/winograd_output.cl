@@ -2,38 +2,60 @@
 // Bias != 0, then clamped as relu_fwd when Relu != 0) goes to y[n][k] at
 // rows 2*th.. and columns 2*tw.. of tile t, the rows and columns past OH, OW
 // left out (see backend.WinogradOutput, the matrices in
-// backend/ref/winograd.go). 2-D launch (t, k), one
-// work-item per tile and channel: neighbouring work-items read
-// neighbouring elements of M.
+// backend/ref/winograd.go). 2-D launch ((N*TH)*RW, k), RW = ceil(TW/4): one
+// work-item per run of up to four neighbouring tiles of one tile row and
+// channel, which reads each plane's four elements with one vload4,
+// transforms the tiles as float4 lanes and writes its two output rows of
+// eight values (see winograd_input for why not one tile per work-item).
 #include "params.h"
 #include "common.h"
+#include "winograd.h"
 
 // The store, clamped as relu_fwd (v > 0 ? v : 0) when relu.
-CG_INLINE float winograd_store(const uint relu, const float v) { return (relu && !(v > 0.0f)) ? 0.0f : v; }
+CG_INLINE float4 winograd_store(const uint relu, const float4 v) { return relu ? select((float4)(0.0f), v, v > 0.0f) : v; }
 
 __kernel void winograd_output(const WinogradOutputParams p, __global const float* restrict M, __global const float* restrict b,
                               __global float* restrict y) {
-    const uint t = GID0, k = (uint)get_global_id(1);
-    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    const uint g = GID0, k = (uint)get_global_id(1);
+    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
     const uint tiles = p.N * th * tw;
-    if (t >= tiles || k >= p.K) return;
+    if (g >= p.N * th * rw || k >= p.K) return;
+    const uint u = g % rw, tr = g / rw; // run u of tile row tr = n*TH+th
+    const uint n = tr / th, tw0 = u * WINOGRAD_LANES, m = min((uint)WINOGRAD_LANES, tw - tw0);
     const size_t plane = (size_t)p.K * tiles;
-    __global const float* mp = M + (size_t)k * tiles + t;
-    float e[2][4]; // A^T m
+    __global const float* mp = M + (size_t)k * tiles + (size_t)tr * tw + tw0;
+    float4 e[2][4]; // A^T m
 #pragma unroll
     for (int j = 0; j < 4; j++) {
-        const float m0 = mp[j * plane], m1 = mp[(4 + j) * plane], m2 = mp[(8 + j) * plane], m3 = mp[(12 + j) * plane];
-        e[0][j] = m0 + m1 + m2;
-        e[1][j] = m1 - m2 - m3;
+        float4 v[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            __global const float* src = mp + (size_t)(4 * i + j) * plane;
+            if (m == WINOGRAD_LANES) {
+                v[i] = vload4(0, src);
+            } else {
+                v[i] = (float4)(src[0], m > 1u ? src[1] : 0.0f, m > 2u ? src[2] : 0.0f, 0.0f);
+            }
+        }
+        e[0][j] = v[0] + v[1] + v[2];
+        e[1][j] = v[1] - v[2] - v[3];
     }
-    const float bias = p.Bias ? b[k] : 0.0f;
-    const uint n = t / (th * tw), r = t % (th * tw);
-    const uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+    const float4 bias = (float4)(p.Bias ? b[k] : 0.0f);
+    const uint oy = 2u * (tr % th), ox = 2u * tw0;
     __global float* yp = y + ((size_t)(n * p.K + k) * p.OH + oy) * p.OW + ox;
 #pragma unroll
     for (int i = 0; i < 2; i++) { // (A^T m) A
         if (oy + (uint)i >= p.OH) break;
-        yp[i * p.OW] = winograd_store(p.Relu, bias + (e[i][0] + e[i][1] + e[i][2]));
-        if (ox + 1u < p.OW) yp[i * p.OW + 1] = winograd_store(p.Relu, bias + (e[i][1] - e[i][2] - e[i][3]));
+        const float4 c0 = winograd_store(p.Relu, bias + (e[i][0] + e[i][1] + e[i][2]));
+        const float4 c1 = winograd_store(p.Relu, bias + (e[i][1] - e[i][2] - e[i][3]));
+        const float8 r = (float8)(c0.s0, c1.s0, c0.s1, c1.s1, c0.s2, c1.s2, c0.s3, c1.s3);
+        __global float* o = yp + i * p.OW;
+        const uint cols = min(8u, p.OW - ox);
+        if (cols == 8u) {
+            vstore8(r, 0, o);
+        } else {
+            const float w[8] = {r.s0, r.s1, r.s2, r.s3, r.s4, r.s5, r.s6, r.s7};
+            for (uint j = 0; j < cols; j++) o[j] = w[j];
+        }
     }
 }
