@@ -47,6 +47,14 @@ type fakeTuner struct {
 	ns    int64
 	calls []call
 	info  *backend.Info // reported instead of the reference's when set
+	// coldNs is the device time the first dispatch of each untiled kernel
+	// (the Winograd transforms) adds, as a driver's build of it at its
+	// first dispatch; built lists those dispatched.
+	coldNs int64
+	built  map[backend.Kernel]bool
+	// zeroFills, when set, counts the Fill dispatches of zeros into each
+	// buffer.
+	zeroFills map[backend.Buffer]int
 }
 
 // fakeConfig is one configuration of newFake.
@@ -165,9 +173,22 @@ func (f *fakeTuner) SetTile(p backend.Params, c backend.TileConfig) error {
 	return nil
 }
 
-// Dispatch runs tiled kernels with the configuration set for their key.
+// Dispatch runs tiled kernels with the configuration set for their key;
+// an untiled kernel's first dispatch adds coldNs.
 func (f *fakeTuner) Dispatch(p backend.Params, bufs ...backend.Buffer) error {
 	if !backend.IsTiled(p.Kernel()) {
+		f.mu.Lock()
+		if f.built == nil {
+			f.built = map[backend.Kernel]bool{}
+		}
+		if !f.built[p.Kernel()] {
+			f.built[p.Kernel()] = true
+			f.ns += f.coldNs
+		}
+		if q, ok := p.(backend.Fill); ok && q.Value == 0 && f.zeroFills != nil {
+			f.zeroFills[bufs[0]]++
+		}
+		f.mu.Unlock()
 		return f.Device.Dispatch(p, bufs...)
 	}
 	f.mu.Lock()
