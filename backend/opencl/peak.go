@@ -10,16 +10,23 @@ import (
 
 var _ backend.Peaker = (*Device)(nil)
 
+// peakChains and peakUnroll are PEAK_CHAINS and PEAK_UNROLL of
+// shaders/opencl/peak.cl (-D options, which it checks): twelve independent
+// chains, so that a CPU core's two FMA pipes of latency 4-5 cycles stay
+// busy (eight chains of float4 or float16 reached 103 GFLOP/s on a 2-core
+// Zen 2 whose AVX2 FMA loop in C reaches 193; twelve of float8, 112-131).
+const peakChains, peakUnroll = 12, 4
+
 // peakFMAVariants are the peak_fma kernels of shaders/opencl/peak.cl and
 // their vector widths; PeakFMA reports the best.
 var peakFMAVariants = []struct {
 	name  string
 	width int
-}{{"peak_fma", 1}, {"peak_fma4", 4}, {"peak_fma16", 16}}
+}{{"peak_fma", 1}, {"peak_fma4", 4}, {"peak_fma8", 8}, {"peak_fma16", 16}}
 
 // peakFlopsPerItem is the FLOP count of one work item of a peak_fma kernel
 // of vector width w per round: 2 FLOPs per FMA, 8 chains, 4 FMAs per chain.
-func peakFlopsPerItem(w int) float64 { return float64(2 * w * 8 * 4) }
+func peakFlopsPerItem(w int) float64 { return float64(2 * w * peakChains * peakUnroll) }
 
 // PeakFMA runs each peak_fma variant (float, float4, float16) once over n
 // work items of iters rounds and returns the best throughput in GFLOP/s,

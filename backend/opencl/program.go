@@ -53,10 +53,11 @@ func defineOptions(defs []define) string {
 
 // groupDefines are the -D options of the device program: the largest
 // work-groups of softmax_xent and count_nonfinite, the sizes of their
-// local arrays, and the lanes of one work-item of the Winograd transforms.
+// local arrays, the lanes of one work-item of the Winograd transforms and
+// the chains of the peak kernels.
 func groupDefines() []define {
 	return []define{{"SOFTMAX_XENT_GROUP", softmaxGroup}, {"COUNT_NONFINITE_GROUP", countNonfiniteGroup},
-		{"WINOGRAD_LANES", winogradLanes}}
+		{"WINOGRAD_LANES", winogradLanes}, {"PEAK_CHAINS", peakChains}, {"PEAK_UNROLL", peakUnroll}}
 }
 
 // tiledKernels are the kernels built per tiling: NAME.cl holds kernel

@@ -7,8 +7,7 @@
 // neighbouring tiles or channels one work-item transforms, as float4 lanes.
 #ifndef WINOGRAD_LANES
 #error "WINOGRAD_LANES must be set by the host (-D)"
-#endif
-#if WINOGRAD_LANES != 4
+#elif WINOGRAD_LANES != 4
 #error "WINOGRAD_LANES must be 4: the Winograd transforms hold their lanes in float4"
 #endif
 
