@@ -111,16 +111,25 @@
     __local float As[CF##_KWG * CF##_MWG];                                      \
     __local float Bs[CF##_KWG * CF##_NWG];
 
-// One KWG-deep multiply-accumulate over the slabs As, Bs.
+// One KWG-deep multiply-accumulate over the slabs As, Bs. The work-item's
+// first row and column are pointers stepped by a row of the slab per kk,
+// and its other rows and vectors constant offsets from them (TL_ROW and
+// TL_COL are linear in i and v): with the indices computed per element,
+// PoCL spent more instructions on 32-bit address arithmetic than on the
+// fused multiply-adds.
 #define TL_COMPUTE(CF)                                                          \
-    for (int kk_ = 0; kk_ < CF##_KWG; kk_++) {                                  \
-        TL_VEC(CF) b_[TL_NVEC(CF)];                                             \
-        _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)              \
-            b_[v_] = TL_VLOAD(CF)(0, Bs + kk_ * CF##_NWG + TL_COL(CF, tx, v_)); \
-        _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {            \
-            TL_VEC(CF) a_ = (TL_VEC(CF))(As[kk_ * CF##_MWG + TL_ROW(CF, ty, i_)]); \
+    {                                                                           \
+        __local const float* ap_ = As + TL_ROW(CF, ty, 0);                      \
+        __local const float* bp_ = Bs + TL_COL(CF, tx, 0);                      \
+        for (int kk_ = 0; kk_ < CF##_KWG; kk_++, ap_ += CF##_MWG, bp_ += CF##_NWG) { \
+            TL_VEC(CF) b_[TL_NVEC(CF)];                                         \
             _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)          \
-                acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                     \
+                b_[v_] = TL_VLOAD(CF)(0, bp_ + (TL_COL(CF, tx, v_) - TL_COL(CF, tx, 0))); \
+            _Pragma("unroll") for (int i_ = 0; i_ < TL_WPTM(CF); i_++) {        \
+                TL_VEC(CF) a_ = (TL_VEC(CF))(ap_[TL_ROW(CF, ty, i_) - TL_ROW(CF, ty, 0)]); \
+                _Pragma("unroll") for (int v_ = 0; v_ < TL_NVEC(CF); v_++)      \
+                    acc[i_][v_] = fma(a_, b_[v_], acc[i_][v_]);                 \
+            }                                                                   \
         }                                                                       \
     }
 
