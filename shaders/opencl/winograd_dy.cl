@@ -54,15 +54,6 @@ __kernel void winograd_dy(const WinogradDyParams p, __global const float* restri
     for (int i = 0; i < 4; i++) { // (G' e) G'^T
         const float4 v[4] = {2.0f * u[i][0], u[i][0] + u[i][1], u[i][0] - u[i][1], 2.0f * u[i][1]};
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            __global float* o = ep + (size_t)(4 * i + j) * plane;
-            if (lanes == WINOGRAD_LANES) {
-                vstore4(v[j], 0, o);
-            } else {
-                o[0] = v[j].s0;
-                if (lanes > 1u) o[1] = v[j].s1;
-                if (lanes > 2u) o[2] = v[j].s2;
-            }
-        }
+        for (int j = 0; j < 4; j++) wg_store_lanes(v[j], lanes, ep + (size_t)(4 * i + j) * plane);
     }
 }

@@ -57,15 +57,6 @@ __kernel void winograd_input(const WinogradInputParams p, __global const float* 
     for (int i = 0; i < 4; i++) { // (B^T d) B
         const float4 v[4] = {e[i][0] - e[i][2], e[i][1] + e[i][2], e[i][2] - e[i][1], e[i][1] - e[i][3]};
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            __global float* o = vp + (size_t)(4 * i + j) * plane;
-            if (m == WINOGRAD_LANES) {
-                vstore4(v[j], 0, o);
-            } else {
-                o[0] = v[j].s0;
-                if (m > 1u) o[1] = v[j].s1;
-                if (m > 2u) o[2] = v[j].s2;
-            }
-        }
+        for (int j = 0; j < 4; j++) wg_store_lanes(v[j], m, vp + (size_t)(4 * i + j) * plane);
     }
 }
