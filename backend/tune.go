@@ -61,7 +61,7 @@ func TiledKernels() []Kernel { return []Kernel{KConv2DFwd, KConv2DBwdData, KConv
 // were timed with them, so the tuners hash their sources into
 // TuneIdentity.Sources beside the tiled kernels'.
 func WinogradTransforms() []Kernel {
-	return []Kernel{KWinogradFilter, KWinogradInput, KWinogradOutput, KWinogradDy, KWinogradDw}
+	return []Kernel{KWinogradInput, KWinogradFilter, KWinogradOutput, KWinogradDy, KWinogradDw}
 }
 
 // IsTiled reports whether k is one of TiledKernels.
