@@ -24,15 +24,17 @@ var tiledModules = []string{
 // maxCandidates caps TileCandidates.
 const maxCandidates = 48
 
-// TuneIdentity implements backend.Tuner.
-func (d *Device) TuneIdentity() backend.TuneIdentity {
+// modulesHash is the sha256 (hex) of the SPIR-V that read returns for the
+// tiled modules and the Winograd transforms (a module read cannot return
+// is hashed as missing).
+func modulesHash(read func(name string) ([]byte, error)) string {
 	h := sha256.New()
 	modules := slices.Clone(tiledModules)
 	for _, k := range backend.WinogradTransforms() {
 		modules = append(modules, string(k))
 	}
 	for _, m := range modules {
-		b, err := shaders.Vulkan.ReadFile("vulkan/" + m + ".spv")
+		b, err := read("vulkan/" + m + ".spv")
 		if err != nil {
 			fmt.Fprintf(h, "%s missing\n", m)
 			continue
@@ -40,6 +42,11 @@ func (d *Device) TuneIdentity() backend.TuneIdentity {
 		fmt.Fprintf(h, "%s %d\n", m, len(b))
 		h.Write(b)
 	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TuneIdentity implements backend.Tuner.
+func (d *Device) TuneIdentity() backend.TuneIdentity {
 	l := d.limits
 	sg := d.subgroup()
 	return backend.TuneIdentity{
@@ -47,7 +54,7 @@ func (d *Device) TuneIdentity() backend.TuneIdentity {
 		Vendor:  d.info.Vendor,
 		Device:  d.info.Name,
 		Driver:  d.info.DriverVersion,
-		Sources: hex.EncodeToString(h.Sum(nil)),
+		Sources: modulesHash(shaders.Vulkan.ReadFile),
 		Limits: fmt.Sprintf("maxComputeWorkGroupInvocations=%d maxComputeWorkGroupSize=%dx%dx%d maxComputeSharedMemorySize=%d maxStorageBufferRange=%d subgroupSize=%d subgroupStages=%#x subgroupOperations=%#x",
 			l.MaxComputeWorkGroupInvocations, l.MaxComputeWorkGroupSize[0], l.MaxComputeWorkGroupSize[1], l.MaxComputeWorkGroupSize[2],
 			l.MaxComputeSharedMemorySize, l.MaxStorageBufferRange, sg.size, sg.stages, sg.ops),

@@ -3,6 +3,7 @@ package vulkan
 import (
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 	"github.com/crossgrad/crossgrad/backend/backendtest"
 	"github.com/crossgrad/crossgrad/layers"
+	"github.com/crossgrad/crossgrad/shaders"
 )
 
 var _ backend.Tuner = (*Device)(nil)
@@ -303,5 +305,29 @@ func TestWasteRefusedOnlyWhenChoosing(t *testing.T) {
 	for _, cs := range cases {
 		res := r.RunCase(cs)
 		assert.True(t, res.Pass, "%s: %v %s", cs.FullName(), res.Err, res.Detail())
+	}
+}
+
+// TestModulesHashCoversAlgoChoice checks that the identity's hash changes
+// with the SPIR-V of a tiled module and of a Winograd transform (the cached
+// algorithm choices were timed with them), and not with that of a module
+// the tuner never times.
+func TestModulesHashCoversAlgoChoice(t *testing.T) {
+	want := modulesHash(shaders.Vulkan.ReadFile)
+	for name, changes := range map[string]bool{
+		"vulkan/gemm.spv": true, "vulkan/winograd_input.spv": true, "vulkan/winograd_dw.spv": true, "vulkan/relu_fwd.spv": false,
+	} {
+		got := modulesHash(func(n string) ([]byte, error) {
+			b, err := shaders.Vulkan.ReadFile(n)
+			if n == name {
+				b = append(slices.Clone(b), 0)
+			}
+			return b, err
+		})
+		if changes {
+			assert.NotEqual(t, want, got, "changing %s must change the hash", name)
+		} else {
+			assert.Equal(t, want, got, "changing %s must leave the hash", name)
+		}
 	}
 }
