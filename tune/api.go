@@ -131,11 +131,12 @@ func Prepare(dev backend.Device, plan *graph.Plan, mode Mode, o Options) ([]Resu
 // configurations set on dev now (after Tune), makes plan run the faster
 // (SetConvAlgo), stores the choices in o.Cache (beside the tiles, where
 // tune: cached and auto find them) and returns them in plan order. It
-// times each pass once or more and is not bounded by o.Budget (give Tune
-// TileBudget of the whole budget to leave it its part); an implicit-GEMM
-// pass whose dispatch tuned (the results of Tune just before, on dev)
-// timed at the real shape is not timed again. A dev that is no backend.Tuner gets
-// no choices and no error.
+// times each pass once or more (twice when its first run was the first
+// dispatch of one of its kernels) and is not bounded by o.Budget (give
+// Tune TileBudget of the whole budget to leave it its part); an
+// implicit-GEMM pass whose dispatch tuned (the results of Tune just
+// before, on dev) timed at the real shape is not timed again. A dev that
+// is no backend.Tuner gets no choices and no error.
 func ChooseAlgos(dev backend.Device, plan *graph.Plan, tuned []Result, o Options) ([]AlgoChoice, error) {
 	t, ok := dev.(backend.Tuner)
 	if !ok {
