@@ -66,18 +66,25 @@ const KWinogradInput Kernel = "winograd_input"
 // convolution's output size. With MaskRelu 1 (the input gradient's
 // transform of dy) it reads x masked by the backward of the ReLU whose
 // output is y, y > 0 ? x : 0 (ReluBwd's select), leaving x as it is.
-// Buffers: x[N*C*H*W], V[16*Q*C*P] (Q = Blocks()), and with MaskRelu
-// y[N*C*H*W].
+// With K5 1 (R = S = 5) it transforms the 6x6 windows of F(2x2,5x5)
+// instead, at rows 2*th-PadH.. and columns 2*tw-PadW.., into
+// V[ξ][c][t], ξ = 6*i+j < 36. Buffers: x[N*C*H*W], V[Points()*Q*C*P] (Q
+// = Blocks()), and with MaskRelu y[N*C*H*W].
 type WinogradInput struct {
 	N, C, H, W uint32
 	PadH, PadW uint32
 	R, S       uint32
 	OH, OW     uint32
 	MaskRelu   uint32
+	K5         uint32
 }
 
-// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
-func (p WinogradInput) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+func (p WinogradInput) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
+
+// Points is the number of elements of a transformed tile: 16, or 36 with
+// K5.
+func (p WinogradInput) Points() int { return winogradPoints(p.K5) }
 
 // Kernel implements Params.
 func (WinogradInput) Kernel() Kernel { return KWinogradInput }
@@ -87,7 +94,7 @@ func (p WinogradInput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
 
 // BufferSizes implements Params.
 func (p WinogradInput) BufferSizes() []int {
-	s := []int{mul(p.N, p.C, p.H, p.W), mul(WinogradPoints, p.Blocks(), p.C, u32(p.Tiles()))}
+	s := []int{mul(p.N, p.C, p.H, p.W), mul(u32(p.Points()), p.Blocks(), p.C, u32(p.Tiles()))}
 	if p.MaskRelu != 0 {
 		s = append(s, s[0])
 	}
@@ -109,7 +116,7 @@ func (p WinogradInput) Work() Work { return streamed(p) }
 // Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles" or "N8
 // C96 26x26 k5 p2 -> 13x13 tiles".
 func (p WinogradInput) Shape() string {
-	return fmt.Sprintf("N%d C%d %dx%d%s p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, kernelTag(p.R, p.S), pair(p.PadH, p.PadW),
+	return fmt.Sprintf("N%d C%d %dx%d%s%s p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, kernelTag(p.R, p.S), k5Tag(p.K5), pair(p.PadH, p.PadW),
 		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
 }
 
@@ -122,6 +129,9 @@ func (p WinogradInput) Validate() error {
 		return fmt.Errorf("winograd_input: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
 	}
 	if err := winogradKernel("winograd_input", p.R, p.S); err != nil {
+		return err
+	}
+	if err := winogradK5("winograd_input", p.K5, p.R, p.S); err != nil {
 		return err
 	}
 	if p.H+2*p.PadH < p.R || p.W+2*p.PadW < p.S {
@@ -143,22 +153,29 @@ const KWinogradFilter Kernel = "winograd_filter"
 // filter of the input gradient instead, the weights rotated by 180 degrees
 // with K and C swapped: U'[ξ][c][q*K+k] = (G g' G^T)[ξ], g'[r][s] =
 // w[k][c][R-1-3*a-r][S-1-3*b-s] (zero where that is below 0).
-// Buffers: w[K*C*R*S], U[16*Q*K*C] (Q = Blocks()).
+// With K5 1 (R = S = 5) it transforms the whole 5x5 filter by
+// F(2x2,5x5)'s G (6x5) into U[ξ][k][c] (U'[ξ][c][k]), ξ < 36.
+// Buffers: w[K*C*R*S], U[Points()*Q*K*C] (Q = Blocks()).
 type WinogradFilter struct {
 	K, C    uint32
 	R, S    uint32
 	BwdData uint32
+	K5      uint32
 }
 
-// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
-func (p WinogradFilter) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+func (p WinogradFilter) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
+
+// Points is the number of elements of a transformed tile: 16, or 36 with
+// K5.
+func (p WinogradFilter) Points() int { return winogradPoints(p.K5) }
 
 // Kernel implements Params.
 func (WinogradFilter) Kernel() Kernel { return KWinogradFilter }
 
 // BufferSizes implements Params.
 func (p WinogradFilter) BufferSizes() []int {
-	return []int{mul(p.K, p.C, p.R, p.S), mul(WinogradPoints, p.Blocks(), p.K, p.C)}
+	return []int{mul(p.K, p.C, p.R, p.S), mul(u32(p.Points()), p.Blocks(), p.K, p.C)}
 }
 
 // Buffers implements Params.
@@ -171,7 +188,7 @@ func (p WinogradFilter) Work() Work { return streamed(p) }
 // Shape implements Params, e.g. "K384 C256", "K256 C96 k5" or "K384 C256
 // bwd_data".
 func (p WinogradFilter) Shape() string {
-	s := fmt.Sprintf("K%d C%d%s", p.K, p.C, kernelTag(p.R, p.S))
+	s := fmt.Sprintf("K%d C%d%s%s", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5))
 	if p.BwdData != 0 {
 		s += " bwd_data"
 	}
@@ -186,7 +203,10 @@ func (p WinogradFilter) Validate() error {
 	if p.BwdData > 1 {
 		return fmt.Errorf("winograd_filter: BwdData must be 0 or 1, got %d", p.BwdData)
 	}
-	return winogradKernel("winograd_filter", p.R, p.S)
+	if err := winogradKernel("winograd_filter", p.R, p.S); err != nil {
+		return err
+	}
+	return winogradK5("winograd_filter", p.K5, p.R, p.S)
 }
 
 // KWinogradOutput names WinogradOutput.
@@ -197,13 +217,19 @@ const KWinogradOutput Kernel = "winograd_output"
 // and columns 2*tw.. of tile t, the rows and columns past OH, OW left out
 // (partial tiles at the edges), plus b[k] when Bias != 0; with Relu 1 the
 // store clamps as ReluFwd (o > 0 ? o : 0), so a fused Winograd Conv2d+ReLU
-// equals the two passes bit for bit. Buffers: M[16*K*P], b[K] (b[1],
+// equals the two passes bit for bit. With K5 1 M holds F(2x2,5x5)'s 36
+// points and A^T is its 2x6 matrix. Buffers: M[Points()*K*P], b[K] (b[1],
 // unread, when Bias == 0), y[N*K*OH*OW].
 type WinogradOutput struct {
 	N, K, OH, OW uint32
 	Bias         uint32
 	Relu         uint32
+	K5           uint32
 }
+
+// Points is the number of elements of a transformed tile: 16, or 36 with
+// K5.
+func (p WinogradOutput) Points() int { return winogradPoints(p.K5) }
 
 // Kernel implements Params.
 func (WinogradOutput) Kernel() Kernel { return KWinogradOutput }
@@ -217,7 +243,7 @@ func (p WinogradOutput) BufferSizes() []int {
 	if p.Bias != 0 {
 		b = int(p.K)
 	}
-	return []int{mul(WinogradPoints, p.K, u32(p.Tiles())), b, mul(p.N, p.K, p.OH, p.OW)}
+	return []int{mul(u32(p.Points()), p.K, u32(p.Tiles())), b, mul(p.N, p.K, p.OH, p.OW)}
 }
 
 // Buffers implements Params.
@@ -229,7 +255,7 @@ func (p WinogradOutput) Work() Work { return streamed(p) }
 
 // Shape implements Params, e.g. "N8 K384 -> 12x12 bias".
 func (p WinogradOutput) Shape() string {
-	s := fmt.Sprintf("N%d K%d -> %dx%d", p.N, p.K, p.OH, p.OW)
+	s := fmt.Sprintf("N%d K%d%s -> %dx%d", p.N, p.K, k5Tag(p.K5), p.OH, p.OW)
 	if p.Bias != 0 {
 		s += " bias"
 	}
@@ -244,7 +270,7 @@ func (p WinogradOutput) Validate() error {
 	if p.Bias > 1 || p.Relu > 1 {
 		return fmt.Errorf("winograd_output: Bias and Relu must be 0 or 1, got %d, %d", p.Bias, p.Relu)
 	}
-	return nil
+	return winogradK5("winograd_output", p.K5, 0, 0)
 }
 
 // WinogradPlan is a 3x3 stride-1 convolution pass as Winograd's four
@@ -263,7 +289,8 @@ type WinogradPlan struct {
 // backwardData, its input gradient (dx = conv_transpose(dy, w), which is
 // the convolution of dy padded by R-1-PadH, S-1-PadW with the rotated
 // filter of K and C swapped) as F(2x2,3x3), an R x S kernel over 3x3 as
-// Blocks() 3x3 blocks in the Gemm's reduction. It reports false when the
+// Blocks() 3x3 blocks in the Gemm's reduction, or a 5x5 kernel as one
+// F(2x2,5x5) (K5, WinogradK5). It reports false when the
 // layer does not admit it: not a valid geometry, a kernel side outside 3
 // to WinogradMaxKernel, a stride other than 1, for backwardData a padding
 // over R-1 or S-1, or a buffer over MaxElements.
@@ -271,19 +298,20 @@ func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
 	if WinogradRefusal(g, backwardData) != nil {
 		return WinogradPlan{}, false
 	}
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}
-	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S}
-	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1}
+	k5 := WinogradK5(g.R, g.S)
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5}
+	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S, K5: k5}
+	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1, K5: k5}
 	if backwardData {
 		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: g.R - 1 - g.PadH, PadW: g.S - 1 - g.PadW,
-			R: g.R, S: g.S, OH: g.H, OW: g.W}
+			R: g.R, S: g.S, OH: g.H, OW: g.W, K5: k5}
 		filter.BwdData = 1
-		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W}
+		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W, K5: k5}
 	}
 	p := u32(in.Tiles())
 	rows, red := outp.K, in.C*in.Blocks()
 	pl := WinogradPlan{Filter: filter, Input: in, Output: outp,
-		Gemm: Gemm{M: rows, N: p, K: red, Alpha: 1, Batch: WinogradPoints}}
+		Gemm: Gemm{M: rows, N: p, K: red, Alpha: 1, Batch: u32(in.Points())}}
 	pl.ULen, pl.VLen, pl.MLen = pl.Gemm.BufferSizes()[0], pl.Gemm.BufferSizes()[1], pl.Gemm.BufferSizes()[2]
 	for _, q := range []Params{pl.Filter, pl.Input, pl.Gemm, pl.Output} {
 		if q.Validate() != nil {

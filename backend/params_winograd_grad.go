@@ -26,11 +26,19 @@ const KWinogradDy Kernel = "winograd_dy"
 // matrix, so that E[5][t][k] = (1,1) e (1,1)^T is the sum of the tile:
 // winograd_dw reads db from it). With MaskRelu 1 it reads dy masked by the
 // backward of the ReLU whose output is y, y > 0 ? dy : 0, leaving dy as it
-// is. Buffers: dy[N*K*OH*OW], E[16*P*K], and with MaskRelu y[N*K*OH*OW].
+// is. With K5 1 it is F(5x5,2x2)'s transform instead, E[ξ][t][k], ξ <
+// 36, by the 6x2 G' of backend/ref (winograd5.go), whose E[7] is 16 times
+// the sum of the tile. Buffers: dy[N*K*OH*OW], E[Points()*P*K], and with
+// MaskRelu y[N*K*OH*OW].
 type WinogradDy struct {
 	N, K, OH, OW uint32
 	MaskRelu     uint32
+	K5           uint32
 }
+
+// Points is the number of elements of a transformed tile: 16, or 36 with
+// K5.
+func (p WinogradDy) Points() int { return winogradPoints(p.K5) }
 
 // Kernel implements Params.
 func (WinogradDy) Kernel() Kernel { return KWinogradDy }
@@ -40,7 +48,7 @@ func (p WinogradDy) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
 
 // BufferSizes implements Params.
 func (p WinogradDy) BufferSizes() []int {
-	s := []int{mul(p.N, p.K, p.OH, p.OW), mul(WinogradPoints, u32(p.Tiles()), p.K)}
+	s := []int{mul(p.N, p.K, p.OH, p.OW), mul(u32(p.Points()), u32(p.Tiles()), p.K)}
 	if p.MaskRelu != 0 {
 		s = append(s, s[0])
 	}
@@ -61,7 +69,7 @@ func (p WinogradDy) Work() Work { return streamed(p) }
 
 // Shape implements Params, e.g. "N8 K384 12x12 -> 6x6 tiles".
 func (p WinogradDy) Shape() string {
-	return fmt.Sprintf("N%d K%d %dx%d -> %dx%d tiles", p.N, p.K, p.OH, p.OW,
+	return fmt.Sprintf("N%d K%d %dx%d%s -> %dx%d tiles", p.N, p.K, p.OH, p.OW, k5Tag(p.K5),
 		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
 }
 
@@ -73,7 +81,7 @@ func (p WinogradDy) Validate() error {
 	if p.MaskRelu > 1 {
 		return fmt.Errorf("winograd_dy: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
 	}
-	return nil
+	return winogradK5("winograd_dy", p.K5, 0, 0)
 }
 
 // KWinogradDw names WinogradDw.
@@ -88,21 +96,29 @@ const KWinogradDw Kernel = "winograd_dw"
 // WinogradDy's doubled G'), and the bias gradient db[k] = sum over the P
 // tiles t of E[5][t][k] (the sum of dy over image n and every pixel of
 // channel k). Both are overwritten. Buffers: M[16*Q*C*K] (Q = Blocks()),
-// E[16*P*K], dw[K*C*R*S], db[K].
+// E[16*P*K], dw[K*C*R*S], db[K]. With K5 1 (R = S = 5) M and E hold
+// F(5x5,2x2)'s 36 points: dw[k][c] = A'^T m A' (5x5) by its 5x6 A'^T
+// (backend/ref, winograd5.go) and db[k] = the sum of E[7][t][k] / 16.
 type WinogradDw struct {
 	K, C, P uint32
 	R, S    uint32
+	K5      uint32
 }
 
-// Blocks is Q, the number of 3x3 blocks of the R x S kernel.
-func (p WinogradDw) Blocks() uint32 { return WinogradBlocks(p.R) * WinogradBlocks(p.S) }
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+func (p WinogradDw) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
+
+// Points is the number of elements of a transformed tile: 16, or 36 with
+// K5.
+func (p WinogradDw) Points() int { return winogradPoints(p.K5) }
 
 // Kernel implements Params.
 func (WinogradDw) Kernel() Kernel { return KWinogradDw }
 
 // BufferSizes implements Params.
 func (p WinogradDw) BufferSizes() []int {
-	return []int{mul(WinogradPoints, p.Blocks(), p.C, p.K), mul(WinogradPoints, p.P, p.K), mul(p.K, p.C, p.R, p.S), int(p.K)}
+	pts := u32(p.Points())
+	return []int{mul(pts, p.Blocks(), p.C, p.K), mul(pts, p.P, p.K), mul(p.K, p.C, p.R, p.S), int(p.K)}
 }
 
 // Buffers implements Params.
@@ -118,7 +134,7 @@ func (p WinogradDw) Work() Work {
 // Shape implements Params, e.g. "K384 C256 from 4608 tiles" or "K256 C96
 // k5 from 21632 tiles".
 func (p WinogradDw) Shape() string {
-	return fmt.Sprintf("K%d C%d%s from %d tiles", p.K, p.C, kernelTag(p.R, p.S), p.P)
+	return fmt.Sprintf("K%d C%d%s%s from %d tiles", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5), p.P)
 }
 
 // Validate implements Params.
@@ -126,7 +142,10 @@ func (p WinogradDw) Validate() error {
 	if p.K == 0 || p.C == 0 || p.P == 0 {
 		return fmt.Errorf("winograd_dw: K, C, P must be positive: %+v", p)
 	}
-	return winogradKernel("winograd_dw", p.R, p.S)
+	if err := winogradKernel("winograd_dw", p.R, p.S); err != nil {
+		return err
+	}
+	return winogradK5("winograd_dw", p.K5, p.R, p.S)
 }
 
 // WinogradGradPlan is the filter gradient of a 3x3 stride-1 convolution as
@@ -143,7 +162,8 @@ type WinogradGradPlan struct {
 
 // WinogradGrad plans layer g's filter and bias gradients (what
 // Conv2DBwdFilter computes) as F(3x3,2x2), an R x S kernel over 3x3 as
-// Blocks() 3x3 blocks (the rows of the Gemm). It reports false when the
+// Blocks() 3x3 blocks (the rows of the Gemm), a 5x5 kernel as one
+// F(5x5,2x2) (K5, WinogradK5). It reports false when the
 // layer does not admit it: not a valid geometry, a kernel side outside 3
 // to WinogradMaxKernel, a stride other than 1, or a buffer over
 // MaxElements.
@@ -151,12 +171,13 @@ func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
 	if WinogradRefusal(g, false) != nil {
 		return WinogradGradPlan{}, false
 	}
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW}
-	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW}
+	k5 := WinogradK5(g.R, g.S)
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5}
+	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW, K5: k5}
 	p := u32(in.Tiles())
 	pl := WinogradGradPlan{Input: in, Dy: dy,
-		Gemm:   Gemm{M: g.C * in.Blocks(), N: g.K, K: p, Alpha: 1, Batch: WinogradPoints},
-		Output: WinogradDw{K: g.K, C: g.C, P: p, R: g.R, S: g.S}}
+		Gemm:   Gemm{M: g.C * in.Blocks(), N: g.K, K: p, Alpha: 1, Batch: u32(in.Points())},
+		Output: WinogradDw{K: g.K, C: g.C, P: p, R: g.R, S: g.S, K5: k5}}
 	s := pl.Gemm.BufferSizes()
 	pl.VLen, pl.ELen, pl.MLen = s[0], s[1], s[2]
 	for _, q := range pl.Dispatches() {

@@ -97,19 +97,31 @@ func TestWinogradConvLargeKernel(t *testing.T) {
 	pl, ok := backend.WinogradConv(g, false)
 	require.True(t, ok)
 	const tiles = 16 * 13 * 13
-	assert.Equal(t, backend.WinogradFilter{K: 256, C: 96, R: 5, S: 5}, pl.Filter)
-	assert.Equal(t, backend.WinogradInput{N: 16, C: 96, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26}, pl.Input)
-	assert.Equal(t, uint32(4), pl.Input.Blocks())
-	assert.Equal(t, backend.Gemm{M: 256, N: tiles, K: 4 * 96, Alpha: 1, Batch: 16}, pl.Gemm)
-	assert.Equal(t, [3]int{16 * 256 * 4 * 96, 16 * 4 * 96 * tiles, 16 * 256 * tiles}, [3]int{pl.ULen, pl.VLen, pl.MLen})
+	assert.Equal(t, backend.WinogradFilter{K: 256, C: 96, R: 5, S: 5, K5: 1}, pl.Filter)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 96, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26, K5: 1}, pl.Input)
+	assert.Equal(t, backend.WinogradOutput{N: 16, K: 256, OH: 26, OW: 26, Bias: 1, K5: 1}, pl.Output)
+	assert.Equal(t, uint32(1), pl.Input.Blocks(), "5x5 is one F(2x2,5x5) block")
+	assert.Equal(t, 36, pl.Input.Points())
+	assert.Equal(t, backend.Gemm{M: 256, N: tiles, K: 96, Alpha: 1, Batch: 36}, pl.Gemm)
+	assert.Equal(t, [3]int{36 * 256 * 96, 36 * 96 * tiles, 36 * 256 * tiles}, [3]int{pl.ULen, pl.VLen, pl.MLen})
 	assert.Equal(t, []int{g.WLen(), pl.ULen}, pl.Filter.BufferSizes())
-	assert.Equal(t, "N16 C96 26x26 k5 p2 -> 13x13 tiles", pl.Input.Shape())
-	assert.Equal(t, "K256 C96 k5", pl.Filter.Shape())
+	assert.Equal(t, []int{pl.MLen, 256, g.YLen()}, pl.Output.BufferSizes())
+	assert.Equal(t, "N16 C96 26x26 k5 F(2,5) p2 -> 13x13 tiles", pl.Input.Shape())
+	assert.Equal(t, "K256 C96 k5 F(2,5)", pl.Filter.Shape())
+	assert.Equal(t, "N16 K256 F(2,5) -> 26x26 bias", pl.Output.Shape())
 
 	bwd, ok := backend.WinogradConv(g, true)
 	require.True(t, ok)
-	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26}, bwd.Input)
-	assert.Equal(t, backend.Gemm{M: 96, N: tiles, K: 4 * 256, Alpha: 1, Batch: 16}, bwd.Gemm)
+	assert.Equal(t, backend.WinogradInput{N: 16, C: 256, H: 26, W: 26, PadH: 2, PadW: 2, R: 5, S: 5, OH: 26, OW: 26, K5: 1}, bwd.Input)
+	assert.Equal(t, backend.Gemm{M: 96, N: tiles, K: 256, Alpha: 1, Batch: 36}, bwd.Gemm)
+
+	blocks := backend.NewConv2DShape(16, 96, 26, 26, 256, 4, 4, 1, 2)
+	pl, ok = backend.WinogradConv(blocks, false)
+	require.True(t, ok)
+	assert.Equal(t, backend.WinogradFilter{K: 256, C: 96, R: 4, S: 4}, pl.Filter, "4x4 runs as 3x3 blocks")
+	assert.Equal(t, uint32(4), pl.Input.Blocks())
+	assert.Equal(t, backend.Gemm{M: 256, N: 16 * 14 * 14, K: 4 * 96, Alpha: 1, Batch: 16}, pl.Gemm)
+	assert.Equal(t, "N16 C96 26x26 k4 p2 -> 14x14 tiles", pl.Input.Shape())
 
 	rect := backend.Conv2DShape{N: 2, C: 3, H: 7, W: 8, K: 5, R: 4, S: 6, StrideH: 1, StrideW: 1, PadH: 1, PadW: 2, OH: 6, OW: 7}
 	pl, ok = backend.WinogradConv(rect, true)
@@ -144,4 +156,23 @@ func TestWinogradKernelSides(t *testing.T) {
 	assert.NoError(t, backend.WinogradRefusal(backend.NewConv2DShape(2, 3, 9, 9, 4, 5, 5, 1, 4), true))
 	assert.Equal(t, []uint32{1, 2, 2, 2}, []uint32{backend.WinogradBlocks(3), backend.WinogradBlocks(4),
 		backend.WinogradBlocks(5), backend.WinogradBlocks(6)})
+}
+
+// TestWinogradK5 checks the F(2x2,5x5) flag: only 0 or 1, only with a 5x5
+// kernel where the params know it, chosen by WinogradK5 for 5x5 alone.
+func TestWinogradK5(t *testing.T) {
+	in := backend.WinogradInput{N: 1, C: 1, H: 9, W: 9, R: 5, S: 5, OH: 5, OW: 5, K5: 1}
+	require.NoError(t, in.Validate())
+	in.K5 = 2
+	assert.ErrorContains(t, in.Validate(), "winograd_input: K5 must be 0 or 1, got 2")
+	in = backend.WinogradInput{N: 1, C: 1, H: 9, W: 9, R: 3, S: 3, OH: 7, OW: 7, K5: 1}
+	assert.ErrorContains(t, in.Validate(), "winograd_input: K5 (F(2x2,5x5)) takes a 5x5 kernel, got 3x3")
+	assert.ErrorContains(t, backend.WinogradFilter{K: 1, C: 1, R: 5, S: 4, K5: 1}.Validate(), "winograd_filter: K5 (F(2x2,5x5)) takes a 5x5 kernel, got 5x4")
+	assert.ErrorContains(t, backend.WinogradDw{K: 1, C: 1, P: 1, R: 6, S: 6, K5: 1}.Validate(), "winograd_dw: K5 (F(2x2,5x5)) takes a 5x5 kernel, got 6x6")
+	assert.ErrorContains(t, backend.WinogradOutput{N: 1, K: 1, OH: 1, OW: 1, K5: 3}.Validate(), "winograd_output: K5 must be 0 or 1, got 3")
+	assert.ErrorContains(t, backend.WinogradDy{N: 1, K: 1, OH: 1, OW: 1, K5: 3}.Validate(), "winograd_dy: K5 must be 0 or 1, got 3")
+	assert.NoError(t, backend.WinogradDy{N: 1, K: 1, OH: 1, OW: 1, K5: 1}.Validate())
+	assert.Equal(t, []uint32{0, 0, 1, 0, 0}, []uint32{backend.WinogradK5(3, 3), backend.WinogradK5(4, 4),
+		backend.WinogradK5(5, 5), backend.WinogradK5(5, 4), backend.WinogradK5(6, 6)})
+	assert.Equal(t, []int{16, 36}, []int{backend.WinogradDw{}.Points(), backend.WinogradDw{K5: 1}.Points()})
 }

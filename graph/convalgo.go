@@ -12,16 +12,18 @@ import (
 const (
 	// ConvAuto (or "") runs each layer that admits Winograd with the
 	// algorithm the tuner chose (tune: auto or cached), else by the rule:
-	// for 3x3 kernels Winograd on every device but the reference, which
-	// keeps implicit GEMM as the ground truth the other backends are
-	// checked against; for kernels over 3x3 implicit GEMM (ruleOverThree).
+	// for 3x3 and 5x5 kernels Winograd on every device but the reference,
+	// which keeps implicit GEMM as the ground truth the other backends are
+	// checked against; for the other kernels over 3x3 (run as 3x3 blocks)
+	// implicit GEMM (ruleOverThree).
 	ConvAuto = "auto"
 	// ConvGemm runs every convolution as implicit GEMM (conv2d_fwd,
 	// conv2d_bwd_data): the plans before the algorithm choice, bit for bit.
 	ConvGemm = "gemm"
 	// ConvWinograd runs every pass that admits it (stride 1, kernels 3x3
-	// to 6x6, those over 3x3 as 3x3 blocks) as Winograd: F(2x2,3x3) for
-	// the forward output and the input gradient, F(3x3,2x2) for the filter
+	// to 6x6: 5x5 as one F(2x2,5x5) block, the others over 3x3 as 3x3
+	// blocks) as Winograd: F(2x2,3x3) (or F(2x2,5x5)) for the forward
+	// output and the input gradient, F(3x3,2x2) (F(5x5,2x2)) for the filter
 	// gradient; the others use implicit GEMM (ConvNote).
 	ConvWinograd = "winograd"
 )
@@ -109,15 +111,17 @@ func convNote(algo string, convs []ConvPass) string {
 // noWinograd starts the Reason of a pass that cannot run as Winograd.
 const noWinograd = "no Winograd: "
 
-// ruleOverThree starts the rule's Reason for a kernel over 3x3 under
-// conv_algo auto: its Winograd blocks (16 multiplies per block against 9
-// per tap of a 3x3 block) beat implicit GEMM only where tuned Gemm tiles
-// run them, so the rule keeps implicit GEMM and, with tuning on
-// (Config.TunedAlgos), the tuner chooses by timing both.
-const ruleOverThree = "rule: implicit GEMM for kernels over 3x3"
+// ruleOverThree starts the rule's Reason for a kernel over 3x3 run as 3x3
+// blocks (4x4, 6x6, 4x6: 16 multiplies per block against 9 per tap of a
+// 3x3 block) under conv_algo auto: such blocks beat implicit GEMM only
+// where tuned Gemm tiles run them, so the rule keeps implicit GEMM and,
+// with tuning on (Config.TunedAlgos), the tuner chooses by timing both. A
+// 5x5 kernel is one F(2x2,5x5) block (9 multiplies per output against 25),
+// which the rule takes as it takes 3x3.
+const ruleOverThree = "rule: implicit GEMM for kernels over 3x3 run as 3x3 blocks"
 
-// overThree reports whether the Winograd dispatches ds run a kernel over
-// 3x3 (as more than one 3x3 block).
+// overThree reports whether the Winograd dispatches ds run a kernel as
+// more than one 3x3 block.
 func overThree(ds []backend.Params) bool {
 	for _, q := range ds {
 		if in, ok := q.(backend.WinogradInput); ok {
@@ -125,6 +129,17 @@ func overThree(ds []backend.Params) bool {
 		}
 	}
 	return false
+}
+
+// ruleWinograd is the rule's Reason for a pass it runs as Winograd ds: a
+// 3x3 kernel, or a 5x5 one as F(2x2,5x5).
+func ruleWinograd(ds []backend.Params) string {
+	for _, q := range ds {
+		if in, ok := q.(backend.WinogradInput); ok && in.K5 != 0 {
+			return "rule: Winograd F(2x2,5x5) for 5x5 stride 1"
+		}
+	}
+	return "rule: Winograd for 3x3 stride 1"
 }
 
 // planConvs chooses the algorithm of every convolution pass of lo (needGrad
@@ -166,7 +181,7 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				case blocksByRule:
 					c.Algo, c.Reason = ConvGemm, ruleOverThree+"; the tuner times both"
 				case algo == ConvAuto:
-					c.Reason = "rule: Winograd for 3x3 stride 1"
+					c.Reason = ruleWinograd(ds)
 				}
 				for j := range scratch {
 					scratch[j] = max(scratch[j], sizes[j])

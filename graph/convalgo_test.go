@@ -166,19 +166,32 @@ func TestConvAlgoWinogradOnStride4(t *testing.T) {
 	assert.Empty(t, auto.ConvNote(), "auto says nothing about layers that never admit Winograd")
 	assert.Equal(t, "conv.6 forward winograd (rule: Winograd for 3x3 stride 1)", auto.ConvAlgos()[5].String())
 	for _, c := range auto.ConvAlgos()[2:5] {
-		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
-		assert.False(t, c.Winograd, "tune off: no scratch for conv.3")
-		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3 (tune off)", c.Reason)
+		assert.Equal(t, graph.ConvWinograd, c.Algo, c.String())
+		assert.True(t, c.Winograd)
+		assert.Equal(t, "rule: Winograd F(2x2,5x5) for 5x5 stride 1", c.Reason, "5x5 is one F(2x2,5x5) block")
 	}
-	tuned, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{TunedAlgos: true})
+	assert.Equal(t, lo.ScratchBytes(), auto.ScratchBytes())
+
+	// A 4x4 kernel runs as four 3x3 blocks: implicit GEMM by the rule,
+	// Winograd only where the tuner times it faster.
+	blocks := layers.NewSequential().Add("conv", layers.NewConv2d(1, 8, 4, 1, 1), layers.NewReLU()).
+		Add("", layers.NewFlatten()).Add("fc", layers.NewLinear(8*8*8, 3))
+	in := layers.Shape{4, 1, 9, 9}
+	off, err := graph.NewLayout(blocks, in, graph.Config{})
 	require.NoError(t, err)
-	for _, c := range tuned.ConvAlgos()[2:5] {
+	for _, c := range off.ConvAlgos() {
 		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
-		assert.True(t, c.Winograd, "the tuner may switch conv.3")
-		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3; the tuner times both", c.Reason)
+		assert.False(t, c.Winograd, "tune off: no scratch for the 4x4 layer")
+		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3 run as 3x3 blocks (tune off)", c.Reason)
 	}
-	assert.Equal(t, lo.ScratchBytes(), tuned.ScratchBytes(), "conv.3's scratch is planned")
-	assert.Greater(t, tuned.ScratchBytes(), auto.ScratchBytes())
+	tuned, err := graph.NewLayout(blocks, in, graph.Config{TunedAlgos: true})
+	require.NoError(t, err)
+	for _, c := range tuned.ConvAlgos() {
+		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())
+		assert.True(t, c.Winograd, "the tuner may switch the 4x4 layer")
+		assert.Equal(t, "rule: implicit GEMM for kernels over 3x3 run as 3x3 blocks; the tuner times both", c.Reason)
+	}
+	assert.Greater(t, tuned.ScratchBytes(), off.ScratchBytes())
 }
 
 // TestConvAlgoUnknown rejects a value by name.
@@ -254,7 +267,7 @@ func TestConvAlgoBindingLimit(t *testing.T) {
 	require.NoError(t, err)
 	note := lo.ConvNote()
 	require.NotEmpty(t, note)
-	assert.True(t, strings.HasPrefix(note, "conv_algo auto: implicit GEMM for conv.6 forward (its "), note)
+	assert.True(t, strings.HasPrefix(note, "conv_algo auto: implicit GEMM for conv.3 forward (its "), note)
 	assert.Contains(t, note, fmt.Sprintf("exceeds the %s one dispatch of small-range may address", graph.MiB(limit)))
 	for _, c := range lo.ConvAlgos() {
 		assert.Equal(t, graph.ConvGemm, c.Algo, c.String())

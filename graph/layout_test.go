@@ -121,7 +121,7 @@ func TestMemoryTooBig(t *testing.T) {
 	msg := err.Error()
 	assert.Contains(t, msg, "plan for batch 8 needs")
 	assert.Contains(t, msg, "device tiny has")
-	assert.Contains(t, msg, "largest buffers: [fc.3.weight 0.2 MiB")
+	assert.Contains(t, msg, "largest buffers: [winograd.V 0.3 MiB winograd.M 0.3 MiB fc.3.weight 0.2 MiB")
 	assert.Contains(t, msg, "batch size 2 would fit")
 	assert.Equal(t, 0, fake.Allocs, "nothing allocated")
 	assert.Equal(t, 0, dev.LiveBuffers())

@@ -60,6 +60,20 @@ func winogradCases() []Case {
 			p.MaskRelu = 1
 			out = append(out, Case{Name: s.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}
+		if s.r == 5 && s.s == 5 { // the same windows as one F(2x2,5x5) block
+			p := winogradInputOf(s)
+			p.K5 = 1
+			out = append(out, Case{Name: s.name + "_f25", Params: p, Init: []Gen{Symmetric(1), nil}})
+			if s.name == "k5_odd_7x9_p2" {
+				p.MaskRelu = 1
+				out = append(out, Case{Name: s.name + "_f25_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
+			}
+		}
+	}
+	for _, s := range []winogradShape{{"k5_odd_13x11_p2", 2, 3, 13, 11, 2, 2, 5, 5}, {"k5_c7_10x12_p1x0", 3, 7, 10, 12, 1, 0, 5, 5}} {
+		p := winogradInputOf(s)
+		p.K5 = 1
+		out = append(out, Case{Name: s.name + "_f25", Params: p, Init: []Gen{Symmetric(1), nil}})
 	}
 	filters := []struct {
 		name       string
@@ -67,7 +81,7 @@ func winogradCases() []Case {
 	}{{"1x1", 1, 1, 3, 3}, {"k3_c5", 3, 5, 3, 3}, {"k17_c33", 17, 33, 3, 3}, {"alexnet_conv6", 384, 256, 3, 3},
 		{"alexnet_conv8", 384, 384, 3, 3}, {"alexnet_conv10", 256, 384, 3, 3},
 		{"r5_1x1", 1, 1, 5, 5}, {"r5_k7_c5", 7, 5, 5, 5}, {"r4x6_k3_c2", 3, 2, 4, 6}, {"r6x4_k2_c3", 2, 3, 6, 4},
-		{"r5_k33_c17", 33, 17, 5, 5}}
+		{"r5_k33_c17", 33, 17, 5, 5}, {"r5_alexnet_conv3", 256, 96, 5, 5}}
 	for _, f := range filters {
 		for bwd := range uint32(2) {
 			name := f.name
@@ -76,6 +90,10 @@ func winogradCases() []Case {
 			}
 			p := backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), R: uint32(f.r), S: uint32(f.s), BwdData: bwd}
 			out = append(out, Case{Name: name, Params: p, Init: []Gen{FanIn(f.r * f.s * f.c), nil}})
+			if f.r == 5 && f.s == 5 {
+				p.K5 = 1
+				out = append(out, Case{Name: name + "_f25", Params: p, Init: []Gen{FanIn(f.r * f.s * f.c), nil}})
+			}
 		}
 	}
 	outputs := []struct {
@@ -102,7 +120,13 @@ func winogradCases() []Case {
 			p.Relu = 1
 			out = append(out, Case{Name: name + "_relu", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
 		}
+		if o.name != "alexnet_conv6" && o.name != "alexnet_conv8_full_12" { // F(2x2,5x5)'s 36 points
+			p.K5 = 1
+			out = append(out, Case{Name: name + "_f25", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
+		}
 	}
+	p := backend.WinogradOutput{N: 2, K: 256, OH: 7, OW: 7, Bias: 1, K5: 1} // AlexNet's conv.3, plane scaled down
+	out = append(out, Case{Name: "alexnet_conv3_bias_f25", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
 	return append(out, winogradGradCases()...)
 }
 
@@ -134,6 +158,10 @@ func winogradGradCases() []Case {
 			p.MaskRelu = 1
 			out = append(out, Case{Name: d.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}
+		if d.name != "alexnet_conv6" && d.name != "alexnet_conv8_full_12" { // F(5x5,2x2)'s 36 points
+			p.K5 = 1
+			out = append(out, Case{Name: d.name + "_f25", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}[:len(p.Buffers())]})
+		}
 	}
 	dws := []struct {
 		name          string
@@ -156,6 +184,17 @@ func winogradGradCases() []Case {
 	}
 	for _, d := range dws {
 		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: uint32(d.r), S: uint32(d.s)}
+		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
+		if d.r == 5 && d.s == 5 {
+			p.K5 = 1
+			out = append(out, Case{Name: d.name + "_f25", Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
+		}
+	}
+	for _, d := range []struct {
+		name    string
+		k, c, p int
+	}{{"r5_k2_c3_p4099_f25", 2, 3, 4099}, {"r5_alexnet_conv3_f25", 256, 96, 49}} {
+		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: 5, S: 5, K5: 1}
 		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
 	}
 	return out

@@ -107,6 +107,22 @@ var Tolerances = map[backend.Kernel]Tolerance{
 	backend.KWinogradDw:      {Atol: 1e-5, Rtol: 1e-5},
 }
 
+// WinogradK5Tolerances replace Tolerances for the F(2x2,5x5) transforms
+// (params with K5 = 1), whose sums are larger: winograd_input's 36 inputs
+// weighted by B^T's rows (absolute sums up to 10 on either side, |V| <=
+// 100), winograd_output's by A^T's (up to 7, |y| <= 35 for |M| < 1) and
+// winograd_dy's by G”s (up to 24, |E| <= 576) are held to about four
+// float32 ulps of those bounds; winograd_filter's and winograd_dw's
+// weights are fractions below 1 (G, and A'^T's 1/24), so their bounds
+// stay.
+var WinogradK5Tolerances = map[backend.Kernel]Tolerance{
+	backend.KWinogradInput:  {Atol: 4e-5, Rtol: 1e-6},
+	backend.KWinogradFilter: {Atol: 1e-6, Rtol: 1e-6},
+	backend.KWinogradOutput: {Atol: 2e-5, Rtol: 1e-6},
+	backend.KWinogradDy:     {Atol: 2.5e-4, Rtol: 1e-6},
+	backend.KWinogradDw:     {Atol: 1e-5, Rtol: 1e-5},
+}
+
 // ReductionLength is the number of terms summed into one output element of a
 // reduction kernel (see Tolerances), or 0 for other kernels.
 func ReductionLength(p backend.Params) int {
@@ -127,10 +143,14 @@ func ReductionLength(p backend.Params) int {
 	return 0
 }
 
-// ToleranceFor is Tolerances[p.Kernel()] with Atol scaled by
+// ToleranceFor is Tolerances[p.Kernel()] (WinogradK5Tolerances for the
+// F(2x2,5x5) transforms) with Atol scaled by
 // sqrt(L/ToleranceUnit) when p reduces over L > ToleranceUnit terms.
 func ToleranceFor(p backend.Params) Tolerance {
 	t := Tolerances[p.Kernel()]
+	if w, ok := p.(interface{ Points() int }); ok && w.Points() == backend.WinogradPoints5 {
+		t = WinogradK5Tolerances[p.Kernel()]
+	}
 	if l := ReductionLength(p); l > ToleranceUnit {
 		t.Atol *= math.Sqrt(float64(l) / ToleranceUnit)
 	}

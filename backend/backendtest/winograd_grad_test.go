@@ -163,11 +163,26 @@ func hostKernels(fs map[backend.Kernel]func(backend.Params, [][]float32)) func(*
 	}
 }
 
+// gradMatrices are the filter gradient's G' (a x 2) and A'^T (r x a) as
+// the backends scale them, a the tile side and r the block side, with the
+// element ξ of E that holds scale times the sum of a tile: F(3x3,2x2), or
+// F(5x5,2x2) with k5 (backend/ref states both).
+func gradMatrices(k5 uint32) (gp, at [][]float32, a, r, sum int, scale float32) {
+	if k5 != 0 {
+		const s = 1.0 / 24
+		return [][]float32{{6, 0}, {-4, -4}, {-4, 4}, {1, 2}, {1, -2}, {0, 24}},
+			[][]float32{{s, s, s, s, s, 0}, {0, s, -s, 2 * s, -2 * s, 0}, {0, s, s, 4 * s, 4 * s, 0},
+				{0, s, -s, 8 * s, -8 * s, 0}, {0, s, s, 16 * s, 16 * s, s}}, 6, 5, 7, 16
+	}
+	return [][]float32{{2, 0}, {1, 1}, {1, -1}, {0, 2}},
+		[][]float32{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}, 4, 3, 5, 1
+}
+
 // winogradDy32 is winograd_dy in float32: the rows of G' e first, then
 // the columns, each summed in order (dy masked by y with MaskRelu).
 func winogradDy32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDy)
-	gp := [4][2]float32{{2, 0}, {1, 1}, {1, -1}, {0, 2}}
+	gp, _, pa, _, _, _ := gradMatrices(q.K5)
 	kk, oh, ow := int(q.K), int(q.OH), int(q.OW)
 	th, tw := (oh+1)/2, (ow+1)/2
 	tiles := int(q.N) * th * tw
@@ -186,10 +201,10 @@ func winogradDy32(p backend.Params, v [][]float32) {
 					}
 				}
 			}
-			for i := range 4 {
+			for i := range pa {
 				row := [2]float32{gp[i][0]*e[0][0] + gp[i][1]*e[1][0], gp[i][0]*e[0][1] + gp[i][1]*e[1][1]}
-				for j := range 4 {
-					v[1][((4*i+j)*tiles+t)*kk+k] = row[0]*gp[j][0] + row[1]*gp[j][1]
+				for j := range pa {
+					v[1][((pa*i+j)*tiles+t)*kk+k] = row[0]*gp[j][0] + row[1]*gp[j][1]
 				}
 			}
 		}
@@ -200,32 +215,36 @@ func winogradDy32(p backend.Params, v [][]float32) {
 // summed over the tiles in order.
 func winogradDw32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDw)
-	at := [3][4]float32{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}
+	_, at, pa, rb, sum, scale := gradMatrices(q.K5)
 	kk, cc, tiles, rr, ss := int(q.K), int(q.C), int(q.P), int(q.R), int(q.S)
 	rows, bs := int(q.Blocks())*cc, int(backend.WinogradBlocks(q.S))
+	if q.K5 != 0 {
+		bs = 1
+	}
 	for k := range kk {
 		var s float32
 		for t := range tiles {
-			s += v[1][(5*tiles+t)*kk+k]
+			s += v[1][(sum*tiles+t)*kk+k]
 		}
-		v[3][k] = s
+		v[3][k] = s / scale
 		for row := range rows {
-			var left [3][4]float32
-			for r := range 3 {
-				for b := range 4 {
-					for a := range 4 {
-						left[r][b] += at[r][a] * v[0][((4*a+b)*rows+row)*kk+k]
+			left := make([][]float32, rb)
+			for r := range rb {
+				left[r] = make([]float32, pa)
+				for b := range pa {
+					for a := range pa {
+						left[r][b] += at[r][a] * v[0][((pa*a+b)*rows+row)*kk+k]
 					}
 				}
 			}
-			for r := range 3 {
-				for s := range 3 {
-					kr, ks := 3*(row/cc/bs)+r, 3*(row/cc%bs)+s
+			for r := range rb {
+				for s := range rb {
+					kr, ks := rb*(row/cc/bs)+r, rb*(row/cc%bs)+s
 					if kr >= rr || ks >= ss {
 						continue
 					}
 					var o float32
-					for b := range 4 {
+					for b := range pa {
 						o += left[r][b] * at[s][b]
 					}
 					v[2][((k*cc+row%cc)*rr+kr)*ss+ks] = o

@@ -17,44 +17,43 @@ import "github.com/crossgrad/crossgrad/backend"
 //
 // ⊙ the element-wise product, which over C channels is the batched Gemm of
 // backend.WinogradPlan (16 products, one per element ξ = 4*i+j).
+// F(2x2,5x5), the params' K5, is in winograd5.go.
 var (
-	winogradBT = [4][4]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
-	winogradG  = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-	winogradAT = [2][4]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
+	winogradBT = [][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}}
+	winogradG  = [][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	winogradAT = [][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}
 )
 
 // WinogradInput computes V[ξ][q*C+c][t] = (B^T d B)[ξ] for every block q
-// of the kernel, channel c and tile t of p, d the 4x4 window of x at rows
-// 2*th-PadH+3*a.. and columns 2*tw-PadW+3*b.. (q = a*WinogradBlocks(S)+b;
-// zero outside the image), in float64 rounded once. x[N*C*H*W] is read;
-// V[16*Q*C*P] is overwritten. p.MaskRelu is applied by Run, which passes
-// the masked x.
+// of the kernel, channel c and tile t of p, d the a x a window of x at
+// rows 2*th-PadH+r*a.. and columns 2*tw-PadW+r*b.. (q = a*BS+b, BS the
+// blocks along S; zero outside the image), a x a and r the tile and block
+// sides of p's algorithm (4 and 3, or 6 and 5 with K5), in float64 rounded
+// once. x[N*C*H*W] is read; V[Points()*Q*C*P] is overwritten. p.MaskRelu
+// is applied by Run, which passes the masked x.
 func WinogradInput(p backend.WinogradInput, x, v []float32) {
+	alg := winogradAlgs[p.K5]
 	n, c, h, w := int(p.N), int(p.C), int(p.H), int(p.W)
 	th, tw := (int(p.OH)+1)/2, (int(p.OW)+1)/2
-	tiles, bs, rows := n*th*tw, int(backend.WinogradBlocks(p.S)), int(p.Blocks())*c
+	tiles, bs, rows := n*th*tw, blocksAlongS(p.S, p.K5), int(p.Blocks())*c
 	parallelFor(rows, func(row int) {
 		q, ch := row/c, row%c
+		d, out := square(alg.a), square(alg.a)
 		for t := range tiles {
 			img, r := t/(th*tw), t%(th*tw)
-			y0, x0 := 2*(r/tw)-int(p.PadH)+3*(q/bs), 2*(r%tw)-int(p.PadW)+3*(q%bs)
-			var d [4][4]float64
-			for a := range 4 {
-				for b := range 4 {
+			y0, x0 := 2*(r/tw)-int(p.PadH)+alg.r*(q/bs), 2*(r%tw)-int(p.PadW)+alg.r*(q%bs)
+			for a := range alg.a {
+				for b := range alg.a {
+					d[a][b] = 0
 					if y, xx := y0+a, x0+b; y >= 0 && y < h && xx >= 0 && xx < w {
 						d[a][b] = float64(x[((img*c+ch)*h+y)*w+xx])
 					}
 				}
 			}
-			for i := range 4 {
-				for j := range 4 {
-					var s float64
-					for a := range 4 {
-						for b := range 4 {
-							s += winogradBT[i][a] * d[a][b] * winogradBT[j][b]
-						}
-					}
-					v[((4*i+j)*rows+row)*tiles+t] = float32(s)
+			sandwich(out, alg.bt, d, alg.bt)
+			for i := range alg.a {
+				for j := range alg.a {
+					v[((alg.a*i+j)*rows+row)*tiles+t] = float32(out[i][j])
 				}
 			}
 		}
@@ -62,20 +61,22 @@ func WinogradInput(p backend.WinogradInput, x, v []float32) {
 }
 
 // WinogradFilter computes U[ξ][k][q*C+c] = (G g G^T)[ξ] of block q =
-// a*WinogradBlocks(S)+b, g[r][s] = w[k][c][3*a+r][3*b+s], or with BwdData
-// U[ξ][c][q*K+k] of g[r][s] = w[k][c][R-1-3*a-r][S-1-3*b-s] (zero past the
-// kernel), in float64 rounded once. w[K*C*R*S] is read; U[16*Q*K*C] is
-// overwritten.
+// a*BS+b, g[r][s] = w[k][c][rb*a+r][rb*b+s] (rb the block side: 3, or 5
+// with K5), or with BwdData U[ξ][c][q*K+k] of g[r][s] =
+// w[k][c][R-1-rb*a-r][S-1-rb*b-s] (zero past the kernel), in float64
+// rounded once. w[K*C*R*S] is read; U[Points()*Q*K*C] is overwritten.
 func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
+	alg := winogradAlgs[p.K5]
 	kk, cc, rr, ss := int(p.K), int(p.C), int(p.R), int(p.S)
-	qq, bs := int(p.Blocks()), int(backend.WinogradBlocks(p.S))
+	qq, bs := int(p.Blocks()), blocksAlongS(p.S, p.K5)
 	parallelFor(kk*cc, func(kc int) {
 		k, c := kc/cc, kc%cc
+		g, out := square(alg.r), square(alg.a)
 		for q := range qq {
-			var g [3][3]float64
-			for r := range 3 {
-				for s := range 3 {
-					kr, ks := 3*(q/bs)+r, 3*(q%bs)+s
+			for r := range alg.r {
+				for s := range alg.r {
+					g[r][s] = 0
+					kr, ks := alg.r*(q/bs)+r, alg.r*(q%bs)+s
 					if kr >= rr || ks >= ss {
 						continue
 					}
@@ -85,19 +86,14 @@ func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
 					g[r][s] = float64(w[(kc*rr+kr)*ss+ks])
 				}
 			}
-			for i := range 4 {
-				for j := range 4 {
-					var s float64
-					for a := range 3 {
-						for b := range 3 {
-							s += winogradG[i][a] * g[a][b] * winogradG[j][b]
-						}
-					}
-					o := ((4*i+j)*kk+k)*qq*cc + q*cc + c
+			sandwich(out, alg.g, g, alg.g)
+			for i := range alg.a {
+				for j := range alg.a {
+					o := ((alg.a*i+j)*kk+k)*qq*cc + q*cc + c
 					if p.BwdData != 0 {
-						o = ((4*i+j)*cc+c)*qq*kk + q*kk + k
+						o = ((alg.a*i+j)*cc+c)*qq*kk + q*kk + k
 					}
-					u[o] = float32(s)
+					u[o] = float32(out[i][j])
 				}
 			}
 		}
@@ -108,8 +104,9 @@ func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
 // A^T m A of m = M[.][k][t] plus b[k] when Bias != 0, in float64 rounded
 // once (then clamped as ReluFwd when Relu != 0), into y[n][k] at rows
 // 2*th.. and columns 2*tw.. inside OH x OW.
-// M[16*K*P] and b are read; y[N*K*OH*OW] is overwritten.
+// M[Points()*K*P] and b are read; y[N*K*OH*OW] is overwritten.
 func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
+	alg := winogradAlgs[p.K5]
 	kk, oh, ow := int(p.K), int(p.OH), int(p.OW)
 	th, tw := (oh+1)/2, (ow+1)/2
 	tiles := int(p.N) * th * tw
@@ -118,21 +115,22 @@ func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
 		if p.Bias != 0 {
 			bias = float64(b[k])
 		}
+		mt, out := square(alg.a), square(2)
 		for t := range tiles {
 			img, r := t/(th*tw), t%(th*tw)
 			y0, x0 := 2*(r/tw), 2*(r%tw)
+			for a := range alg.a {
+				for c := range alg.a {
+					mt[a][c] = float64(m[((alg.a*a+c)*kk+k)*tiles+t])
+				}
+			}
+			sandwich(out, alg.at, mt, alg.at)
 			for i := range 2 {
 				for j := range 2 {
 					if y0+i >= oh || x0+j >= ow {
 						continue
 					}
-					s := bias
-					for a := range 4 {
-						for c := range 4 {
-							s += winogradAT[i][a] * float64(m[((4*a+c)*kk+k)*tiles+t]) * winogradAT[j][c]
-						}
-					}
-					o := float32(s)
+					o := float32(bias + out[i][j])
 					if p.Relu != 0 {
 						o = relu(o)
 					}
@@ -141,4 +139,22 @@ func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
 			}
 		}
 	})
+}
+
+// blocksAlongS is BS, the number of blocks along a kernel row of S
+// columns: 1 with K5, else backend.WinogradBlocks(S).
+func blocksAlongS(s, k5 uint32) int {
+	if k5 != 0 {
+		return 1
+	}
+	return int(backend.WinogradBlocks(s))
+}
+
+// square is an n x n matrix of zeros.
+func square(n int) [][]float64 {
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = make([]float64, n)
+	}
+	return m
 }

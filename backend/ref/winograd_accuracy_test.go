@@ -10,38 +10,51 @@ import (
 	"github.com/crossgrad/crossgrad/backend/backendtest"
 )
 
-// winogradAlgo is F(m x m, 3x3) by its transform matrices: bt is a x a,
-// g a x 3, at m x a, a = m+2.
+// winogradAlgo is F(m x m, r x r) by its transform matrices: bt is a x a,
+// g a x r, at m x a, a = m+r-1.
 type winogradAlgo struct {
 	name      string
-	m         int
+	m, r      int
 	bt, g, at [][]float64
 }
 
 // f2x2 and f4x4 are Lavin and Gray's F(2x2,3x3) and F(4x4,3x3) (the
 // latter with interpolation points 0, ±1, ±2, ∞).
 var (
-	f2x2 = winogradAlgo{"F(2x2,3x3)", 2,
+	f2x2 = winogradAlgo{"F(2x2,3x3)", 2, 3,
 		[][]float64{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
 		[][]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
 		[][]float64{{1, 1, 1, 0}, {0, 1, -1, -1}}}
-	f4x4 = winogradAlgo{"F(4x4,3x3)", 4,
+	f4x4 = winogradAlgo{"F(4x4,3x3)", 4, 3,
 		[][]float64{{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
 			{0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
 		[][]float64{{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
 			{1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}},
 		[][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}}
+	// f2x2r5 is F(2x2,5x5) with the same points, as backend/ref states it
+	// (winograd5.go) and the backends run it for 5x5 layers.
+	f2x2r5 = winogradAlgo{"F(2x2,5x5)", 2, 5, f4x4.bt,
+		[][]float64{{1.0 / 4, 0, 0, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+			{-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
+			{1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3}, {0, 0, 0, 0, 1}},
+		[][]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}}
 )
 
-// accLayer is one 3x3 stride-1 pad-1 layer: c input and k output
-// channels on n images of h x h.
+// accLayer is one stride-1 layer of an r x r kernel (3 when r is 0),
+// padded by r/2 on every side: c input and k output channels on n images
+// of h x h.
 type accLayer struct {
 	name       string
 	n, c, k, h int
+	r          int
 }
+
+// side is the kernel side r.
+func (l accLayer) side() int { return max(l.r, 3) }
 
 // conv64 is the direct convolution in float64.
 func conv64(l accLayer, x, w []float32) []float64 {
+	rs := l.side()
 	y := make([]float64, l.n*l.k*l.h*l.h)
 	for n := range l.n {
 		for k := range l.k {
@@ -49,11 +62,11 @@ func conv64(l accLayer, x, w []float32) []float64 {
 				for ox := range l.h {
 					var s float64
 					for c := range l.c {
-						for r := range 3 {
-							for q := range 3 {
-								iy, ix := oy+r-1, ox+q-1
+						for r := range rs {
+							for q := range rs {
+								iy, ix := oy+r-rs/2, ox+q-rs/2
 								if iy >= 0 && iy < l.h && ix >= 0 && ix < l.h {
-									s += float64(w[((k*l.c+c)*3+r)*3+q]) * float64(x[((n*l.c+c)*l.h+iy)*l.h+ix])
+									s += float64(w[((k*l.c+c)*rs+r)*rs+q]) * float64(x[((n*l.c+c)*l.h+iy)*l.h+ix])
 								}
 							}
 						}
@@ -68,6 +81,7 @@ func conv64(l accLayer, x, w []float32) []float64 {
 
 // conv32 is the direct convolution summed in float32 in (c, r, s) order.
 func conv32(l accLayer, x, w []float32) []float64 {
+	rs := l.side()
 	y := make([]float64, l.n*l.k*l.h*l.h)
 	for n := range l.n {
 		for k := range l.k {
@@ -75,11 +89,11 @@ func conv32(l accLayer, x, w []float32) []float64 {
 				for ox := range l.h {
 					var s float32
 					for c := range l.c {
-						for r := range 3 {
-							for q := range 3 {
-								iy, ix := oy+r-1, ox+q-1
+						for r := range rs {
+							for q := range rs {
+								iy, ix := oy+r-rs/2, ox+q-rs/2
 								if iy >= 0 && iy < l.h && ix >= 0 && ix < l.h {
-									s += w[((k*l.c+c)*3+r)*3+q] * x[((n*l.c+c)*l.h+iy)*l.h+ix]
+									s += w[((k*l.c+c)*rs+r)*rs+q] * x[((n*l.c+c)*l.h+iy)*l.h+ix]
 								}
 							}
 						}
@@ -123,13 +137,13 @@ func sandwich32(lm [][]float64, x [][]float32, rm [][]float64) [][]float32 {
 // the filter and input transforms, the products summed over channels in
 // channel order, the output transform.
 func winograd32(f winogradAlgo, l accLayer, x, w []float32) []float64 {
-	a, m := f.m+2, f.m
+	a, m, rs := f.m+f.r-1, f.m, f.r
 	tiles := (l.h + m - 1) / m
 	u := make([][][]float32, l.k*l.c)
 	for kc := range u {
-		g := make([][]float32, 3)
+		g := make([][]float32, rs)
 		for r := range g {
-			g[r] = w[kc*9+r*3:][:3]
+			g[r] = w[(kc*rs+r)*rs:][:rs]
 		}
 		u[kc] = sandwich32(f.g, g, f.g)
 	}
@@ -143,7 +157,7 @@ func winograd32(f winogradAlgo, l accLayer, x, w []float32) []float64 {
 					for i := range d {
 						d[i] = make([]float32, a)
 						for j := range d[i] {
-							iy, ix := ty*m+i-1, tx*m+j-1
+							iy, ix := ty*m+i-rs/2, tx*m+j-rs/2
 							if iy >= 0 && iy < l.h && ix >= 0 && ix < l.h {
 								d[i][j] = x[((n*l.c+c)*l.h+iy)*l.h+ix]
 							}
@@ -180,19 +194,32 @@ func winograd32(f winogradAlgo, l accLayer, x, w []float32) []float64 {
 
 // TestWinogradAccuracy measures, at AlexNet's 3x3 layers' reduction
 // lengths (conv.6's 256 input channels, conv.8's and conv.10's 384; the
-// input gradients reduce over 384, 384 and 256 output channels), the
-// error of a direct float32 convolution, F(2x2,3x3) and F(4x4,3x3)
-// against float64 on the suite's inputs: max |err| over the RMS of the
-// output (the max relative error of the layer) and the worst share of
-// backendtest.WinogradTolerance. F(2x2) must stay within the tolerance and
-// below F(4x4), whose error is why the backends implement F(2x2).
+// input gradients reduce over 384, 384 and 256 output channels) and its
+// 5x5 layer's (conv.3: 96 input channels forward, 256 output channels for
+// the input gradient), the error of a direct float32 convolution and of
+// the Winograd algorithms against float64 on the suite's inputs: max |err|
+// over the RMS of the output (the max relative error of the layer) and the
+// worst share of backendtest.WinogradTolerance (scaled by the reduction
+// length as the pipeline checks scale it). The algorithms the backends
+// run, F(2x2,3x3) for 3x3 and F(2x2,5x5) for 5x5, must stay within the
+// tolerance, and F(2x2,3x3) below F(4x4,3x3), whose larger error (the
+// same six points as F(2x2,5x5), for a quarter of the products' work per
+// output) is why the backends take F(2x2) for 3x3.
 func TestWinogradAccuracy(t *testing.T) {
-	layers := []accLayer{{"conv.6 fwd, conv.10 bwd_data (256 terms)", 2, 256, 16, 12},
-		{"conv.8, conv.10 fwd, conv.6, conv.8 bwd_data (384 terms)", 2, 384, 16, 12}}
-	for _, l := range layers {
-		r := rand.New(rand.NewSource(int64(l.c)))
+	layers := []struct {
+		l    accLayer
+		algs []winogradAlgo
+	}{
+		{accLayer{"conv.6 fwd, conv.10 bwd_data (256x9 terms)", 2, 256, 16, 12, 3}, []winogradAlgo{f2x2, f4x4}},
+		{accLayer{"conv.8, conv.10 fwd, conv.6, conv.8 bwd_data (384x9 terms)", 2, 384, 16, 12, 3}, []winogradAlgo{f2x2, f4x4}},
+		{accLayer{"conv.3 fwd (96x25 terms)", 2, 96, 16, 13, 5}, []winogradAlgo{f2x2r5}},
+		{accLayer{"conv.3 bwd_data (256x25 terms)", 1, 256, 16, 13, 5}, []winogradAlgo{f2x2r5}},
+	}
+	for _, c := range layers {
+		l, terms := c.l, c.l.side()*c.l.side()*c.l.c
+		r := rand.New(rand.NewSource(int64(terms)))
 		x := backendtest.Symmetric(1)(r, l.n*l.c*l.h*l.h)
-		w := backendtest.FanIn(9*l.c)(r, l.k*l.c*9)
+		w := backendtest.FanIn(terms)(r, l.k*terms)
 		want := conv64(l, x, w)
 		var rms float64
 		for _, v := range want {
@@ -200,28 +227,32 @@ func TestWinogradAccuracy(t *testing.T) {
 		}
 		rms = math.Sqrt(rms / float64(len(want)))
 		tol := backendtest.WinogradTolerance
-		if n := 9 * l.c; n > backendtest.ToleranceUnit {
-			tol.Atol *= math.Sqrt(float64(n) / backendtest.ToleranceUnit)
+		if terms > backendtest.ToleranceUnit {
+			tol.Atol *= math.Sqrt(float64(terms) / backendtest.ToleranceUnit)
 		}
 		errs := map[string]float64{}
-		for _, m := range []struct {
-			name string
-			y    []float64
-		}{{"direct float32", conv32(l, x, w)}, {f2x2.name, winograd32(f2x2, l, x, w)}, {f4x4.name, winograd32(f4x4, l, x, w)}} {
+		measure := func(name string, y []float64) float64 {
 			var worst, share float64
-			for i, v := range m.y {
+			for i, v := range y {
 				d := math.Abs(v - want[i])
 				worst = max(worst, d)
 				share = max(share, d/tol.Allowed(want[i]))
 			}
-			errs[m.name] = worst / rms
+			errs[name] = worst / rms
 			t.Logf("%s: %-14s max |err| %.3g, max relative error %.3g (of the RMS %.3g), %.3f of the tolerance",
-				l.name, m.name, worst, worst/rms, rms, share)
-			if m.name == f2x2.name {
-				assert.LessOrEqual(t, share, 1.0, "%s: F(2x2,3x3) beyond backendtest.WinogradTolerance", l.name)
+				l.name, name, worst, worst/rms, rms, share)
+			return share
+		}
+		measure("direct float32", conv32(l, x, w))
+		for i, f := range c.algs {
+			share := measure(f.name, winograd32(f, l, x, w))
+			if i == 0 {
+				assert.LessOrEqual(t, share, 1.0, "%s: %s beyond backendtest.WinogradTolerance", l.name, f.name)
 			}
 		}
-		assert.Less(t, errs[f2x2.name], errs[f4x4.name], "%s: F(2x2,3x3) is the more accurate", l.name)
+		if len(c.algs) > 1 {
+			assert.Less(t, errs[f2x2.name], errs[f4x4.name], "%s: F(2x2,3x3) is the more accurate", l.name)
+		}
 	}
 }
 
@@ -359,7 +390,7 @@ func flatten(dst *[16]float32, m [][]float32) {
 // backendtest.WinogradGradTolerance over dw and db, which F(3x3,2x2) must
 // stay within, at no more than twice the direct sum's relative error.
 func TestWinogradGradAccuracy(t *testing.T) {
-	l := accLayer{"conv.6, conv.8, conv.10 bwd_filter (2304 terms)", 16, 48, 40, 12}
+	l := accLayer{"conv.6, conv.8, conv.10 bwd_filter (2304 terms)", 16, 48, 40, 12, 3}
 	r := rand.New(rand.NewSource(2304))
 	x := backendtest.Symmetric(1)(r, l.n*l.c*l.h*l.h)
 	dy := backendtest.FanIn(l.n*l.h*l.h)(r, l.n*l.k*l.h*l.h)

@@ -210,6 +210,7 @@ typedef struct {
     uint OH;
     uint OW;
     uint MaskRelu;
+    uint K5;
 } WinogradInputParams;
 
 // winograd_filter
@@ -219,6 +220,7 @@ typedef struct {
     uint R;
     uint S;
     uint BwdData;
+    uint K5;
 } WinogradFilterParams;
 
 // winograd_output
@@ -229,6 +231,7 @@ typedef struct {
     uint OW;
     uint Bias;
     uint Relu;
+    uint K5;
 } WinogradOutputParams;
 
 // winograd_dy
@@ -238,6 +241,7 @@ typedef struct {
     uint OH;
     uint OW;
     uint MaskRelu;
+    uint K5;
 } WinogradDyParams;
 
 // winograd_dw
@@ -247,6 +251,7 @@ typedef struct {
     uint P;
     uint R;
     uint S;
+    uint K5;
 } WinogradDwParams;
 
 #endif

@@ -1,5 +1,5 @@
-// Shared by the Winograd transforms winograd_input, winograd_output and
-// winograd_dy (OpenCL C 1.2).
+// Shared by the Winograd transforms winograd_input, winograd_output,
+// winograd_filter and winograd_dy (OpenCL C 1.2).
 #ifndef CROSSGRAD_WINOGRAD_H
 #define CROSSGRAD_WINOGRAD_H
 
@@ -23,6 +23,32 @@ CG_INLINE void wg_store_lanes(const float4 v, const uint n, __global float* o) {
     o[0] = v.s0;
     if (n > 1u) o[1] = v.s1;
     if (n > 2u) o[2] = v.s2;
+}
+
+// The F(2x2,5x5) transforms (the matrices in backend/ref/winograd5.go) of
+// six float4 lanes: o = B^T d (wg_bt6), the filter row o = G g (wg_g5 of
+// five floats) and the output row o = A^T m (wg_at6, two of six).
+CG_INLINE void wg_bt6(const float4* d, float4* o) {
+    o[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+    o[1] = d[3] + d[4] - 4.0f * (d[1] + d[2]);
+    o[2] = 4.0f * (d[1] - d[2]) - d[3] + d[4];
+    o[3] = 2.0f * (d[3] - d[1]) - d[2] + d[4];
+    o[4] = 2.0f * (d[1] - d[3]) - d[2] + d[4];
+    o[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+}
+
+CG_INLINE void wg_g5(const float* g, float* o) {
+    o[0] = 0.25f * g[0];
+    o[1] = -(g[0] + g[1] + g[2] + g[3] + g[4]) / 6.0f;
+    o[2] = -(g[0] - g[1] + g[2] - g[3] + g[4]) / 6.0f;
+    o[3] = (g[0] + 2.0f * g[1] + 4.0f * g[2] + 8.0f * g[3] + 16.0f * g[4]) / 24.0f;
+    o[4] = (g[0] - 2.0f * g[1] + 4.0f * g[2] - 8.0f * g[3] + 16.0f * g[4]) / 24.0f;
+    o[5] = g[4];
+}
+
+CG_INLINE void wg_at6(const float4* m, float4* o) {
+    o[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+    o[1] = m[1] - m[2] + 2.0f * (m[3] - m[4]) + m[5];
 }
 
 #endif

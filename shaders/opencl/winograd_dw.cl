@@ -6,13 +6,57 @@
 // overwritten (see backend.WinogradDw, the matrices in backend/ref). 2-D
 // launch (k, q*C+c), one work-item per block of a channel pair:
 // neighbouring work-items read neighbouring elements of M; the work-items
-// of row 0 also sum db[k].
+// of row 0 also sum db[k]. With p.K5 it is F(5x5,2x2)'s (winograd_dw5).
 #include "params.h"
 #include "common.h"
+
+// Row o = A'^T m of F(5x5,2x2), without its 1/24.
+CG_INLINE void wg_atd5(const float* m, float* o) {
+    o[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+    o[1] = m[1] - m[2] + 2.0f * (m[3] - m[4]);
+    o[2] = m[1] + m[2] + 4.0f * (m[3] + m[4]);
+    o[3] = m[1] - m[2] + 8.0f * (m[3] - m[4]);
+    o[4] = m[1] + m[2] + 16.0f * (m[3] + m[4]) + m[5];
+}
+
+// F(5x5,2x2): dw[k][c] = A'^T m A' (5x5, 1/576 = 1/24 from each side) of
+// m[xi] = M[xi][c][k], and db[k] = sum over t of E[7][t][k] / 16.
+CG_INLINE void winograd_dw5(const WinogradDwParams p, __global const float* restrict M, __global const float* restrict E,
+                            __global float* restrict dw, __global float* restrict db, const uint k, const uint c) {
+    const size_t plane = (size_t)p.C * p.K;
+    __global const float* mp = M + (size_t)c * p.K + k;
+    float f[5][6]; // A'^T m, by columns
+#pragma unroll
+    for (int j = 0; j < 6; j++) {
+        float col[6], o[5];
+#pragma unroll
+        for (int i = 0; i < 6; i++) col[i] = mp[(6 * i + j) * plane];
+        wg_atd5(col, o);
+#pragma unroll
+        for (int r = 0; r < 5; r++) f[r][j] = o[r];
+    }
+    __global float* wp = dw + ((size_t)k * p.C + c) * 25u;
+#pragma unroll
+    for (int r = 0; r < 5; r++) { // (A'^T m) A'
+        float o[5];
+        wg_atd5(f[r], o);
+#pragma unroll
+        for (int s = 0; s < 5; s++) wp[r * 5 + s] = o[s] * (1.0f / 576.0f);
+    }
+    if (c != 0u) return;
+    __global const float* ep = E + (size_t)7u * p.P * p.K + k;
+    float s = 0.0f;
+    for (uint t = 0; t < p.P; t++) s += ep[(size_t)t * p.K];
+    db[k] = s * 0.0625f;
+}
 
 __kernel void winograd_dw(const WinogradDwParams p, __global const float* restrict M, __global const float* restrict E,
                           __global float* restrict dw, __global float* restrict db) {
     const uint k = GID0, row = (uint)get_global_id(1);
+    if (p.K5) {
+        if (k < p.K && row < p.C) winograd_dw5(p, M, E, dw, db, k, row);
+        return;
+    }
     const uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
     if (k >= p.K || row >= rows) return;
     const uint q = row / p.C, c = row % p.C;

@@ -8,10 +8,21 @@
 // plane's four elements with one vstore4 (one work-item per channel made
 // PoCL keep the kernel scalar: its loads are gathers to the vectoriser).
 // With p.MaskRelu dy is read masked as relu_bwd by the ReLU output ym
-// (ym > 0 ? dy : 0); without it ym is dy, unread.
+// (ym > 0 ? dy : 0); without it ym is dy, unread. With p.K5 it is
+// F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j).
 #include "params.h"
 #include "common.h"
 #include "winograd.h"
+
+// o = G' (e0, e1) of F(5x5,2x2).
+CG_INLINE void wg_gd5(const float4 e0, const float4 e1, float4* o) {
+    o[0] = 6.0f * e0;
+    o[1] = -4.0f * (e0 + e1);
+    o[2] = 4.0f * (e1 - e0);
+    o[3] = e0 + 2.0f * e1;
+    o[4] = e0 - 2.0f * e1;
+    o[5] = 24.0f * e1;
+}
 
 __kernel void winograd_dy(const WinogradDyParams p, __global const float* restrict dy, __global float* restrict E,
                           __global const float* restrict ym) {
@@ -40,6 +51,21 @@ __kernel void winograd_dy(const WinogradDyParams p, __global const float* restri
             e[a][b] = (float4)(v[0], v[1], v[2], v[3]);
         }
     }
+    const size_t plane = (size_t)tiles * p.K;
+    __global float* ep = E + (size_t)t * p.K + k0;
+    if (p.K5) { // F(5x5,2x2): G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]]
+        float4 u0[6], u1[6]; // columns 0 and 1 of G' e
+        wg_gd5(e[0][0], e[1][0], u0);
+        wg_gd5(e[0][1], e[1][1], u1);
+#pragma unroll
+        for (int i = 0; i < 6; i++) { // (G' e) G'^T
+            float4 v[6];
+            wg_gd5(u0[i], u1[i], v);
+#pragma unroll
+            for (int j = 0; j < 6; j++) wg_store_lanes(v[j], lanes, ep + (size_t)(6 * i + j) * plane);
+        }
+        return;
+    }
     float4 u[4][2]; // G' e
 #pragma unroll
     for (int b = 0; b < 2; b++) {
@@ -48,8 +74,6 @@ __kernel void winograd_dy(const WinogradDyParams p, __global const float* restri
         u[2][b] = e[0][b] - e[1][b];
         u[3][b] = 2.0f * e[1][b];
     }
-    const size_t plane = (size_t)tiles * p.K;
-    __global float* ep = E + (size_t)t * p.K + k0;
 #pragma unroll
     for (int i = 0; i < 4; i++) { // (G' e) G'^T
         const float4 v[4] = {2.0f * u[i][0], u[i][0] + u[i][1], u[i][0] - u[i][1], 2.0f * u[i][1]};

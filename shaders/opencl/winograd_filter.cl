@@ -3,12 +3,43 @@
 // U[xi][c][q*K+k] of the rotated g[r][s] = w[k][c][R-1-3a-r][S-1-3b-s];
 // zero past the kernel (see backend.WinogradFilter, the matrices in
 // backend/ref/winograd.go). 2-D launch (q*C+c, k), one work-item per block
-// of a filter.
+// of a filter. With p.K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5
+// filter (winograd_filter5), xi = 6*i+j.
 #include "params.h"
 #include "common.h"
+#include "winograd.h"
+
+// F(2x2,5x5): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
+CG_INLINE void winograd_filter5(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U,
+                                const uint c, const uint k) {
+    __global const float* gp = w + ((size_t)k * p.C + c) * 25u;
+    float e[6][5]; // G g, by columns
+#pragma unroll
+    for (int s = 0; s < 5; s++) {
+        float col[5], o[6];
+#pragma unroll
+        for (int r = 0; r < 5; r++) col[r] = p.BwdData ? gp[(4 - r) * 5 + (4 - s)] : gp[r * 5 + s];
+        wg_g5(col, o);
+#pragma unroll
+        for (int i = 0; i < 6; i++) e[i][s] = o[i];
+    }
+    const size_t plane = (size_t)p.K * p.C;
+    __global float* up = U + (p.BwdData ? (size_t)c * p.K + k : (size_t)k * p.C + c);
+#pragma unroll
+    for (int i = 0; i < 6; i++) { // (G g) G^T
+        float o[6];
+        wg_g5(e[i], o);
+#pragma unroll
+        for (int j = 0; j < 6; j++) up[(6 * i + j) * plane] = o[j];
+    }
+}
 
 __kernel void winograd_filter(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U) {
     const uint row = GID0, k = (uint)get_global_id(1);
+    if (p.K5) {
+        if (row < p.C && k < p.K) winograd_filter5(p, w, U, row, k);
+        return;
+    }
     const uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     if (row >= blocks * p.C || k >= p.K) return;
     const uint q = row / p.C, c = row % p.C;

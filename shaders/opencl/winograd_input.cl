@@ -10,14 +10,65 @@
 // elements with one vstore4. One work-item per tile made PoCL keep the
 // kernel scalar (the tile's loads are gathers to its vectoriser) and cost
 // a branch per element. With p.MaskRelu x is read masked as relu_bwd by
-// the ReLU output ym (ym > 0 ? x : 0); without it ym is x, unread.
+// the ReLU output ym (ym > 0 ? x : 0); without it ym is x, unread. With
+// p.K5 it is F(2x2,5x5)'s transform instead (winograd_input5).
 #include "params.h"
 #include "common.h"
 #include "winograd.h"
 
+// F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
+// at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c), the
+// run's four windows read as one 6x12 window.
+CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
+                               __global const float* restrict ym, const uint g, const uint c) {
+    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
+    const uint tiles = p.N * th * tw;
+    const uint u = g % rw, tr = g / rw;
+    const uint n = tr / th, tw0 = u * WINOGRAD_LANES, m = min((uint)WINOGRAD_LANES, tw - tw0);
+    const int y0 = (int)(2u * (tr % th)) - (int)p.PadH, x0 = (int)(2u * tw0) - (int)p.PadW;
+    const int H = (int)p.H, W = (int)p.W;
+    __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
+    __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
+    float4 e[6][6]; // e[i][b] = (B^T d)[i][b] of the four windows
+#pragma unroll
+    for (int b = 0; b < 6; b++) {
+        float4 col[6];
+#pragma unroll
+        for (int a = 0; a < 6; a++) {
+            const int y = y0 + a, yc = clamp(y, 0, H - 1);
+            float w[4];
+#pragma unroll
+            for (int l = 0; l < 4; l++) {
+                const int xx = x0 + b + 2 * l, o = yc * W + clamp(xx, 0, W - 1);
+                const bool in = y >= 0 && y < H && xx >= 0 && xx < W && (!p.MaskRelu || yp[o] > 0.0f);
+                w[l] = in ? xp[o] : 0.0f;
+            }
+            col[a] = (float4)(w[0], w[1], w[2], w[3]);
+        }
+        float4 t[6];
+        wg_bt6(col, t);
+#pragma unroll
+        for (int i = 0; i < 6; i++) e[i][b] = t[i];
+    }
+    const size_t plane = (size_t)p.C * tiles;
+    __global float* vp = V + (size_t)c * tiles + (size_t)tr * tw + tw0;
+#pragma unroll
+    for (int i = 0; i < 6; i++) { // (B^T d) B
+        float4 v[6];
+        wg_bt6(e[i], v);
+#pragma unroll
+        for (int j = 0; j < 6; j++) wg_store_lanes(v[j], m, vp + (size_t)(6 * i + j) * plane);
+    }
+}
+
 __kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
                              __global const float* restrict ym) {
     const uint g = GID0, row = (uint)get_global_id(1);
+    if (p.K5) {
+        const uint th = (p.OH + 1u) / 2u, rw = ((p.OW + 1u) / 2u + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
+        if (g < p.N * th * rw && row < p.C) winograd_input5(p, x, V, ym, g, row);
+        return;
+    }
     const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
     const uint tiles = p.N * th * tw, bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
     if (g >= p.N * th * rw || row >= rows) return;

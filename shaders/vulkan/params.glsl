@@ -210,6 +210,7 @@ struct WinogradInputParams {
     uint OH;
     uint OW;
     uint MaskRelu;
+    uint K5;
 };
 
 // winograd_filter
@@ -219,6 +220,7 @@ struct WinogradFilterParams {
     uint R;
     uint S;
     uint BwdData;
+    uint K5;
 };
 
 // winograd_output
@@ -229,6 +231,7 @@ struct WinogradOutputParams {
     uint OW;
     uint Bias;
     uint Relu;
+    uint K5;
 };
 
 // winograd_dy
@@ -238,6 +241,7 @@ struct WinogradDyParams {
     uint OH;
     uint OW;
     uint MaskRelu;
+    uint K5;
 };
 
 // winograd_dw
@@ -247,6 +251,7 @@ struct WinogradDwParams {
     uint P;
     uint R;
     uint S;
+    uint K5;
 };
 
 #endif

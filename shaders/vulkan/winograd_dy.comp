@@ -6,6 +6,7 @@
 // tile and channel, channels fastest. Buffers: dy[N*K*OH*OW], E[16*P*K],
 // ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
 // masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
+// With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; main5).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
@@ -17,7 +18,53 @@ layout(std430, set = 0, binding = 0) readonly restrict buffer Dy { float dy[]; }
 layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { float e_out[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Ym { float ym[]; };
 
+// o = G' (e0, e1) of F(5x5,2x2), G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]].
+void wgGd5(float e0, float e1, out float o[6]) {
+    o[0] = 6.0 * e0;
+    o[1] = -4.0 * (e0 + e1);
+    o[2] = 4.0 * (e1 - e0);
+    o[3] = e0 + 2.0 * e1;
+    o[4] = e0 - 2.0 * e1;
+    o[5] = 24.0 * e1;
+}
+
+// F(5x5,2x2): E[xi][t][k] = (G' e G'^T)[xi].
+void main5() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = tiles * p.K;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint k = o % p.K, t = o / p.K;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        float e[2][2];
+        for (uint a = 0u; a < 2u; a++) {
+            for (uint b = 0u; b < 2u; b++) {
+                uint i = base + a * p.OW + b;
+                bool inside = oy + a < p.OH && ox + b < p.OW;
+                e[a][b] = (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? dy[i] : 0.0;
+            }
+        }
+        float u0[6], u1[6]; // columns 0 and 1 of G' e
+        wgGd5(e[0][0], e[1][0], u0);
+        wgGd5(e[0][1], e[1][1], u1);
+        for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
+            float row[6];
+            wgGd5(u0[i], u1[i], row);
+            for (uint j = 0u; j < 6u; j++) {
+                e_out[o + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+
 void main() {
+    if (p.K5 != 0u) {
+        main5();
+        return;
+    }
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     uint tiles = p.N * th * tw;
     uint total = tiles * p.K;

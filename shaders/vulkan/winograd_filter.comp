@@ -4,17 +4,52 @@
 // zero past the kernel (see backend.WinogradFilter, the matrices in
 // backend/ref/winograd.go). One invocation per block of a filter, c
 // fastest, then q. Buffers: w[K*C*R*S], U[16*Q*K*C].
+// With K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5 filter (main5).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradFilterParams p; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer Wt { float w[]; };
 layout(std430, set = 0, binding = 1) writeonly restrict buffer U { float u[]; };
 
+// F(2x2,5x5): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
+void main5() {
+    uint total = p.K * p.C;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint c = o % p.C, k = o / p.C;
+        uint base = (k * p.C + c) * 25u;
+        float e[6][5]; // G g
+        for (uint s = 0u; s < 5u; s++) {
+            float col[5], tr[6];
+            for (uint r = 0u; r < 5u; r++) {
+                col[r] = p.BwdData != 0u ? w[base + (4u - r) * 5u + (4u - s)] : w[base + r * 5u + s];
+            }
+            wgG5(col, tr);
+            for (int i = 0; i < 6; i++) {
+                e[i][s] = tr[i];
+            }
+        }
+        uint plane = p.K * p.C;
+        uint uo = p.BwdData != 0u ? c * p.K + k : o;
+        for (uint i = 0u; i < 6u; i++) { // (G g) G^T
+            float row[6];
+            wgG5(e[i], row);
+            for (uint j = 0u; j < 6u; j++) {
+                u[uo + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+
 void main() {
+    if (p.K5 != 0u) {
+        main5();
+        return;
+    }
     uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     uint total = p.K * blocks * p.C;
     int R = int(p.R), S = int(p.S);

@@ -6,10 +6,12 @@
 // invocation per block, channel and tile, tiles fastest. Buffers:
 // x[N*C*H*W], V[16*Q*C*P], ym[N*C*H*W] (x when MaskRelu == 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
 // ym (ym > 0 ? x : 0).
+// With K5 it is F(2x2,5x5)'s transform of 6x6 windows instead (main5).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradInputParams p; };
@@ -17,7 +19,49 @@ layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) writeonly restrict buffer V { float v[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Ym { float ym[]; };
 
+// F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
+// at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c).
+void main5() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.C;
+    int H = int(p.H), W = int(p.W);
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint t = o % tiles, c = o / tiles;
+        uint n = t / (th * tw), r = t % (th * tw);
+        int y0 = int(2u * (r / tw)) - int(p.PadH), x0 = int(2u * (r % tw)) - int(p.PadW);
+        uint base = (n * p.C + c) * p.H * p.W;
+        float e[6][6]; // B^T d
+        for (int b = 0; b < 6; b++) {
+            float col[6], tr[6];
+            int xx = x0 + b;
+            for (int a = 0; a < 6; a++) {
+                int y = y0 + a;
+                bool inside = y >= 0 && y < H && xx >= 0 && xx < W;
+                uint i = base + uint(y * W + xx);
+                col[a] = (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? x[i] : 0.0;
+            }
+            wgBt6(col, tr);
+            for (int i = 0; i < 6; i++) {
+                e[i][b] = tr[i];
+            }
+        }
+        uint plane = p.C * tiles;
+        for (uint i = 0u; i < 6u; i++) { // (B^T d) B
+            float row[6];
+            wgBt6(e[i], row);
+            for (uint j = 0u; j < 6u; j++) {
+                v[o + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+
 void main() {
+    if (p.K5 != 0u) {
+        main5();
+        return;
+    }
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     uint tiles = p.N * th * tw;
     uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;

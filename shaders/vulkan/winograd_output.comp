@@ -5,10 +5,12 @@
 // backend/ref/winograd.go). One invocation per channel and
 // tile, tiles fastest. Buffers: M[16*K*P], b[K] (unread without Bias),
 // y[N*K*OH*OW].
+// With K5 m has F(2x2,5x5)'s 36 points and A^T is its 2x6 matrix (main5).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradOutputParams p; };
@@ -21,7 +23,48 @@ float store(float v) {
     return (p.Relu != 0u && !(v > 0.0)) ? 0.0 : v;
 }
 
+// F(2x2,5x5): the 2x2 tile A^T m A of m = M[.][k][t], xi = 6*i+j.
+void main5() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = p.K * tiles;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint t = o % tiles, k = o / tiles;
+        uint mo = k * tiles + t;
+        float e[2][6]; // A^T m
+        for (uint j = 0u; j < 6u; j++) {
+            float col[6], tr[2];
+            for (uint i = 0u; i < 6u; i++) {
+                col[i] = m[mo + (6u * i + j) * plane];
+            }
+            wgAt6(col, tr);
+            e[0][j] = tr[0];
+            e[1][j] = tr[1];
+        }
+        float bias = p.Bias != 0u ? b[k] : 0.0;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        for (uint i = 0u; i < 2u; i++) { // (A^T m) A
+            if (oy + i >= p.OH) {
+                break;
+            }
+            float row[2];
+            wgAt6(e[i], row);
+            y[yo + i * p.OW] = store(bias + row[0]);
+            if (ox + 1u < p.OW) {
+                y[yo + i * p.OW + 1u] = store(bias + row[1]);
+            }
+        }
+    }
+}
+
 void main() {
+    if (p.K5 != 0u) {
+        main5();
+        return;
+    }
     uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
     uint tiles = p.N * th * tw;
     uint total = tiles * p.K;
