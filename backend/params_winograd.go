@@ -24,8 +24,9 @@ const (
 // to 6 splits into two 3-wide blocks at offsets 0 and 3 (the second padded
 // with zeros), so an R x S kernel runs as WinogradBlocks(R)*WinogradBlocks(S)
 // F(2x2,3x3) convolutions of shifted windows, summed by the Gemm's
-// reduction: 5x5 does 4*16 multiplies per 2x2 output tile against 100 for
-// direct convolution.
+// reduction (4*16 multiplies per 2x2 output tile for 5x5, against 100 for
+// direct convolution), unless the params' K5 runs a 5x5 kernel as one
+// F(2x2,5x5) block (36 multiplies; see WinogradPoints5).
 const WinogradMaxKernel = 6
 
 // WinogradBlocks is the number of 3-wide blocks of a kernel side r (3 to

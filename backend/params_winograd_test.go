@@ -90,8 +90,9 @@ func TestWinogradConv(t *testing.T) {
 }
 
 // TestWinogradConvLargeKernel plans AlexNet's conv.3 (5x5, padding 2) at
-// batch 16 as four 3x3 blocks in the Gemm's reduction, forward and
-// backward, and a 4x6 kernel as two blocks by two.
+// batch 16 as one F(2x2,5x5) block (36 products, reduction C), forward
+// and backward, a 4x4 kernel as four 3x3 blocks in the Gemm's reduction
+// and a 4x6 one as two blocks by two.
 func TestWinogradConvLargeKernel(t *testing.T) {
 	g := backend.NewConv2DShape(16, 96, 26, 26, 256, 5, 5, 1, 2)
 	pl, ok := backend.WinogradConv(g, false)

@@ -89,7 +89,7 @@ func TestConvAlgoWinogradTrainsLikeGemm(t *testing.T) {
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DFwd, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdData, "conv.6"))
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.6"))
-			assert.Equal(t, 3, kernelCount(t, wplan, backend.KWinogradInput, "conv.3"), "5x5 as four 3x3 blocks")
+			assert.Equal(t, 3, kernelCount(t, wplan, backend.KWinogradInput, "conv.3"), "5x5: one F(2x2,5x5) input transform per pass")
 			assert.Zero(t, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.3"))
 			assert.Equal(t, 1, kernelCount(t, wplan, backend.KConv2DBwdFilter, "conv.0"), "11x11 stride 4: implicit GEMM")
 			worst := 0.0
@@ -141,9 +141,10 @@ func kernelCount(t *testing.T, plan *graph.Plan, k backend.Kernel, layer string)
 
 // TestConvAlgoWinogradOnStride4 forces winograd on the AlexNet whose conv.0
 // is 11x11 stride 4 and conv.3 5x5: conv.0 uses implicit GEMM, and the
-// one note names it once with the reason; conv.3 runs as 3x3 blocks.
-// Under auto the rule keeps conv.3 on implicit GEMM, planning Winograd's
-// scratch for it only when the tuner will choose (TunedAlgos).
+// one note names it once with the reason; conv.3 runs as F(2x2,5x5),
+// under auto too. A 4x4 kernel (3x3 blocks) stays on implicit GEMM under
+// auto, its Winograd scratch planned only when the tuner will choose
+// (TunedAlgos).
 func TestConvAlgoWinogradOnStride4(t *testing.T) {
 	m := alexNet97(t)
 	lo, err := graph.NewLayout(m.Sequential, m.InputShape(4), graph.Config{ConvAlgo: graph.ConvWinograd})

@@ -9,8 +9,9 @@ import (
 // Winograder is a layer whose products (the forward output y, the input
 // gradient dx and the parameter gradients) can run either as its default
 // kernel or as Winograd, F(2x2,3x3) (see backend.WinogradConv) or for the
-// parameter gradients F(3x3,2x2) (backend.WinogradGrad), a kernel over 3x3
-// as 3x3 blocks; the planner
+// parameter gradients F(3x3,2x2) (backend.WinogradGrad), a 5x5 kernel as
+// F(2x2,5x5) and F(5x5,2x2), the other kernels over 3x3 as 3x3 blocks; the
+// planner
 // chooses per pass and says so in Ctx.Winograd and Ctx.WinogradGrad.
 type Winograder interface {
 	Layer
@@ -30,7 +31,8 @@ type Winograder interface {
 }
 
 // WinogradPlan implements Winograder: the layers backend.WinogradRefusal
-// admits (stride 1, kernels 3x3 to 6x6, those over 3x3 as 3x3 blocks).
+// admits (stride 1, kernels 3x3 to 6x6: 5x5 as F(2x2,5x5), the others over
+// 3x3 as 3x3 blocks).
 func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error) {
 	g := l.shape(in)
 	if err := backend.WinogradRefusal(g, backwardData); err != nil {

@@ -31,8 +31,9 @@ func winogradShapes() []winogradShape {
 		{"alexnet_conv10", 2, 384, 5, 5, 1, 1, 0, 0},
 		{"alexnet_conv8_full_12", 1, 384, 12, 12, 1, 1, 0, 0},
 		// Kernels over 3x3 as 3x3 blocks: 5x5 (AlexNet's conv.3, 96
-		// channels, plane scaled down from 26x26), 4x6 and 6x4, a
-		// partial block and windows past every edge. AlexNet's conv.3
+		// channels, plane scaled down from 26x26; each 5x5 case also as
+		// F(2x2,5x5), "_f25"), 4x6 and 6x4, a partial block and windows
+		// past every edge. AlexNet's conv.3
 		// filter and filter-gradient widths run in the pipeline checks.
 		{"k5_tiny_1x1_p2", 1, 1, 1, 1, 2, 2, 5, 5},
 		{"k5_odd_7x9_p2", 2, 3, 7, 9, 2, 2, 5, 5},
