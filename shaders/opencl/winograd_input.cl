@@ -18,7 +18,7 @@
 
 // F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
 // at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c), the
-// run's four windows read as one 6x12 window.
+// run's four windows read once, as one 6x12 window.
 CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
                                __global const float* restrict ym, const uint g, const uint c) {
     const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
@@ -29,23 +29,26 @@ CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float
     const int H = (int)p.H, W = (int)p.W;
     __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
     __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
-    float4 e[6][6]; // e[i][b] = (B^T d)[i][b] of the four windows
+    float4 d[6][6]; // d[a][b]: element (a, b) of the four tiles' windows
+#pragma unroll
+    for (int a = 0; a < 6; a++) {
+        const int y = y0 + a, yc = clamp(y, 0, H - 1);
+        float w[12];
+#pragma unroll
+        for (int j = 0; j < 12; j++) {
+            const int xx = x0 + j, o = yc * W + clamp(xx, 0, W - 1);
+            const bool in = y >= 0 && y < H && xx >= 0 && xx < W && (!p.MaskRelu || yp[o] > 0.0f);
+            w[j] = in ? xp[o] : 0.0f;
+        }
+#pragma unroll
+        for (int b = 0; b < 6; b++) d[a][b] = (float4)(w[b], w[b + 2], w[b + 4], w[b + 6]);
+    }
+    float4 e[6][6]; // e[i][b] = (B^T d)[i][b]
 #pragma unroll
     for (int b = 0; b < 6; b++) {
-        float4 col[6];
+        float4 col[6], t[6];
 #pragma unroll
-        for (int a = 0; a < 6; a++) {
-            const int y = y0 + a, yc = clamp(y, 0, H - 1);
-            float w[4];
-#pragma unroll
-            for (int l = 0; l < 4; l++) {
-                const int xx = x0 + b + 2 * l, o = yc * W + clamp(xx, 0, W - 1);
-                const bool in = y >= 0 && y < H && xx >= 0 && xx < W && (!p.MaskRelu || yp[o] > 0.0f);
-                w[l] = in ? xp[o] : 0.0f;
-            }
-            col[a] = (float4)(w[0], w[1], w[2], w[3]);
-        }
-        float4 t[6];
+        for (int a = 0; a < 6; a++) col[a] = d[a][b];
         wg_bt6(col, t);
 #pragma unroll
         for (int i = 0; i < 6; i++) e[i][b] = t[i];
