@@ -26,15 +26,6 @@ func winogradPoints(k5 uint32) int {
 	return WinogradPoints
 }
 
-// WinogradBlockSide is the kernel side one block covers: 5 for K5 = 1
-// (the whole 5x5 kernel), else 3.
-func WinogradBlockSide(k5 uint32) uint32 {
-	if k5 != 0 {
-		return 5
-	}
-	return 3
-}
-
 // winogradBlocksOf is Q, the number of blocks of an R x S kernel: 1 for
 // K5 = 1, else WinogradBlocks(R)*WinogradBlocks(S).
 func winogradBlocksOf(r, s, k5 uint32) uint32 {

@@ -111,7 +111,7 @@ var Tolerances = map[backend.Kernel]Tolerance{
 // (params with K5 = 1), whose sums are larger: winograd_input's 36 inputs
 // weighted by B^T's rows (absolute sums up to 10 on either side, |V| <=
 // 100), winograd_output's by A^T's (up to 7, |y| <= 35 for |M| < 1) and
-// winograd_dy's by G”s (up to 24, |E| <= 576) are held to about four
+// winograd_dy's by those of G' (up to 24, |E| <= 576) are held to about four
 // float32 ulps of those bounds; winograd_filter's and winograd_dw's
 // weights are fractions below 1 (G, and A'^T's 1/24), so their bounds
 // stay.
