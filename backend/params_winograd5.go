@@ -26,13 +26,18 @@ func winogradPoints(k5 uint32) int {
 	return WinogradPoints
 }
 
-// winogradBlocksOf is Q, the number of blocks of an R x S kernel: 1 for
-// K5 = 1, else WinogradBlocks(R)*WinogradBlocks(S).
-func winogradBlocksOf(r, s, k5 uint32) uint32 {
+// WinogradBlocksAlong is the number of blocks along a kernel side of r: 1
+// for K5 = 1 (the whole 5x5 kernel is one block), else WinogradBlocks(r).
+func WinogradBlocksAlong(r, k5 uint32) uint32 {
 	if k5 != 0 {
 		return 1
 	}
-	return WinogradBlocks(r) * WinogradBlocks(s)
+	return WinogradBlocks(r)
+}
+
+// winogradBlocksOf is Q, the number of blocks of an R x S kernel.
+func winogradBlocksOf(r, s, k5 uint32) uint32 {
+	return WinogradBlocksAlong(r, k5) * WinogradBlocksAlong(s, k5)
 }
 
 // winogradK5 checks a K5 flag against the kernel sides (for the params

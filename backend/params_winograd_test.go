@@ -176,4 +176,6 @@ func TestWinogradK5(t *testing.T) {
 	assert.Equal(t, []uint32{0, 0, 1, 0, 0}, []uint32{backend.WinogradK5(3, 3), backend.WinogradK5(4, 4),
 		backend.WinogradK5(5, 5), backend.WinogradK5(5, 4), backend.WinogradK5(6, 6)})
 	assert.Equal(t, []int{16, 36}, []int{backend.WinogradDw{}.Points(), backend.WinogradDw{K5: 1}.Points()})
+	assert.Equal(t, []uint32{2, 1, 1}, []uint32{backend.WinogradBlocksAlong(5, 0), backend.WinogradBlocksAlong(5, 1),
+		backend.WinogradBlocksAlong(3, 0)})
 }

@@ -217,10 +217,7 @@ func winogradDw32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDw)
 	_, at, pa, rb, sum, scale := gradMatrices(q.K5)
 	kk, cc, tiles, rr, ss := int(q.K), int(q.C), int(q.P), int(q.R), int(q.S)
-	rows, bs := int(q.Blocks())*cc, int(backend.WinogradBlocks(q.S))
-	if q.K5 != 0 {
-		bs = 1
-	}
+	rows, bs := int(q.Blocks())*cc, int(backend.WinogradBlocksAlong(q.S, q.K5))
 	for k := range kk {
 		var s float32
 		for t := range tiles {

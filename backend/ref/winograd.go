@@ -35,7 +35,7 @@ func WinogradInput(p backend.WinogradInput, x, v []float32) {
 	alg := winogradAlgs[p.K5]
 	n, c, h, w := int(p.N), int(p.C), int(p.H), int(p.W)
 	th, tw := (int(p.OH)+1)/2, (int(p.OW)+1)/2
-	tiles, bs, rows := n*th*tw, blocksAlongS(p.S, p.K5), int(p.Blocks())*c
+	tiles, bs, rows := n*th*tw, int(backend.WinogradBlocksAlong(p.S, p.K5)), int(p.Blocks())*c
 	parallelFor(rows, func(row int) {
 		q, ch := row/c, row%c
 		d, out := square(alg.a), square(alg.a)
@@ -68,7 +68,7 @@ func WinogradInput(p backend.WinogradInput, x, v []float32) {
 func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
 	alg := winogradAlgs[p.K5]
 	kk, cc, rr, ss := int(p.K), int(p.C), int(p.R), int(p.S)
-	qq, bs := int(p.Blocks()), blocksAlongS(p.S, p.K5)
+	qq, bs := int(p.Blocks()), int(backend.WinogradBlocksAlong(p.S, p.K5))
 	parallelFor(kk*cc, func(kc int) {
 		k, c := kc/cc, kc%cc
 		g, out := square(alg.r), square(alg.a)
@@ -139,15 +139,6 @@ func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
 			}
 		}
 	})
-}
-
-// blocksAlongS is BS, the number of blocks along a kernel row of S
-// columns: 1 with K5, else backend.WinogradBlocks(S).
-func blocksAlongS(s, k5 uint32) int {
-	if k5 != 0 {
-		return 1
-	}
-	return int(backend.WinogradBlocks(s))
 }
 
 // square is an n x n matrix of zeros.

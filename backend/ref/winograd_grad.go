@@ -71,7 +71,7 @@ func WinogradDy(p backend.WinogradDy, dy, e []float32) {
 func WinogradDw(p backend.WinogradDw, m, e, dw, db []float32) {
 	alg := winogradAlgs[p.K5]
 	kk, cc, tiles, rr, ss := int(p.K), int(p.C), int(p.P), int(p.R), int(p.S)
-	rows, bs := int(p.Blocks())*cc, blocksAlongS(p.S, p.K5)
+	rows, bs := int(p.Blocks())*cc, int(backend.WinogradBlocksAlong(p.S, p.K5))
 	parallelFor(kk, func(k int) {
 		var bias float64
 		for t := range tiles {
