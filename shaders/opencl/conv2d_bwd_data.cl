@@ -15,9 +15,7 @@
 // w, dx (overwritten), wt (the transposed weights when usewt, else unused),
 // usewt, ym. With p.MaskRelu every dy element is read masked as relu_bwd by
 // the ReLU output ym (ym > 0 ? dy : 0), the run copies too; without it ym
-// is dy, unread. With contiguous tilings (TILE_STRIDED 0, CPUs) the group ids are
-// remapped so that the channel tiles of one pixel tile run one after the
-// other (its dy slab stays in cache).
+// is dy, unread. The tile order: TL_TILE_ORIGIN.
 #include "params.h"
 #include "gemm_tile.h"
 
@@ -111,10 +109,7 @@
     const uint Rph = p.R > a ? (p.R - a + sh - 1u) / sh : 0u;                   \
     const uint Sph = p.S > b ? (p.S - b + sw - 1u) / sw : 0u;                   \
     const uint HWph = Hph * Wph, NPIX = p.N * HWph, KRS = p.K * Rph * Sph;      \
-    const uint ngm_ = (p.C + CF##_MWG - 1u) / CF##_MWG;                         \
-    const uint gid_ = (uint)get_group_id(0) + (uint)get_group_id(1) * (uint)get_num_groups(0); \
-    const uint m0 = (CF##_STRIDED ? (uint)get_group_id(1) : gid_ % ngm_) * CF##_MWG; \
-    const uint n0 = (CF##_STRIDED ? (uint)get_group_id(0) : gid_ / ngm_) * CF##_NWG; \
+    TL_TILE_ORIGIN(CF, p.C)                                                     \
     if (n0 >= NPIX) return;                                                     \
     const bool fullM = m0 + CF##_MWG <= p.C;                                    \
     int ac[TL_SPW(CF, CF##_MWG)];                                               \

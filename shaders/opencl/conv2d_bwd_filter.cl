@@ -102,8 +102,7 @@
     const uint RS = p.R * p.S, CRS = p.C * RS, RED = p.N * OHW;                 \
     const uint kbeg = (uint)get_group_id(2) * kchunk;                           \
     const uint kend = min(RED, kbeg + kchunk);                                  \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    TL_TILE_ORIGIN(CF, p.K)                                                     \
     const bool fullM = m0 + CF##_MWG <= p.K;                                    \
     int ak[TL_SPW(CF, CF##_MWG)];                                               \
     for (int j = 0; j < TL_SPW(CF, CF##_MWG); j++) {                            \

@@ -83,8 +83,7 @@
     TL_DECLARE(CF)                                                              \
     const uint H = p.H, W = p.W, K = p.K, S = p.S, OHW = p.OH * p.OW;           \
     const uint HW = H * W, RS = p.R * S, CRS = p.C * RS, NPIX = p.N * OHW;      \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    TL_TILE_ORIGIN(CF, K)                                                       \
     const bool fullM = m0 + CF##_MWG <= K;                                      \
     int cih[TL_SPW(CF, CF##_NWG)], ciw[TL_SPW(CF, CF##_NWG)], cb[TL_SPW(CF, CF##_NWG)]; \
     bool inner = true;                                                          \
@@ -160,8 +159,7 @@
     const uint H = p.H, W = p.W, K = p.K, S = p.S, OHW = p.OH * p.OW;           \
     const uint HW = H * W, RS = p.R * S, CRS = p.C * RS, NPIX = p.N * OHW;      \
     const int xend = (int)(p.N * p.C * HW) - CVFB_NC;                           \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    TL_TILE_ORIGIN(CF, K)                                                       \
     const bool fullM = m0 + CF##_MWG <= K;                                      \
     const int cg_ = lid % CVFB_CG(CF), rg_ = lid / CVFB_CG(CF);                 \
     int cih[CVFB_NC], ciw[CVFB_NC], cb[CVFB_NC], lane[CVFB_NC];                 \

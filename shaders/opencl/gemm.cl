@@ -59,8 +59,7 @@
     TL_DECLARE(CF)                                                              \
     const uint M = p.M, N = p.N, K = p.K;                                       \
     const float alpha = p.Alpha, beta = p.Beta;                                 \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    TL_TILE_ORIGIN(CF, M)                                                       \
     const bool fullM = m0 + CF##_MWG <= M, fullN = n0 + CF##_NWG <= N;          \
     TL_LOOP(CF, 0, K, GEMM_LOAD)                                                \
     if (beta == 0.0f) {                                                         \
@@ -102,8 +101,7 @@
     TL_DECLARE_REGS(CF)                                                         \
     const uint M = p.M, N = p.N, K = p.K;                                       \
     const float alpha = p.Alpha, beta = p.Beta;                                 \
-    const uint m0 = (uint)get_group_id(1) * CF##_MWG;                           \
-    const uint n0 = (uint)get_group_id(0) * CF##_NWG;                           \
+    TL_TILE_ORIGIN(CF, M)                                                       \
     uint ar[TL_WPTM(CF)], bc[TL_NVEC(CF)];                                      \
     bool bvec[TL_NVEC(CF)];                                                     \
     const uint ak = p.TransA ? M : 1u;                                          \

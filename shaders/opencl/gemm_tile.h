@@ -104,6 +104,20 @@
     for (int i_ = 0; i_ < TL_WPTM(CF); i_++)                                    \
         for (int v_ = 0; v_ < TL_NVEC(CF); v_++) acc[i_][v_] = (TL_VEC(CF))(0.0f);
 
+// Declares m0 and n0, the first row and column of the work-group's tile of
+// an M-row result (work-group dimension 0 counts column tiles, 1 row
+// tiles). With contiguous tilings (CF_STRIDED 0, CPUs) the group ids are
+// remapped so that the row tiles of one column tile run one after the
+// other: the column tile's operand panel (B's columns, a convolution's
+// pixels) stays in cache while every row tile reads it, where dimension 0
+// along the columns streamed the whole of B once per row tile (1.2-1.8x
+// faster for every gemm of the seed's step on PoCL).
+#define TL_TILE_ORIGIN(CF, M)                                                   \
+    const uint ngm_ = ((M) + CF##_MWG - 1u) / CF##_MWG;                         \
+    const uint gid_ = (uint)get_group_id(0) + (uint)get_group_id(1) * (uint)get_num_groups(0); \
+    const uint m0 = (CF##_STRIDED ? (uint)get_group_id(1) : gid_ % ngm_) * CF##_MWG; \
+    const uint n0 = (CF##_STRIDED ? (uint)get_group_id(0) : gid_ / ngm_) * CF##_NWG;
+
 // Declares the tile state of configuration CF at kernel scope: the
 // register state and the local slabs As and Bs.
 #define TL_DECLARE(CF)                                                          \
