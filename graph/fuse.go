@@ -31,11 +31,14 @@ func (p *Plan) FusesRelu(i int) bool {
 // whose products read dy masked (the MaskRelu of conv2d_bwd_data,
 // winograd_input, winograd_dy and conv2d_bwd_filter), and layer i+1 a ReLU
 // in place over layer i's output whose gradient is in place too. On a CPU
-// device a Conv2d folds it only when its backward products all run as
-// Winograd: an implicit-GEMM product loads each dy element once per tap
-// and tile column (25 times and more), so on PoCL the masked loads cost
-// more than the one relu_bwd pass they replace (conv.3 at batch 128:
-// conv2d_bwd_data 3694 against 3493 ms, relu_bwd 30 ms).
+// device a Conv2d never folds it: its products load each dy element many
+// times (an implicit GEMM once per tap and tile column, the Winograd
+// transforms once per overlapping window, and the input gradient's and the
+// filter gradient's transforms both), so on PoCL the masked loads cost more
+// than the one relu_bwd pass they replace (conv.3 at batch 128: implicit
+// conv2d_bwd_data 3694 against 3493 ms with relu_bwd 30 ms; the masked
+// Winograd transforms of the seed's step 819 against 725 ms with the
+// relu_bwd passes' 13 ms, on a Zen 4 VM).
 func (p *Plan) MasksRelu(i int) bool {
 	if !p.reluAfter(i) {
 		return false
@@ -48,24 +51,9 @@ func (p *Plan) MasksRelu(i int) bool {
 	case *layers.Linear:
 		return true
 	case *layers.Conv2d:
-		return p.dev.Info().Type != backend.CPUDevice || p.winogradBackward(i)
+		return p.dev.Info().Type != backend.CPUDevice
 	}
 	return false
-}
-
-// winogradBackward reports whether every backward product of layer i runs
-// as Winograd now.
-func (p *Plan) winogradBackward(i int) bool {
-	found := false
-	for _, c := range p.convs {
-		if c.Layer == i && c.Pass != PassForward {
-			if c.Algo != ConvWinograd {
-				return false
-			}
-			found = true
-		}
-	}
-	return found
 }
 
 // reluAfter reports whether fusion is on and layer i+1 is a ReLU running
