@@ -150,8 +150,10 @@ func TestTileSpaceShape(t *testing.T) {
 	cpu := &Device{info: backend.Info{Type: backend.CPUDevice, MaxWorkGroupSize: 4096, LocalMemory: 4 << 20, ComputeUnits: 2},
 		vecFloats: 16}
 	fc1 := backend.Gemm{M: 1, N: 4096, K: 6400, TransB: 1, Alpha: 1}
-	assert.Equal(t, []string{"cpu/0", "cpu_direct_thin/0", "cpu32/0", "cpu4x16/0", "cpu6x16_direct/0", "cpu6x16/0", "cpu_direct/0"},
+	assert.Equal(t, []string{"cpu/0", "cpu_direct_thin/0", "cpu32/0", "cpu4x16/0", "cpu6x16_direct/0", "cpu6x16/0", "cpu6x32/0", "cpu_direct/0"},
 		names(cpu, fc1), "batch 1, AVX-512: the thin tile first after the default")
+	wino3 := backend.Gemm{M: 96, N: 21632, K: 256, Batch: 36, Alpha: 1}
+	assert.Contains(t, names(cpu, wino3)[:4], "cpu6x32/0", "96 rows, AVX-512: the unpadded 48-row tiles first after the default")
 	avx2 := &Device{info: cpu.info, vecFloats: 8}
 	fc128 := backend.Gemm{M: 128, N: 4096, K: 6400, TransB: 1, Alpha: 1}
 	assert.Equal(t, []string{"cpu/0", "cpu4x16/0", "cpu6x16_direct/0", "cpu6x16/0"}, names(avx2, fc128)[:4],
