@@ -149,3 +149,31 @@ func TestConformanceSplit(t *testing.T) {
 	}
 	t.Logf("split cases per kernel: %v", covered)
 }
+
+// TestTexelVariantsValidation runs the small conformance cases of the four
+// tiled kernels through their texel variants (tx=1, with single and 4-wide
+// texels for gemm) under the validation layer: the uniform texel buffer
+// views, their formats, ranges and offsets must be valid Vulkan.
+func TestTexelVariantsValidation(t *testing.T) {
+	dev := backendtest.OpenOrSkip(t, openValidated)
+	requireValidation(t)
+	d := dev.(*Device)
+	var vs []backendtest.TileVariant
+	for _, k := range backend.TiledKernels() {
+		cfgs := []tileCfg{texelCfg(8, 8, 4, 1, 1)}
+		if k == backend.KGemm {
+			cfgs = append(cfgs, texelCfg(8, 16, 8, 4, 4))
+		}
+		for _, c := range cfgs {
+			vs = append(vs, backendtest.TileVariant{Kernel: k, Config: c.config()})
+		}
+	}
+	rep := backendtest.RunTileVariants([]backend.Device{dev}, vs)
+	assert.GreaterOrEqual(t, rep.Runs, 2*len(vs), "at least two cases per variant")
+	for _, msg := range rep.Failures {
+		t.Error(msg)
+	}
+	require.NoError(t, dev.Close())
+	assert.Empty(t, d.Validation().Errors(), "validation errors")
+	t.Logf("%d case runs of %d texel variants under %s", rep.Runs, len(vs), validationLayer)
+}

@@ -159,8 +159,8 @@ func (d *Device) initMemory() error {
 		coherent = vk.MemoryPropertyFlags(vk.MemoryPropertyHostCoherentBit)
 		cached   = vk.MemoryPropertyFlags(vk.MemoryPropertyHostCachedBit)
 	)
-	usage := vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit)
-	align := max(uint64(d.limits.MinStorageBufferOffsetAlignment), 16)
+	usage := vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageUniformTexelBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit)
+	align := max(uint64(d.limits.MinStorageBufferOffsetAlignment), uint64(d.limits.MinTexelBufferOffsetAlignment), 16)
 	bs := d.opts.BlockSize
 	if bs == 0 {
 		bs = 256 << 20

@@ -9,14 +9,28 @@ import (
 	"github.com/crossgrad/crossgrad/backend"
 )
 
-// binding is one storage buffer of a pass: elements [off, off+elems) of b
-// are accessed (the shader sees element off as index 0); write marks
-// buffers the pass writes.
+// binding is one buffer of a pass: elements [off, off+elems) of b are
+// accessed (the shader sees element off as index 0); write marks buffers
+// the pass writes; texel 1 or 4 binds it as a uniform texel buffer of that
+// many floats per texel (a read-only binding of a texel variant) instead of
+// a storage buffer.
 type binding struct {
 	b     *Buffer
 	elems int
 	write bool
 	off   int
+	texel uint8
+}
+
+// texelMask is the mask of binds' texel bindings (bit i: binding i).
+func texelMask(binds []binding) uint8 {
+	var m uint8
+	for i, b := range binds {
+		if b.texel != 0 {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // pass is one vkCmdDispatch of a kernel's implementation.
@@ -84,7 +98,7 @@ type prepared struct {
 func (d *Device) record(k backend.Kernel, passes []*pass) error {
 	prep := make([]prepared, len(passes))
 	for i, ps := range passes {
-		pl, layout, err := d.pipes.pipeline(ps.module, ps.spec, len(ps.binds))
+		pl, layout, err := d.pipes.pipeline(ps.module, ps.spec, len(ps.binds), texelMask(ps.binds))
 		if err != nil {
 			return fmt.Errorf("vulkan dispatch %s: %w", k, err)
 		}
@@ -145,24 +159,31 @@ func (d *Device) record(k backend.Kernel, passes []*pass) error {
 }
 
 // descKey binds each buffer's whole range when the binding starts at the
-// buffer's first element and the buffer fits maxStorageBufferRange (so all
-// dispatches on it share descriptor sets), else just its window.
+// buffer's first element and the buffer fits the binding's range limit
+// (maxStorageBufferRange, or maxTexelBufferElements for a texel binding) so
+// that all dispatches on it share descriptor sets, else just its window.
 func (d *Device) descKey(binds []binding) (descKey, error) {
 	key := descKey{n: len(binds)}
-	maxRange := d.maxRange()
 	for i, b := range binds {
+		maxRange, align, what := d.maxRange(), uint64(d.limits.MinStorageBufferOffsetAlignment), "maxStorageBufferRange"
+		if b.texel != 0 {
+			maxRange, align, what = d.maxTexelRange(b.texel), uint64(d.limits.MinTexelBufferOffsetAlignment), "maxTexelBufferElements"
+		}
 		off, rng := b.b.off, b.b.size
 		if b.off != 0 || rng > maxRange {
 			off += uint64(b.off) * 4
 			rng = uint64(max(b.elems, 1)) * 4
 			if rng > maxRange {
-				return key, fmt.Errorf("buffer %d: %d bytes accessed exceed the device's maxStorageBufferRange of %d", i, rng, maxRange)
+				return key, fmt.Errorf("buffer %d: %d bytes accessed exceed the device's %s (%d bytes)", i, rng, what, maxRange)
 			}
-			if a := uint64(d.limits.MinStorageBufferOffsetAlignment); a > 1 && off%a != 0 {
-				return key, fmt.Errorf("buffer %d: window offset %d is not a multiple of minStorageBufferOffsetAlignment %d", i, off, a)
+			if align > 1 && off%align != 0 {
+				return key, fmt.Errorf("buffer %d: window offset %d is not a multiple of the device's offset alignment %d", i, off, align)
 			}
 		}
-		key.e[i] = descEntry{buf: b.b.blk.buf, off: off, rng: rng}
+		if b.texel != 0 {
+			rng -= rng % (4 * uint64(b.texel)) // whole texels: the accessed elements are
+		}
+		key.e[i] = descEntry{buf: b.b.blk.buf, off: off, rng: rng, texel: b.texel}
 	}
 	return key, nil
 }

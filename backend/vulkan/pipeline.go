@@ -19,9 +19,18 @@ const maxSpec = 8
 // guaranteed minimum of maxPushConstantsSize).
 const pushSize = 128
 
+// layoutKey identifies a descriptor set layout: n bindings, those of mask
+// texel (bit i: binding i) uniform texel buffers, the others storage
+// buffers.
+type layoutKey struct {
+	n     int
+	texel uint8
+}
+
 // pipeKey identifies one pipeline: a module and its specialization.
 type pipeKey struct {
 	module string
+	texel  uint8
 	nspec  int
 	spec   [maxSpec]uint32
 }
@@ -33,14 +42,15 @@ type pipelines struct {
 	cache      vk.PipelineCache
 	cacheFile  string // "" when persistence is off
 	dirty      bool
-	setLayouts [maxBindings + 1]vk.DescriptorSetLayout
-	layouts    [maxBindings + 1]vk.PipelineLayout
+	setLayouts map[layoutKey]vk.DescriptorSetLayout
+	layouts    map[layoutKey]vk.PipelineLayout
 	modules    map[string]vk.ShaderModule
 	pipes      map[pipeKey]vk.Pipeline
 }
 
 func newPipelines(d *Device) (*pipelines, error) {
-	p := &pipelines{dev: d.dev, modules: map[string]vk.ShaderModule{}, pipes: map[pipeKey]vk.Pipeline{}}
+	p := &pipelines{dev: d.dev, modules: map[string]vk.ShaderModule{}, pipes: map[pipeKey]vk.Pipeline{},
+		setLayouts: map[layoutKey]vk.DescriptorSetLayout{}, layouts: map[layoutKey]vk.PipelineLayout{}}
 	p.cacheFile = cachePath(d.opts.CacheDir, &d.phys.props)
 	initial := loadCache(p.cacheFile, &d.phys.props)
 	ci := vk.PipelineCacheCreateInfo{SType: vk.StructureTypePipelineCacheCreateInfo}
@@ -60,46 +70,57 @@ func newPipelines(d *Device) (*pipelines, error) {
 		return nil, resultErr("vkCreatePipelineCache", r)
 	}
 	p.cache = pc
-	for n := 1; n <= maxBindings; n++ {
-		bindings := make([]vk.DescriptorSetLayoutBinding, n)
-		for i := range bindings {
-			bindings[i] = vk.DescriptorSetLayoutBinding{
-				Binding:         uint32(i),
-				DescriptorType:  vk.DescriptorTypeStorageBuffer,
-				DescriptorCount: 1,
-				StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
-			}
-		}
-		lci := vk.DescriptorSetLayoutCreateInfo{
-			SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
-			BindingCount: uint32(n),
-			PBindings:    bindings,
-		}
-		var sl vk.DescriptorSetLayout
-		r := vk.CreateDescriptorSetLayout(d.dev, &lci, nil, &sl)
-		lci.Free()
-		if r != vk.Success {
-			return p, resultErr("vkCreateDescriptorSetLayout", r)
-		}
-		p.setLayouts[n] = sl
-		plci := vk.PipelineLayoutCreateInfo{
-			SType:                  vk.StructureTypePipelineLayoutCreateInfo,
-			SetLayoutCount:         1,
-			PSetLayouts:            []vk.DescriptorSetLayout{sl},
-			PushConstantRangeCount: 1,
-			PPushConstantRanges: []vk.PushConstantRange{{
-				StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Offset: 0, Size: pushSize,
-			}},
-		}
-		var pl vk.PipelineLayout
-		r = vk.CreatePipelineLayout(d.dev, &plci, nil, &pl)
-		plci.Free()
-		if r != vk.Success {
-			return p, resultErr("vkCreatePipelineLayout", r)
-		}
-		p.layouts[n] = pl
-	}
 	return p, nil
+}
+
+// layout returns the set and pipeline layouts of k, creating them on first
+// use.
+func (p *pipelines) layout(k layoutKey) (vk.DescriptorSetLayout, vk.PipelineLayout, error) {
+	if pl, ok := p.layouts[k]; ok {
+		return p.setLayouts[k], pl, nil
+	}
+	bindings := make([]vk.DescriptorSetLayoutBinding, k.n)
+	for i := range bindings {
+		t := vk.DescriptorTypeStorageBuffer
+		if k.texel&(1<<i) != 0 {
+			t = vk.DescriptorTypeUniformTexelBuffer
+		}
+		bindings[i] = vk.DescriptorSetLayoutBinding{
+			Binding:         uint32(i),
+			DescriptorType:  t,
+			DescriptorCount: 1,
+			StageFlags:      vk.ShaderStageFlags(vk.ShaderStageComputeBit),
+		}
+	}
+	lci := vk.DescriptorSetLayoutCreateInfo{
+		SType:        vk.StructureTypeDescriptorSetLayoutCreateInfo,
+		BindingCount: uint32(k.n),
+		PBindings:    bindings,
+	}
+	var sl vk.DescriptorSetLayout
+	r := vk.CreateDescriptorSetLayout(p.dev, &lci, nil, &sl)
+	lci.Free()
+	if r != vk.Success {
+		return nil, nil, resultErr("vkCreateDescriptorSetLayout", r)
+	}
+	plci := vk.PipelineLayoutCreateInfo{
+		SType:                  vk.StructureTypePipelineLayoutCreateInfo,
+		SetLayoutCount:         1,
+		PSetLayouts:            []vk.DescriptorSetLayout{sl},
+		PushConstantRangeCount: 1,
+		PPushConstantRanges: []vk.PushConstantRange{{
+			StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Offset: 0, Size: pushSize,
+		}},
+	}
+	var pl vk.PipelineLayout
+	r = vk.CreatePipelineLayout(p.dev, &plci, nil, &pl)
+	plci.Free()
+	if r != vk.Success {
+		vk.DestroyDescriptorSetLayout(p.dev, sl, nil)
+		return nil, nil, resultErr("vkCreatePipelineLayout", r)
+	}
+	p.setLayouts[k], p.layouts[k] = sl, pl
+	return sl, pl, nil
 }
 
 // module returns the shader module of name, creating it on first use.
@@ -127,14 +148,18 @@ func (p *pipelines) module(name string) (vk.ShaderModule, error) {
 }
 
 // pipeline returns the compute pipeline of module with spec constants
-// 0..len(spec)-1 over nbind storage buffers, creating it once.
-func (p *pipelines) pipeline(module string, spec []uint32, nbind int) (vk.Pipeline, vk.PipelineLayout, error) {
+// 0..len(spec)-1 over nbind buffers (those of mask texel uniform texel
+// buffers, the others storage buffers), creating it once.
+func (p *pipelines) pipeline(module string, spec []uint32, nbind int, texel uint8) (vk.Pipeline, vk.PipelineLayout, error) {
 	if nbind < 1 || nbind > maxBindings || len(spec) > maxSpec {
 		return nil, nil, fmt.Errorf("vulkan: pipeline %s: %d bindings, %d spec constants out of range", module, nbind, len(spec))
 	}
-	key := pipeKey{module: module, nspec: len(spec)}
+	key := pipeKey{module: module, texel: texel, nspec: len(spec)}
 	copy(key.spec[:], spec)
-	layout := p.layouts[nbind]
+	_, layout, err := p.layout(layoutKey{n: nbind, texel: texel})
+	if err != nil {
+		return nil, nil, err
+	}
 	if pl, ok := p.pipes[key]; ok {
 		return pl, layout, nil
 	}
@@ -151,8 +176,12 @@ func (p *pipelines) pipeline(module string, spec []uint32, nbind int) (vk.Pipeli
 	return pl, layout, nil
 }
 
-// setLayout is the descriptor set layout of nbind storage buffers.
-func (p *pipelines) setLayout(nbind int) vk.DescriptorSetLayout { return p.setLayouts[nbind] }
+// setLayout is the descriptor set layout of nbind buffers, those of mask
+// texel uniform texel buffers.
+func (p *pipelines) setLayout(nbind int, texel uint8) (vk.DescriptorSetLayout, error) {
+	sl, _, err := p.layout(layoutKey{n: nbind, texel: texel})
+	return sl, err
+}
 
 // destroy destroys pipelines, modules, layouts and the cache.
 func (p *pipelines) destroy() {
@@ -164,16 +193,12 @@ func (p *pipelines) destroy() {
 		vk.DestroyShaderModule(p.dev, m, nil)
 	}
 	clear(p.modules)
-	for n := maxBindings; n >= 1; n-- {
-		if p.layouts[n] != nil {
-			vk.DestroyPipelineLayout(p.dev, p.layouts[n], nil)
-			p.layouts[n] = nil
-		}
-		if p.setLayouts[n] != nil {
-			vk.DestroyDescriptorSetLayout(p.dev, p.setLayouts[n], nil)
-			p.setLayouts[n] = nil
-		}
+	for k, pl := range p.layouts {
+		vk.DestroyPipelineLayout(p.dev, pl, nil)
+		vk.DestroyDescriptorSetLayout(p.dev, p.setLayouts[k], nil)
 	}
+	clear(p.layouts)
+	clear(p.setLayouts)
 	if p.cache != nil {
 		vk.DestroyPipelineCache(p.dev, p.cache, nil)
 		p.cache = nil

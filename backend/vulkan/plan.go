@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 
 	"github.com/crossgrad/crossgrad/backend"
 )
@@ -224,12 +225,29 @@ func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []bindin
 
 // planGemm plans one layer of work-groups per product of a batch.
 func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
-	return gemmPass("gemm", d.tileFor(int(q.M), int(q.N)), int(q.M), int(q.N), q.Batches(), pushBytes(q), binds)
+	c := d.tileFor(int(q.M), int(q.N))
+	return gemmPass("gemm", c, int(q.M), int(q.N), q.Batches(), pushBytes(q), d.texelOperands(c, binds, 0, 1))
+}
+
+// texelOperands is binds with bindings ops read as texel buffers of vw
+// floats per texel when c is a texel configuration (tx=1). The checks of
+// the configuration keep dispatches whose operands exceed
+// maxTexelBufferElements from it.
+func (d *Device) texelOperands(c tileCfg, binds []binding, ops ...int) []binding {
+	if c.tx == 0 {
+		return binds
+	}
+	out := slices.Clone(binds)
+	for _, i := range ops {
+		out[i].texel = uint8(c.vw)
+	}
+	return out
 }
 
 func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {
 	cols := q.YLen() / int(q.K)
-	return gemmPass("conv2d_fwd", d.tileFor(int(q.K), cols), int(q.K), cols, 1, pushBytes(q), binds)
+	c := d.tileFor(int(q.K), cols)
+	return gemmPass("conv2d_fwd", c, int(q.K), cols, 1, pushBytes(q), d.texelOperands(c, binds, 0, 1))
 }
 
 // planConvBwdData plans one layer of work-groups per stride phase, each
@@ -240,7 +258,8 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 	if phases > maxGroups {
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
-	return gemmPass("conv2d_bwd_data", d.tileFor(int(q.C), cols), int(q.C), cols, phases, pushBytes(q), withMask(binds, 3, 0))
+	c := d.tileFor(int(q.C), cols)
+	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), d.texelOperands(c, withMask(binds, 3, 0), 0, 1))
 }
 
 // planWinogradInput is one 1-D pass over the tiles, blocks and channels; the
@@ -299,10 +318,11 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 		return nil, err
 	}
 	dw, db, y := binds[2], binds[3], withMask(binds, 4, 1)[4]
+	ops := d.texelOperands(c, binds, 0, 1)
 	if splits == 1 {
 		// partial is not written with one split; bind dw in its place.
 		return []*pass{{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
-			binds: []binding{binds[0], binds[1], dw, db, dw, y}}}, nil
+			binds: []binding{ops[0], ops[1], dw, db, dw, y}}}, nil
 	}
 	part, err := d.scratchBuffer("conv2d_bwd_filter", splits*k*cols)
 	if err != nil {
@@ -310,7 +330,7 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 	}
 	pb := binding{b: part, elems: splits * k * cols, write: true}
 	main := &pass{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),
-		binds: []binding{binds[0], binds[1], dw, db, pb, y}}
+		binds: []binding{ops[0], ops[1], dw, db, pb, y}}
 	type reducePush struct {
 		backend.Conv2DBwdFilter
 		Splits uint32

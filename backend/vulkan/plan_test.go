@@ -19,6 +19,7 @@ func planDevice(maxRange uint32) *Device {
 	d.limits.MaxComputeWorkGroupInvocations = 256
 	d.limits.MaxComputeWorkGroupSize = [3]uint32{256, 256, 64}
 	d.limits.MaxComputeSharedMemorySize = 32 << 10
+	d.limits.MaxTexelBufferElements = 1 << 20
 	return d
 }
 

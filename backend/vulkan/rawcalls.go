@@ -10,13 +10,16 @@ package vulkan
 // is a finalizer on a variable that is unreachable while the C call runs: a
 // garbage collection during the call frees memory the driver is reading
 // (seen as SIGSEGV in vkCreateComputePipelines under load). These five calls
-// therefore build their structs on the C stack and call the loader directly.
+// therefore build their structs on the C stack and call the loader directly,
+// as do the buffer-view calls of the texel variants.
 
 static PFN_vkCmdPipelineBarrier cg_barrier_fn;
 static PFN_vkUpdateDescriptorSets cg_update_fn;
 static PFN_vkQueueSubmit cg_submit_fn;
 static PFN_vkCmdCopyBuffer cg_copy_fn;
 static PFN_vkCreateComputePipelines cg_pipelines_fn;
+static PFN_vkCreateBufferView cg_view_fn;
+static PFN_vkDestroyBufferView cg_view_destroy_fn;
 
 static const char* cg_raw_load(void* lib) {
 	cg_barrier_fn = (PFN_vkCmdPipelineBarrier)dlsym(lib, "vkCmdPipelineBarrier");
@@ -29,6 +32,10 @@ static const char* cg_raw_load(void* lib) {
 	if (!cg_copy_fn) return "vkCmdCopyBuffer";
 	cg_pipelines_fn = (PFN_vkCreateComputePipelines)dlsym(lib, "vkCreateComputePipelines");
 	if (!cg_pipelines_fn) return "vkCreateComputePipelines";
+	cg_view_fn = (PFN_vkCreateBufferView)dlsym(lib, "vkCreateBufferView");
+	if (!cg_view_fn) return "vkCreateBufferView";
+	cg_view_destroy_fn = (PFN_vkDestroyBufferView)dlsym(lib, "vkDestroyBufferView");
+	if (!cg_view_destroy_fn) return "vkDestroyBufferView";
 	return NULL;
 }
 
@@ -63,9 +70,12 @@ static void cg_memory_barrier(VkCommandBuffer cmd, uint32_t src, uint32_t dst, u
 	cg_barrier_fn(cmd, src, dst, 0, 1, &m, 0, NULL, 0, NULL);
 }
 
+// Binding i is a storage buffer, or the uniform texel buffer views[i] when
+// that is not 0.
 static int cg_update_storage_set(VkDevice dev, uint64_t set, uint32_t n,
-		const uint64_t* bufs, const uint64_t* offs, const uint64_t* ranges) {
+		const uint64_t* bufs, const uint64_t* offs, const uint64_t* ranges, const uint64_t* views) {
 	VkDescriptorBufferInfo info[16];
+	VkBufferView vs[16];
 	VkWriteDescriptorSet w[16];
 	if (n > 16) return -1;
 	for (uint32_t i = 0; i < n; i++) {
@@ -82,9 +92,24 @@ static int cg_update_storage_set(VkDevice dev, uint64_t set, uint32_t n,
 		w[i].pImageInfo = NULL;
 		w[i].pBufferInfo = &info[i];
 		w[i].pTexelBufferView = NULL;
+		if (views[i] != 0) {
+			vs[i] = CG_H(VkBufferView, views[i]);
+			w[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+			w[i].pBufferInfo = NULL;
+			w[i].pTexelBufferView = &vs[i];
+		}
 	}
 	cg_update_fn(dev, n, w, 0, NULL);
 	return 0;
+}
+
+static VkResult cg_create_view(VkDevice dev, uint64_t buf, uint32_t format, uint64_t off, uint64_t rng, VkBufferView* out) {
+	VkBufferViewCreateInfo ci = {VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, NULL, 0, CG_H(VkBuffer, buf), (VkFormat)format, off, rng};
+	return cg_view_fn(dev, &ci, NULL, out);
+}
+
+static void cg_destroy_view(VkDevice dev, uint64_t view) {
+	cg_view_destroy_fn(dev, CG_H(VkBufferView, view), NULL);
 }
 
 static VkResult cg_submit(VkQueue q, VkCommandBuffer cmd, uint64_t fence) {
@@ -171,23 +196,47 @@ func globalBarrier(cmd vk.CommandBuffer, src vk.PipelineStageFlags, srcAccess vk
 	C.cg_memory_barrier(C.VkCommandBuffer(unsafe.Pointer(cmd)), C.uint32_t(src), C.uint32_t(dst), C.uint32_t(srcAccess), C.uint32_t(dstAccess))
 }
 
-// storageBinding is one storage-buffer descriptor of writeStorageSet.
+// storageBinding is one descriptor of writeStorageSet: a storage buffer
+// range, or the uniform texel buffer view when view is not nil.
 type storageBinding struct {
 	buf      vk.Buffer
 	off, rng uint64
+	view     vk.BufferView
 }
 
-// writeStorageSet points bindings 0..len(bs)-1 of set at the buffer ranges.
+// writeStorageSet points bindings 0..len(bs)-1 of set at the buffer ranges
+// and views.
 func writeStorageSet(dev vk.Device, set vk.DescriptorSet, bs []storageBinding) error {
 	n := len(bs)
-	bufs, offs, rngs := make([]C.uint64_t, n+1), make([]C.uint64_t, n+1), make([]C.uint64_t, n+1)
+	bufs, offs, rngs, views := make([]C.uint64_t, n+1), make([]C.uint64_t, n+1), make([]C.uint64_t, n+1), make([]C.uint64_t, n+1)
 	for i, b := range bs {
 		bufs[i], offs[i], rngs[i] = h64(unsafe.Pointer(b.buf)), C.uint64_t(b.off), C.uint64_t(b.rng)
+		views[i] = h64(unsafe.Pointer(b.view))
 	}
-	if C.cg_update_storage_set(C.VkDevice(unsafe.Pointer(dev)), h64(unsafe.Pointer(set)), C.uint32_t(n), &bufs[0], &offs[0], &rngs[0]) != 0 {
+	if C.cg_update_storage_set(C.VkDevice(unsafe.Pointer(dev)), h64(unsafe.Pointer(set)), C.uint32_t(n), &bufs[0], &offs[0], &rngs[0], &views[0]) != 0 {
 		return fmt.Errorf("vulkan: %d bindings in one descriptor set, at most 16", n)
 	}
 	return nil
+}
+
+// createTexelView creates a view of bytes [off, off+rng) of buf with floats
+// floats per texel: R32_SFLOAT (1) or R32G32B32A32_SFLOAT (4).
+func createTexelView(dev vk.Device, buf vk.Buffer, off, rng uint64, floats uint8) (vk.BufferView, error) {
+	format := vk.FormatR32Sfloat
+	if floats == 4 {
+		format = vk.FormatR32g32b32a32Sfloat
+	}
+	var v C.VkBufferView
+	r := vk.Result(C.cg_create_view(C.VkDevice(unsafe.Pointer(dev)), h64(unsafe.Pointer(buf)), C.uint32_t(format), C.uint64_t(off), C.uint64_t(rng), &v))
+	if r != vk.Success {
+		return nil, resultErr("vkCreateBufferView", r)
+	}
+	return vk.BufferView(unsafe.Pointer(v)), nil
+}
+
+// destroyTexelView destroys a view of createTexelView.
+func destroyTexelView(dev vk.Device, v vk.BufferView) {
+	C.cg_destroy_view(C.VkDevice(unsafe.Pointer(dev)), h64(unsafe.Pointer(v)))
 }
 
 // submitOne submits one command buffer signalling fence.

@@ -10,6 +10,12 @@ import (
 // storage-buffer descriptor can address (128 MiB on lavapipe).
 func (d *Device) maxRange() uint64 { return uint64(d.limits.MaxStorageBufferRange) }
 
+// maxTexelRange is the largest texel-buffer binding in bytes
+// (maxTexelBufferElements texels of floats floats).
+func (d *Device) maxTexelRange(floats uint8) uint64 {
+	return uint64(d.limits.MaxTexelBufferElements) * 4 * uint64(floats)
+}
+
 // alignElems is minStorageBufferOffsetAlignment in float32 elements.
 func (d *Device) alignElems() int {
 	return max(1, ceilDiv(int(d.limits.MinStorageBufferOffsetAlignment), 4))

@@ -14,17 +14,29 @@ import (
 // selects the path without shared memory and barriers; vw is its width of
 // B loads (1 or 4, gemm only); sg makes its subgroups share the rows of A by
 // broadcast (the <kernel>_sg module); splits is conv2d_bwd_filter's split-K
-// count, 0 for the automatic choice. It is the one source of every tiling
-// number: the specialization constants come from spec.
+// count, 0 for the automatic choice; tx reads the operands A and B as
+// uniform texel buffers (the <kernel>_tx module: CPU drivers fetch texels
+// with vector gathers where they load a storage buffer lane by lane). It is
+// the one source of every tiling number: the specialization constants come
+// from spec.
 type tileCfg struct {
 	wx, wy, tm, tn, tk uint32
 	direct, vw, sg     uint32
 	splits             uint32
+	tx                 uint32
 }
 
 // staged is a shared-memory configuration.
 func staged(wx, wy, tm, tn, tk uint32) tileCfg {
 	return tileCfg{wx: wx, wy: wy, tm: tm, tn: tn, tk: tk, vw: 1}
+}
+
+// texelCfg is a direct configuration with texel loads of one row of wx
+// invocations with an rm x rn block each.
+func texelCfg(wx, rm, rn, tk, vw uint32) tileCfg {
+	c := directCfg(wx, rm, rn, tk, vw, 0)
+	c.tx = 1
+	return c
 }
 
 // directCfg is a direct configuration of one row of wx invocations with an
@@ -38,25 +50,35 @@ func (c tileCfg) spec() []uint32 { return []uint32{c.wx, c.wy, c.tm, c.tn, c.tk,
 
 // module is the shader module of kernel module base for c.
 func (c tileCfg) module(base string) string {
-	if c.sg != 0 {
+	switch {
+	case c.sg != 0:
 		return base + "_sg"
+	case c.tx != 0:
+		return base + "_tx"
 	}
 	return base
 }
 
 // tileNames are the names of a Vulkan TileConfig, in order.
-var tileNames = []string{"wx", "wy", "tm", "tn", "tk", "direct", "vw", "sg", "splits"}
+var tileNames = []string{"wx", "wy", "tm", "tn", "tk", "direct", "vw", "sg", "splits", "tx"}
 
 // fields are pointers to c's values in tileNames order.
 func (c *tileCfg) fields() []*uint32 {
-	return []*uint32{&c.wx, &c.wy, &c.tm, &c.tn, &c.tk, &c.direct, &c.vw, &c.sg, &c.splits}
+	return []*uint32{&c.wx, &c.wy, &c.tm, &c.tn, &c.tk, &c.direct, &c.vw, &c.sg, &c.splits, &c.tx}
 }
+
+// optionalTile is the name of tileNames that a configuration may leave out
+// (meaning 0), and that its text leaves out when 0: the configurations of
+// the storage-buffer engine read as they did before texel loads.
+const optionalTile = "tx"
 
 // config is c as text.
 func (c tileCfg) config() backend.TileConfig {
-	ps := make([]backend.TileParam, len(tileNames))
+	ps := make([]backend.TileParam, 0, len(tileNames))
 	for i, f := range c.fields() {
-		ps[i] = backend.TileParam{Name: tileNames[i], Value: int(*f)}
+		if *f != 0 || tileNames[i] != optionalTile {
+			ps = append(ps, backend.TileParam{Name: tileNames[i], Value: int(*f)})
+		}
 	}
 	return backend.FormatTile(ps...)
 }
@@ -64,8 +86,8 @@ func (c tileCfg) config() backend.TileConfig {
 // String describes the tiling for logs.
 func (c tileCfg) String() string { return string(c.config()) }
 
-// parseTile reads a Vulkan TileConfig: exactly the names of tileNames, each
-// once, with values from 0 to 65535.
+// parseTile reads a Vulkan TileConfig: the names of tileNames, each once
+// (optionalTile may be left out), with values from 0 to 65535.
 func parseTile(t backend.TileConfig) (tileCfg, error) {
 	ps, err := backend.ParseTile(t)
 	if err != nil {
@@ -87,7 +109,7 @@ func parseTile(t backend.TileConfig) (tileCfg, error) {
 	}
 	var missing []string
 	for i, ok := range seen {
-		if !ok {
+		if !ok && tileNames[i] != optionalTile {
 			missing = append(missing, tileNames[i])
 		}
 	}
@@ -125,8 +147,10 @@ func (d *Device) checkCfg(c tileCfg) error {
 		return fmt.Errorf("work-group %dx%d exceeds the device's maxComputeWorkGroupSize %dx%d", c.wx, c.wy, l.MaxComputeWorkGroupSize[0], l.MaxComputeWorkGroupSize[1])
 	case c.tm%c.wy != 0 || c.tn%c.wx != 0:
 		return fmt.Errorf("tile %dx%d is not a multiple of the work-group %dx%d (tm of wy, tn of wx)", c.tm, c.tn, c.wy, c.wx)
-	case c.direct > 1 || c.sg > 1:
-		return fmt.Errorf("direct and sg must be 0 or 1")
+	case c.direct > 1 || c.sg > 1 || c.tx > 1:
+		return fmt.Errorf("direct, sg and tx must be 0 or 1")
+	case c.tx == 1 && c.sg != 0:
+		return fmt.Errorf("tx=1 (texel loads) has no subgroup variant: it needs sg=0 (on lavapipe the broadcasts cost more than the texel fetches of A they save)")
 	case c.vw != 1 && c.vw != 4:
 		return fmt.Errorf("vw=%d: the load width must be 1 or 4", c.vw)
 	case c.splits > maxSplits:
@@ -243,6 +267,16 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		return fmt.Errorf("splits=%d: only conv2d_bwd_filter splits its reduction (use splits=0)", c.splits)
 	}
 	m, n, windows := d.tileDims(p)
+	if c.tx == 1 {
+		if windows {
+			return fmt.Errorf("tx=1: %s %s is split into windows (a buffer past maxStorageBufferRange), which read storage buffers", k, p.Shape())
+		}
+		for i, sz := range p.BufferSizes()[:2] {
+			if uint64(sz)*4 > d.maxTexelRange(uint8(c.vw)) {
+				return fmt.Errorf("tx=1: operand %d (%d floats) exceeds the device's maxTexelBufferElements %d (%d floats per texel)", i, sz, d.limits.MaxTexelBufferElements, c.vw)
+			}
+		}
+	}
 	if !windows {
 		if _, err := gemmGroups(c, m, n, 1); err != nil {
 			return err

@@ -17,8 +17,9 @@ var _ backend.Tuner = (*Device)(nil)
 // TuneIdentity hashes with that of the Winograd transforms
 // (backend.WinogradTransforms).
 var tiledModules = []string{
-	"gemm", "gemm_sg", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_bwd_data", "conv2d_bwd_data_sg",
-	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_reduce",
+	"gemm", "gemm_sg", "gemm_tx", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_fwd_tx",
+	"conv2d_bwd_data", "conv2d_bwd_data_sg", "conv2d_bwd_data_tx",
+	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_tx", "conv2d_bwd_filter_reduce",
 }
 
 // maxCandidates caps TileCandidates.
@@ -111,6 +112,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 		if k != backend.KGemm {
 			for _, b := range [][3]uint32{{8, 4, 1}, {16, 8, 1}, {32, 8, 4}} {
 				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
+				out = append(out, texelCfg(lanes, b[0], b[1], b[2], 1))
 			}
 			return out
 		}
@@ -118,6 +120,9 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 			for _, rn := range []uint32{4, 8} {
 				for _, vw := range []uint32{1, 4} {
 					out = append(out, directCfg(lanes, rm, rn, 4, vw, sgFor(rm)))
+				}
+				for _, vw := range []uint32{1, 4} {
+					out = append(out, texelCfg(lanes, rm, rn, 4, vw))
 				}
 			}
 		}
@@ -136,7 +141,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 // times one plus the operand loads per multiply-add (a staged slab's loads
 // per tile; the direct path's loads per register block, where a 4-wide
 // load costs about 1.5 single ones and a subgroup loads 8 rows of A at
-// once), more on CPU devices for the staged path's barriers, and scaled up
+// once, and texel loads cost half), more on CPU devices for the staged path's barriers, and scaled up
 // when there are too few tiles (times layers: the products of a batched
 // gemm) to fill the device.
 func (d *Device) tileCost(c tileCfg, m, n, layers int) float64 {
@@ -158,6 +163,9 @@ func (d *Device) tileCost(c tileCfg, m, n, layers int) float64 {
 			b = 1.5 * rn / 4
 		}
 		loads = 16 * (a + b) / (rm * rn)
+		if c.tx != 0 {
+			loads /= 2
+		}
 	}
 	cost := pm * pn * (1 + loads)
 	if tiles, target := gm*gn*layers*max(1, int(c.splits)), d.parallelGroups(); tiles < target {

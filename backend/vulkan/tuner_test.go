@@ -234,7 +234,9 @@ func TestTileErrors(t *testing.T) {
 		"wx=8 wy=1 tm=64 tn=64 tk=4 direct=1 vw=1 sg=0 splits=0":         "over 256",
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0 wx=8":   "given twice",
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0 x":      "not name=value",
-		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=2 vw=1 sg=0 splits=0":        "direct and sg must be 0 or 1",
+		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=2 vw=1 sg=0 splits=0":        "direct, sg and tx must be 0 or 1",
+		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 tx=2":     "direct, sg and tx must be 0 or 1",
+		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=1 splits=0 tx=1":     "tx=1 (texel loads) has no subgroup variant",
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=70000":    "out of range",
 		"mwg=64 nwg=64 kwg=32 mdimc=8 ndimc=2 vw=16 lvw=16":              `unknown name "mwg"`,
 		"wx=0 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0":        "must be positive",
@@ -254,6 +256,11 @@ func TestTileErrors(t *testing.T) {
 	assert.ErrorContains(t, d.CheckTile(backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(1, 256, 12, 12, 384, 3, 3, 1, 1)},
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=256"), "exceed the device's maxStorageBufferRange")
 
+	tx := backend.TileConfig("wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 tx=1")
+	require.NoError(t, d.CheckTile(g, tx))
+	assert.ErrorContains(t, d.CheckTile(backend.Gemm{M: 2048, N: 16, K: 1024, Alpha: 1}, tx),
+		"operand 0 (2097152 floats) exceeds the device's maxTexelBufferElements 1048576 (1 floats per texel)")
+
 	set := backend.TileConfig("wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0")
 	require.NotEqual(t, def, set)
 	require.NoError(t, d.SetTile(g, set))
@@ -270,6 +277,61 @@ func TestTileErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, d.defaultCfg(g).spec(), passes[0].spec)
 	assert.Panics(t, func() { d.DefaultTile(backend.Fill{N: 3}) })
+}
+
+// TestTexelPlan checks that a texel configuration binds gemm's operands as
+// texel buffers of one float (four with vw=4) and C as a storage buffer,
+// through the <kernel>_tx module with the storage variant's constants.
+func TestTexelPlan(t *testing.T) {
+	d := planDevice(128 << 20)
+	d.limits.MaxTexelBufferElements = 1 << 20
+	for _, c := range []struct {
+		g     backend.Gemm
+		cfg   backend.TileConfig
+		texel uint8
+	}{
+		{backend.Gemm{M: 30, N: 20, K: 10, TransB: 1, Alpha: 1}, "wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 tx=1", 1},
+		{backend.Gemm{M: 30, N: 64, K: 12, Alpha: 1}, "wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=4 sg=0 splits=0 tx=1", 4},
+	} {
+		require.NoError(t, d.SetTile(c.g, c.cfg))
+		passes, err := d.plan(c.g, planBuffers(c.g.BufferSizes()))
+		require.NoError(t, err)
+		require.Len(t, passes, 1)
+		assert.Equal(t, "gemm_tx", passes[0].module)
+		assert.Equal(t, []uint32{8, 1, 8, 32, 4, 1, uint32(c.texel)}, passes[0].spec)
+		texels := []uint8{}
+		for _, b := range passes[0].binds {
+			texels = append(texels, b.texel)
+		}
+		assert.Equal(t, []uint8{c.texel, c.texel, 0}, texels, "A and B texel buffers, C a storage buffer")
+		assert.Equal(t, uint8(3), texelMask(passes[0].binds))
+	}
+	g := backend.NewConv2DShape(2, 3, 9, 9, 5, 3, 3, 1, 1)
+	tx := backend.TileConfig("wx=8 wy=1 tm=8 tn=32 tk=1 direct=1 vw=1 sg=0 splits=1 tx=1")
+	for _, c := range []struct {
+		p      backend.Params
+		module string
+		texels []uint8
+	}{
+		{backend.Conv2DFwd{Conv2DShape: g}, "conv2d_fwd_tx", []uint8{1, 1, 0, 0}},
+		{backend.Conv2DBwdData{Conv2DShape: g}, "conv2d_bwd_data_tx", []uint8{1, 1, 0, 0}},
+		{backend.Conv2DBwdFilter{Conv2DShape: g}, "conv2d_bwd_filter_tx", []uint8{1, 1, 0, 0, 0, 0}},
+	} {
+		cfg := tx
+		if c.p.Kernel() != backend.KConv2DBwdFilter {
+			cfg = "wx=8 wy=1 tm=8 tn=32 tk=1 direct=1 vw=1 sg=0 splits=0 tx=1"
+		}
+		require.NoError(t, d.SetTile(c.p, cfg))
+		passes, err := d.plan(c.p, planBuffers(c.p.BufferSizes()))
+		require.NoError(t, err)
+		require.Len(t, passes, 1)
+		assert.Equal(t, c.module, passes[0].module)
+		var texels []uint8
+		for _, b := range passes[0].binds {
+			texels = append(texels, b.texel)
+		}
+		assert.Equal(t, c.texels, texels, "%s: the operands texel buffers, the rest (ReLU mask included) storage buffers", c.p.Kernel())
+	}
 }
 
 // TestTileTextRoundTrip checks that every candidate parses back to itself.

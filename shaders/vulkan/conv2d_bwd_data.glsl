@@ -15,8 +15,7 @@
 #include "common.glsl"
 
 layout(push_constant) uniform PC { Conv2DBwdDataParams p; };
-layout(std430, set = 0, binding = 0) readonly restrict buffer DY { float dy[]; };
-layout(std430, set = 0, binding = 1) readonly restrict buffer Wt { float w[]; };
+#include "tile_operands.glsl" // dy, w
 layout(std430, set = 0, binding = 2) writeonly restrict buffer DX { float dx[]; };
 layout(std430, set = 0, binding = 3) readonly buffer Ym { float ym[]; };
 
@@ -39,7 +38,7 @@ float loadA(uint c, uint q) {
     uint t = q % tt;
     uint r = pa + p.StrideH * (t / pts);
     uint s = pb + p.StrideW * (t % pts);
-    return w[((k * p.C + c) * p.R + r) * p.S + s];
+    return read1(((k * p.C + c) * p.R + r) * p.S + s);
 }
 
 float loadB(uint q, uint j) {
@@ -56,7 +55,7 @@ float loadB(uint q, uint j) {
     uint h = uint(clamp(oh, 0, int(p.OH) - 1));
     uint w = uint(clamp(ow, 0, int(p.OW) - 1));
     uint i = ((n * p.K + k) * p.OH + h) * p.OW + w;
-    float v = dy[i];
+    float v = read0(i);
     return (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? v : 0.0;
 }
 

@@ -13,8 +13,7 @@
 #include "common.glsl"
 
 layout(push_constant) uniform PC { Conv2DBwdFilterParams p; };
-layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
-layout(std430, set = 0, binding = 1) readonly restrict buffer DY { float dy[]; };
+#include "tile_operands.glsl" // x, dy
 layout(std430, set = 0, binding = 2) writeonly buffer DW { float dw[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
@@ -23,7 +22,7 @@ layout(std430, set = 0, binding = 5) readonly buffer Ym { float ym[]; };
 float loadA(uint k, uint l) {
     uint ohw = p.OH * p.OW;
     uint i = ((l / ohw) * p.K + k) * ohw + l % ohw;
-    return (p.MaskRelu == 0u || ym[i] > 0.0) ? dy[i] : 0.0;
+    return (p.MaskRelu == 0u || ym[i] > 0.0) ? read1(i) : 0.0;
 }
 
 float loadB(uint l, uint q) {
@@ -43,7 +42,7 @@ float loadB(uint l, uint q) {
     bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
     uint h = uint(clamp(ih, 0, int(p.H) - 1));
     uint w = uint(clamp(iw, 0, int(p.W) - 1));
-    float v = x[((n * p.C + c) * p.H + h) * p.W + w];
+    float v = read0(((n * p.C + c) * p.H + h) * p.W + w);
     return ones ? 1.0 : (inside ? v : 0.0);
 }
 

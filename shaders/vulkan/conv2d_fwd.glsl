@@ -7,13 +7,12 @@
 #include "common.glsl"
 
 layout(push_constant) uniform PC { Conv2DFwdParams p; };
-layout(std430, set = 0, binding = 0) readonly restrict buffer X { float x[]; };
-layout(std430, set = 0, binding = 1) readonly restrict buffer Wt { float w[]; };
+#include "tile_operands.glsl" // x, w
 layout(std430, set = 0, binding = 2) readonly restrict buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) writeonly restrict buffer Y { float y[]; };
 
 float loadA(uint k, uint q) {
-    return w[k * (p.C * p.R * p.S) + q];
+    return read1(k * (p.C * p.R * p.S) + q);
 }
 
 float loadB(uint q, uint j) {
@@ -30,7 +29,7 @@ float loadB(uint q, uint j) {
     bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
     uint h = uint(clamp(ih, 0, int(p.H) - 1));
     uint w = uint(clamp(iw, 0, int(p.W) - 1));
-    float v = x[((n * p.C + c) * p.H + h) * p.W + w];
+    float v = read0(((n * p.C + c) * p.H + h) * p.W + w);
     return inside ? v : 0.0;
 }
 

@@ -6,14 +6,23 @@
 // C[Batch*M*N]. Tiling: gemm_tile.glsl.
 #include "params.glsl"
 #include "common.glsl"
+#include "gemm_tile_spec.glsl"
 
 layout(push_constant) uniform PC { GemmParams p; };
+#ifdef TILE_TEXEL
+// A and B as uniform texel buffers (the <kernel>_tx modules, configuration
+// tx=1): CPU drivers fetch texels with vector gathers where they load
+// storage buffers one lane at a time.
+layout(set = 0, binding = 0) uniform samplerBuffer ta;
+layout(set = 0, binding = 1) uniform samplerBuffer tb;
+#else
 layout(std430, set = 0, binding = 0) readonly restrict buffer A { float a[]; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer A4 { vec4 a4[]; };
 layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
 // A and B as vec4s, for the direct path's 4-wide loads (VW = 4, which the
 // host allows only for TransA == TransB == 0 and N, K multiples of 4).
 layout(std430, set = 0, binding = 1) readonly restrict buffer B4 { vec4 b4[]; };
+#endif
 layout(std430, set = 0, binding = 2) restrict buffer C { float c[]; };
 
 // Offsets of the work-group's product in A, B and C.
@@ -21,6 +30,34 @@ uint baseA() { return gl_WorkGroupID.z * p.M * p.K; }
 uint baseB() { return gl_WorkGroupID.z * p.K * p.N; }
 uint baseC() { return gl_WorkGroupID.z * p.M * p.N; }
 
+#ifdef TILE_TEXEL
+// With VW = 4 the views have four floats per texel (R32G32B32A32_SFLOAT,
+// N and K multiples of 4), else one (R32_SFLOAT).
+float fetchA(uint i) {
+    return VW == 4u ? texelFetch(ta, int(i >> 2u))[i & 3u] : texelFetch(ta, int(i)).x;
+}
+
+float fetchB(uint i) {
+    return VW == 4u ? texelFetch(tb, int(i >> 2u))[i & 3u] : texelFetch(tb, int(i)).x;
+}
+
+float loadA(uint m, uint k) {
+    return fetchA(baseA() + (p.TransA != 0u ? k * p.M + m : m * p.K + k));
+}
+
+float loadB(uint k, uint n) {
+    return fetchB(baseB() + (p.TransB != 0u ? n * p.K + k : k * p.N + n));
+}
+
+#define TILE_LOADB4 1
+vec4 loadA4(uint m, uint k) {
+    return texelFetch(ta, int((baseA() + m * p.K + k) >> 2u));
+}
+
+vec4 loadB4(uint k, uint n) {
+    return texelFetch(tb, int((baseB() + k * p.N + n) >> 2u));
+}
+#else
 float loadA(uint m, uint k) {
     return a[baseA() + (p.TransA != 0u ? k * p.M + m : m * p.K + k)]; // one load, the index selected
 }
@@ -40,6 +77,7 @@ vec4 loadA4(uint m, uint k) {
 vec4 loadB4(uint k, uint n) {
     return b4[(baseB() + k * p.N + n) / 4u];
 }
+#endif
 
 void storeC(uint m, uint n, float v) {
     uint i = baseC() + m * p.N + n;

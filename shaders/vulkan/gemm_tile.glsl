@@ -32,18 +32,8 @@
 #ifndef CROSSGRAD_GEMM_TILE_GLSL
 #define CROSSGRAD_GEMM_TILE_GLSL
 
-layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
-layout(constant_id = 2) const uint TM = 64u;
-layout(constant_id = 3) const uint TN = 64u;
-layout(constant_id = 4) const uint TK = 16u;
-layout(constant_id = 5) const uint DIRECT = 0u;
-layout(constant_id = 6) const uint VW = 1u;
+#include "gemm_tile_spec.glsl"
 
-const uint WX = WG_X; // common.glsl
-const uint WY = WG_Y;
-const uint NT = WX * WY;
-const uint RM = TM / WY;
-const uint RN = TN / WX;
 // Rows of the shared tiles are padded by one element so that stores along
 // k do not all fall into one memory bank.
 const uint AS = TM + 1u;
