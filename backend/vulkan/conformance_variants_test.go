@@ -151,16 +151,28 @@ func TestConformanceSplit(t *testing.T) {
 }
 
 // TestTexelVariantsValidation runs the small conformance cases of the four
-// tiled kernels through their texel variants (tx=1, with single and 4-wide
-// texels for gemm) under the validation layer: the uniform texel buffer
-// views, their formats, ranges and offsets must be valid Vulkan.
+// tiled kernels through texel variants (tx=1: direct, with single and 4-wide
+// texels for gemm, and every texel configuration of the GPU space, staged
+// through shared memory) under the validation layer: the results must match
+// the reference, and the uniform texel buffer views, their formats, ranges
+// and offsets must be valid Vulkan.
 func TestTexelVariantsValidation(t *testing.T) {
 	dev := backendtest.OpenOrSkip(t, openValidated)
 	requireValidation(t)
 	d := dev.(*Device)
+	typ := d.info.Type
+	d.info.Type = backend.DiscreteGPU
+	var gpu []tileCfg
+	for _, c := range d.tileSpace(backend.KGemm) {
+		if c.tx == 1 {
+			gpu = append(gpu, c)
+		}
+	}
+	d.info.Type = typ
+	require.NotEmpty(t, gpu, "the GPU space has texel configurations")
 	var vs []backendtest.TileVariant
 	for _, k := range backend.TiledKernels() {
-		cfgs := []tileCfg{texelCfg(8, 8, 4, 1, 1)}
+		cfgs := append([]tileCfg{texelCfg(8, 8, 4, 1, 1)}, gpu...)
 		if k == backend.KGemm {
 			cfgs = append(cfgs, texelCfg(8, 16, 8, 4, 4))
 		}
