@@ -2,7 +2,7 @@ package vulkan
 
 // LiveObjects is the number of Vulkan objects d holds that can grow with
 // use: buffers (allocated and internal), memory blocks of both pools, cached
-// descriptor sets, shader modules and pipelines. It is 0 after Close. Tests
+// descriptor sets and texel buffer views, shader modules and pipelines. It is 0 after Close. Tests
 // use it, with LiveBuffers, to prove nothing leaks.
 func (d *Device) LiveObjects() int {
 	d.mu.Lock()
@@ -17,7 +17,7 @@ func (d *Device) LiveObjects() int {
 		}
 	}
 	if d.descs != nil {
-		n += len(d.descs.sets)
+		n += len(d.descs.sets) + len(d.descs.views)
 	}
 	if d.pipes != nil {
 		n += len(d.pipes.modules) + len(d.pipes.pipes)

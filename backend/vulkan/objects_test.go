@@ -53,6 +53,31 @@ func TestLiveObjectsReturnToBaseline(t *testing.T) {
 	assert.Zero(t, d.LiveObjects())
 }
 
+// TestTexelViewsFollowTheirBlocks checks that a texel dispatch creates one
+// view per operand, that repeating it creates none, and that a view goes
+// when its memory block is destroyed.
+func TestTexelViewsFollowTheirBlocks(t *testing.T) {
+	d := openOrSkip(t, Options{CacheDir: "-", BlockSize: 4096})
+	g := backend.Gemm{M: 64, N: 64, K: 64, Alpha: 1}
+	cfg := texelCfg(8, 8, 4, 4, 1).config()
+	a, b, c := allocT(t, d, 64*64), allocT(t, d, 64*64), allocT(t, d, 64*64) // a block each
+	base := d.LiveObjects()
+	for range 2 {
+		require.NoError(t, d.DispatchTile(cfg, g, a, b, c))
+		require.NoError(t, d.Sync())
+		assert.Len(t, d.descs.views, 2, "one view per operand, reused")
+	}
+	grown := d.LiveObjects()
+	assert.Greater(t, grown, base)
+	a.Release()
+	b.Release()
+	require.NoError(t, d.Sync()) // trims the empty blocks but one
+	assert.Len(t, d.descs.views, 1, "the views of destroyed blocks go with them")
+	c.Release()
+	require.NoError(t, d.Close())
+	assert.Zero(t, d.LiveObjects())
+}
+
 func TestOversizedCacheFileIsIgnored(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "big.pipelines")
