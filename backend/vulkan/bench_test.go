@@ -193,3 +193,71 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvTiles times the three convolutions of cpu-quick's conv.3 (5x5)
+// and conv.8 (3x3) at batch 32 with the default tiling and the largest
+// direct blocks of the CPU space (32x8 per invocation, four k-steps per
+// trip; with subgroups and with texel loads), from the device timers. On
+// lavapipe: go test -run '^$' -bench ConvTiles -benchtime 3x.
+func BenchmarkConvTiles(b *testing.B) {
+	d := openOrSkip(b, Options{})
+	defer d.Close()
+	lanes := max(uint32(8), d.subgroup().size)
+	cfgs := []backend.TileConfig{"", directCfg(lanes, 32, 8, 4, 1, 1).config(), texelCfg(lanes, 32, 8, 4, 1).config()}
+	r := rand.New(rand.NewSource(1))
+	buf := func(n int) backend.Buffer {
+		x := allocT(b, d, n)
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32() - 0.5
+		}
+		require.NoError(b, d.Write(x, 0, v))
+		return x
+	}
+	for _, l := range []struct {
+		name string
+		g    backend.Conv2DShape
+	}{
+		{"conv3", backend.NewConv2DShape(32, 48, 7, 7, 128, 5, 5, 1, 2)},
+		{"conv8", backend.NewConv2DShape(32, 192, 3, 3, 192, 3, 3, 1, 1)},
+	} {
+		g := l.g
+		x, w, bias, y := buf(g.XLen()), buf(g.WLen()), buf(int(g.K)), buf(g.YLen())
+		flop := 2 * float64(g.YLen()) * float64(g.C*g.R*g.S)
+		for _, k := range []struct {
+			name string
+			p    backend.Params
+			bufs []backend.Buffer
+		}{
+			{"fwd", backend.Conv2DFwd{Conv2DShape: g}, []backend.Buffer{x, w, bias, y}},
+			{"bwd_data", backend.Conv2DBwdData{Conv2DShape: g}, []backend.Buffer{y, w, x}},
+			{"bwd_filter", backend.Conv2DBwdFilter{Conv2DShape: g}, []backend.Buffer{x, y, w, bias}},
+		} {
+			for _, c := range cfgs {
+				cfg := c
+				if cfg == "" {
+					cfg = d.DefaultTile(k.p)
+				}
+				name := l.name + "_" + k.name + "/" + strings.ReplaceAll(string(cfg), " ", "_")
+				b.Run(name, func(b *testing.B) {
+					run := func() error { return d.DispatchTile(cfg, k.p, k.bufs...) }
+					require.NoError(b, run()) // pipeline creation
+					require.NoError(b, d.Sync())
+					_, err := d.KernelTimes()
+					require.NoError(b, err)
+					for range b.N {
+						require.NoError(b, run())
+					}
+					require.NoError(b, d.Sync())
+					kt, err := d.KernelTimes()
+					require.NoError(b, err)
+					t := kt[k.p.Kernel()]
+					b.ReportMetric(flop*float64(t.Count)/float64(t.Nanos), "GFLOP/s")
+				})
+			}
+		}
+		for _, x := range []backend.Buffer{x, w, bias, y} {
+			x.Release()
+		}
+	}
+}

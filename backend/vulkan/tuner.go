@@ -96,13 +96,16 @@ func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
 // 16x8 with one k-step per trip and 32x8 with four (on lavapipe, for
 // cpu-quick's conv.3 at batch 128: 32x8 about 8x faster than the default,
 // four k-steps 10-20% faster than one; 16x8 4x, 8x4 2.2x). Blocks of 8 rows or more share A through
-// subgroups where the device allows it. Each block also comes as a texel
-// configuration (tx=1, without subgroups): on lavapipe (Zen 4) the 1024^3
-// gemm ran 1.5-2x faster with texel loads than with the best storage-buffer
-// block, and a subgroup's broadcasts of A over texel loads were slower than
-// texel loads alone. On GPUs: the staged tilings,
-// GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4, both
-// also with texel loads) and a few direct ones.
+// subgroups where the device allows it. Each gemm block with 4-wide loads
+// (single ones too for 16x8 and 32x8, for transposed operands) and the
+// convolutions' 32x8 block (the texel configurations a 5-minute tune of
+// cpu-quick chose) also come as texel configurations (tx=1, without
+// subgroups): on lavapipe (Zen 4) the 1024^3 gemm ran 1.5-2x faster with
+// texel loads than with the best storage-buffer block, and a subgroup's
+// broadcasts of A over texel loads were slower than texel loads alone. On GPUs: the staged tilings,
+// GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4) and
+// a few direct ones (no texel configurations: nobody here has timed them on
+// a GPU).
 func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 	lanes := max(uint32(8), d.subgroup().size)
 	sgFor := func(rm uint32) uint32 {
@@ -116,17 +119,17 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 		if k != backend.KGemm {
 			for _, b := range [][3]uint32{{8, 4, 1}, {16, 8, 1}, {32, 8, 4}} {
 				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
-				out = append(out, texelCfg(lanes, b[0], b[1], b[2], 1))
 			}
-			return out
+			return append(out, texelCfg(lanes, 32, 8, 4, 1))
 		}
 		for _, rm := range []uint32{8, 16, 32} {
 			for _, rn := range []uint32{4, 8} {
 				for _, vw := range []uint32{1, 4} {
 					out = append(out, directCfg(lanes, rm, rn, 4, vw, sgFor(rm)))
 				}
-				for _, vw := range []uint32{1, 4} {
-					out = append(out, texelCfg(lanes, rm, rn, 4, vw))
+				out = append(out, texelCfg(lanes, rm, rn, 4, 4))
+				if rn == 8 && rm >= 16 {
+					out = append(out, texelCfg(lanes, rm, rn, 4, 1)) // transposed operands
 				}
 			}
 		}
@@ -135,10 +138,6 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 	out = append(out, tileConfigs...)
 	out = append(out, staged(16, 16, 128, 128, 8), staged(16, 16, 128, 128, 16), staged(16, 16, 64, 64, 8),
 		staged(32, 8, 64, 64, 16), staged(8, 32, 64, 64, 16), staged(16, 16, 32, 32, 16))
-	for _, c := range []tileCfg{staged(16, 16, 64, 64, 16), staged(16, 16, 128, 128, 8)} {
-		c.tx = 1 // operands through the texture path
-		out = append(out, c)
-	}
 	for _, rm := range []uint32{4, 8} {
 		out = append(out, directCfg(lanes, rm, 4, 4, 1, 0), directCfg(lanes, rm, 4, 4, 4, 0), directCfg(lanes, rm, 4, 4, 1, sgFor(rm)))
 	}
