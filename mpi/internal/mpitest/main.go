@@ -227,13 +227,10 @@ func hang(c *mpi.Comm, res *result, timeout time.Duration) {
 }
 
 // kill: rank 1 kills itself with SIGKILL while the others wait in an
-// allreduce; they report the signal mpirun sends them.
+// allreduce; they report the signal mpirun sends them. A first allreduce
+// makes sure every survivor listens for the signal before rank 1 dies (on
+// a loaded machine a survivor could otherwise still be starting).
 func kill(c *mpi.Comm, res *result) {
-	if c.Rank() == 1 {
-		time.Sleep(300 * time.Millisecond)
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
-	}
 	start := time.Now()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
@@ -242,6 +239,15 @@ func kill(c *mpi.Comm, res *result) {
 		report(result{Rank: c.Rank(), Size: c.Size(), Signal: s.String(), Seconds: time.Since(start).Seconds()})
 		os.Exit(2)
 	}()
+	if err := c.AllreduceSum(make([]float32, 1)); err != nil {
+		res.Err = describe(err)
+		return
+	}
+	if c.Rank() == 1 {
+		time.Sleep(300 * time.Millisecond)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
 	res.Err = describe(c.AllreduceSum(make([]float32, 1001)))
 }
 
