@@ -34,17 +34,19 @@ type gemmBench struct {
 func newGemmBench(tb testing.TB, d *Device, m, n, k int) *gemmBench {
 	g := &gemmBench{d: d, p: backend.Gemm{M: uint32(m), N: uint32(n), K: uint32(k), Alpha: 1}}
 	r := rand.New(rand.NewSource(1))
-	fill := func(n int) backend.Buffer {
-		buf := allocT(tb, d, n)
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = r.Float32() - 0.5
-		}
-		require.NoError(tb, d.Write(buf, 0, v))
-		return buf
-	}
-	g.a, g.b, g.c = fill(m*k), fill(k*n), allocT(tb, d, m*n)
+	g.a, g.b, g.c = randomBuffer(tb, d, r, m*k), randomBuffer(tb, d, r, k*n), allocT(tb, d, m*n)
 	return g
+}
+
+// randomBuffer is a new buffer of n values uniform in [-0.5, 0.5) from r.
+func randomBuffer(tb testing.TB, d *Device, r *rand.Rand, n int) backend.Buffer {
+	buf := allocT(tb, d, n)
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = r.Float32() - 0.5
+	}
+	require.NoError(tb, d.Write(buf, 0, v))
+	return buf
 }
 
 func (g *gemmBench) release() { g.a.Release(); g.b.Release(); g.c.Release() }
@@ -126,18 +128,7 @@ func BenchmarkGemmTiles(b *testing.B) {
 	defer g.release()
 	for _, c := range d.TileCandidates(g.p) {
 		b.Run(strings.ReplaceAll(string(c), " ", "_"), func(b *testing.B) {
-			run := func() error { return d.DispatchTile(c, g.p, g.a, g.b, g.c) }
-			require.NoError(b, run()) // pipeline creation
-			require.NoError(b, d.Sync())
-			_, err := d.KernelTimes()
-			require.NoError(b, err)
-			for range b.N {
-				require.NoError(b, run())
-			}
-			require.NoError(b, d.Sync())
-			kt, err := d.KernelTimes()
-			require.NoError(b, err)
-			t := kt[backend.KGemm]
+			t := timeTile(b, d, c, g.p, g.a, g.b, g.c)
 			gf := 2 * n * n * n * float64(t.Count) / float64(t.Nanos)
 			b.ReportMetric(gf, "GFLOP/s")
 			b.ReportMetric(100*gf/peak, "%_of_FMA_ceiling")
@@ -161,15 +152,7 @@ func BenchmarkConv(b *testing.B) {
 		{"conv5", backend.NewConv2DShape(1, 384, 12, 12, 256, 3, 3, 1, 1)},
 	}
 	r := rand.New(rand.NewSource(1))
-	buf := func(n int) backend.Buffer {
-		x := allocT(b, d, n)
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = r.Float32() - 0.5
-		}
-		require.NoError(b, d.Write(x, 0, v))
-		return x
-	}
+	buf := func(n int) backend.Buffer { return randomBuffer(b, d, r, n) }
 	for _, l := range layers {
 		g := l.g
 		x, w, bias, y := buf(g.XLen()), buf(g.WLen()), buf(int(g.K)), buf(g.YLen())
@@ -194,6 +177,23 @@ func BenchmarkConv(b *testing.B) {
 	}
 }
 
+// timeTile dispatches p with configuration c b.N times after one untimed
+// dispatch (pipeline creation) and returns the device time of those b.N.
+func timeTile(b *testing.B, d *Device, c backend.TileConfig, p backend.Params, bufs ...backend.Buffer) backend.KernelTime {
+	run := func() error { return d.DispatchTile(c, p, bufs...) }
+	require.NoError(b, run())
+	require.NoError(b, d.Sync())
+	_, err := d.KernelTimes()
+	require.NoError(b, err)
+	for range b.N {
+		require.NoError(b, run())
+	}
+	require.NoError(b, d.Sync())
+	kt, err := d.KernelTimes()
+	require.NoError(b, err)
+	return kt[p.Kernel()]
+}
+
 // BenchmarkConvTiles times the three convolutions of cpu-quick's conv.3 (5x5)
 // and conv.8 (3x3) at batch 32 with the default tiling and the largest
 // direct blocks of the CPU space (32x8 per invocation, four k-steps per
@@ -205,15 +205,7 @@ func BenchmarkConvTiles(b *testing.B) {
 	lanes := max(uint32(8), d.subgroup().size)
 	cfgs := []backend.TileConfig{"", directCfg(lanes, 32, 8, 4, 1, 1).config(), texelCfg(lanes, 32, 8, 4, 1).config()}
 	r := rand.New(rand.NewSource(1))
-	buf := func(n int) backend.Buffer {
-		x := allocT(b, d, n)
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = r.Float32() - 0.5
-		}
-		require.NoError(b, d.Write(x, 0, v))
-		return x
-	}
+	buf := func(n int) backend.Buffer { return randomBuffer(b, d, r, n) }
 	for _, l := range []struct {
 		name string
 		g    backend.Conv2DShape
@@ -240,18 +232,7 @@ func BenchmarkConvTiles(b *testing.B) {
 				}
 				name := l.name + "_" + k.name + "/" + strings.ReplaceAll(string(cfg), " ", "_")
 				b.Run(name, func(b *testing.B) {
-					run := func() error { return d.DispatchTile(cfg, k.p, k.bufs...) }
-					require.NoError(b, run()) // pipeline creation
-					require.NoError(b, d.Sync())
-					_, err := d.KernelTimes()
-					require.NoError(b, err)
-					for range b.N {
-						require.NoError(b, run())
-					}
-					require.NoError(b, d.Sync())
-					kt, err := d.KernelTimes()
-					require.NoError(b, err)
-					t := kt[k.p.Kernel()]
+					t := timeTile(b, d, cfg, k.p, k.bufs...)
 					b.ReportMetric(flop*float64(t.Count)/float64(t.Nanos), "GFLOP/s")
 				})
 			}
