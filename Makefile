@@ -17,11 +17,12 @@ build-mpi:
 	$(GO) build -tags mpi -o crossgrad ./cmd/crossgrad
 
 ## test: formatting, vet and every test (backends on PoCL and lavapipe); package mpi and the
-## crossgrad MPI tests again with the mpi tag (under mpirun on localhost); the data loader and
+## crossgrad MPI tests again with the mpi tag (under mpirun on localhost, one package at a time:
+## the kill test needs an idle CPU for mpirun's 1 s SIGTERM-to-SIGKILL window); the data loader and
 ## training loop again under the race detector (-short: without the reference-backend-heavy tests)
 test: fmt vet
 	$(GO) test -count=1 -timeout 25m $(PKGS)
-	$(GO) test -count=1 -timeout 10m -tags mpi -run MPI ./mpi/... ./cmd/crossgrad
+	$(GO) test -count=1 -p 1 -timeout 10m -tags mpi -run MPI ./mpi/... ./cmd/crossgrad
 	$(GO) test -count=1 -race -short -timeout 10m ./data ./train
 
 fmt:
