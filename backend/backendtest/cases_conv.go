@@ -154,6 +154,10 @@ func gemmCases() []Case {
 		{"m1_n129_k65", 1, 129, 65},
 		{"k1_33x17", 33, 17, 1},
 		{"257x253x129", 257, 253, 129},
+		// Multiples of 4 (K odd in the second) that are no tile's: the
+		// 4-wide loads of every operand layout, partial tiles, k remainders.
+		{"36x52x44", 36, 52, 44},
+		{"44x36x45", 44, 36, 45},
 	}
 	ab := [][2]float32{{1, 0}, {0.5, 1}, {-1.25, 0}, {1, 1}, {2, 0.5}}
 	var out []Case

@@ -136,6 +136,36 @@ func BenchmarkGemmTiles(b *testing.B) {
 	}
 }
 
+// BenchmarkTransposedGemmTiles times every tile candidate of cpu-quick's
+// fc.3 at batch 128 in its two transposed products, forward y = x*W^T
+// (M128 N2048 K2048 B^T) and weight gradient dW = dy^T*x (M2048 N2048
+// K128 A^T), with the device timers, reporting GFLOP/s. On lavapipe:
+// go test -run '^$' -bench TransposedGemmTiles -benchtime 2x.
+func BenchmarkTransposedGemmTiles(b *testing.B) {
+	d := openOrSkip(b, Options{})
+	defer d.Close()
+	r := rand.New(rand.NewSource(1))
+	for _, s := range []struct {
+		name string
+		p    backend.Gemm
+	}{
+		{"fc3_fwd_BT", backend.Gemm{M: 128, N: 2048, K: 2048, TransB: 1, Alpha: 1}},
+		{"fc3_dW_AT", backend.Gemm{M: 2048, N: 2048, K: 128, TransA: 1, Alpha: 1}},
+	} {
+		sizes := s.p.BufferSizes()
+		a, bb, c := randomBuffer(b, d, r, sizes[0]), randomBuffer(b, d, r, sizes[1]), allocT(b, d, sizes[2])
+		for _, cfg := range d.TileCandidates(s.p) {
+			b.Run(s.name+"/"+strings.ReplaceAll(string(cfg), " ", "_"), func(b *testing.B) {
+				t := timeTile(b, d, cfg, s.p, a, bb, c)
+				b.ReportMetric(2*float64(s.p.M)*float64(s.p.N)*float64(s.p.K)*float64(t.Count)/float64(t.Nanos), "GFLOP/s")
+			})
+		}
+		a.Release()
+		bb.Release()
+		c.Release()
+	}
+}
+
 // BenchmarkConv reports the GFLOP/s of the three convolution kernels on
 // AlexNet's layers (the seed model at 224x224) at batch 1.
 func BenchmarkConv(b *testing.B) {

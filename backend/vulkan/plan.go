@@ -223,10 +223,15 @@ func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []bindin
 	return []*pass{{module: c.module(module), spec: c.spec(), groups: g, push: push, binds: binds}}, nil
 }
 
-// planGemm plans one layer of work-groups per product of a batch.
+// planGemm plans one layer of work-groups per product of a batch; 4-wide
+// loads of a transposed operand add the TRANS specialization constant.
 func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
 	c := d.tileFor(int(q.M), int(q.N))
-	return gemmPass("gemm", c, int(q.M), int(q.N), q.Batches(), pushBytes(q), d.texelOperands(c, binds, 0, 1))
+	passes, err := gemmPass("gemm", c, int(q.M), int(q.N), q.Batches(), pushBytes(q), d.texelOperands(c, binds, 0, 1))
+	if err == nil && c.vw == 4 && gemmTrans(q) != 0 {
+		passes[0].spec = append(passes[0].spec, gemmTrans(q))
+	}
+	return passes, err
 }
 
 // texelOperands is binds with bindings ops read as texel buffers of vw

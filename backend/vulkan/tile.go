@@ -258,9 +258,8 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 	}
 	k := p.Kernel()
 	if c.vw == 4 {
-		q, _ := backend.ParamsAs[backend.Gemm](p)
-		if k != backend.KGemm || q.TransA != 0 || q.TransB != 0 || q.N%4 != 0 || q.K%4 != 0 {
-			return fmt.Errorf("vw=4 needs a gemm with TransA=0, TransB=0 and N, K multiples of 4 (%s %s)", k, p.Shape())
+		if err := vec4Aligned(p, c); err != nil {
+			return err
 		}
 	}
 	if c.splits != 0 && k != backend.KConv2DBwdFilter {
@@ -286,4 +285,49 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		return fmt.Errorf("splits=%d: the partial sums (%d bytes) exceed the device's maxStorageBufferRange %d", c.splits, int(c.splits)*m*n*4, d.maxRange())
 	}
 	return nil
+}
+
+// vec4Aligned reports why p cannot run c's 4-wide loads (vw=4), or nil:
+// only gemm has them, and each operand's loads run along a dimension that
+// must be a multiple of 4: A along K (along M when TransA, which also needs
+// the rows per invocation a multiple of 4), B along N (along K when
+// TransB).
+func vec4Aligned(p backend.Params, c tileCfg) error {
+	q, err := backend.ParamsAs[backend.Gemm](p)
+	if err != nil {
+		return fmt.Errorf("vw=4: only gemm has 4-wide loads, not %s", p.Kernel())
+	}
+	a, an, aw := "K", q.K, "A along K"
+	if q.TransA != 0 {
+		a, an, aw = "M", q.M, "A^T along M"
+		if (c.tm/c.wy)%4 != 0 {
+			return fmt.Errorf("vw=4: A^T is loaded four rows at a time, so the %d rows per invocation must be a multiple of 4 (%s)", c.tm/c.wy, p.Shape())
+		}
+	}
+	b, bn, bw := "N", q.N, "B along N"
+	if q.TransB != 0 {
+		b, bn, bw = "K", q.K, "B^T along K"
+	}
+	for _, x := range []struct {
+		name string
+		n    uint32
+	}{{a, an}, {b, bn}} {
+		if x.n%4 != 0 {
+			return fmt.Errorf("vw=4 loads %s and %s four at a time: %s=%d is not a multiple of 4 (%s)", aw, bw, x.name, x.n, p.Shape())
+		}
+	}
+	return nil
+}
+
+// gemmTrans is the TRANS specialization constant of a gemm with 4-wide
+// loads (gemm_tile_spec.glsl): bit 0 TransA, bit 1 TransB.
+func gemmTrans(q backend.Gemm) uint32 {
+	var t uint32
+	if q.TransA != 0 {
+		t |= 1
+	}
+	if q.TransB != 0 {
+		t |= 2
+	}
+	return t
 }

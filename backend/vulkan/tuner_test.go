@@ -227,7 +227,7 @@ func TestTileErrors(t *testing.T) {
 		"wx=32 wy=16 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0":      "over the device's maxComputeWorkGroupInvocations 256",
 		"wx=16 wy=16 tm=128 tn=128 tk=32 direct=0 vw=1 sg=0 splits=0":    "over the device's maxComputeSharedMemorySize 32768",
 		"wx=8 wy=8 tm=60 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0":        "not a multiple of the work-group",
-		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=4 sg=0 splits=0":          "vw=4 needs a gemm with TransA=0, TransB=0 and N, K multiples of 4",
+		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=4 sg=0 splits=0":          "vw=4 loads A along K and B^T along K four at a time: K=10 is not a multiple of 4",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=1 splits=0":          "sg=1 needs subgroup ballot",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=0 vw=4 sg=0 splits=0":          "the staged path (direct=0)",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=2":          "only conv2d_bwd_filter splits",

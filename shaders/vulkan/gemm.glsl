@@ -20,7 +20,7 @@ layout(std430, set = 0, binding = 0) readonly restrict buffer A { float a[]; };
 layout(std430, set = 0, binding = 0) readonly restrict buffer A4 { vec4 a4[]; };
 layout(std430, set = 0, binding = 1) readonly restrict buffer B { float b[]; };
 // A and B as vec4s, for the direct path's 4-wide loads (VW = 4, which the
-// host allows only for TransA == TransB == 0 and N, K multiples of 4).
+// host allows only where the loads are aligned: see DIRECT_STEP4).
 layout(std430, set = 0, binding = 1) readonly restrict buffer B4 { vec4 b4[]; };
 #endif
 layout(std430, set = 0, binding = 2) restrict buffer C { float c[]; };
@@ -32,7 +32,7 @@ uint baseC() { return gl_WorkGroupID.z * p.M * p.N; }
 
 #ifdef TILE_TEXEL
 // With VW = 4 the views have four floats per texel (R32G32B32A32_SFLOAT,
-// N and K multiples of 4), else one (R32_SFLOAT).
+// each operand's size a multiple of 4), else one (R32_SFLOAT).
 float fetchA(uint i) {
     return VW == 4u ? texelFetch(ta, int(i >> 2u))[i & 3u] : texelFetch(ta, int(i)).x;
 }
@@ -57,6 +57,14 @@ vec4 loadA4(uint m, uint k) {
 vec4 loadB4(uint k, uint n) {
     return texelFetch(tb, int((baseB() + k * p.N + n) >> 2u));
 }
+
+vec4 loadA4M(uint m, uint k) {
+    return texelFetch(ta, int((baseA() + k * p.M + m) >> 2u));
+}
+
+vec4 loadB4K(uint k, uint n) {
+    return texelFetch(tb, int((baseB() + n * p.K + k) >> 2u));
+}
 #else
 float loadA(uint m, uint k) {
     return a[baseA() + (p.TransA != 0u ? k * p.M + m : m * p.K + k)]; // one load, the index selected
@@ -76,6 +84,16 @@ vec4 loadA4(uint m, uint k) {
 // loadB4 is B elements (k, n..n+3) for TransB == 0, n % 4 == 0.
 vec4 loadB4(uint k, uint n) {
     return b4[(baseB() + k * p.N + n) / 4u];
+}
+
+// loadA4M is A elements (m..m+3, k) for TransA != 0, m % 4 == 0, M % 4 == 0.
+vec4 loadA4M(uint m, uint k) {
+    return a4[(baseA() + k * p.M + m) / 4u];
+}
+
+// loadB4K is B elements (k..k+3, n) for TransB != 0, k % 4 == 0, K % 4 == 0.
+vec4 loadB4K(uint k, uint n) {
+    return b4[(baseB() + n * p.K + k) / 4u];
 }
 #endif
 

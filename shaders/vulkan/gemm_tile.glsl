@@ -15,7 +15,7 @@
 //   needs the kernel's loadB4.
 //
 // Specialization constants: 0, 1 = work-group size WX, WY; 2, 3, 4 = TM,
-// TN, TK; 5 = DIRECT; 6 = VW. The host (backend/vulkan, tileCfg) is the one
+// TN, TK; 5 = DIRECT; 6 = VW; 7 = TRANS (gemm_tile_spec.glsl). The host (backend/vulkan, tileCfg) is the one
 // source of their values and checks them. Work-group (x, y) computes rows
 // gl_WorkGroupID.y*TM.. and columns gl_WorkGroupID.x*TN..
 //
@@ -24,7 +24,10 @@
 //   float loadB(uint k, uint n);   element (k, n) of B, k < kEnd, n < N
 //   void storeC(uint m, uint n, float v);   result for m < M, n < N
 // and optionally TILE_LOADB4 with vec4 loadB4(uint k, uint n) (elements
-// (k, n..n+3)), and then calls gemmTile(M, N, kBegin, kEnd, aKMajor,
+// (k, n..n+3)), vec4 loadA4(uint m, uint k) (elements (m, k..k+3)) and, for
+// the transposed layouts of TRANS, vec4 loadA4M(uint m, uint k) (elements
+// (m..m+3, k)) and vec4 loadB4K(uint k, uint n) (elements (k..k+3, n)),
+// and then calls gemmTile(M, N, kBegin, kEnd, aKMajor,
 // bNMajor) from main. aKMajor says consecutive k of A are adjacent in
 // memory (else consecutive m), bNMajor that consecutive n of B are (else
 // consecutive k): staged tiles are loaded so that neighbouring invocations
@@ -51,7 +54,7 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
 // local array for the compiler to keep it in registers.
 #ifdef TILE_LOADB4
 #define DIRECT_LOAD_B4(kc, j) \
-    if (VW == 4u) { \
+    if (VW == 4u && !B4_ALONG_K) { \
         vec4 v = loadB4(kc, min(col0 + j * WX * VW, N - VW)); \
         bv[4u * j] = v.x; \
         bv[4u * j + 1u] = v.y; \
@@ -97,11 +100,23 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
 }
 
 #ifdef TILE_LOADB4
-// DIRECT_STEP4(k0) is four DIRECT_STEPs k0..k0+3 with 4-wide loads of A
-// along k as well (VW = 4: the host allows it for gemm with TransA == 0,
-// TransB == 0 and N, K multiples of 4).
+// DIRECT_STEP4(k0) is four DIRECT_STEPs k0..k0+3 with 4-wide loads (VW =
+// 4, gemm only): A along k (A4_ALONG_M: along m, four rows per load, for
+// all four k-steps), B along n (B4_ALONG_K: along k, one load per column
+// for all four k-steps). The host checks the alignment each needs: K, N,
+// M multiples of 4 as the loads run along them, RM a multiple of 4 with
+// A4_ALONG_M.
+#define DIRECT_LOAD_A4M(k0) \
+    [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
+        [[unroll]] for (uint r = 0u; r < RM / 4u; r++) { \
+            vec4 v = loadA4M(min(row0 + 4u * r, M - 4u), k0 + kk); \
+            [[unroll]] for (uint e = 0u; e < 4u; e++) { \
+                av[kk * RM + 4u * r + e] = v[e]; \
+            } \
+        } \
+    }
 #ifdef TILE_SUBGROUP
-#define DIRECT_LOAD_A4(k0) \
+#define DIRECT_LOAD_A4K(k0) \
     [[unroll]] for (uint r = 0u; r < RM / 8u; r++) { \
         vec4 v = loadA4(min(row0 + 8u * r + lane, M - 1u), k0); \
         [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
@@ -116,7 +131,7 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
         } \
     }
 #else
-#define DIRECT_LOAD_A4(k0) \
+#define DIRECT_LOAD_A4K(k0) \
     [[unroll]] for (uint i = 0u; i < RM; i++) { \
         vec4 v = loadA4(min(row0 + i, M - 1u), k0); \
         [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
@@ -126,15 +141,33 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
 #endif
 #define DIRECT_STEP4(k0) { \
     float av[4u * RM]; \
-    DIRECT_LOAD_A4(k0) \
+    if (A4_ALONG_M) { \
+        DIRECT_LOAD_A4M(k0) \
+    } else { \
+        DIRECT_LOAD_A4K(k0) \
+    } \
+    vec4 bk[RN]; \
+    if (B4_ALONG_K) { \
+        [[unroll]] for (uint j = 0u; j < RN / 4u; j++) { \
+            [[unroll]] for (uint e = 0u; e < 4u; e++) { \
+                bk[4u * j + e] = loadB4K(k0, min(col0 + j * WX * 4u + e, N - 1u)); \
+            } \
+        } \
+    } \
     [[unroll]] for (uint kk = 0u; kk < 4u; kk++) { \
         float bv[RN]; \
-        [[unroll]] for (uint j = 0u; j < RN / 4u; j++) { \
-            vec4 v = loadB4(k0 + kk, min(col0 + j * WX * 4u, N - 4u)); \
-            bv[4u * j] = v.x; \
-            bv[4u * j + 1u] = v.y; \
-            bv[4u * j + 2u] = v.z; \
-            bv[4u * j + 3u] = v.w; \
+        if (B4_ALONG_K) { \
+            [[unroll]] for (uint c = 0u; c < RN; c++) { \
+                bv[c] = bk[c][kk]; \
+            } \
+        } else { \
+            [[unroll]] for (uint j = 0u; j < RN / 4u; j++) { \
+                vec4 v = loadB4(k0 + kk, min(col0 + j * WX * 4u, N - 4u)); \
+                bv[4u * j] = v.x; \
+                bv[4u * j + 1u] = v.y; \
+                bv[4u * j + 2u] = v.z; \
+                bv[4u * j + 3u] = v.w; \
+            } \
         } \
         [[unroll]] for (uint i = 0u; i < RM; i++) { \
             [[unroll]] for (uint c = 0u; c < RN; c++) { \
