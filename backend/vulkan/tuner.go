@@ -97,7 +97,7 @@ func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
 // cpu-quick's conv.3 at batch 128: 32x8 about 8x faster than the default,
 // four k-steps 10-20% faster than one; 16x8 4x, 8x4 2.2x). Blocks of 8 rows or more share A through
 // subgroups where the device allows it. Each gemm block with 4-wide loads
-// (single ones too for 16x8 and 32x8, for transposed operands) and the
+// (single ones too for 16x8 and 32x8, for dimensions that are not multiples of 4) and the
 // convolutions' 32x8 block (the texel configurations a 5-minute tune of
 // cpu-quick chose) also come as texel configurations (tx=1, without
 // subgroups): on lavapipe (Zen 4) the 1024^3 gemm ran 1.5-2x faster with
@@ -129,7 +129,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 				}
 				out = append(out, texelCfg(lanes, rm, rn, 4, 4))
 				if rn == 8 && rm >= 16 {
-					out = append(out, texelCfg(lanes, rm, rn, 4, 1)) // transposed operands
+					out = append(out, texelCfg(lanes, rm, rn, 4, 1)) // dimensions that are not multiples of 4
 				}
 			}
 		}
