@@ -148,9 +148,13 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 // times one plus the operand loads per multiply-add (a staged slab's loads
 // per tile; the direct path's loads per register block, where a 4-wide
 // load costs about 1.5 single ones and a subgroup loads 8 rows of A at
-// once, and texel loads cost half), more on CPU devices for the staged path's barriers, and scaled up
-// when there are too few tiles (times layers: the products of a batched
-// gemm) to fill the device.
+// once, and texel loads cost half), more on CPU devices for the staged
+// path's barriers, and scaled up when there are too few tiles (times
+// layers: the products of a batched gemm) to fill the device. On CPU
+// devices a texel load costs a quarter and each subgroup broadcast a
+// quarter load: on lavapipe the texel form of a block ran 1.5-2.4x faster
+// than its storage-buffer form with subgroups (fc.3's products at batch
+// 128, the 1024^3 gemm), so a tune with a short share tries it first.
 func (d *Device) tileCost(c tileCfg, m, n, layers int) float64 {
 	gm, gn := ceilDiv(m, int(c.tm)), ceilDiv(n, int(c.tn))
 	pm, pn := float64(gm*int(c.tm)), float64(gn*int(c.tn))
@@ -162,15 +166,22 @@ func (d *Device) tileCost(c tileCfg, m, n, layers int) float64 {
 			loads += 4
 		}
 	} else {
+		cpu := d.info.Type == backend.CPUDevice
 		a, b := rm, rn
 		if c.sg != 0 {
 			a = rm / 8
+			if cpu {
+				a += rm / 4
+			}
 		}
 		if c.vw == 4 {
 			b = 1.5 * rn / 4
 		}
 		loads = 16 * (a + b) / (rm * rn)
-		if c.tx != 0 {
+		switch {
+		case c.tx != 0 && cpu:
+			loads /= 4
+		case c.tx != 0:
 			loads /= 2
 		}
 	}

@@ -393,3 +393,32 @@ func TestModulesHashCoversAlgoChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUCandidatesTryTexelsFirst checks that on a CPU device with
+// subgroups (lavapipe's limits) the first candidate after the default of
+// fc.3's three products at batch 128 (plain, B^T, A^T) reads its operands
+// as 4-wide texels, and that texel loads do not lead on a GPU.
+func TestCPUCandidatesTryTexelsFirst(t *testing.T) {
+	gemms := []backend.Gemm{
+		{M: 128, N: 2048, K: 2048, Alpha: 1},
+		{M: 128, N: 2048, K: 2048, TransB: 1, Alpha: 1},
+		{M: 2048, N: 2048, K: 128, TransA: 1, Alpha: 1},
+	}
+	for _, typ := range []backend.DeviceType{backend.CPUDevice, backend.DiscreteGPU} {
+		d := planDevice(128 << 20)
+		d.limits.MaxTexelBufferElements = 128 << 20
+		d.info.Type = typ
+		d.phys = &physical{subgroup: subgroupProps{size: 8, stages: subgroupCompute, ops: subgroupBallot}}
+		for _, q := range gemms {
+			cands := d.TileCandidates(q)
+			require.Greater(t, len(cands), 1)
+			c, err := parseTile(cands[1])
+			require.NoError(t, err)
+			if typ == backend.CPUDevice {
+				assert.Equal(t, [2]uint32{1, 4}, [2]uint32{c.tx, c.vw}, "%s on %s: %s", q.Shape(), typ, cands[1])
+			} else {
+				assert.Zero(t, c.tx, "%s on %s: %s", q.Shape(), typ, cands[1])
+			}
+		}
+	}
+}
