@@ -25,6 +25,8 @@ type fakeTile struct {
 	sleep    time.Duration            // wall time DispatchTile takes on top of the reference's
 	byN      map[uint32]int64         // conv2d_fwd: device time at each batch (gemm: each Batch), in place of ns
 	byKernel map[backend.Kernel]int64 // device time of a dispatch of each kernel, in place of ns
+	coldAt   backend.TuneKey          // the first dispatch with this key adds coldNs (a driver's build at a new shape)
+	coldNs   int64
 }
 
 // call is one tiled dispatch the fake ran: its configuration and key.
@@ -52,6 +54,8 @@ type fakeTuner struct {
 	// first dispatch; built lists those dispatched.
 	coldNs int64
 	built  map[backend.Kernel]bool
+	// coldTiles are the configurations that paid their fakeTile.coldNs.
+	coldTiles map[backend.TileConfig]bool
 	// zeroFills, when set, counts the Fill dispatches of zeros into each
 	// buffer.
 	zeroFills map[backend.Buffer]int
@@ -153,6 +157,13 @@ func (f *fakeTuner) DispatchTile(c backend.TileConfig, p backend.Params, bufs ..
 	}
 	if v, ok := t.byKernel[p.Kernel()]; ok {
 		ns = v
+	}
+	if t.coldNs != 0 && t.coldAt == backend.KeyOf(p) && !f.coldTiles[c] {
+		if f.coldTiles == nil {
+			f.coldTiles = map[backend.TileConfig]bool{}
+		}
+		f.coldTiles[c] = true
+		ns += t.coldNs
 	}
 	f.ns += ns
 	f.mu.Unlock()

@@ -53,10 +53,10 @@ func TestTuneRanksSlowConvAtSmallerBatch(t *testing.T) {
 }
 
 // TestSlowDispatchTimedByItsWarmUp: a dispatch of 400 ms at the real shape
-// (over longTotalMs) runs there once each for the default and the winner,
-// the warm-up run counting as its timing, with the same chosen times; at
-// the proxy's batch, where the fake takes 60 ms, the default still runs
-// its warm-up and timed runs.
+// (over longTotalMs) runs there twice each for the default and the winner,
+// its warm-up and one run more (the warm-up may include a driver's build),
+// with the same chosen times; at the proxy's batch, where the fake takes
+// 60 ms, the default still runs its warm-up and timed runs.
 func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
 	f := newFake(
 		fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{40: 400e6, 15: 60e6}}},
@@ -76,8 +76,8 @@ func TestSlowDispatchTimedByItsWarmUp(t *testing.T) {
 		}
 		return n
 	}
-	assert.Equal(t, 1, count("v=0", "N40 "), "the default at the real shape: its warm-up is its timing")
-	assert.Equal(t, 1, count("v=1", "N40 "), "the winner at the real shape likewise")
+	assert.Equal(t, 2, count("v=0", "N40 "), "the default at the real shape: its warm-up and one run more")
+	assert.Equal(t, 2, count("v=1", "N40 "), "the winner at the real shape likewise")
 	assert.Greater(t, count("v=0", "N15 "), 1, "at the proxy shape the default is timed after its warm-up")
 }
 

@@ -288,3 +288,22 @@ func TestTuneStopsWhenCoarsePassLosesToDefault(t *testing.T) {
 	assert.Equal(t, backend.TileConfig("a=1 b=1"), res[0].Chosen)
 	assert.Equal(t, 1+8, res[0].Tried, "the default and the coarse pass's 8")
 }
+
+// TestTuneLongWarmUpRunsAgain: a candidate whose first dispatch at the
+// real shape includes a driver's build (a second on top of its 50 ms) is
+// timed once more and wins over the 200 ms default, which is itself timed
+// by its long warm-up and one run more.
+func TestTuneLongWarmUpRunsAgain(t *testing.T) {
+	tg := gemmTarget()
+	f := newFake(
+		fakeConfig{"v=0", fakeTile{ns: 200e6}},
+		fakeConfig{"v=1", fakeTile{ns: 50e6, coldAt: backend.KeyOf(tg.P), coldNs: 1e9}},
+	)
+	defer f.Close()
+	res, err := tune.Tune(f, []tune.Target{tg}, tune.Options{Budget: 20 * time.Second})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	assert.Equal(t, backend.TileConfig("v=1"), res[0].Chosen)
+	assert.InDelta(t, 50.0, res[0].ChosenMs, 1e-9)
+	assert.InDelta(t, 200.0, res[0].DefaultMs, 1e-9)
+}
