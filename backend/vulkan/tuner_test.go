@@ -422,3 +422,26 @@ func TestCPUCandidatesTryTexelsFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUConvCandidatesFit48Channels: with 48 output channels (cpu-quick's
+// conv.0) a CPU device first tries the 24-row texel block, which covers
+// them in two tiles where 32 rows pad them to 64; with 128 it keeps 32.
+func TestCPUConvCandidatesFit48Channels(t *testing.T) {
+	d := planDevice(128 << 20)
+	d.limits.MaxTexelBufferElements = 128 << 20
+	d.info.Type = backend.CPUDevice
+	d.phys = &physical{subgroup: subgroupProps{size: 8, stages: subgroupCompute, ops: subgroupBallot}}
+	for _, tc := range []struct {
+		k  int
+		tm uint32
+	}{{48, 24}, {128, 32}} {
+		g := backend.NewConv2DShape(128, 1, 65, 65, tc.k, 11, 11, 4, 1)
+		for _, p := range []backend.Params{backend.Conv2DFwd{Conv2DShape: g}, backend.Conv2DBwdFilter{Conv2DShape: g}} {
+			cands := d.TileCandidates(p)
+			require.Greater(t, len(cands), 1)
+			c, err := parseTile(cands[1])
+			require.NoError(t, err)
+			assert.Equal(t, [2]uint32{1, tc.tm}, [2]uint32{c.tx, c.tm}, "%s %s: %s", p.Kernel(), p.Shape(), cands[1])
+		}
+	}
+}
