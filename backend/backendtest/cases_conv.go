@@ -30,6 +30,11 @@ func convShapes() []convShape {
 		{"c17_k65_k2s2", backend.NewConv2DShape(1, 17, 7, 5, 65, 2, 2, 2, 0), false},
 		{"batch1_k129_s2", backend.NewConv2DShape(1, 3, 11, 11, 129, 3, 3, 2, 1), false},
 		{"batch13_c7", backend.NewConv2DShape(13, 7, 9, 9, 13, 3, 3, 1, 1), false},
+		// Filter lengths C*R*S that 4 divides (4-wide filter loads), with
+		// odd channels out, planes and batches and over 32 output columns.
+		{"c4_k3_k13_crs36", backend.NewConv2DShape(3, 4, 9, 7, 13, 3, 3, 1, 1), false},
+		{"c4_k5_k33_crs100", backend.NewConv2DShape(2, 4, 7, 9, 33, 5, 5, 1, 2), false},
+		{"c3_k2s2_k7_crs12", backend.NewConv2DShape(3, 3, 13, 11, 7, 2, 2, 2, 0), false},
 		// AlexNet's layers with the real channels, kernels, strides and
 		// padding; spatial size scaled down from 224 (conv1 35x35 -> 7x7).
 		{"alexnet_conv1", backend.NewConv2DShape(2, 1, 35, 35, 96, 11, 11, 4, 1), false},
@@ -50,7 +55,7 @@ func convShapes() []convShape {
 // reluConvShapes names the convShapes run as conv2d_fwd with Relu too
 // (odd sizes, batch 1, partial tiles, a stride that does not divide).
 var reluConvShapes = map[string]bool{"tiny_1x1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true,
-	"batch1_k129_s2": true, "batch13_c7": true, "alexnet_conv2_small": true, "alexnet_conv3": true}
+	"batch1_k129_s2": true, "batch13_c7": true, "c4_k5_k33_crs100": true, "alexnet_conv2_small": true, "alexnet_conv3": true}
 
 // maskConvShapes names the convShapes run as conv2d_bwd_data and
 // conv2d_bwd_filter with MaskRelu too (a direct and a tiled input

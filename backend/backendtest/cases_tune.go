@@ -78,7 +78,9 @@ func aligned(size int, like uint32) uint32 {
 
 // convCheckCases are two convolutions of p's geometry (kernel size,
 // strides, padding): batch 1 with more output channels than a 64-row tile
-// holds, and batch 3 with planes that the stride does not divide.
+// holds, and batch 3 with planes that the stride does not divide; when 4
+// divides p's filter length C*R*S, theirs too (for 4-wide filter loads),
+// with as few channels more as that takes.
 func convCheckCases(p backend.Params) []Case {
 	g, ok := backend.ConvShapeOf(p)
 	if !ok {
@@ -94,6 +96,9 @@ func convCheckCases(p backend.Params) []Case {
 	var out []Case
 	for _, s := range shapes {
 		cg := smallConv(g, s.n, s.c, s.k, s.oh, s.ow, s.rm)
+		for (g.C*g.R*g.S)%4 == 0 && (cg.C*cg.R*cg.S)%4 != 0 {
+			cg.C++
+		}
 		name := fmt.Sprintf("tune_%s_k%dx%d_s%dx%d_p%dx%d", s.name, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW)
 		c, err := TiledCase(name, backend.WithConvShape(p, cg))
 		if err == nil {

@@ -227,24 +227,24 @@ func gemmPass(module string, c tileCfg, m, n, z int, push []byte, binds []bindin
 // loads of a transposed operand add the TRANS specialization constant.
 func (d *Device) planGemm(q backend.Gemm, binds []binding) ([]*pass, error) {
 	c := d.tileFor(int(q.M), int(q.N))
-	passes, err := gemmPass("gemm", c, int(q.M), int(q.N), q.Batches(), pushBytes(q), d.texelOperands(c, binds, 0, 1))
+	passes, err := gemmPass("gemm", c, int(q.M), int(q.N), q.Batches(), pushBytes(q), d.texelOperands(backend.KGemm, c, binds, 0, 1))
 	if err == nil && c.vw == 4 && gemmTrans(q) != 0 {
 		passes[0].spec = append(passes[0].spec, gemmTrans(q))
 	}
 	return passes, err
 }
 
-// texelOperands is binds with bindings ops read as texel buffers of vw
-// floats per texel when c is a texel configuration (tx=1). The checks of
-// the configuration keep dispatches whose operands exceed
-// maxTexelBufferElements from it.
-func (d *Device) texelOperands(c tileCfg, binds []binding, ops ...int) []binding {
+// texelOperands is binds with bindings ops read as texel buffers of
+// texelFloats floats per texel when c is a texel configuration (tx=1) of
+// kernel k. The checks of the configuration keep dispatches whose operands
+// exceed maxTexelBufferElements from it.
+func (d *Device) texelOperands(k backend.Kernel, c tileCfg, binds []binding, ops ...int) []binding {
 	if c.tx == 0 {
 		return binds
 	}
 	out := slices.Clone(binds)
 	for _, i := range ops {
-		out[i].texel = uint8(c.vw)
+		out[i].texel = texelFloats(k, c, i)
 	}
 	return out
 }
@@ -252,7 +252,7 @@ func (d *Device) texelOperands(c tileCfg, binds []binding, ops ...int) []binding
 func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, error) {
 	cols := q.YLen() / int(q.K)
 	c := d.tileFor(int(q.K), cols)
-	return gemmPass("conv2d_fwd", c, int(q.K), cols, 1, pushBytes(q), d.texelOperands(c, binds, 0, 1))
+	return gemmPass("conv2d_fwd", c, int(q.K), cols, 1, pushBytes(q), d.texelOperands(backend.KConv2DFwd, c, binds, 0, 1))
 }
 
 // planConvBwdData plans one layer of work-groups per stride phase, each
@@ -264,7 +264,7 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
 	c := d.tileFor(int(q.C), cols)
-	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), d.texelOperands(c, withMask(binds, 3, 0), 0, 1))
+	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), d.texelOperands(backend.KConv2DBwdData, c, withMask(binds, 3, 0), 0, 1))
 }
 
 // planWinogradInput is one 1-D pass over the tiles, blocks and channels; the
@@ -323,7 +323,7 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 		return nil, err
 	}
 	dw, db, y := binds[2], binds[3], withMask(binds, 4, 1)[4]
-	ops := d.texelOperands(c, binds, 0, 1)
+	ops := d.texelOperands(backend.KConv2DBwdFilter, c, binds, 0, 1)
 	if splits == 1 {
 		// partial is not written with one split; bind dw in its place.
 		return []*pass{{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),

@@ -271,8 +271,8 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 			return fmt.Errorf("tx=1: %s %s is split into windows (a buffer past maxStorageBufferRange), which read storage buffers", k, p.Shape())
 		}
 		for i, sz := range p.BufferSizes()[:2] {
-			if uint64(sz)*4 > d.maxTexelRange(uint8(c.vw)) {
-				return fmt.Errorf("tx=1: operand %d (%d floats) exceeds the device's maxTexelBufferElements %d (%d floats per texel)", i, sz, d.limits.MaxTexelBufferElements, c.vw)
+			if f := texelFloats(k, c, i); uint64(sz)*4 > d.maxTexelRange(f) {
+				return fmt.Errorf("tx=1: operand %d (%d floats) exceeds the device's maxTexelBufferElements %d (%d floats per texel)", i, sz, d.limits.MaxTexelBufferElements, f)
 			}
 		}
 	}
@@ -293,9 +293,12 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 // the rows per invocation a multiple of 4), B along N (along K when
 // TransB).
 func vec4Aligned(p backend.Params, c tileCfg) error {
+	if p.Kernel() == backend.KConv2DFwd {
+		return convFwdVec4(p, c)
+	}
 	q, err := backend.ParamsAs[backend.Gemm](p)
 	if err != nil {
-		return fmt.Errorf("vw=4: only gemm has 4-wide loads, not %s", p.Kernel())
+		return fmt.Errorf("vw=4: only gemm and conv2d_fwd have 4-wide loads, not %s", p.Kernel())
 	}
 	a, an, aw := "K", q.K, "A along K"
 	if q.TransA != 0 {
@@ -317,6 +320,31 @@ func vec4Aligned(p backend.Params, c tileCfg) error {
 		}
 	}
 	return nil
+}
+
+// convFwdVec4 reports why conv2d_fwd p cannot run c's 4-wide loads, or
+// nil: they read the filter four reduction steps (c, r, s) at a time from a
+// texel buffer (tx=1), so C*R*S must be a multiple of 4; the input is
+// gathered one element at a time.
+func convFwdVec4(p backend.Params, c tileCfg) error {
+	g, _ := backend.ConvShapeOf(p)
+	if c.tx == 0 {
+		return fmt.Errorf("vw=4: conv2d_fwd has 4-wide loads only with texel loads (tx=1)")
+	}
+	if crs := g.C * g.R * g.S; crs%4 != 0 {
+		return fmt.Errorf("vw=4 loads the filter four elements at a time along C*R*S: %d is not a multiple of 4 (%s)", crs, p.Shape())
+	}
+	return nil
+}
+
+// texelFloats is the floats per texel of operand i (0 or 1) of dispatch p
+// with texel configuration c: c.vw, except conv2d_fwd's input (operand 0),
+// which is gathered one float at a time.
+func texelFloats(k backend.Kernel, c tileCfg, i int) uint8 {
+	if k == backend.KConv2DFwd && i == 0 {
+		return 1
+	}
+	return uint8(c.vw)
 }
 
 // gemmTrans is the TRANS specialization constant of a gemm with 4-wide

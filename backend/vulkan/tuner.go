@@ -103,7 +103,9 @@ func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
 // subgroups), and the convolutions have a 24x8 texel block for 48 or 96
 // output channels (lavapipe, cpu-quick's conv.0 at batch 128: forward
 // 1.2-1.4x faster than 32x8, which pads 48 rows to 64, the filter gradient
-// 1.3x): on lavapipe (Zen 4) the 1024^3 gemm ran 1.5-2x faster with
+// 1.3x) and, for conv2d_fwd, a 32x8 texel block with 4-wide filter loads
+// (cpu-quick's conv.3 and conv.8 forward 1.3-1.4x faster than with single
+// loads): on lavapipe (Zen 4) the 1024^3 gemm ran 1.5-2x faster with
 // texel loads than with the best storage-buffer block, and a subgroup's
 // broadcasts of A over texel loads were slower than texel loads alone. On GPUs: the staged tilings,
 // GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4) and
@@ -123,7 +125,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 			for _, b := range [][3]uint32{{8, 4, 1}, {16, 8, 1}, {32, 8, 4}} {
 				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
 			}
-			return append(out, texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1))
+			return append(out, texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1), texelCfg(lanes, 32, 8, 4, 4))
 		}
 		for _, rm := range []uint32{8, 16, 32} {
 			for _, rn := range []uint32{4, 8} {

@@ -445,3 +445,30 @@ func TestCPUConvCandidatesFit48Channels(t *testing.T) {
 		}
 	}
 }
+
+// TestConvFwdVec4Plan: conv2d_fwd with 4-wide loads reads the filter as a
+// texel buffer of four floats per texel and the input as one of one; it
+// needs texel loads and a filter length C*R*S that 4 divides, and the
+// backward convolutions have no 4-wide loads.
+func TestConvFwdVec4Plan(t *testing.T) {
+	d := planDevice(128 << 20)
+	d.limits.MaxTexelBufferElements = 1 << 20
+	cfg := backend.TileConfig("wx=8 wy=1 tm=32 tn=64 tk=4 direct=1 vw=4 sg=0 splits=0 tx=1")
+	g := backend.NewConv2DShape(3, 4, 9, 7, 13, 3, 3, 1, 1)
+	p := backend.Conv2DFwd{Conv2DShape: g}
+	require.NoError(t, d.SetTile(p, cfg))
+	passes, err := d.plan(p, planBuffers(p.BufferSizes()))
+	require.NoError(t, err)
+	require.Len(t, passes, 1)
+	assert.Equal(t, "conv2d_fwd_tx", passes[0].module)
+	var texels []uint8
+	for _, b := range passes[0].binds {
+		texels = append(texels, b.texel)
+	}
+	assert.Equal(t, []uint8{1, 4, 0, 0}, texels, "x one float per texel, w four, bias and y storage buffers")
+
+	odd := backend.Conv2DFwd{Conv2DShape: backend.NewConv2DShape(3, 3, 9, 7, 13, 3, 3, 1, 1)}
+	assert.ErrorContains(t, d.CheckTile(odd, cfg), "27 is not a multiple of 4")
+	assert.ErrorContains(t, d.CheckTile(p, "wx=8 wy=1 tm=32 tn=64 tk=4 direct=1 vw=4 sg=0 splits=0"), "only with texel loads (tx=1)")
+	assert.ErrorContains(t, d.CheckTile(backend.Conv2DBwdData{Conv2DShape: g}, cfg), "only gemm and conv2d_fwd have 4-wide loads")
+}

@@ -11,9 +11,25 @@ layout(push_constant) uniform PC { Conv2DFwdParams p; };
 layout(std430, set = 0, binding = 2) readonly restrict buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) writeonly restrict buffer Y { float y[]; };
 
+#ifdef TILE_TEXEL
+#include "gemm_tile_spec.glsl"
+// With VW = 4 (texel loads only) w has four floats per texel
+// (R32G32B32A32_SFLOAT; C*R*S % 4 == 0) and x one: loadA4 is W elements
+// (k, q..q+3) for q % 4 == 0.
+#define TILE_LOADA4 1
+vec4 loadA4(uint k, uint q) {
+    return texelFetch(operand1, int((k * (p.C * p.R * p.S) + q) >> 2u));
+}
+
+float loadA(uint k, uint q) {
+    uint i = k * (p.C * p.R * p.S) + q;
+    return VW == 4u ? texelFetch(operand1, int(i >> 2u))[i & 3u] : read1(i);
+}
+#else
 float loadA(uint k, uint q) {
     return read1(k * (p.C * p.R * p.S) + q);
 }
+#endif
 
 float loadB(uint q, uint j) {
     uint rs = p.R * p.S;

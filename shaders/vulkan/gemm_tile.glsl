@@ -61,6 +61,13 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
         bv[4u * j + 2u] = v.z; \
         bv[4u * j + 3u] = v.w; \
     } else
+#elif defined(TILE_LOADA4)
+#define DIRECT_LOAD_B4(kc, j) \
+    if (VW == 4u) { \
+        [[unroll]] for (uint e = 0u; e < 4u; e++) { \
+            bv[4u * j + e] = loadB(kc, min(col0 + j * WX * 4u + e, N - 1u)); \
+        } \
+    } else
 #else
 #define DIRECT_LOAD_B4(kc, j)
 #endif
@@ -99,7 +106,22 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
     } \
 }
 
+#if defined(TILE_LOADB4) || defined(TILE_LOADA4)
 #ifdef TILE_LOADB4
+#define DIRECT_LOAD_B4N(k, j) \
+    vec4 v = loadB4(k, min(col0 + j * WX * 4u, N - 4u)); \
+    bv[4u * j] = v.x; \
+    bv[4u * j + 1u] = v.y; \
+    bv[4u * j + 2u] = v.z; \
+    bv[4u * j + 3u] = v.w;
+#else
+#define DIRECT_LOAD_B4N(k, j) \
+    [[unroll]] for (uint e = 0u; e < 4u; e++) { \
+        bv[4u * j + e] = loadB(k, min(col0 + j * WX * 4u + e, N - 1u)); \
+    }
+#define loadB4K(k, n) vec4(0.0)
+#define loadA4M(m, k) vec4(0.0)
+#endif
 // DIRECT_STEP4(k0) is four DIRECT_STEPs k0..k0+3 with 4-wide loads (VW =
 // 4, gemm only): A along k (A4_ALONG_M: along m, four rows per load, for
 // all four k-steps), B along n (B4_ALONG_K: along k, one load per column
@@ -162,11 +184,7 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
             } \
         } else { \
             [[unroll]] for (uint j = 0u; j < RN / 4u; j++) { \
-                vec4 v = loadB4(k0 + kk, min(col0 + j * WX * 4u, N - 4u)); \
-                bv[4u * j] = v.x; \
-                bv[4u * j + 1u] = v.y; \
-                bv[4u * j + 2u] = v.z; \
-                bv[4u * j + 3u] = v.w; \
+                DIRECT_LOAD_B4N(k0 + kk, j) \
             } \
         } \
         [[unroll]] for (uint i = 0u; i < RM; i++) { \
@@ -193,7 +211,7 @@ void gemmDirect(uint M, uint N, uint kBegin, uint kEnd) {
         acc[i] = 0.0;
     }
     uint k = kBegin;
-#ifdef TILE_LOADB4
+#if defined(TILE_LOADB4) || defined(TILE_LOADA4)
     if (VW == 4u) {
         for (; k + 4u <= kEnd; k += 4u) {
             DIRECT_STEP4(k)
