@@ -15,8 +15,9 @@ var alexConv1 = backend.NewConv2DShape(128, 1, 224, 224, 64, 11, 11, 4, 2)
 
 // TestCheckCasesStructure: the check cases keep the structure of the
 // dispatch (transposes, Beta zero or not, the power-of-two alignment of
-// the gemm sizes; kernel, strides, padding), are small, and cover batch 1,
-// an odd batch and partial tiles.
+// the gemm sizes; kernel, strides, padding, and 4 dividing the filter
+// length C*R*S, else odd input channels), are small, and cover batch 1, an
+// odd batch and partial tiles.
 func TestCheckCasesStructure(t *testing.T) {
 	for _, p := range []backend.Gemm{
 		{M: 128, N: 4096, K: 9216, TransB: 1, Alpha: 1},
@@ -58,7 +59,12 @@ func TestCheckCasesStructure(t *testing.T) {
 			require.NoError(t, q.Validate(), c.Name)
 			assert.Equal(t, [6]uint32{g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW},
 				[6]uint32{q.R, q.S, q.StrideH, q.StrideW, q.PadH, q.PadW}, c.Name)
-			assert.Equal(t, uint32(1), q.C%2, "odd channels")
+			if (g.C*g.R*g.S)%4 == 0 {
+				assert.Zero(t, (q.C*q.R*q.S)%4, "%s: 4 divides the filter length as in %s", c.Name, p.Shape())
+				assert.Less(t, q.C, uint32(9), "as few channels more as the alignment takes")
+			} else {
+				assert.Equal(t, uint32(1), q.C%2, "odd channels")
+			}
 			assert.Equal(t, uint32(1), q.K%2, "odd channels")
 			assert.NotEqual(t, q.OH, q.OW, "planes are not square")
 			batches = append(batches, q.N)
