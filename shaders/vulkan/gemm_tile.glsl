@@ -52,21 +52,29 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
 // (indices clamped into the matrix: rows and columns past the edge compute
 // values that are never stored). A macro, not a function: acc must stay a
 // local array for the compiler to keep it in registers.
+//
+// DIRECT_LOAD_B4N(k, j) fills column group j's four B values at step k:
+// one vec4 with loadB4, else (TILE_LOADA4: only A has 4-wide loads) four
+// single loads.
 #ifdef TILE_LOADB4
+#define DIRECT_LOAD_B4N(k, j) \
+    vec4 v = loadB4(k, min(col0 + j * WX * 4u, N - 4u)); \
+    bv[4u * j] = v.x; \
+    bv[4u * j + 1u] = v.y; \
+    bv[4u * j + 2u] = v.z; \
+    bv[4u * j + 3u] = v.w;
 #define DIRECT_LOAD_B4(kc, j) \
     if (VW == 4u && !B4_ALONG_K) { \
-        vec4 v = loadB4(kc, min(col0 + j * WX * VW, N - VW)); \
-        bv[4u * j] = v.x; \
-        bv[4u * j + 1u] = v.y; \
-        bv[4u * j + 2u] = v.z; \
-        bv[4u * j + 3u] = v.w; \
+        DIRECT_LOAD_B4N(kc, j) \
     } else
 #elif defined(TILE_LOADA4)
+#define DIRECT_LOAD_B4N(k, j) \
+    [[unroll]] for (uint e = 0u; e < 4u; e++) { \
+        bv[4u * j + e] = loadB(k, min(col0 + j * WX * 4u + e, N - 1u)); \
+    }
 #define DIRECT_LOAD_B4(kc, j) \
     if (VW == 4u) { \
-        [[unroll]] for (uint e = 0u; e < 4u; e++) { \
-            bv[4u * j + e] = loadB(kc, min(col0 + j * WX * 4u + e, N - 1u)); \
-        } \
+        DIRECT_LOAD_B4N(kc, j) \
     } else
 #else
 #define DIRECT_LOAD_B4(kc, j)
@@ -107,23 +115,12 @@ shared float Bs[(TK * BS - 1u) * (1u - DIRECT) + 1u];
 }
 
 #if defined(TILE_LOADB4) || defined(TILE_LOADA4)
-#ifdef TILE_LOADB4
-#define DIRECT_LOAD_B4N(k, j) \
-    vec4 v = loadB4(k, min(col0 + j * WX * 4u, N - 4u)); \
-    bv[4u * j] = v.x; \
-    bv[4u * j + 1u] = v.y; \
-    bv[4u * j + 2u] = v.z; \
-    bv[4u * j + 3u] = v.w;
-#else
-#define DIRECT_LOAD_B4N(k, j) \
-    [[unroll]] for (uint e = 0u; e < 4u; e++) { \
-        bv[4u * j + e] = loadB(k, min(col0 + j * WX * 4u + e, N - 1u)); \
-    }
+#ifndef TILE_LOADB4
 #define loadB4K(k, n) vec4(0.0)
 #define loadA4M(m, k) vec4(0.0)
 #endif
 // DIRECT_STEP4(k0) is four DIRECT_STEPs k0..k0+3 with 4-wide loads (VW =
-// 4, gemm only): A along k (A4_ALONG_M: along m, four rows per load, for
+// 4: gemm, and conv2d_fwd's A only): A along k (A4_ALONG_M: along m, four rows per load, for
 // all four k-steps), B along n (B4_ALONG_K: along k, one load per column
 // for all four k-steps). The host checks the alignment each needs: K, N,
 // M multiples of 4 as the loads run along them, RM a multiple of 4 with
