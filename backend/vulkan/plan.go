@@ -179,13 +179,18 @@ var planners = map[backend.Kernel]planner{
 	backend.KWinogradDw:      oneD(func(q backend.WinogradDw) int { return int(q.K * q.Blocks() * q.C) }),
 }
 
-// planOne plans a dispatch whose bindings fit maxStorageBufferRange.
+// planOne plans a dispatch whose bindings fit maxStorageBufferRange, in
+// the texel-read form of its kernel where the device takes it.
 func (d *Device) planOne(p backend.Params, binds []binding) ([]*pass, error) {
 	pl, ok := planners[p.Kernel()]
 	if !ok {
 		return nil, fmt.Errorf("no Vulkan implementation for params %T", p)
 	}
-	return pl(d, p, binds)
+	passes, err := pl(d, p, binds)
+	if err == nil {
+		d.texelReads(p.Kernel(), passes)
+	}
+	return passes, err
 }
 
 // oneD plans kernel T as a single 1-D pass of module T.Kernel() over n(q)

@@ -15,7 +15,7 @@ var _ backend.Tuner = (*Device)(nil)
 
 // tiledModules are the shader modules of the tile engine, whose SPIR-V
 // TuneIdentity hashes with that of the Winograd transforms
-// (backend.WinogradTransforms).
+// (backend.WinogradTransforms) and their texel-read forms.
 var tiledModules = []string{
 	"gemm", "gemm_sg", "gemm_tx", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_fwd_tx",
 	"conv2d_bwd_data", "conv2d_bwd_data_sg", "conv2d_bwd_data_tx",
@@ -33,6 +33,9 @@ func modulesHash(read func(name string) ([]byte, error)) string {
 	modules := slices.Clone(tiledModules)
 	for _, k := range backend.WinogradTransforms() {
 		modules = append(modules, string(k))
+		if _, ok := texelReadKernels[k]; ok {
+			modules = append(modules, string(k)+"_tx")
+		}
 	}
 	for _, m := range modules {
 		b, err := read("vulkan/" + m + ".spv")

@@ -43,6 +43,20 @@ float dropoutUniform(uint seed, uint step, uint i) {
     return float(x0 >> 8) * (1.0 / 16777216.0);
 }
 
+// READ_BUFFER declares a read-only float operand of a streaming kernel at a
+// binding: a storage buffer, or with TEXEL_READS (the <kernel>_tx modules
+// the host runs on CPU devices) a uniform texel buffer of R32_SFLOAT
+// texels, which llvmpipe fetches for all lanes at once where it loads a
+// storage buffer one lane at a time. LOAD reads element i of one; i must be
+// within the binding (a read that may fall outside clamps its index first).
+#ifdef TEXEL_READS
+#define READ_BUFFER(b, block, name) layout(set = 0, binding = b) uniform samplerBuffer name
+#define LOAD(name, i) texelFetch(name, int(i)).x
+#else
+#define READ_BUFFER(b, block, name) layout(std430, set = 0, binding = b) readonly buffer block { float name[]; }
+#define LOAD(name, i) name[i]
+#endif
+
 // ceilDiv is ceil(a/b) for b > 0 without overflow.
 uint ceilDiv(uint a, uint b) { return a / b + uint(a % b != 0u); }
 

@@ -1,0 +1,140 @@
+package vulkan
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/backendtest"
+	"github.com/crossgrad/crossgrad/shaders"
+)
+
+// texelsOf lists the texel width of each binding of ps.
+func texelsOf(ps *pass) []uint8 {
+	out := []uint8{}
+	for _, b := range ps.binds {
+		out = append(out, b.texel)
+	}
+	return out
+}
+
+// TestTexelReadsPlan checks which passes take the texel-read forms: those
+// of the streaming kernels on a CPU device, with only their read bindings
+// as texel buffers; never on a GPU, with storageReads, or where a read
+// binding exceeds maxTexelBufferElements or starts at a window offset the
+// texel alignment refuses (maxpool_bwd's windows).
+func TestTexelReadsPlan(t *testing.T) {
+	cpu := planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	cpu.limits.MinTexelBufferOffsetAlignment = 16
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	off := planDevice(128 << 20)
+	off.info.Type, off.opts.storageReads = backend.CPUDevice, true
+	in := backend.WinogradInput{N: 3, C: 5, H: 7, W: 9, PadH: 1, PadW: 1, R: 3, S: 3, OH: 7, OW: 9}
+	masked := in
+	masked.MaskRelu = 1
+	dy := backend.WinogradDy{N: 2, K: 3, OH: 5, OW: 7, MaskRelu: 1}
+	outp := backend.WinogradOutput{N: 2, K: 3, OH: 5, OW: 7, Bias: 1}
+	pool := backend.MaxPoolBwd{Pool2DShape: backend.NewPool2DShape(2, 3, 9, 9, 3, 2, 0)}
+	for _, c := range []struct {
+		p      backend.Params
+		texels []uint8
+	}{
+		{in, []uint8{1, 0, 1}},
+		{masked, []uint8{1, 0, 1}},
+		{dy, []uint8{1, 0, 1}},
+		{outp, []uint8{1, 1, 0}},
+		{pool, []uint8{1, 1, 0}},
+	} {
+		require.NoError(t, c.p.Validate(), "%T", c.p)
+		k := string(c.p.Kernel())
+		passes, err := cpu.plan(c.p, planBuffers(c.p.BufferSizes()))
+		require.NoError(t, err, k)
+		require.Len(t, passes, 1, k)
+		assert.Equal(t, k+"_tx", passes[0].module)
+		assert.Equal(t, c.texels, texelsOf(passes[0]), k)
+		for _, d := range []*Device{gpu, off} {
+			passes, err := d.plan(c.p, planBuffers(c.p.BufferSizes()))
+			require.NoError(t, err, k)
+			assert.Equal(t, k, passes[0].module, "%s on %v (storageReads %v)", k, d.info.Type, d.opts.storageReads)
+			assert.Zero(t, texelMask(passes[0].binds), k)
+		}
+	}
+	small := planDevice(128 << 20)
+	small.info.Type = backend.CPUDevice
+	small.limits.MaxTexelBufferElements = uint32(in.BufferSizes()[0] - 1)
+	passes, err := small.plan(in, planBuffers(in.BufferSizes()))
+	require.NoError(t, err)
+	assert.Equal(t, "winograd_input", passes[0].module, "x exceeds maxTexelBufferElements")
+
+	// maxpool_bwd split into windows of two planes: dy and idx windows start
+	// at 0, 128 and 256 bytes, of which a 256-byte texel alignment admits
+	// the first and the last.
+	split := planDevice(2 * 81 * 4)
+	split.info.Type = backend.CPUDevice
+	split.limits.MinStorageBufferOffsetAlignment = 4
+	split.limits.MinTexelBufferOffsetAlignment = 256
+	passes, err = split.plan(pool, planBuffers(pool.BufferSizes()))
+	require.NoError(t, err)
+	require.Greater(t, len(passes), 1)
+	var modules []string
+	for _, ps := range passes {
+		modules = append(modules, ps.module)
+		if ps.module == "maxpool_bwd_tx" {
+			for _, i := range []int{0, 1} {
+				assert.Zero(t, (ps.binds[i].off*4)%256, "texel window offset %d", ps.binds[i].off)
+			}
+		}
+	}
+	assert.Contains(t, modules, "maxpool_bwd_tx", "aligned windows take texels")
+	assert.Contains(t, modules, "maxpool_bwd", "unaligned windows keep storage buffers")
+}
+
+// TestConformanceStorageReads runs the conformance cases of the kernels
+// with texel-read forms through their storage-buffer forms (the forms GPUs
+// run) on device 0: on a CPU device the plain conformance suite runs the
+// texel-read forms.
+func TestConformanceStorageReads(t *testing.T) {
+	d := openOrSkip(t, Options{storageReads: true})
+	r := backendtest.NewRunner(d)
+	defer func() {
+		r.Close()
+		require.NoError(t, d.Close())
+	}()
+	runs := map[backend.Kernel]int{}
+	for _, c := range backendtest.Cases() {
+		if _, ok := texelReadKernels[c.Kernel()]; !ok || c.Large {
+			continue
+		}
+		res := r.RunCase(c)
+		if assert.NoError(t, res.Err, res.Name()) && assert.True(t, res.Pass, "%s: %s", res.Name(), res.Detail()) {
+			runs[c.Kernel()]++
+		}
+	}
+	for k := range texelReadKernels {
+		assert.Positive(t, runs[k], "no case of %s ran", k)
+	}
+	t.Logf("storage-buffer form cases: %v", runs)
+}
+
+// TestTexelReadKernelsHaveModules checks that every texel-read form has
+// its module and reads only bindings its kernel reads.
+func TestTexelReadKernelsHaveModules(t *testing.T) {
+	for k, reads := range texelReadKernels {
+		_, err := shaders.VulkanSPIRV(string(k) + "_tx")
+		assert.NoError(t, err, k)
+		p := backend.ParamsFor(k)
+		require.NotNil(t, p, k)
+		roles := p.Buffers()
+		for _, i := range reads {
+			if assert.Less(t, i, len(roles)+1, k) && i < len(roles) {
+				assert.False(t, roles[i].Access.Writes(), "%s binding %d (%s) is written", k, i, roles[i].Name)
+			}
+		}
+		assert.True(t, slices.IsSorted(reads), k)
+	}
+}

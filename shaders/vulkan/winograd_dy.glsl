@@ -1,0 +1,109 @@
+// winograd_dy: E[xi][t][k] = (G' e G'^T)[xi] of the 2x2 tile e of dy[n][k]
+// at rows 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of tile t = (n*TH+th)*TW+tw
+// (TH = ceil(OH/2), TW = ceil(OW/2)), zero past OH, OW; xi = 4*i+j, E
+// index (xi*P + t)*K + k, G' = [[2,0],[1,1],[1,-1],[0,2]] (see
+// backend.WinogradDy, the matrices in backend/ref). One invocation per
+// tile and channel, channels fastest. Buffers: dy[N*K*OH*OW], E[16*P*K],
+// ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
+// masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
+// With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; main5).
+#include "params.glsl"
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(push_constant) uniform PC { WinogradDyParams p; };
+READ_BUFFER(0, Dy, dy);
+layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { float e_out[]; };
+READ_BUFFER(2, Ym, ym);
+
+// masked is element i of dy, or 0 past OH, OW (inside false) and,
+// with MaskRelu, where the ReLU output ym is not positive; both are read
+// at index 0 outside, so that no read needs a branch.
+float masked(bool inside, uint i) {
+    uint j = inside ? i : 0u;
+    float v = LOAD(dy, j);
+    if (p.MaskRelu != 0u && !(LOAD(ym, j) > 0.0)) {
+        v = 0.0;
+    }
+    return inside ? v : 0.0;
+}
+
+// o = G' (e0, e1) of F(5x5,2x2), G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]].
+void wgGd5(float e0, float e1, out float o[6]) {
+    o[0] = 6.0 * e0;
+    o[1] = -4.0 * (e0 + e1);
+    o[2] = 4.0 * (e1 - e0);
+    o[3] = e0 + 2.0 * e1;
+    o[4] = e0 - 2.0 * e1;
+    o[5] = 24.0 * e1;
+}
+
+// F(5x5,2x2): E[xi][t][k] = (G' e G'^T)[xi].
+void main5() {
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = tiles * p.K;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint k = o % p.K, t = o / p.K;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        float e[2][2];
+        for (uint a = 0u; a < 2u; a++) {
+            for (uint b = 0u; b < 2u; b++) {
+                uint i = base + a * p.OW + b;
+                bool inside = oy + a < p.OH && ox + b < p.OW;
+                e[a][b] = masked(inside, i);
+            }
+        }
+        float u0[6], u1[6]; // columns 0 and 1 of G' e
+        wgGd5(e[0][0], e[1][0], u0);
+        wgGd5(e[0][1], e[1][1], u1);
+        for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
+            float row[6];
+            wgGd5(u0[i], u1[i], row);
+            for (uint j = 0u; j < 6u; j++) {
+                e_out[o + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+
+void main() {
+    if (p.K5 != 0u) {
+        main5();
+        return;
+    }
+    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
+    uint tiles = p.N * th * tw;
+    uint total = tiles * p.K;
+    uint plane = tiles * p.K;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint k = o % p.K, t = o / p.K;
+        uint n = t / (th * tw), r = t % (th * tw);
+        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
+        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        float e[2][2];
+        for (uint a = 0u; a < 2u; a++) {
+            for (uint b = 0u; b < 2u; b++) {
+                uint i = base + a * p.OW + b;
+                bool inside = oy + a < p.OH && ox + b < p.OW;
+                e[a][b] = masked(inside, i);
+            }
+        }
+        float u[4][2]; // G' e
+        for (int b = 0; b < 2; b++) {
+            u[0][b] = 2.0 * e[0][b];
+            u[1][b] = e[0][b] + e[1][b];
+            u[2][b] = e[0][b] - e[1][b];
+            u[3][b] = 2.0 * e[1][b];
+        }
+        for (uint i = 0u; i < 4u; i++) { // (G' e) G'^T
+            e_out[o + (4u * i) * plane] = 2.0 * u[i][0];
+            e_out[o + (4u * i + 1u) * plane] = u[i][0] + u[i][1];
+            e_out[o + (4u * i + 2u) * plane] = u[i][0] - u[i][1];
+            e_out[o + (4u * i + 3u) * plane] = 2.0 * u[i][1];
+        }
+    }
+}
