@@ -5,15 +5,23 @@ import "github.com/crossgrad/crossgrad/backend"
 // texelReadKernels are the streaming kernels with a texel-read form, the
 // <kernel>_tx module (shaders/vulkan/<kernel>.glsl built with
 // TEXEL_READS), and the bindings that form reads as uniform texel buffers
-// of single floats. On lavapipe (cpu-quick at batch 128) the forms ran the
-// Winograd input transforms 1.6x as fast as their storage-buffer forms:
+// of single floats. On lavapipe (cpu-quick at batch 128) the form ran the
+// Winograd input transforms 1.6x as fast as their storage-buffer form:
 // Mesa's llvmpipe loads a storage buffer one SIMD lane at a time and
 // fetches texels for all lanes at once.
 var texelReadKernels = map[backend.Kernel][]int{
 	backend.KWinogradInput:  {0, 2},
 	backend.KWinogradDy:     {0, 2},
 	backend.KWinogradOutput: {0, 1},
+	backend.KWinogradFilter: {0},
+	backend.KWinogradDw:     {0, 1},
+	backend.KMaxPoolFwd:     {0},
 	backend.KMaxPoolBwd:     {0, 1},
+	backend.KReluFwd:        {0},
+	backend.KReluBwd:        {0, 1},
+	backend.KDropoutFwd:     {0},
+	backend.KDropoutBwd:     {0},
+	backend.KBiasAdd:        {1},
 }
 
 // streamsTexels reports whether the device runs the texel-read forms: on
@@ -46,13 +54,19 @@ func (d *Device) texelReads(k backend.Kernel, passes []*pass) {
 }
 
 // fitTexels reports whether bindings reads of binds fit single-float texel
-// buffers.
+// buffers and none is a buffer the pass writes (an in-place relu_fwd or
+// dropout keeps its storage-buffer form).
 func (d *Device) fitTexels(binds []binding, reads []int) bool {
 	align := max(1, int(d.limits.MinTexelBufferOffsetAlignment))
 	for _, i := range reads {
 		b := binds[i]
 		if b.write || uint64(max(b.elems, 1))*4 > d.maxTexelRange(1) || (b.off*4)%align != 0 {
 			return false
+		}
+		for _, w := range binds {
+			if w.write && w.b == b.b {
+				return false
+			}
 		}
 	}
 	return true

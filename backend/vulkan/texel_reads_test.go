@@ -24,8 +24,9 @@ func texelsOf(ps *pass) []uint8 {
 // TestTexelReadsPlan checks which passes take the texel-read forms: those
 // of the streaming kernels on a CPU device, with only their read bindings
 // as texel buffers; never on a GPU, with storageReads, or where a read
-// binding exceeds maxTexelBufferElements or starts at a window offset the
-// texel alignment refuses (maxpool_bwd's windows).
+// binding exceeds maxTexelBufferElements, starts at a window offset the
+// texel alignment refuses (maxpool_bwd's windows) or is written by the pass
+// (an in-place relu_bwd).
 func TestTexelReadsPlan(t *testing.T) {
 	cpu := planDevice(128 << 20)
 	cpu.info.Type = backend.CPUDevice
@@ -64,10 +65,21 @@ func TestTexelReadsPlan(t *testing.T) {
 			assert.Zero(t, texelMask(passes[0].binds), k)
 		}
 	}
+	relu := backend.ReluBwd{N: 37}
+	passes, err := cpu.plan(relu, planBuffers(relu.BufferSizes()))
+	require.NoError(t, err)
+	assert.Equal(t, "relu_bwd_tx", passes[0].module)
+	inPlace := planBuffers(relu.BufferSizes())
+	inPlace[2] = inPlace[1]
+	passes, err = cpu.plan(relu, inPlace)
+	require.NoError(t, err)
+	assert.Equal(t, "relu_bwd", passes[0].module, "dx is dy: the read of a written buffer stays a storage buffer")
+	assert.Zero(t, texelMask(passes[0].binds))
+
 	small := planDevice(128 << 20)
 	small.info.Type = backend.CPUDevice
 	small.limits.MaxTexelBufferElements = uint32(in.BufferSizes()[0] - 1)
-	passes, err := small.plan(in, planBuffers(in.BufferSizes()))
+	passes, err = small.plan(in, planBuffers(in.BufferSizes()))
 	require.NoError(t, err)
 	assert.Equal(t, "winograd_input", passes[0].module, "x exceeds maxTexelBufferElements")
 

@@ -1,21 +1,5 @@
-// dropout_bwd: dx = dy*Scale where element i was kept by the dropout_fwd
-// with the same Seed, Step and P, else 0. Buffers: dy[N], dx[N].
+// dropout_bwd with its read-only operands as storage buffers; the kernel is
+// dropout_bwd.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#include "params.glsl"
-#include "common.glsl"
-
-layout(local_size_x_id = 0) in;
-// base is the element index of the window's first element within the
-// dispatch: nonzero when the host splits a buffer larger than
-// maxStorageBufferRange into windows. The RNG index is p.Offset+base+i.
-layout(push_constant) uniform PC { DropoutBwdParams p; uint base; };
-layout(std430, set = 0, binding = 0) readonly buffer DY { float dy[]; };
-layout(std430, set = 0, binding = 1) writeonly buffer DX { float dx[]; };
-
-void main() {
-    for (uint i = gridIndex(); i < p.N; i += gridStride()) {
-        float v = dy[i];
-        dx[i] = dropoutUniform(p.Seed, p.Step, p.Offset + base + i) >= p.P ? v * p.Scale : 0.0;
-    }
-}
+#include "dropout_bwd.glsl"

@@ -1,17 +1,5 @@
-// relu_fwd: y = max(x, 0). Buffers: x[N], y[N] (may be the same buffer).
+// relu_fwd with its read-only operands as storage buffers; the kernel is
+// relu_fwd.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#include "params.glsl"
-#include "common.glsl"
-
-layout(local_size_x_id = 0) in;
-layout(push_constant) uniform PC { ReluFwdParams p; };
-layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
-layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
-
-void main() {
-    for (uint i = gridIndex(); i < p.N; i += gridStride()) {
-        float v = x[i];
-        y[i] = v > 0.0 ? v : 0.0;
-    }
-}
+#include "relu_fwd.glsl"
