@@ -163,3 +163,57 @@ func TestTileBudget(t *testing.T) {
 	gemm := algoPlanWith(t, f, graph.Config{Seed: 1, ConvAlgo: graph.ConvGemm})
 	assert.Equal(t, 2*time.Minute, tune.TileBudget(gemm, 2*time.Minute))
 }
+
+// winogradGemmKey is the key of the gemm of pass i's Winograd dispatches.
+func winogradGemmKey(t *testing.T, plan *graph.Plan, i int) backend.TuneKey {
+	t.Helper()
+	ds, err := plan.ConvDispatches(i, graph.ConvWinograd)
+	require.NoError(t, err)
+	for _, d := range ds {
+		if d.P.Kernel() == backend.KGemm {
+			return backend.KeyOf(d.P)
+		}
+	}
+	t.Fatalf("pass %d has no Winograd gemm", i)
+	return backend.TuneKey{}
+}
+
+// TestChooseAlgosRechecksCloseTimes: conv.2's input gradient takes 1.9 ms
+// by Winograd and 2 ms by implicit GEMM, but the first four Winograd runs
+// (the warm-up and three timed) are disturbed by 0.4 ms. Within
+// algoMargin of each other, both are timed again and the fastest runs
+// choose Winograd; the passes far apart are not timed again. With no
+// budget left for the checks, the disturbed timing chooses implicit GEMM.
+func TestChooseAlgosRechecksCloseTimes(t *testing.T) {
+	for _, budget := range []time.Duration{0, time.Nanosecond} {
+		f := twoTileAlgoFake(1.9e6)
+		plan, res := tunedAlgoPlan(t, f)
+		const pass = 3
+		require.Equal(t, "conv.2 backward-data", plan.ConvAlgos()[pass].Name+" "+plan.ConvAlgos()[pass].Pass)
+		key := winogradGemmKey(t, plan, pass)
+		f.slow, f.slowNs = map[backend.TuneKey]int{key: 4}, 0.4e6
+		from := len(f.calls)
+		choices, err := tune.ChooseAlgos(f, plan, res, tune.Options{Budget: budget})
+		require.NoError(t, err)
+		var runs int
+		for _, c := range f.calls[from:] {
+			if c.key == key {
+				runs++
+			}
+		}
+		if budget == 0 {
+			assert.Equal(t, "conv.2 backward-data winograd (tuned: winograd 1.9 ms, gemm 2 ms, the fastest with 3 more runs each)", plan.ConvAlgos()[pass].String())
+			assert.InDelta(t, 1.9, choices[pass].WinogradMs, 1e-9)
+			assert.Equal(t, 4+3, runs, "the warm-up, three runs and three checks")
+			for i, c := range plan.ConvAlgos() {
+				if i != pass {
+					assert.NotContains(t, c.String(), "more runs", "%s: far apart, timed once", c.Name+" "+c.Pass)
+				}
+			}
+		} else {
+			assert.Equal(t, "conv.2 backward-data gemm (tuned: winograd 2.3 ms, gemm 2 ms)", plan.ConvAlgos()[pass].String())
+			assert.Equal(t, 4, runs, "no budget for the checks")
+		}
+		f.Close()
+	}
+}

@@ -59,6 +59,10 @@ type fakeTuner struct {
 	// zeroFills, when set, counts the Fill dispatches of zeros into each
 	// buffer.
 	zeroFills map[backend.Buffer]int
+	// slow counts, per key, the next tiled dispatches that add slowNs (a
+	// noisy host's disturbed runs).
+	slow   map[backend.TuneKey]int
+	slowNs int64
 }
 
 // fakeConfig is one configuration of newFake.
@@ -164,6 +168,10 @@ func (f *fakeTuner) DispatchTile(c backend.TileConfig, p backend.Params, bufs ..
 		}
 		f.coldTiles[c] = true
 		ns += t.coldNs
+	}
+	if key := backend.KeyOf(p); f.slow[key] > 0 {
+		f.slow[key]--
+		ns += f.slowNs
 	}
 	f.ns += ns
 	f.mu.Unlock()
