@@ -157,7 +157,7 @@ var planners = map[backend.Kernel]planner{
 	backend.KConv2DBwdData:   typed((*Device).planConvBwdData),
 	backend.KConv2DBwdFilter: typed((*Device).planBwdFilter),
 	backend.KMaxPoolFwd:      oneD(backend.MaxPoolFwd.YLen),
-	backend.KMaxPoolBwd:      oneD(backend.MaxPoolBwd.XLen),
+	backend.KMaxPoolBwd:      typed((*Device).planMaxPoolBwd),
 	backend.KReluFwd:         oneD(backend.ReluFwd.Elements),
 	backend.KReluBwd:         oneD(backend.ReluBwd.Elements),
 	backend.KDropoutFwd:      typed(planDropout[backend.DropoutFwd]),

@@ -16,7 +16,6 @@ var texelReadKernels = map[backend.Kernel][]int{
 	backend.KWinogradFilter: {0},
 	backend.KWinogradDw:     {0, 1},
 	backend.KMaxPoolFwd:     {0},
-	backend.KMaxPoolBwd:     {0, 1},
 	backend.KReluFwd:        {0},
 	backend.KReluBwd:        {0, 1},
 	backend.KDropoutFwd:     {0},

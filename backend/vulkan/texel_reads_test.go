@@ -3,6 +3,7 @@ package vulkan
 import (
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,9 +25,8 @@ func texelsOf(ps *pass) []uint8 {
 // TestTexelReadsPlan checks which passes take the texel-read forms: those
 // of the streaming kernels on a CPU device, with only their read bindings
 // as texel buffers; never on a GPU, with storageReads, or where a read
-// binding exceeds maxTexelBufferElements, starts at a window offset the
-// texel alignment refuses (maxpool_bwd's windows) or is written by the pass
-// (an in-place relu_bwd).
+// binding exceeds maxTexelBufferElements or is written by the pass (an
+// in-place relu_bwd).
 func TestTexelReadsPlan(t *testing.T) {
 	cpu := planDevice(128 << 20)
 	cpu.info.Type = backend.CPUDevice
@@ -40,7 +40,6 @@ func TestTexelReadsPlan(t *testing.T) {
 	masked.MaskRelu = 1
 	dy := backend.WinogradDy{N: 2, K: 3, OH: 5, OW: 7, MaskRelu: 1}
 	outp := backend.WinogradOutput{N: 2, K: 3, OH: 5, OW: 7, Bias: 1}
-	pool := backend.MaxPoolBwd{Pool2DShape: backend.NewPool2DShape(2, 3, 9, 9, 3, 2, 0)}
 	for _, c := range []struct {
 		p      backend.Params
 		texels []uint8
@@ -49,7 +48,6 @@ func TestTexelReadsPlan(t *testing.T) {
 		{masked, []uint8{1, 0, 1}},
 		{dy, []uint8{1, 0, 1}},
 		{outp, []uint8{1, 1, 0}},
-		{pool, []uint8{1, 1, 0}},
 	} {
 		require.NoError(t, c.p.Validate(), "%T", c.p)
 		k := string(c.p.Kernel())
@@ -83,33 +81,91 @@ func TestTexelReadsPlan(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "winograd_input", passes[0].module, "x exceeds maxTexelBufferElements")
 
-	// maxpool_bwd split into windows of two planes: dy and idx windows start
-	// at 0, 128 and 256 bytes, of which a 256-byte texel alignment admits
-	// the first and the last.
+}
+
+// scatterClasses lists the (PH, PW) classes of the maxpool_bwd_scatter
+// passes of ps, after checking that a fill of dx comes first.
+func scatterClasses(t *testing.T, ps []*pass) [][2]uint32 {
+	t.Helper()
+	require.NotEmpty(t, ps)
+	assert.Equal(t, "fill", ps[0].module)
+	var out [][2]uint32
+	for _, p := range ps[1:] {
+		assert.Equal(t, "maxpool_bwd_scatter", p.module)
+		assert.Equal(t, []uint8{1, 1, 0}, texelsOf(p), "dy and idx texel buffers, dx a storage buffer")
+		assert.True(t, p.binds[2].write)
+		var sp scatterPush
+		require.Len(t, p.push, len(pushBytes(sp)))
+		sp = *(*scatterPush)(unsafe.Pointer(&p.push[0]))
+		out = append(out, [2]uint32{sp.PH, sp.PW})
+	}
+	return out
+}
+
+// TestMaxPoolBwdScatterPlan: on a CPU device maxpool_bwd is a fill of dx
+// and one scatter pass per class of non-overlapping windows (2x2 classes
+// for 3x3 stride 2, one for 2x2 stride 2, 3x1 for a 3x2 window of stride
+// 1x2, none past the output's size); a GPU, storageReads, or a window of
+// maxpool_bwd split at an offset the texel alignment refuses keep the
+// gather pass.
+func TestMaxPoolBwdScatterPlan(t *testing.T) {
+	cpu := planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	cpu.limits.MinTexelBufferOffsetAlignment = 16
+	tall := backend.NewPool2DShape(2, 3, 9, 9, 3, 1, 0)
+	tall.KW, tall.StrideW = 2, 2
+	tall.OW = (tall.W-tall.KW)/tall.StrideW + 1
+	one := backend.NewPool2DShape(1, 2, 3, 3, 3, 2, 0)
+	for _, c := range []struct {
+		g       backend.Pool2DShape
+		classes [][2]uint32
+	}{
+		{backend.NewPool2DShape(2, 3, 9, 9, 3, 2, 0), [][2]uint32{{0, 0}, {0, 1}, {1, 0}, {1, 1}}},
+		{backend.NewPool2DShape(2, 3, 8, 8, 2, 2, 0), [][2]uint32{{0, 0}}},
+		{tall, [][2]uint32{{0, 0}, {1, 0}, {2, 0}}},
+		{one, [][2]uint32{{0, 0}}},
+	} {
+		q := backend.MaxPoolBwd{Pool2DShape: c.g}
+		require.NoError(t, q.Validate(), "%+v", c.g)
+		passes, err := cpu.plan(q, planBuffers(q.BufferSizes()))
+		require.NoError(t, err)
+		assert.Equal(t, c.classes, scatterClasses(t, passes), "%+v", c.g)
+	}
+	q := backend.MaxPoolBwd{Pool2DShape: backend.NewPool2DShape(2, 3, 9, 9, 3, 2, 0)}
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	off := planDevice(128 << 20)
+	off.info.Type, off.opts.storageReads = backend.CPUDevice, true
+	for _, d := range []*Device{gpu, off} {
+		passes, err := d.plan(q, planBuffers(q.BufferSizes()))
+		require.NoError(t, err)
+		require.Len(t, passes, 1)
+		assert.Equal(t, "maxpool_bwd", passes[0].module)
+		assert.Zero(t, texelMask(passes[0].binds))
+	}
+
+	// Split into windows of two planes: dy and idx windows start at 0, 128
+	// and 256 bytes, of which a 256-byte texel alignment admits the first
+	// and the last.
 	split := planDevice(2 * 81 * 4)
 	split.info.Type = backend.CPUDevice
 	split.limits.MinStorageBufferOffsetAlignment = 4
 	split.limits.MinTexelBufferOffsetAlignment = 256
-	passes, err = split.plan(pool, planBuffers(pool.BufferSizes()))
+	passes, err := split.plan(q, planBuffers(q.BufferSizes()))
 	require.NoError(t, err)
-	require.Greater(t, len(passes), 1)
 	var modules []string
 	for _, ps := range passes {
 		modules = append(modules, ps.module)
-		if ps.module == "maxpool_bwd_tx" {
-			for _, i := range []int{0, 1} {
-				assert.Zero(t, (ps.binds[i].off*4)%256, "texel window offset %d", ps.binds[i].off)
-			}
-		}
 	}
-	assert.Contains(t, modules, "maxpool_bwd_tx", "aligned windows take texels")
-	assert.Contains(t, modules, "maxpool_bwd", "unaligned windows keep storage buffers")
+	assert.Equal(t, []string{"fill", "maxpool_bwd_scatter", "maxpool_bwd_scatter", "maxpool_bwd_scatter", "maxpool_bwd_scatter",
+		"maxpool_bwd", "fill", "maxpool_bwd_scatter", "maxpool_bwd_scatter", "maxpool_bwd_scatter", "maxpool_bwd_scatter"}, modules)
 }
 
 // TestConformanceStorageReads runs the conformance cases of the kernels
-// with texel-read forms through their storage-buffer forms (the forms GPUs
-// run) on device 0: on a CPU device the plain conformance suite runs the
-// texel-read forms.
+// with texel-read forms through their storage-buffer forms, and
+// maxpool_bwd through its gather form (the forms GPUs run), on device 0:
+// on a CPU device the plain conformance suite runs the texel-read and
+// scatter forms.
 func TestConformanceStorageReads(t *testing.T) {
 	d := openOrSkip(t, Options{storageReads: true})
 	r := backendtest.NewRunner(d)
@@ -118,8 +174,12 @@ func TestConformanceStorageReads(t *testing.T) {
 		require.NoError(t, d.Close())
 	}()
 	runs := map[backend.Kernel]int{}
+	kernels := map[backend.Kernel]bool{backend.KMaxPoolBwd: true} // its gather form
+	for k := range texelReadKernels {
+		kernels[k] = true
+	}
 	for _, c := range backendtest.Cases() {
-		if _, ok := texelReadKernels[c.Kernel()]; !ok || c.Large {
+		if !kernels[c.Kernel()] || c.Large {
 			continue
 		}
 		res := r.RunCase(c)
@@ -127,7 +187,7 @@ func TestConformanceStorageReads(t *testing.T) {
 			runs[c.Kernel()]++
 		}
 	}
-	for k := range texelReadKernels {
+	for k := range kernels {
 		assert.Positive(t, runs[k], "no case of %s ran", k)
 	}
 	t.Logf("storage-buffer form cases: %v", runs)
