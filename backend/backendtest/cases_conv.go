@@ -35,6 +35,10 @@ func convShapes() []convShape {
 		{"c4_k3_k13_crs36", backend.NewConv2DShape(3, 4, 9, 7, 13, 3, 3, 1, 1), false},
 		{"c4_k5_k33_crs100", backend.NewConv2DShape(2, 4, 7, 9, 33, 5, 5, 1, 2), false},
 		{"c3_k2s2_k7_crs12", backend.NewConv2DShape(3, 3, 13, 11, 7, 2, 2, 2, 0), false},
+		// Two channels of AlexNet's 11x11 stride-4 kernel: filter indices
+		// from 121 up, which a float reciprocal of 121 alone truncates one
+		// too low (the Vulkan texel variants correct it).
+		{"c2_k11s4_k5_crs242", backend.NewConv2DShape(2, 2, 23, 23, 5, 11, 11, 4, 1), false},
 		// AlexNet's layers with the real channels, kernels, strides and
 		// padding; spatial size scaled down from 224 (conv1 35x35 -> 7x7).
 		{"alexnet_conv1", backend.NewConv2DShape(2, 1, 35, 35, 96, 11, 11, 4, 1), false},

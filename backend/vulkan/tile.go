@@ -275,6 +275,9 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 				return fmt.Errorf("tx=1: operand %d (%d floats) exceeds the device's maxTexelBufferElements %d (%d floats per texel)", i, sz, d.limits.MaxTexelBufferElements, f)
 			}
 		}
+		if err := convTexelDivisions(p); err != nil {
+			return err
+		}
 	}
 	if !windows {
 		if _, err := gemmGroups(c, m, n, 1); err != nil {
@@ -358,4 +361,34 @@ func gemmTrans(q backend.Gemm) uint32 {
 		t |= 2
 	}
 	return t
+}
+
+// texelDivLimit bounds the dividends of a convolution's texel variant,
+// which divides its indices through float reciprocals (udiv in
+// shaders/vulkan/common.glsl, exact below 2^22; half that leaves room for
+// the tiles' padding).
+const texelDivLimit = 1 << 21
+
+// convTexelDivisions reports why the texel variant of convolution p would
+// divide an index past texelDivLimit (its reduction length C*R*S+1 or
+// K*R*S, its columns N*OH*OW or N*H*W), or nil; gemm divides nothing.
+func convTexelDivisions(p backend.Params) error {
+	g, ok := backend.ConvShapeOf(p)
+	if !ok {
+		return nil
+	}
+	for _, v := range []struct {
+		what string
+		n    uint64
+	}{
+		{"C*R*S+1", uint64(g.C)*uint64(g.R)*uint64(g.S) + 1},
+		{"K*R*S", uint64(g.K) * uint64(g.R) * uint64(g.S)},
+		{"N*OH*OW", uint64(g.N) * uint64(g.OH) * uint64(g.OW)},
+		{"N*H*W", uint64(g.N) * uint64(g.H) * uint64(g.W)},
+	} {
+		if v.n >= texelDivLimit {
+			return fmt.Errorf("tx=1: %s = %d reaches %d, past which the texel variants' float-reciprocal index divisions are not exact (use a storage-buffer configuration, tx=0)", v.what, v.n, texelDivLimit)
+		}
+	}
+	return nil
 }

@@ -57,6 +57,32 @@ float dropoutUniform(uint seed, uint step, uint i) {
 #define LOAD(name, i) name[i]
 #endif
 
+// Divisor is a divisor d > 0 of the tile loaders' index arithmetic with
+// its float reciprocal. On CPU drivers an integer division by a value known
+// only at run time is one scalar division per SIMD lane (x86 has no vector
+// one); the texel variants (TILE_TEXEL, run on CPU devices only) divide
+// through the reciprocal instead, exact for dividends below 2^22 (the
+// product is then within one of the quotient, the reciprocal being within
+// 2.5 ulp, and one correction makes it exact): the host gives texel
+// configurations only dispatches whose dividends stay under 2^21
+// (convTexelDivisions).
+struct Divisor {
+    uint d;
+    float inv;
+};
+Divisor divisor(uint d) { return Divisor(d, 1.0 / float(d)); }
+
+// udiv is a / v.d, rounded down.
+uint udiv(uint a, Divisor v) {
+#ifdef TILE_TEXEL
+    uint q = uint(float(a) * v.inv);
+    int r = int(a) - int(q * v.d);
+    return r < 0 ? q - 1u : (r >= int(v.d) ? q + 1u : q);
+#else
+    return a / v.d;
+#endif
+}
+
 // ceilDiv is ceil(a/b) for b > 0 without overflow.
 uint ceilDiv(uint a, uint b) { return a / b + uint(a % b != 0u); }
 

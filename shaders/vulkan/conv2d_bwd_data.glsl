@@ -32,24 +32,28 @@ void phaseAxis(uint n, uint pad, uint st, uint k, uint a, out uint taps, out uin
     cnt = u1 > u0 ? u1 - u0 : 0u;
 }
 
+// The divisors of the index arithmetic: the taps ptr*pts and pts, the
+// phase's positions phu*pwv and pwv.
+Divisor dTT, dTS, dPlane, dWV;
+
 float loadA(uint c, uint q) {
-    uint tt = ptr * pts;
-    uint k = q / tt;
-    uint t = q % tt;
-    uint r = pa + p.StrideH * (t / pts);
-    uint s = pb + p.StrideW * (t % pts);
+    uint k = udiv(q, dTT);
+    uint t = q - k * dTT.d;
+    uint tr = udiv(t, dTS);
+    uint r = pa + p.StrideH * tr;
+    uint s = pb + p.StrideW * (t - tr * pts);
     return read1(((k * p.C + c) * p.R + r) * p.S + s);
 }
 
 float loadB(uint q, uint j) {
-    uint tt = ptr * pts;
-    uint k = q / tt;
-    uint t = q % tt;
-    uint plane = phu * pwv;
-    uint n = j / plane;
-    uint pos = j % plane;
-    int oh = int(pu0 + pos / pwv) - int(t / pts);
-    int ow = int(pv0 + pos % pwv) - int(t % pts);
+    uint k = udiv(q, dTT);
+    uint t = q - k * dTT.d;
+    uint tr = udiv(t, dTS);
+    uint n = udiv(j, dPlane);
+    uint pos = j - n * dPlane.d;
+    uint u = udiv(pos, dWV);
+    int oh = int(pu0 + u) - int(tr);
+    int ow = int(pv0 + pos - u * pwv) - int(t - tr * pts);
     // Branch-free: read a clamped position, then zero it outside dy.
     bool inside = oh >= 0 && oh < int(p.OH) && ow >= 0 && ow < int(p.OW);
     uint h = uint(clamp(oh, 0, int(p.OH) - 1));
@@ -60,11 +64,11 @@ float loadB(uint q, uint j) {
 }
 
 void storeC(uint c, uint j, float v) {
-    uint plane = phu * pwv;
-    uint n = j / plane;
-    uint pos = j % plane;
-    uint h = p.StrideH * (pu0 + pos / pwv) + pa - p.PadH;
-    uint x = p.StrideW * (pv0 + pos % pwv) + pb - p.PadW;
+    uint n = udiv(j, dPlane);
+    uint pos = j - n * dPlane.d;
+    uint u = udiv(pos, dWV);
+    uint h = p.StrideH * (pu0 + u) + pa - p.PadH;
+    uint x = p.StrideW * (pv0 + pos - u * pwv) + pb - p.PadW;
     dx[((n * p.C + c) * p.H + h) * p.W + x] = v;
 }
 
@@ -75,5 +79,9 @@ void main() {
     pb = gl_WorkGroupID.z % p.StrideW;
     phaseAxis(p.H, p.PadH, p.StrideH, p.R, pa, ptr, pu0, phu);
     phaseAxis(p.W, p.PadW, p.StrideW, p.S, pb, pts, pv0, pwv);
+    dTT = divisor(ptr * pts);
+    dTS = divisor(pts);
+    dPlane = divisor(phu * pwv);
+    dWV = divisor(pwv);
     gemmTile(p.C, p.N * phu * pwv, 0u, p.K * ptr * pts, true, true);
 }

@@ -19,9 +19,13 @@ layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Ym { float ym[]; };
 
+// The divisors of the index arithmetic: R*S, S, OH*OW, OW.
+Divisor dRS, dS, dOHW, dOW;
+
 float loadA(uint k, uint l) {
-    uint ohw = p.OH * p.OW;
-    uint i = ((l / ohw) * p.K + k) * ohw + l % ohw;
+    uint ohw = dOHW.d;
+    uint n = udiv(l, dOHW);
+    uint i = (n * p.K + k) * ohw + l - n * ohw;
     return (p.MaskRelu == 0u || ym[i] > 0.0) ? read1(i) : 0.0;
 }
 
@@ -29,15 +33,15 @@ float loadB(uint l, uint q) {
     uint crs = p.C * p.R * p.S;
     bool ones = q == crs; // the bias column
     q = min(q, crs - 1u);
-    uint rs = p.R * p.S;
-    uint c = q / rs;
-    uint r = (q % rs) / p.S;
-    uint s = q % p.S;
-    uint ohw = p.OH * p.OW;
-    uint n = l / ohw;
-    uint pos = l % ohw;
-    int ih = int((pos / p.OW) * p.StrideH + r) - int(p.PadH);
-    int iw = int((pos % p.OW) * p.StrideW + s) - int(p.PadW);
+    uint c = udiv(q, dRS);
+    uint rs = q - c * dRS.d;
+    uint r = udiv(rs, dS);
+    uint s = rs - r * p.S;
+    uint n = udiv(l, dOHW);
+    uint pos = l - n * dOHW.d;
+    uint oh = udiv(pos, dOW);
+    int ih = int(oh * p.StrideH + r) - int(p.PadH);
+    int iw = int((pos - oh * p.OW) * p.StrideW + s) - int(p.PadW);
     // Branch-free: read a clamped position, then zero it outside the input.
     bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
     uint h = uint(clamp(ih, 0, int(p.H) - 1));
@@ -60,6 +64,10 @@ void storeC(uint k, uint q, float v) {
 #include "gemm_tile.glsl"
 
 void main() {
+    dRS = divisor(p.R * p.S);
+    dS = divisor(p.S);
+    dOHW = divisor(p.OH * p.OW);
+    dOW = divisor(p.OW);
     uint l = p.N * p.OH * p.OW;
     uint splits = gl_NumWorkGroups.z;
     uint chunk = ceilDiv(ceilDiv(l, splits), TK) * TK;

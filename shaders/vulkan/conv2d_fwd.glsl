@@ -31,16 +31,19 @@ float loadA(uint k, uint q) {
 }
 #endif
 
+// The divisors of the index arithmetic: R*S, S, OH*OW, OW.
+Divisor dRS, dS, dOHW, dOW;
+
 float loadB(uint q, uint j) {
-    uint rs = p.R * p.S;
-    uint c = q / rs;
-    uint r = (q % rs) / p.S;
-    uint s = q % p.S;
-    uint ohw = p.OH * p.OW;
-    uint n = j / ohw;
-    uint pos = j % ohw;
-    int ih = int((pos / p.OW) * p.StrideH + r) - int(p.PadH);
-    int iw = int((pos % p.OW) * p.StrideW + s) - int(p.PadW);
+    uint c = udiv(q, dRS);
+    uint rs = q - c * dRS.d;
+    uint r = udiv(rs, dS);
+    uint s = rs - r * p.S;
+    uint n = udiv(j, dOHW);
+    uint pos = j - n * dOHW.d;
+    uint oh = udiv(pos, dOW);
+    int ih = int(oh * p.StrideH + r) - int(p.PadH);
+    int iw = int((pos - oh * p.OW) * p.StrideW + s) - int(p.PadW);
     // Branch-free: read a clamped position, then zero it outside the input.
     bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
     uint h = uint(clamp(ih, 0, int(p.H) - 1));
@@ -50,15 +53,19 @@ float loadB(uint q, uint j) {
 }
 
 void storeC(uint k, uint j, float v) {
-    uint ohw = p.OH * p.OW;
-    uint n = j / ohw;
+    uint ohw = dOHW.d;
+    uint n = udiv(j, dOHW);
     float o = v + bias[k];
     // With Relu, clamp as relu_fwd (o > 0 ? o : 0).
-    y[(n * p.K + k) * ohw + j % ohw] = (p.Relu != 0u && !(o > 0.0)) ? 0.0 : o;
+    y[(n * p.K + k) * ohw + j - n * ohw] = (p.Relu != 0u && !(o > 0.0)) ? 0.0 : o;
 }
 
 #include "gemm_tile.glsl"
 
 void main() {
+    dRS = divisor(p.R * p.S);
+    dS = divisor(p.S);
+    dOHW = divisor(p.OH * p.OW);
+    dOW = divisor(p.OW);
     gemmTile(p.K, p.N * p.OH * p.OW, 0u, p.C * p.R * p.S, true, true);
 }
