@@ -18,7 +18,7 @@ build-mpi:
 
 ## test: formatting, vet and every test (backends on PoCL and lavapipe); package mpi and the
 ## crossgrad MPI tests again with the mpi tag (under mpirun on localhost, one package at a time:
-## the kill test needs an idle CPU for mpirun's 1 s SIGTERM-to-SIGKILL window); the data loader and
+## the kill test needs CPU time within the 3 s its mpirun leaves between SIGTERM and SIGKILL); the data loader and
 ## training loop again under the race detector (-short: without the reference-backend-heavy tests)
 test: fmt vet
 	$(GO) test -count=1 -timeout 25m $(PKGS)

@@ -98,7 +98,12 @@ func runRanks(t *testing.T, np int, args ...string) mpiRun {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	argv := append([]string{"--allow-run-as-root", "--oversubscribe", "-np", strconv.Itoa(np), bin, "-out", dir}, args...)
+	// mpirun aborts a job with SIGCONT, SIGTERM and SIGKILL,
+	// odls_base_sigkill_timeout apart (1 s by default), and a loaded 2-core
+	// host can spend a second before a survivor of the kill test has
+	// written its report: 3 s apart.
+	argv := append([]string{"--allow-run-as-root", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "3",
+		"-np", strconv.Itoa(np), bin, "-out", dir}, args...)
 	cmd := exec.CommandContext(ctx, "mpirun", argv...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
