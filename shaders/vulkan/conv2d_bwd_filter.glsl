@@ -14,13 +14,11 @@
 
 layout(push_constant) uniform PC { Conv2DBwdFilterParams p; };
 #include "tile_operands.glsl" // x, dy
+#include "im2col.glsl"
 layout(std430, set = 0, binding = 2) writeonly buffer DW { float dw[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
 layout(std430, set = 0, binding = 5) readonly buffer Ym { float ym[]; };
-
-// The divisors of the index arithmetic: R*S, S, OH*OW, OW.
-Divisor dRS, dS, dOHW, dOW;
 
 float loadA(uint k, uint l) {
     uint ohw = dOHW.d;
@@ -31,23 +29,8 @@ float loadA(uint k, uint l) {
 
 float loadB(uint l, uint q) {
     uint crs = p.C * p.R * p.S;
-    bool ones = q == crs; // the bias column
-    q = min(q, crs - 1u);
-    uint c = udiv(q, dRS);
-    uint rs = q - c * dRS.d;
-    uint r = udiv(rs, dS);
-    uint s = rs - r * p.S;
-    uint n = udiv(l, dOHW);
-    uint pos = l - n * dOHW.d;
-    uint oh = udiv(pos, dOW);
-    int ih = int(oh * p.StrideH + r) - int(p.PadH);
-    int iw = int((pos - oh * p.OW) * p.StrideW + s) - int(p.PadW);
-    // Branch-free: read a clamped position, then zero it outside the input.
-    bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
-    uint h = uint(clamp(ih, 0, int(p.H) - 1));
-    uint w = uint(clamp(iw, 0, int(p.W) - 1));
-    float v = read0(((n * p.C + c) * p.H + h) * p.W + w);
-    return ones ? 1.0 : (inside ? v : 0.0);
+    float v = im2col(min(q, crs - 1u), l);
+    return q == crs ? 1.0 : v; // the bias column: ones
 }
 
 void storeC(uint k, uint q, float v) {
@@ -64,10 +47,7 @@ void storeC(uint k, uint q, float v) {
 #include "gemm_tile.glsl"
 
 void main() {
-    dRS = divisor(p.R * p.S);
-    dS = divisor(p.S);
-    dOHW = divisor(p.OH * p.OW);
-    dOW = divisor(p.OW);
+    setIm2colDivisors();
     uint l = p.N * p.OH * p.OW;
     uint splits = gl_NumWorkGroups.z;
     uint chunk = ceilDiv(ceilDiv(l, splits), TK) * TK;

@@ -8,6 +8,7 @@
 
 layout(push_constant) uniform PC { Conv2DFwdParams p; };
 #include "tile_operands.glsl" // x, w
+#include "im2col.glsl"
 layout(std430, set = 0, binding = 2) readonly restrict buffer Bias { float bias[]; };
 layout(std430, set = 0, binding = 3) writeonly restrict buffer Y { float y[]; };
 
@@ -31,26 +32,7 @@ float loadA(uint k, uint q) {
 }
 #endif
 
-// The divisors of the index arithmetic: R*S, S, OH*OW, OW.
-Divisor dRS, dS, dOHW, dOW;
-
-float loadB(uint q, uint j) {
-    uint c = udiv(q, dRS);
-    uint rs = q - c * dRS.d;
-    uint r = udiv(rs, dS);
-    uint s = rs - r * p.S;
-    uint n = udiv(j, dOHW);
-    uint pos = j - n * dOHW.d;
-    uint oh = udiv(pos, dOW);
-    int ih = int(oh * p.StrideH + r) - int(p.PadH);
-    int iw = int((pos - oh * p.OW) * p.StrideW + s) - int(p.PadW);
-    // Branch-free: read a clamped position, then zero it outside the input.
-    bool inside = ih >= 0 && ih < int(p.H) && iw >= 0 && iw < int(p.W);
-    uint h = uint(clamp(ih, 0, int(p.H) - 1));
-    uint w = uint(clamp(iw, 0, int(p.W) - 1));
-    float v = read0(((n * p.C + c) * p.H + h) * p.W + w);
-    return inside ? v : 0.0;
-}
+float loadB(uint q, uint j) { return im2col(q, j); }
 
 void storeC(uint k, uint j, float v) {
     uint ohw = dOHW.d;
@@ -63,9 +45,6 @@ void storeC(uint k, uint j, float v) {
 #include "gemm_tile.glsl"
 
 void main() {
-    dRS = divisor(p.R * p.S);
-    dS = divisor(p.S);
-    dOHW = divisor(p.OH * p.OW);
-    dOW = divisor(p.OW);
+    setIm2colDivisors();
     gemmTile(p.K, p.N * p.OH * p.OW, 0u, p.C * p.R * p.S, true, true);
 }

@@ -16,17 +16,8 @@ READ_BUFFER(0, Dy, dy);
 layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { float e_out[]; };
 READ_BUFFER(2, Ym, ym);
 
-// masked is element i of dy, or 0 past OH, OW (inside false) and,
-// with MaskRelu, where the ReLU output ym is not positive; both are read
-// at index 0 outside, so that no read needs a branch.
-float masked(bool inside, uint i) {
-    uint j = inside ? i : 0u;
-    float v = LOAD(dy, j);
-    if (p.MaskRelu != 0u && !(LOAD(ym, j) > 0.0)) {
-        v = 0.0;
-    }
-    return inside ? v : 0.0;
-}
+#define MASKED_SRC dy
+#include "relu_masked.glsl"
 
 // o = G' (e0, e1) of F(5x5,2x2), G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]].
 void wgGd5(float e0, float e1, out float o[6]) {

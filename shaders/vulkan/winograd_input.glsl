@@ -17,17 +17,8 @@ READ_BUFFER(0, X, x);
 layout(std430, set = 0, binding = 1) writeonly restrict buffer V { float v[]; };
 READ_BUFFER(2, Ym, ym);
 
-// masked is element i of x, or 0 outside the image (inside false) and,
-// with MaskRelu, where the ReLU output ym is not positive; both are read
-// at index 0 outside, so that no read needs a branch.
-float masked(bool inside, uint i) {
-    uint j = inside ? i : 0u;
-    float v = LOAD(x, j);
-    if (p.MaskRelu != 0u && !(LOAD(ym, j) > 0.0)) {
-        v = 0.0;
-    }
-    return inside ? v : 0.0;
-}
+#define MASKED_SRC x
+#include "relu_masked.glsl"
 
 // F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
 // at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c).
