@@ -166,7 +166,7 @@ var planners = map[backend.Kernel]planner{
 	backend.KBiasAdd:         oneD(func(q backend.BiasAdd) int { return int(q.Rows * q.Cols) }),
 	backend.KBiasGrad:        typed((*Device).planBiasGrad),
 	backend.KSoftmaxXent:     typed((*Device).planSoftmaxXent),
-	backend.KAdam:            oneD(backend.Adam.Elements),
+	backend.KAdam:            typed((*Device).planAdam),
 	backend.KFill:            oneD(backend.Fill.Elements),
 	backend.KAxpy:            oneD(backend.Axpy.Elements),
 	backend.KScale:           oneD(backend.Scale.Elements),

@@ -70,3 +70,19 @@ func (d *Device) fitTexels(binds []binding, reads []int) bool {
 	}
 	return true
 }
+
+// planAdam plans adam as one pass of adam_vec4 on devices that stream
+// texels (CPU devices) when every binding starts at a multiple of four
+// elements (lavapipe, cpu-quick at batch 128: the update of its 16
+// tensors 34.6 and 37.7 ms against 80.8 and 57.1 with adam, alternate
+// runs), else of adam.
+func (d *Device) planAdam(q backend.Adam, binds []binding) ([]*pass, error) {
+	aligned := d.streamsTexels()
+	for _, b := range binds {
+		aligned = aligned && b.off%4 == 0
+	}
+	if aligned {
+		return d.onePass("adam_vec4", max(ceilDiv(q.Elements(), 4), 3), pushBytes(q), binds), nil
+	}
+	return d.onePass("adam", q.Elements(), pushBytes(q), binds), nil
+}

@@ -162,10 +162,10 @@ func TestMaxPoolBwdScatterPlan(t *testing.T) {
 }
 
 // TestConformanceStorageReads runs the conformance cases of the kernels
-// with texel-read forms through their storage-buffer forms, and
-// maxpool_bwd through its gather form (the forms GPUs run), on device 0:
-// on a CPU device the plain conformance suite runs the texel-read and
-// scatter forms.
+// with texel-read forms through their storage-buffer forms, maxpool_bwd
+// through its gather form and adam through adam.comp (the forms GPUs run),
+// on device 0: on a CPU device the plain conformance suite runs the
+// texel-read, scatter and vec4 forms.
 func TestConformanceStorageReads(t *testing.T) {
 	d := openOrSkip(t, Options{storageReads: true})
 	r := backendtest.NewRunner(d)
@@ -174,7 +174,7 @@ func TestConformanceStorageReads(t *testing.T) {
 		require.NoError(t, d.Close())
 	}()
 	runs := map[backend.Kernel]int{}
-	kernels := map[backend.Kernel]bool{backend.KMaxPoolBwd: true} // its gather form
+	kernels := map[backend.Kernel]bool{backend.KMaxPoolBwd: true, backend.KAdam: true} // the gather form, adam.comp
 	for k := range texelReadKernels {
 		kernels[k] = true
 	}
@@ -209,4 +209,33 @@ func TestTexelReadKernelsHaveModules(t *testing.T) {
 		}
 		assert.True(t, slices.IsSorted(reads), k)
 	}
+}
+
+// TestAdamVec4Plan: adam runs as adam_vec4 (a quarter of the invocations,
+// at least three for the tail) on a CPU device when every binding starts
+// at a multiple of four elements, else as adam.
+func TestAdamVec4Plan(t *testing.T) {
+	cpu := planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	for _, n := range []uint32{1, 7, 4096, 4099} {
+		q := backend.NewAdam(int(n), 1e-3, 0.9, 0.999, 1e-8, 1)
+		passes, err := cpu.plan(q, planBuffers(q.BufferSizes()))
+		require.NoError(t, err)
+		require.Len(t, passes, 1)
+		assert.Equal(t, "adam_vec4", passes[0].module, "n=%d", n)
+		assert.Equal(t, cpu.groups1D(max(int(n+3)/4, 3)), passes[0].groups, "n=%d", n)
+		passes, err = gpu.plan(q, planBuffers(q.BufferSizes()))
+		require.NoError(t, err)
+		assert.Equal(t, "adam", passes[0].module)
+	}
+	q := backend.NewAdam(64, 1e-3, 0.9, 0.999, 1e-8, 1)
+	binds := make([]binding, 4)
+	for i, b := range planBuffers(q.BufferSizes()) {
+		binds[i] = binding{b: b, elems: 62, off: 2, write: i != 1}
+	}
+	passes, err := cpu.planAdam(q, binds)
+	require.NoError(t, err)
+	assert.Equal(t, "adam", passes[0].module, "a window at element 2 is not vec4-aligned")
 }
