@@ -159,7 +159,7 @@ var planners = map[backend.Kernel]planner{
 	backend.KMaxPoolFwd:      oneD(backend.MaxPoolFwd.YLen),
 	backend.KMaxPoolBwd:      typed((*Device).planMaxPoolBwd),
 	backend.KReluFwd:         oneD(backend.ReluFwd.Elements),
-	backend.KReluBwd:         oneD(backend.ReluBwd.Elements),
+	backend.KReluBwd:         typed((*Device).planReluBwd),
 	backend.KDropoutFwd:      typed(planDropout[backend.DropoutFwd]),
 	backend.KDropoutBwd:      typed(planDropout[backend.DropoutBwd]),
 	backend.KGemm:            typed((*Device).planGemm),

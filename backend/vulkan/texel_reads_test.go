@@ -63,15 +63,15 @@ func TestTexelReadsPlan(t *testing.T) {
 			assert.Zero(t, texelMask(passes[0].binds), k)
 		}
 	}
-	relu := backend.ReluBwd{N: 37}
+	relu := backend.ReluFwd{N: 37}
 	passes, err := cpu.plan(relu, planBuffers(relu.BufferSizes()))
 	require.NoError(t, err)
-	assert.Equal(t, "relu_bwd_tx", passes[0].module)
+	assert.Equal(t, "relu_fwd_tx", passes[0].module)
 	inPlace := planBuffers(relu.BufferSizes())
-	inPlace[2] = inPlace[1]
+	inPlace[1] = inPlace[0]
 	passes, err = cpu.plan(relu, inPlace)
 	require.NoError(t, err)
-	assert.Equal(t, "relu_bwd", passes[0].module, "dx is dy: the read of a written buffer stays a storage buffer")
+	assert.Equal(t, "relu_fwd", passes[0].module, "y is x: the read of a written buffer stays a storage buffer")
 	assert.Zero(t, texelMask(passes[0].binds))
 
 	small := planDevice(128 << 20)
@@ -163,9 +163,9 @@ func TestMaxPoolBwdScatterPlan(t *testing.T) {
 
 // TestConformanceStorageReads runs the conformance cases of the kernels
 // with texel-read forms through their storage-buffer forms, maxpool_bwd
-// through its gather form and adam through adam.comp (the forms GPUs run),
-// on device 0: on a CPU device the plain conformance suite runs the
-// texel-read, scatter and vec4 forms.
+// through its gather form and adam and relu_bwd through their scalar
+// storage-buffer forms (the forms GPUs run), on device 0: on a CPU device
+// the plain conformance suite runs the texel-read, scatter and vec4 forms.
 func TestConformanceStorageReads(t *testing.T) {
 	d := openOrSkip(t, Options{storageReads: true})
 	r := backendtest.NewRunner(d)
@@ -174,7 +174,7 @@ func TestConformanceStorageReads(t *testing.T) {
 		require.NoError(t, d.Close())
 	}()
 	runs := map[backend.Kernel]int{}
-	kernels := map[backend.Kernel]bool{backend.KMaxPoolBwd: true, backend.KAdam: true} // the gather form, adam.comp
+	kernels := map[backend.Kernel]bool{backend.KMaxPoolBwd: true, backend.KAdam: true, backend.KReluBwd: true} // the gather form, the scalar forms
 	for k := range texelReadKernels {
 		kernels[k] = true
 	}
@@ -211,24 +211,33 @@ func TestTexelReadKernelsHaveModules(t *testing.T) {
 	}
 }
 
-// TestAdamVec4Plan: adam runs as adam_vec4 (a quarter of the invocations,
-// at least three for the tail) on a CPU device when every binding starts
-// at a multiple of four elements, else as adam.
-func TestAdamVec4Plan(t *testing.T) {
+// TestVec4Plans: adam and relu_bwd run as their vec4 forms (a quarter of
+// the invocations, at least three for the tail) on a CPU device when every
+// binding starts at a multiple of four elements (relu_bwd in place too),
+// else as adam and relu_bwd.
+func TestVec4Plans(t *testing.T) {
 	cpu := planDevice(128 << 20)
 	cpu.info.Type = backend.CPUDevice
 	gpu := planDevice(128 << 20)
 	gpu.info.Type = backend.DiscreteGPU
 	for _, n := range []uint32{1, 7, 4096, 4099} {
-		q := backend.NewAdam(int(n), 1e-3, 0.9, 0.999, 1e-8, 1)
-		passes, err := cpu.plan(q, planBuffers(q.BufferSizes()))
+		for _, p := range []backend.Params{backend.NewAdam(int(n), 1e-3, 0.9, 0.999, 1e-8, 1), backend.ReluBwd{N: n}} {
+			k := string(p.Kernel())
+			bufs := planBuffers(p.BufferSizes())
+			passes, err := cpu.plan(p, bufs)
+			require.NoError(t, err)
+			require.Len(t, passes, 1)
+			assert.Equal(t, k+"_vec4", passes[0].module, "n=%d", n)
+			assert.Equal(t, cpu.groups1D(max(int(n+3)/4, 3)), passes[0].groups, "n=%d", n)
+			passes, err = gpu.plan(p, bufs)
+			require.NoError(t, err)
+			assert.Equal(t, k, passes[0].module)
+		}
+		inPlace := planBuffers(backend.ReluBwd{N: n}.BufferSizes())
+		inPlace[2] = inPlace[1]
+		passes, err := cpu.plan(backend.ReluBwd{N: n}, inPlace)
 		require.NoError(t, err)
-		require.Len(t, passes, 1)
-		assert.Equal(t, "adam_vec4", passes[0].module, "n=%d", n)
-		assert.Equal(t, cpu.groups1D(max(int(n+3)/4, 3)), passes[0].groups, "n=%d", n)
-		passes, err = gpu.plan(q, planBuffers(q.BufferSizes()))
-		require.NoError(t, err)
-		assert.Equal(t, "adam", passes[0].module)
+		assert.Equal(t, "relu_bwd_vec4", passes[0].module, "in place")
 	}
 	q := backend.NewAdam(64, 1e-3, 0.9, 0.999, 1e-8, 1)
 	binds := make([]binding, 4)
@@ -238,4 +247,7 @@ func TestAdamVec4Plan(t *testing.T) {
 	passes, err := cpu.planAdam(q, binds)
 	require.NoError(t, err)
 	assert.Equal(t, "adam", passes[0].module, "a window at element 2 is not vec4-aligned")
+	passes, err = cpu.planReluBwd(backend.ReluBwd{N: 62}, binds[1:])
+	require.NoError(t, err)
+	assert.Equal(t, "relu_bwd", passes[0].module, "a window at element 2 is not vec4-aligned")
 }

@@ -1,6 +1,0 @@
-// relu_bwd with its read-only operands as uniform texel buffers (TEXEL_READS,
-// the form the host runs on CPU devices); the kernel is relu_bwd.glsl.
-#version 450
-#extension GL_GOOGLE_include_directive : require
-#define TEXEL_READS 1
-#include "relu_bwd.glsl"
