@@ -43,8 +43,9 @@ type Options struct {
 	forceStaging bool
 	// maxRange lowers maxStorageBufferRange (tests of split dispatches).
 	maxRange uint32
-	// storageReads makes a CPU device run the streaming kernels'
-	// storage-buffer forms instead of their texel-read forms (tests).
+	// storageReads makes a CPU device run the streaming kernels' GPU forms
+	// (storage buffers, maxpool_bwd's gather, scalar adam and relu_bwd)
+	// instead of its CPU forms (tests).
 	storageReads bool
 }
 

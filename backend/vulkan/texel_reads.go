@@ -6,7 +6,7 @@ import "github.com/crossgrad/crossgrad/backend"
 // <kernel>_tx module (shaders/vulkan/<kernel>.glsl built with
 // TEXEL_READS), and the bindings that form reads as uniform texel buffers
 // of single floats. On lavapipe (cpu-quick at batch 128) the form ran the
-// Winograd input transforms 1.6x as fast as their storage-buffer form:
+// Winograd input transforms up to 1.6x as fast as their storage-buffer form:
 // Mesa's llvmpipe loads a storage buffer one SIMD lane at a time and
 // fetches texels for all lanes at once.
 var texelReadKernels = map[backend.Kernel][]int{
@@ -22,8 +22,9 @@ var texelReadKernels = map[backend.Kernel][]int{
 	backend.KBiasAdd:        {1},
 }
 
-// streamsTexels reports whether the device runs the texel-read forms: on
-// CPU devices, unless Options.storageReads.
+// streamsTexels reports whether the device runs the CPU forms of the
+// streaming kernels (texel reads, maxpool_bwd's scatter, the vec4 forms):
+// on CPU devices, unless Options.storageReads.
 func (d *Device) streamsTexels() bool {
 	return d.info.Type == backend.CPUDevice && !d.opts.storageReads
 }
