@@ -269,7 +269,11 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
 	c := d.tileFor(int(q.C), cols)
-	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), d.texelOperands(backend.KConv2DBwdData, c, withMask(binds, 3, 0), 0, 1))
+	ops := d.texelOperands(backend.KConv2DBwdData, c, withMask(binds, 3, 0), 0, 1)
+	if c.tx == 1 {
+		ops[3].texel = 1 // the ReLU mask, read as dy is
+	}
+	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), ops)
 }
 
 // planWinogradInput is one 1-D pass over the tiles, blocks and channels; the
@@ -329,6 +333,9 @@ func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*p
 	}
 	dw, db, y := binds[2], binds[3], withMask(binds, 4, 1)[4]
 	ops := d.texelOperands(backend.KConv2DBwdFilter, c, binds, 0, 1)
+	if c.tx == 1 {
+		y.texel = 1 // the ReLU mask, read as dy is
+	}
 	if splits == 1 {
 		// partial is not written with one split; bind dw in its place.
 		return []*pass{{module: c.module("conv2d_bwd_filter"), spec: c.spec(), groups: g, push: pushBytes(q),

@@ -314,8 +314,8 @@ func TestTexelPlan(t *testing.T) {
 		texels []uint8
 	}{
 		{backend.Conv2DFwd{Conv2DShape: g}, "conv2d_fwd_tx", []uint8{1, 1, 0, 0}},
-		{backend.Conv2DBwdData{Conv2DShape: g}, "conv2d_bwd_data_tx", []uint8{1, 1, 0, 0}},
-		{backend.Conv2DBwdFilter{Conv2DShape: g}, "conv2d_bwd_filter_tx", []uint8{1, 1, 0, 0, 0, 0}},
+		{backend.Conv2DBwdData{Conv2DShape: g}, "conv2d_bwd_data_tx", []uint8{1, 1, 0, 1}},
+		{backend.Conv2DBwdFilter{Conv2DShape: g}, "conv2d_bwd_filter_tx", []uint8{1, 1, 0, 0, 0, 1}},
 	} {
 		cfg := tx
 		if c.p.Kernel() != backend.KConv2DBwdFilter {
@@ -330,7 +330,7 @@ func TestTexelPlan(t *testing.T) {
 		for _, b := range passes[0].binds {
 			texels = append(texels, b.texel)
 		}
-		assert.Equal(t, c.texels, texels, "%s: the operands texel buffers, the rest (ReLU mask included) storage buffers", c.p.Kernel())
+		assert.Equal(t, c.texels, texels, "%s: the operands and the ReLU mask texel buffers, the outputs storage buffers", c.p.Kernel())
 	}
 }
 

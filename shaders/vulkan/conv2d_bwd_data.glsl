@@ -17,7 +17,13 @@
 layout(push_constant) uniform PC { Conv2DBwdDataParams p; };
 #include "tile_operands.glsl" // dy, w
 layout(std430, set = 0, binding = 2) writeonly restrict buffer DX { float dx[]; };
+#ifdef TILE_TEXEL
+layout(set = 0, binding = 3) uniform samplerBuffer ymt;
+float readYm(uint i) { return texelFetch(ymt, int(i)).x; }
+#else
 layout(std430, set = 0, binding = 3) readonly buffer Ym { float ym[]; };
+float readYm(uint i) { return ym[i]; }
+#endif
 
 // The phase: first tap a, b; tap counts tr, ts; first u, v and counts hu, wv
 // of the input positions h = StrideH*u + a - PadH, w = StrideW*v + b - PadW.
@@ -60,7 +66,8 @@ float loadB(uint q, uint j) {
     uint w = uint(clamp(ow, 0, int(p.OW) - 1));
     uint i = ((n * p.K + k) * p.OH + h) * p.OW + w;
     float v = read0(i);
-    return (inside && (p.MaskRelu == 0u || ym[i] > 0.0)) ? v : 0.0;
+    float m = readYm(i); // dy itself without MaskRelu
+    return (inside && (p.MaskRelu == 0u || m > 0.0)) ? v : 0.0;
 }
 
 void storeC(uint c, uint j, float v) {

@@ -18,13 +18,20 @@ layout(push_constant) uniform PC { Conv2DBwdFilterParams p; };
 layout(std430, set = 0, binding = 2) writeonly buffer DW { float dw[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer DB { float db[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer PART { float partial[]; };
+#ifdef TILE_TEXEL
+layout(set = 0, binding = 5) uniform samplerBuffer ymt;
+float readYm(uint i) { return texelFetch(ymt, int(i)).x; }
+#else
 layout(std430, set = 0, binding = 5) readonly buffer Ym { float ym[]; };
+float readYm(uint i) { return ym[i]; }
+#endif
 
 float loadA(uint k, uint l) {
     uint ohw = dOHW.d;
     uint n = udiv(l, dOHW);
     uint i = (n * p.K + k) * ohw + l - n * ohw;
-    return (p.MaskRelu == 0u || ym[i] > 0.0) ? read1(i) : 0.0;
+    float m = readYm(i), v = read1(i); // m is dy itself without MaskRelu
+    return (p.MaskRelu == 0u || m > 0.0) ? v : 0.0;
 }
 
 float loadB(uint l, uint q) {
