@@ -21,7 +21,7 @@ type scatterPush struct {
 // texel reads took 31.2 and 19.6 (each gather visits up to four windows
 // per input element, a lane-by-lane loop on llvmpipe).
 func (d *Device) planMaxPoolBwd(q backend.MaxPoolBwd, binds []binding) ([]*pass, error) {
-	if !d.streamsTexels() || !d.fitTexels(binds, []int{0, 1}) {
+	if !d.cpuForms() || !d.fitTexels(binds, []int{0, 1}) {
 		return d.onePass("maxpool_bwd", q.XLen(), pushBytes(q), binds), nil
 	}
 	passes := d.onePass("fill", q.XLen(), pushBytes(backend.Fill{N: uint32(q.XLen())}), binds[2:3])

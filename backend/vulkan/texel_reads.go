@@ -22,10 +22,11 @@ var texelReadKernels = map[backend.Kernel][]int{
 	backend.KBiasAdd:        {1},
 }
 
-// streamsTexels reports whether the device runs the CPU forms of the
-// streaming kernels (texel reads, maxpool_bwd's scatter, the vec4 forms):
-// on CPU devices, unless Options.storageReads.
-func (d *Device) streamsTexels() bool {
+// cpuForms reports whether the device runs the CPU forms of the streaming
+// kernels (texel reads here, maxpool_bwd's scatter in pool_scatter.go, the
+// vec4 forms in vec4_forms.go): on CPU devices, unless
+// Options.storageReads.
+func (d *Device) cpuForms() bool {
 	return d.info.Type == backend.CPUDevice && !d.opts.storageReads
 }
 
@@ -36,7 +37,7 @@ func (d *Device) streamsTexels() bool {
 // Other passes are left as they are.
 func (d *Device) texelReads(k backend.Kernel, passes []*pass) {
 	reads, ok := texelReadKernels[k]
-	if !ok || !d.streamsTexels() {
+	if !ok || !d.cpuForms() {
 		return
 	}
 	for _, ps := range passes {
@@ -69,42 +70,4 @@ func (d *Device) fitTexels(binds []binding, reads []int) bool {
 		}
 	}
 	return true
-}
-
-// vec4Aligned reports whether the device runs the vec4 forms (on devices
-// that stream texels: CPU devices) and every binding starts at a multiple
-// of four elements.
-func (d *Device) vec4Aligned(binds []binding) bool {
-	ok := d.streamsTexels()
-	for _, b := range binds {
-		ok = ok && b.off%4 == 0
-	}
-	return ok
-}
-
-// vec4Pass is one pass of a vec4 form over n elements: a quarter of the
-// invocations, at least three for the tail of n % 4.
-func (d *Device) vec4Pass(module string, n int, push []byte, binds []binding) []*pass {
-	return d.onePass(module, max(ceilDiv(n, 4), 3), push, binds)
-}
-
-// planAdam plans adam as one pass of adam_vec4 where vec4Aligned
-// (lavapipe, cpu-quick at batch 128: the update of its 16 tensors 34.6 and
-// 37.7 ms against 80.8 and 57.1 with adam, alternate runs), else of adam.
-func (d *Device) planAdam(q backend.Adam, binds []binding) ([]*pass, error) {
-	if d.vec4Aligned(binds) {
-		return d.vec4Pass("adam_vec4", q.Elements(), pushBytes(q), binds), nil
-	}
-	return d.onePass("adam", q.Elements(), pushBytes(q), binds), nil
-}
-
-// planReluBwd plans relu_bwd as one pass of relu_bwd_vec4 where
-// vec4Aligned, in place or not (lavapipe, cpu-quick at batch 128: the
-// step's five 7.2 and 9.8 ms against 18.2 and 18.8 with relu_bwd, alternate
-// runs), else of relu_bwd.
-func (d *Device) planReluBwd(q backend.ReluBwd, binds []binding) ([]*pass, error) {
-	if d.vec4Aligned(binds) {
-		return d.vec4Pass("relu_bwd_vec4", q.Elements(), pushBytes(q), binds), nil
-	}
-	return d.onePass("relu_bwd", q.Elements(), pushBytes(q), binds), nil
 }
