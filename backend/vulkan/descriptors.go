@@ -10,11 +10,13 @@ const descMaxSets = 4096
 
 // descEntry is one binding: a block buffer range, bound as a storage buffer
 // or, when texel is 1 or 4, as a uniform texel buffer of that many floats
-// per texel (R32_SFLOAT, R32G32B32A32_SFLOAT).
+// per texel (R32_SFLOAT, R32G32B32A32_SFLOAT), or with words of 32-bit
+// words (R32_UINT, texel 1).
 type descEntry struct {
 	buf      vk.Buffer
 	off, rng uint64
 	texel    uint8
+	words    bool
 }
 
 // descKey identifies a descriptor set by its bindings.
@@ -110,7 +112,7 @@ func (ds *descriptors) view(e descEntry) (vk.BufferView, error) {
 	if v, ok := ds.views[e]; ok {
 		return v, nil
 	}
-	v, err := createTexelView(ds.dev, e.buf, e.off, e.rng, e.texel)
+	v, err := createTexelView(ds.dev, e.buf, e.off, e.rng, e.texel, e.words)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ type binding struct {
 	write bool
 	off   int
 	texel uint8
+	// words makes a texel binding R32_UINT (32-bit words) instead of floats.
+	words bool
 }
 
 // texelMask is the mask of binds' texel bindings (bit i: binding i).
@@ -183,7 +185,7 @@ func (d *Device) descKey(binds []binding) (descKey, error) {
 		if b.texel != 0 {
 			rng -= rng % (4 * uint64(b.texel)) // whole texels: the accessed elements are
 		}
-		key.e[i] = descEntry{buf: b.b.blk.buf, off: off, rng: rng, texel: b.texel}
+		key.e[i] = descEntry{buf: b.b.blk.buf, off: off, rng: rng, texel: b.texel, words: b.words}
 	}
 	return key, nil
 }

@@ -220,10 +220,14 @@ func writeStorageSet(dev vk.Device, set vk.DescriptorSet, bs []storageBinding) e
 }
 
 // createTexelView creates a view of bytes [off, off+rng) of buf with floats
-// floats per texel: R32_SFLOAT (1) or R32G32B32A32_SFLOAT (4).
-func createTexelView(dev vk.Device, buf vk.Buffer, off, rng uint64, floats uint8) (vk.BufferView, error) {
+// floats per texel: R32_SFLOAT (1) or R32G32B32A32_SFLOAT (4); with words,
+// R32_UINT (32-bit words, floats 1).
+func createTexelView(dev vk.Device, buf vk.Buffer, off, rng uint64, floats uint8, words bool) (vk.BufferView, error) {
 	format := vk.FormatR32Sfloat
-	if floats == 4 {
+	switch {
+	case words:
+		format = vk.FormatR32Uint
+	case floats == 4:
 		format = vk.FormatR32g32b32a32Sfloat
 	}
 	var v C.VkBufferView

@@ -5,7 +5,8 @@ import "github.com/crossgrad/crossgrad/backend"
 // texelReadKernels are the streaming kernels with a texel-read form, the
 // <kernel>_tx module (shaders/vulkan/<kernel>.glsl built with
 // TEXEL_READS), and the bindings that form reads as uniform texel buffers
-// of single floats. On lavapipe (cpu-quick at batch 128) the form ran the
+// of single floats (of 32-bit words for the kernels of texelWordKernels;
+// an index past the params' buffers is a binding the planner adds). On lavapipe (cpu-quick at batch 128) the form ran the
 // Winograd input transforms up to 1.6x as fast as their storage-buffer form:
 // Mesa's llvmpipe loads a storage buffer one SIMD lane at a time and
 // fetches texels for all lanes at once.
@@ -20,7 +21,13 @@ var texelReadKernels = map[backend.Kernel][]int{
 	backend.KDropoutFwd:     {0},
 	backend.KDropoutBwd:     {0},
 	backend.KBiasAdd:        {1},
+	backend.KResizeBilinear: {0, 2},
 }
+
+// texelWordKernels are the kernels of texelReadKernels whose texel reads
+// are R32_UINT words: resize_bilinear's packed bytes and its coefficient
+// table, which R32_SFLOAT views need not carry bit for bit.
+var texelWordKernels = map[backend.Kernel]bool{backend.KResizeBilinear: true}
 
 // cpuForms reports whether the device runs the CPU forms of the streaming
 // kernels (texel reads here, maxpool_bwd's scatter in pool_scatter.go, the
@@ -47,7 +54,7 @@ func (d *Device) texelReads(k backend.Kernel, passes []*pass) {
 		binds := make([]binding, len(ps.binds))
 		copy(binds, ps.binds)
 		for _, i := range reads {
-			binds[i].texel = 1
+			binds[i].texel, binds[i].words = 1, texelWordKernels[k]
 		}
 		ps.module, ps.binds = string(k)+"_tx", binds
 	}

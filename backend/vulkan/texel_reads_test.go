@@ -80,7 +80,42 @@ func TestTexelReadsPlan(t *testing.T) {
 	passes, err = small.plan(in, planBuffers(in.BufferSizes()))
 	require.NoError(t, err)
 	assert.Equal(t, "winograd_input", passes[0].module, "x exceeds maxTexelBufferElements")
+}
 
+// TestResizeTexelWordsPlan: on a CPU device resize_bilinear reads its source
+// and its coefficient table as R32_UINT texel buffers (words), dst stays a
+// storage buffer; a GPU and storageReads keep the storage-buffer form.
+func TestResizeTexelWordsPlan(t *testing.T) {
+	q := backend.ResizeBilinear{N: 3, InH: 28, InW: 28, OutH: 65, OutW: 65, Packed: 1}
+	require.NoError(t, q.Validate())
+	table := &Buffer{n: len(resizeTableWords(28, 28, 65, 65))}
+	for _, c := range []struct {
+		typ          backend.DeviceType
+		storageReads bool
+		module       string
+		texels       []uint8
+		words        []bool
+	}{
+		{backend.CPUDevice, false, "resize_bilinear_tx", []uint8{1, 0, 1}, []bool{true, false, true}},
+		{backend.CPUDevice, true, "resize_bilinear", []uint8{0, 0, 0}, []bool{false, false, false}},
+		{backend.DiscreteGPU, false, "resize_bilinear", []uint8{0, 0, 0}, []bool{false, false, false}},
+	} {
+		d := planDevice(128 << 20)
+		d.info.Type, d.opts.storageReads = c.typ, c.storageReads
+		d.tables = map[resizeKey]*Buffer{{28, 28, 65, 65}: table}
+		passes, err := d.plan(q, planBuffers(q.BufferSizes()))
+		require.NoError(t, err)
+		require.Len(t, passes, 1)
+		ps := passes[0]
+		assert.Equal(t, c.module, ps.module, "%v storageReads %v", c.typ, c.storageReads)
+		assert.Equal(t, c.texels, texelsOf(ps))
+		var words []bool
+		for _, b := range ps.binds {
+			words = append(words, b.words)
+		}
+		assert.Equal(t, c.words, words)
+		assert.Same(t, table, ps.binds[2].b, "the table is the third binding")
+	}
 }
 
 // scatterClasses lists the (PH, PW) classes of the maxpool_bwd_scatter

@@ -49,12 +49,18 @@ float dropoutUniform(uint seed, uint step, uint i) {
 // texels, which llvmpipe fetches for all lanes at once where it loads a
 // storage buffer one lane at a time. LOAD reads element i of one; i must be
 // within the binding (a read that may fall outside clamps its index first).
+// READ_UINT_BUFFER and LOAD_UINT are the same for a binding of 32-bit
+// words (R32_UINT texels).
 #ifdef TEXEL_READS
 #define READ_BUFFER(b, block, name) layout(set = 0, binding = b) uniform samplerBuffer name
 #define LOAD(name, i) texelFetch(name, int(i)).x
+#define READ_UINT_BUFFER(b, block, name) layout(set = 0, binding = b) uniform usamplerBuffer name
+#define LOAD_UINT(name, i) texelFetch(name, int(i)).x
 #else
 #define READ_BUFFER(b, block, name) layout(std430, set = 0, binding = b) readonly buffer block { float name[]; }
 #define LOAD(name, i) name[i]
+#define READ_UINT_BUFFER(b, block, name) layout(std430, set = 0, binding = b) readonly buffer block { uint name[]; }
+#define LOAD_UINT(name, i) name[i]
 #endif
 
 // Divisor is a divisor d > 0 of the tile loaders' index arithmetic with
