@@ -16,7 +16,8 @@ var alexConv1 = backend.NewConv2DShape(128, 1, 224, 224, 64, 11, 11, 4, 2)
 // TestCheckCasesStructure: the check cases keep the structure of the
 // dispatch (transposes, Beta zero or not, the power-of-two alignment of
 // the gemm sizes; kernel, strides, padding, and 4 dividing the filter
-// length C*R*S, else odd input channels), are small, and cover batch 1, an
+// length C*R*S, else odd input channels; for conv2d_bwd_data 4 dividing
+// K*R*S too, else odd output channels), are small, and cover batch 1, an
 // odd batch and partial tiles.
 func TestCheckCasesStructure(t *testing.T) {
 	for _, p := range []backend.Gemm{
@@ -65,7 +66,12 @@ func TestCheckCasesStructure(t *testing.T) {
 			} else {
 				assert.Equal(t, uint32(1), q.C%2, "odd channels")
 			}
-			assert.Equal(t, uint32(1), q.K%2, "odd channels")
+			if p.Kernel() == backend.KConv2DBwdData && (g.K*g.R*g.S)%4 == 0 {
+				assert.Zero(t, (q.K*q.R*q.S)%4, "%s: 4 divides the forward form's filter length K*R*S as in %s", c.Name, p.Shape())
+				assert.Less(t, q.K, uint32(72), "as few channels more as the alignment takes")
+			} else {
+				assert.Equal(t, uint32(1), q.K%2, "odd channels")
+			}
 			assert.NotEqual(t, q.OH, q.OW, "planes are not square")
 			batches = append(batches, q.N)
 		}

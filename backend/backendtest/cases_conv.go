@@ -39,6 +39,13 @@ func convShapes() []convShape {
 		// from 121 up, which a float reciprocal of 121 alone truncates one
 		// too low (the Vulkan texel variants correct it).
 		{"c2_k11s4_k5_crs242", backend.NewConv2DShape(2, 2, 23, 23, 5, 11, 11, 4, 1), false},
+		// Stride 1 with K*R*S a multiple of 4: the input gradient's forward
+		// form (the Vulkan fwd=1 configurations) with 4-wide loads of the
+		// rotated filter, at the full padding, a smaller one and none.
+		{"k12_c7_3x3_krs108", backend.NewConv2DShape(3, 7, 9, 7, 12, 3, 3, 1, 1), false},
+		{"k8_c5_5x5_pad2_krs200", backend.NewConv2DShape(2, 5, 7, 9, 8, 5, 5, 1, 2), false},
+		{"k16_c3_5x5_pad1_krs400", backend.NewConv2DShape(2, 3, 8, 7, 16, 5, 5, 1, 1), false},
+		{"k4_c9_3x3_pad0_krs36", backend.NewConv2DShape(5, 9, 8, 11, 4, 3, 3, 1, 0), false},
 		// AlexNet's layers with the real channels, kernels, strides and
 		// padding; spatial size scaled down from 224 (conv1 35x35 -> 7x7).
 		{"alexnet_conv1", backend.NewConv2DShape(2, 1, 35, 35, 96, 11, 11, 4, 1), false},

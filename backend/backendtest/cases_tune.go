@@ -80,7 +80,9 @@ func aligned(size int, like uint32) uint32 {
 // strides, padding): batch 1 with more output channels than a 64-row tile
 // holds, and batch 3 with planes that the stride does not divide; when 4
 // divides p's filter length C*R*S, theirs too (for 4-wide filter loads),
-// with as few channels more as that takes.
+// with as few channels more as that takes, and for conv2d_bwd_data K*R*S
+// too (the filter length of its forward form, the Vulkan fwd=1
+// configurations).
 func convCheckCases(p backend.Params) []Case {
 	g, ok := backend.ConvShapeOf(p)
 	if !ok {
@@ -98,6 +100,9 @@ func convCheckCases(p backend.Params) []Case {
 		cg := smallConv(g, s.n, s.c, s.k, s.oh, s.ow, s.rm)
 		for (g.C*g.R*g.S)%4 == 0 && (cg.C*cg.R*cg.S)%4 != 0 {
 			cg.C++
+		}
+		for p.Kernel() == backend.KConv2DBwdData && (g.K*g.R*g.S)%4 == 0 && (cg.K*cg.R*cg.S)%4 != 0 {
+			cg.K++
 		}
 		name := fmt.Sprintf("tune_%s_k%dx%d_s%dx%d_p%dx%d", s.name, g.R, g.S, g.StrideH, g.StrideW, g.PadH, g.PadW)
 		c, err := TiledCase(name, backend.WithConvShape(p, cg))

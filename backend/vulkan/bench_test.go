@@ -227,15 +227,17 @@ func timeTile(b *testing.B, d *Device, c backend.TileConfig, p backend.Params, b
 // BenchmarkConvTiles times the three convolutions of cpu-quick's conv.3 (5x5)
 // and conv.8 (3x3) at batch 32 with the default tiling and the largest
 // direct blocks of the CPU space (32x8 per invocation, four k-steps per
-// trip; with subgroups, with texel loads and, for the forward pass, with
-// texel loads 4-wide along the filter), from the device timers. On
+// trip; with subgroups, with texel loads and, for the forward pass and the
+// input gradient's forward form (fwd=1), with texel loads 4-wide along the
+// filter), from the device timers. On
 // lavapipe: go test -run '^$' -bench ConvTiles -benchtime 3x.
 func BenchmarkConvTiles(b *testing.B) {
 	d := openOrSkip(b, Options{})
 	defer d.Close()
 	lanes := max(uint32(8), d.subgroup().size)
+	fwd := func(c tileCfg) backend.TileConfig { c.fwd = 1; return c.config() }
 	cfgs := []backend.TileConfig{"", directCfg(lanes, 32, 8, 4, 1, 1).config(), texelCfg(lanes, 32, 8, 4, 1).config(),
-		texelCfg(lanes, 32, 8, 4, 4).config()}
+		texelCfg(lanes, 32, 8, 4, 4).config(), fwd(texelCfg(lanes, 32, 8, 4, 1)), fwd(texelCfg(lanes, 32, 8, 4, 4))}
 	r := rand.New(rand.NewSource(1))
 	buf := func(n int) backend.Buffer { return randomBuffer(b, d, r, n) }
 	for _, l := range []struct {

@@ -261,7 +261,8 @@ func (d *Device) planConvFwd(q backend.Conv2DFwd, binds []binding) ([]*pass, err
 }
 
 // planConvBwdData plans one layer of work-groups per stride phase, each
-// with at most ceil(H/StrideH) x ceil(W/StrideW) input positions per image.
+// with at most ceil(H/StrideH) x ceil(W/StrideW) input positions per image,
+// or with fwd=1 the forward form (planBwdDataForward).
 func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*pass, error) {
 	phases := int(q.StrideH * q.StrideW)
 	cols := int(q.N) * ceilDiv(int(q.H), int(q.StrideH)) * ceilDiv(int(q.W), int(q.StrideW))
@@ -269,6 +270,9 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 		return nil, fmt.Errorf("stride %dx%d: %d phases exceed %d work-group layers", q.StrideH, q.StrideW, phases, maxGroups)
 	}
 	c := d.tileFor(int(q.C), cols)
+	if c.fwd != 0 {
+		return d.planBwdDataForward(q, c, binds)
+	}
 	ops := d.texelOperands(backend.KConv2DBwdData, c, withMask(binds, 3, 0), 0, 1)
 	if c.tx == 1 {
 		ops[3].texel = 1 // the ReLU mask, read as dy is

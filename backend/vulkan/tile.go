@@ -16,14 +16,16 @@ import (
 // broadcast (the <kernel>_sg module); splits is conv2d_bwd_filter's split-K
 // count, 0 for the automatic choice; tx reads the operands A and B as
 // uniform texel buffers (the <kernel>_tx module: CPU drivers fetch texels
-// with vector gathers where they load a storage buffer lane by lane). It is
-// the one source of every tiling number: the specialization constants come
-// from spec.
+// with vector gathers where they load a storage buffer lane by lane); fwd
+// runs a stride-1 conv2d_bwd_data as conv2d_fwd's product with this tiling
+// (bwd_data_fwd.go). It is the one source of every tiling number: the
+// specialization constants come from spec.
 type tileCfg struct {
 	wx, wy, tm, tn, tk uint32
 	direct, vw, sg     uint32
 	splits             uint32
 	tx                 uint32
+	fwd                uint32
 }
 
 // staged is a shared-memory configuration.
@@ -60,23 +62,24 @@ func (c tileCfg) module(base string) string {
 }
 
 // tileNames are the names of a Vulkan TileConfig, in order.
-var tileNames = []string{"wx", "wy", "tm", "tn", "tk", "direct", "vw", "sg", "splits", "tx"}
+var tileNames = []string{"wx", "wy", "tm", "tn", "tk", "direct", "vw", "sg", "splits", "tx", "fwd"}
 
 // fields are pointers to c's values in tileNames order.
 func (c *tileCfg) fields() []*uint32 {
-	return []*uint32{&c.wx, &c.wy, &c.tm, &c.tn, &c.tk, &c.direct, &c.vw, &c.sg, &c.splits, &c.tx}
+	return []*uint32{&c.wx, &c.wy, &c.tm, &c.tn, &c.tk, &c.direct, &c.vw, &c.sg, &c.splits, &c.tx, &c.fwd}
 }
 
-// optionalTile is the name of tileNames that a configuration may leave out
-// (meaning 0), and that its text leaves out when 0: the configurations of
-// the storage-buffer engine read as they did before texel loads.
-const optionalTile = "tx"
+// optionalTile reports whether tileNames[i] is a name that a configuration
+// may leave out (meaning 0), and that its text leaves out when 0 (tx, fwd):
+// the configurations of the storage-buffer engine read as they did before
+// texel loads.
+func optionalTile(i int) bool { return i >= indexOf(tileNames, "tx") }
 
 // config is c as text.
 func (c tileCfg) config() backend.TileConfig {
 	ps := make([]backend.TileParam, 0, len(tileNames))
 	for i, f := range c.fields() {
-		if *f != 0 || tileNames[i] != optionalTile {
+		if *f != 0 || !optionalTile(i) {
 			ps = append(ps, backend.TileParam{Name: tileNames[i], Value: int(*f)})
 		}
 	}
@@ -87,7 +90,7 @@ func (c tileCfg) config() backend.TileConfig {
 func (c tileCfg) String() string { return string(c.config()) }
 
 // parseTile reads a Vulkan TileConfig: the names of tileNames, each once
-// (optionalTile may be left out), with values from 0 to 65535.
+// (the optional ones may be left out), with values from 0 to 65535.
 func parseTile(t backend.TileConfig) (tileCfg, error) {
 	ps, err := backend.ParseTile(t)
 	if err != nil {
@@ -109,7 +112,7 @@ func parseTile(t backend.TileConfig) (tileCfg, error) {
 	}
 	var missing []string
 	for i, ok := range seen {
-		if !ok && tileNames[i] != optionalTile {
+		if !ok && !optionalTile(i) {
 			missing = append(missing, tileNames[i])
 		}
 	}
@@ -147,8 +150,8 @@ func (d *Device) checkCfg(c tileCfg) error {
 		return fmt.Errorf("work-group %dx%d exceeds the device's maxComputeWorkGroupSize %dx%d", c.wx, c.wy, l.MaxComputeWorkGroupSize[0], l.MaxComputeWorkGroupSize[1])
 	case c.tm%c.wy != 0 || c.tn%c.wx != 0:
 		return fmt.Errorf("tile %dx%d is not a multiple of the work-group %dx%d (tm of wy, tn of wx)", c.tm, c.tn, c.wy, c.wx)
-	case c.direct > 1 || c.sg > 1 || c.tx > 1:
-		return fmt.Errorf("direct, sg and tx must be 0 or 1")
+	case c.direct > 1 || c.sg > 1 || c.tx > 1 || c.fwd > 1:
+		return fmt.Errorf("direct, sg, tx and fwd must be 0 or 1")
 	case c.tx == 1 && c.sg != 0:
 		return fmt.Errorf("tx=1 (texel loads) has no subgroup variant: it needs sg=0 (on lavapipe the broadcasts cost more than the texel fetches of A they save)")
 	case c.vw != 1 && c.vw != 4:
@@ -255,6 +258,14 @@ func (d *Device) wasteful(p backend.Params, c tileCfg) error {
 func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 	if err := d.checkCfg(c); err != nil {
 		return err
+	}
+	if c.fwd != 0 {
+		f, err := bwdDataForward(p)
+		if err != nil {
+			return err
+		}
+		c.fwd = 0
+		return d.checkFor(f, c)
 	}
 	k := p.Kernel()
 	if c.vw == 4 {

@@ -20,6 +20,7 @@ var tiledModules = []string{
 	"gemm", "gemm_sg", "gemm_tx", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_fwd_tx",
 	"conv2d_bwd_data", "conv2d_bwd_data_sg", "conv2d_bwd_data_tx",
 	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_tx", "conv2d_bwd_filter_reduce",
+	"conv2d_filter_flip",
 }
 
 // maxCandidates caps TileCandidates.
@@ -110,10 +111,13 @@ func (d *Device) DefaultTile(p backend.Params) backend.TileConfig {
 // (cpu-quick's conv.3 and conv.8 forward 1.3-1.4x faster than with single
 // loads): on lavapipe (Zen 4) the 1024^3 gemm ran 1.5-2x faster with
 // texel loads than with the best storage-buffer block, and a subgroup's
-// broadcasts of A over texel loads were slower than texel loads alone. On GPUs: the staged tilings,
-// GPU-range ones (128x128 tiles with 8x8 per invocation, 64x64 with 4x4) and
-// a few direct ones (no texel configurations: nobody here has timed them on
-// a GPU).
+// broadcasts of A over texel loads were slower than texel loads alone.
+// conv2d_bwd_data also has its forward form (fwd=1, bwd_data_fwd.go) with
+// the 32x8 and 24x8 texel blocks, single and 4-wide filter loads. On GPUs:
+// the staged tilings, GPU-range ones (128x128 tiles with 8x8 per
+// invocation, 64x64 with 4x4), a few direct ones (no texel configurations:
+// nobody here has timed them on a GPU) and, for conv2d_bwd_data, the
+// forward form with two staged tilings.
 func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 	lanes := max(uint32(8), d.subgroup().size)
 	sgFor := func(rm uint32) uint32 {
@@ -128,7 +132,14 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 			for _, b := range [][3]uint32{{8, 4, 1}, {16, 8, 1}, {32, 8, 4}} {
 				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
 			}
-			return append(out, texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1), texelCfg(lanes, 32, 8, 4, 4))
+			out = append(out, texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1), texelCfg(lanes, 32, 8, 4, 4))
+			if k == backend.KConv2DBwdData {
+				for _, c := range []tileCfg{texelCfg(lanes, 32, 8, 4, 4), texelCfg(lanes, 24, 8, 4, 4), texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1)} {
+					c.fwd = 1
+					out = append(out, c)
+				}
+			}
+			return out
 		}
 		for _, rm := range []uint32{8, 16, 32} {
 			for _, rn := range []uint32{4, 8} {
@@ -148,6 +159,12 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 		staged(32, 8, 64, 64, 16), staged(8, 32, 64, 64, 16), staged(16, 16, 32, 32, 16))
 	for _, rm := range []uint32{4, 8} {
 		out = append(out, directCfg(lanes, rm, 4, 4, 1, 0), directCfg(lanes, rm, 4, 4, 4, 0), directCfg(lanes, rm, 4, 4, 1, sgFor(rm)))
+	}
+	if k == backend.KConv2DBwdData {
+		for _, c := range []tileCfg{staged(16, 16, 64, 64, 16), staged(16, 16, 128, 128, 8)} {
+			c.fwd = 1
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -1,0 +1,139 @@
+package vulkan
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/crossgrad/crossgrad/backend"
+	"github.com/crossgrad/crossgrad/backend/backendtest"
+)
+
+// fwdConfigs are the forward-form configurations (fwd=1) of
+// conv2d_bwd_data's tile space on d.
+func fwdConfigs(d *Device) []backend.TileConfig {
+	var out []backend.TileConfig
+	for _, c := range d.tileSpace(backend.KConv2DBwdData) {
+		if c.fwd == 1 {
+			out = append(out, c.config())
+		}
+	}
+	return out
+}
+
+// TestBwdDataForwardRefusals: the forward form takes stride-1, unmasked
+// input gradients with a padding of at most R-1, S-1, and says why not.
+func TestBwdDataForwardRefusals(t *testing.T) {
+	d := planDevice(128 << 20)
+	d.info.Type = backend.CPUDevice
+	cfgs := fwdConfigs(d)
+	require.NotEmpty(t, cfgs)
+	c := cfgs[0]
+	ok := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 1)}
+	require.NoError(t, d.CheckTile(ok, c))
+	strided := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 2, 1)}
+	assert.ErrorContains(t, d.CheckTile(strided, c), "needs stride 1, not 2x2")
+	masked := ok
+	masked.MaskRelu = 1
+	assert.ErrorContains(t, d.CheckTile(masked, c), "reads dy unmasked")
+	wide := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 3)}
+	assert.ErrorContains(t, d.CheckTile(wide, c), "padding 3x3 over the 3x3 kernel's 2x2")
+	odd := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 7, 3, 3, 1, 1)}
+	for _, c := range cfgs {
+		cfg, err := parseTile(c)
+		require.NoError(t, err)
+		if cfg.vw == 4 {
+			assert.ErrorContains(t, d.CheckTile(odd, c), "not a multiple of 4", "K*R*S = 63: %s", c)
+		} else {
+			assert.NoError(t, d.CheckTile(odd, c))
+		}
+	}
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	for _, c := range fwdConfigs(gpu) {
+		cfg, err := parseTile(c)
+		require.NoError(t, err)
+		assert.Zero(t, cfg.direct, "GPUs try the forward form with staged tiles: %s", c)
+		assert.NoError(t, gpu.CheckTile(ok, c))
+	}
+	assert.Len(t, fwdConfigs(gpu), 2)
+}
+
+// TestBwdDataForwardPlan: the forward form is the flip of w into scratch
+// (the rotated, K/C-swapped filter, then the zero bias at an aligned
+// offset) and conv2d_fwd over dy with the forward shape: the pad R-1-PadH,
+// K and C swapped, the output dx.
+func TestBwdDataForwardPlan(t *testing.T) {
+	d := openOrSkip(t, Options{})
+	defer func() { require.NoError(t, d.Close()) }()
+	q := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(3, 5, 7, 6, 12, 5, 3, 1, 1)}
+	q.PadW = 2
+	q.OW = 8
+	require.NoError(t, q.Validate())
+	cfg := texelCfg(8, 32, 8, 4, 4)
+	cfg.fwd = 1
+	require.NoError(t, d.SetTile(q, cfg.config()))
+	bufs := make([]*Buffer, 3)
+	for i, n := range q.BufferSizes() {
+		b, err := d.Alloc(n)
+		require.NoError(t, err)
+		bufs[i] = b.(*Buffer)
+		defer b.Release()
+	}
+	passes, err := d.plan(q, bufs)
+	require.NoError(t, err)
+	require.Len(t, passes, 2)
+	flip, product := passes[0], passes[1]
+	assert.Equal(t, "conv2d_filter_flip", flip.module)
+	wl := int(q.K * q.C * q.R * q.S)
+	require.Equal(t, 900, wl)
+	const off = 960 // 900 rounded up to a multiple of flipBiasAlign
+	assert.Equal(t, pushBytes(flipPush{q, off}), flip.push)
+	assert.Same(t, bufs[1], flip.binds[0].b)
+	assert.False(t, flip.binds[0].write)
+	scratch := flip.binds[1]
+	assert.True(t, scratch.write)
+	assert.Equal(t, off+int(q.C), scratch.elems)
+	want := backend.Conv2DFwd{Conv2DShape: backend.Conv2DShape{N: 3, C: 12, H: q.OH, W: q.OW, K: 5, R: 5, S: 3,
+		StrideH: 1, StrideW: 1, PadH: 3, PadW: 0, OH: 7, OW: 6}}
+	require.NoError(t, want.Validate())
+	assert.Equal(t, "conv2d_fwd_tx", product.module)
+	assert.Equal(t, pushBytes(want), product.push)
+	assert.Equal(t, []uint8{1, 4, 0, 0}, texelsOf(product), "dy gathered, the flipped filter 4-wide, bias and dx storage buffers")
+	assert.Same(t, bufs[0], product.binds[0].b)
+	assert.Same(t, scratch.b, product.binds[1].b)
+	assert.Equal(t, wl, product.binds[1].elems)
+	assert.Equal(t, binding{b: scratch.b, elems: int(q.C), off: off}, product.binds[2])
+	assert.Same(t, bufs[2], product.binds[3].b)
+	assert.True(t, product.binds[3].write)
+}
+
+// TestBwdDataForwardConformance runs conv2d_bwd_data's conformance cases
+// with every forward-form configuration of the CPU and the GPU spaces on
+// device 0; the cases a configuration refuses (strides, masks, a filter
+// length 4 does not divide for 4-wide loads) are skipped, and at least
+// three must run for each.
+func TestBwdDataForwardConformance(t *testing.T) {
+	d := openOrSkip(t, Options{})
+	defer func() { require.NoError(t, d.Close()) }()
+	cpu, gpu := planDevice(128<<20), planDevice(128<<20)
+	cpu.info.Type, gpu.info.Type = backend.CPUDevice, backend.DiscreteGPU
+	var vs []backendtest.TileVariant
+	for _, c := range append(fwdConfigs(cpu), fwdConfigs(gpu)...) {
+		vs = append(vs, backendtest.TileVariant{Kernel: backend.KConv2DBwdData, Config: c})
+		runs := 0
+		for _, cs := range backendtest.CasesOf(backend.KConv2DBwdData) {
+			if !cs.Large && d.CheckTile(cs.Params, c) == nil {
+				runs++
+			}
+		}
+		assert.GreaterOrEqual(t, runs, 3, "%s runs too few cases", c)
+	}
+	require.NotEmpty(t, vs)
+	rep := backendtest.RunTileVariants([]backend.Device{d}, vs)
+	for _, msg := range rep.Failures {
+		t.Error(msg)
+	}
+	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
+}
