@@ -72,6 +72,9 @@ func TestCheckCasesStructure(t *testing.T) {
 			} else {
 				assert.Equal(t, uint32(1), q.K%2, "odd channels")
 			}
+			if p.Kernel() == backend.KConv2DBwdFilter && (g.N*g.OH*g.OW)%4 == 0 {
+				assert.Zero(t, (q.N*q.OH*q.OW)%4, "%s: 4 divides the forward form's filter length N*OH*OW as in %s", c.Name, p.Shape())
+			}
 			assert.NotEqual(t, q.OH, q.OW, "planes are not square")
 			batches = append(batches, q.N)
 		}

@@ -25,7 +25,9 @@ const (
 
 // proxyOf is p at the smaller batch that brings defMs to about
 // proxyTargetMs, or false when p is no convolution or batched gemm slow
-// enough for one.
+// enough for one. A filter gradient whose reduction N*OH*OW 4 divides keeps
+// that at the proxy, with a batch a little larger where needed: its forward
+// form (the Vulkan fwd=1 configurations) loads dy four at a time along it.
 func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
 	if defMs <= proxyMinMs {
 		return nil, false
@@ -38,6 +40,9 @@ func proxyOf(p backend.Params, defMs float64) (backend.Params, bool) {
 		return nil, false
 	}
 	n := max(1, int(float64(g.N)*proxyTargetMs/defMs+0.5))
+	for p.Kernel() == backend.KConv2DBwdFilter && (g.N*g.OH*g.OW)%4 == 0 && (uint32(n)*g.OH*g.OW)%4 != 0 {
+		n++
+	}
 	if n >= int(g.N) {
 		return nil, false
 	}

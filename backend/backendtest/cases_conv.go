@@ -46,6 +46,9 @@ func convShapes() []convShape {
 		{"k8_c5_5x5_pad2_krs200", backend.NewConv2DShape(2, 5, 7, 9, 8, 5, 5, 1, 2), false},
 		{"k16_c3_5x5_pad1_krs400", backend.NewConv2DShape(2, 3, 8, 7, 16, 5, 5, 1, 1), false},
 		{"k4_c9_3x3_pad0_krs36", backend.NewConv2DShape(5, 9, 8, 11, 4, 3, 3, 1, 0), false},
+		// N*OH*OW a multiple of 4: the filter gradient's forward form with
+		// 4-wide loads of dy (the Vulkan fwd=1 configurations).
+		{"n4_c6_k10_3x3_nohw140", backend.NewConv2DShape(4, 6, 5, 7, 10, 3, 3, 1, 1), false},
 		// AlexNet's layers with the real channels, kernels, strides and
 		// padding; spatial size scaled down from 224 (conv1 35x35 -> 7x7).
 		{"alexnet_conv1", backend.NewConv2DShape(2, 1, 35, 35, 96, 11, 11, 4, 1), false},
@@ -73,7 +76,7 @@ var reluConvShapes = map[string]bool{"tiny_1x1": true, "rect_stride2x1_pad1x2": 
 // gradient, stride phases, more channels than a tile, full tiles of
 // channels over more pixels than a slab: the vector copies).
 var maskConvShapes = map[string]bool{"3x3_pad1": true, "rect_stride2x1_pad1x2": true, "c33_k31": true,
-	"batch1_k129_s2": true}
+	"batch1_k129_s2": true, "k16_c3_5x5_pad1_krs400": true}
 
 func convCases() []Case {
 	var out []Case

@@ -81,8 +81,8 @@ func aligned(size int, like uint32) uint32 {
 // holds, and batch 3 with planes that the stride does not divide; when 4
 // divides p's filter length C*R*S, theirs too (for 4-wide filter loads),
 // with as few channels more as that takes, and for conv2d_bwd_data K*R*S
-// too (the filter length of its forward form, the Vulkan fwd=1
-// configurations).
+// too, for conv2d_bwd_filter N*OH*OW (with a wider output): the filter
+// lengths of their forward forms, the Vulkan fwd=1 configurations.
 func convCheckCases(p backend.Params) []Case {
 	g, ok := backend.ConvShapeOf(p)
 	if !ok {
@@ -98,6 +98,9 @@ func convCheckCases(p backend.Params) []Case {
 	var out []Case
 	for _, s := range shapes {
 		cg := smallConv(g, s.n, s.c, s.k, s.oh, s.ow, s.rm)
+		for ow := s.ow + 1; p.Kernel() == backend.KConv2DBwdFilter && (g.N*g.OH*g.OW)%4 == 0 && (cg.N*cg.OH*cg.OW)%4 != 0; ow++ {
+			cg = smallConv(g, s.n, s.c, s.k, s.oh, ow, s.rm)
+		}
 		for (g.C*g.R*g.S)%4 == 0 && (cg.C*cg.R*cg.S)%4 != 0 {
 			cg.C++
 		}

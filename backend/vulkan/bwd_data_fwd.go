@@ -19,6 +19,18 @@ import (
 // Winograd, and conv.6/8/10's in 19.4/29.3/20.0 ms against Winograd's
 // 37.1/56.2/40.3: the tuner chose it for all four.
 
+// forwardForm is the forward convolution that p's forward form (fwd=1)
+// runs: bwdDataForward's or bwdFilterForward's.
+func forwardForm(p backend.Params) (backend.Conv2DFwd, error) {
+	switch p.Kernel() {
+	case backend.KConv2DBwdData:
+		return bwdDataForward(p)
+	case backend.KConv2DBwdFilter:
+		return bwdFilterForward(p)
+	}
+	return backend.Conv2DFwd{}, fmt.Errorf("fwd=1: only conv2d_bwd_data and conv2d_bwd_filter have a forward form (use fwd=0 for %s)", p.Kernel())
+}
+
 // bwdDataForward is the forward convolution whose output is the input
 // gradient of p (a Conv2DBwdData), or why p has no forward form: a stride
 // other than 1, a ReLU mask (conv2d_fwd reads its input unmasked) or a
@@ -26,7 +38,7 @@ import (
 func bwdDataForward(p backend.Params) (backend.Conv2DFwd, error) {
 	q, err := backend.ParamsAs[backend.Conv2DBwdData](p)
 	if err != nil {
-		return backend.Conv2DFwd{}, fmt.Errorf("fwd=1: only conv2d_bwd_data has a forward form (use fwd=0 for %s)", p.Kernel())
+		return backend.Conv2DFwd{}, err
 	}
 	switch {
 	case q.StrideH != 1 || q.StrideW != 1:

@@ -137,3 +137,104 @@ func TestBwdDataForwardConformance(t *testing.T) {
 	}
 	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
 }
+
+// TestBwdFilterForwardRefusals: the filter gradient's forward form takes
+// stride 1 with a padding of at most half the kernel, masked or not, no
+// split-K, and says why not.
+func TestBwdFilterForwardRefusals(t *testing.T) {
+	d := planDevice(128 << 20)
+	d.info.Type = backend.CPUDevice
+	var cfgs []backend.TileConfig
+	for _, c := range d.tileSpace(backend.KConv2DBwdFilter) {
+		if c.fwd == 1 {
+			cfgs = append(cfgs, c.config())
+		}
+	}
+	require.Len(t, cfgs, 4)
+	c := cfgs[2] // single loads
+	ok := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 1), MaskRelu: 1}
+	require.NoError(t, d.CheckTile(ok, c))
+	strided := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 2, 1)}
+	assert.ErrorContains(t, d.CheckTile(strided, c), "needs stride 1, not 2x2")
+	wide := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 2)}
+	assert.ErrorContains(t, d.CheckTile(wide, c), "padding 2x2 over half the 3x3 kernel")
+	cfg, err := parseTile(c)
+	require.NoError(t, err)
+	cfg.splits = 4
+	assert.ErrorContains(t, d.CheckTile(ok, cfg.config()), "does not split its reduction")
+	f, err := bwdFilterForward(ok)
+	require.NoError(t, err)
+	assert.Equal(t, backend.Conv2DShape{N: 6, C: 2, H: 7, W: 9, K: 8, R: 7, S: 9, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, OH: 3, OW: 3},
+		f.Conv2DShape, "C+1 images of N channels, dy's planes as the kernel, the layer's kernel as the output")
+}
+
+// TestBwdFilterForwardPlan: the forward form is the swaps of x (with a row
+// of ones) and of dy (masked), the zero bias, conv2d_fwd and the unswap
+// into dw and db.
+func TestBwdFilterForwardPlan(t *testing.T) {
+	d := openOrSkip(t, Options{})
+	defer func() { require.NoError(t, d.Close()) }()
+	q := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(4, 6, 5, 7, 10, 3, 3, 1, 1), MaskRelu: 1}
+	cfg := texelCfg(8, 24, 8, 4, 4)
+	cfg.fwd = 1
+	require.NoError(t, d.SetTile(q, cfg.config()))
+	bufs := make([]*Buffer, 5)
+	for i, n := range q.BufferSizes() {
+		b, err := d.Alloc(n)
+		require.NoError(t, err)
+		bufs[i] = b.(*Buffer)
+		defer b.Release()
+	}
+	passes, err := d.plan(q, bufs)
+	require.NoError(t, err)
+	var modules []string
+	for _, p := range passes {
+		modules = append(modules, p.module)
+	}
+	require.Equal(t, []string{"swap_leading_tx", "swap_leading_tx", "fill", "conv2d_fwd_tx", "conv2d_bwd_filter_unswap"}, modules)
+	assert.Equal(t, pushBytes(swapPush{A: 4, B: 6, P: 35, Ones: 1}), passes[0].push)
+	assert.Equal(t, pushBytes(swapPush{A: 4, B: 10, P: 35, Mask: 1}), passes[1].push)
+	assert.Same(t, bufs[0], passes[0].binds[0].b)
+	assert.Same(t, bufs[1], passes[1].binds[0].b)
+	assert.Same(t, bufs[4], passes[1].binds[2].b, "the ReLU output masks dy")
+	f, err := bwdFilterForward(q)
+	require.NoError(t, err)
+	assert.Equal(t, pushBytes(f), passes[3].push)
+	assert.Equal(t, []uint8{1, 4, 0, 0}, texelsOf(passes[3]))
+	assert.Equal(t, pushBytes(q), passes[4].push)
+	assert.Same(t, bufs[2], passes[4].binds[1].b)
+	assert.Same(t, bufs[3], passes[4].binds[2].b)
+}
+
+// TestBwdFilterForwardConformance runs conv2d_bwd_filter's conformance
+// cases with every forward-form configuration of the CPU and GPU spaces on
+// device 0 (the cases a configuration refuses are skipped; at least three
+// run for each).
+func TestBwdFilterForwardConformance(t *testing.T) {
+	d := openOrSkip(t, Options{})
+	defer func() { require.NoError(t, d.Close()) }()
+	cpu, gpu := planDevice(128<<20), planDevice(128<<20)
+	cpu.info.Type, gpu.info.Type = backend.CPUDevice, backend.DiscreteGPU
+	var vs []backendtest.TileVariant
+	for _, s := range [][]tileCfg{cpu.tileSpace(backend.KConv2DBwdFilter), gpu.tileSpace(backend.KConv2DBwdFilter)} {
+		for _, c := range s {
+			if c.fwd == 0 {
+				continue
+			}
+			vs = append(vs, backendtest.TileVariant{Kernel: backend.KConv2DBwdFilter, Config: c.config()})
+			runs := 0
+			for _, cs := range backendtest.CasesOf(backend.KConv2DBwdFilter) {
+				if !cs.Large && d.CheckTile(cs.Params, c.config()) == nil {
+					runs++
+				}
+			}
+			assert.GreaterOrEqual(t, runs, 3, "%s runs too few cases", c)
+		}
+	}
+	require.Len(t, vs, 6)
+	rep := backendtest.RunTileVariants([]backend.Device{d}, vs)
+	for _, msg := range rep.Failures {
+		t.Error(msg)
+	}
+	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
+}

@@ -321,10 +321,14 @@ func (d *Device) planResize(q backend.ResizeBilinear, binds []binding) ([]*pass,
 }
 
 // planBwdFilter splits the reduction over N*OH*OW into the configuration's
-// splits, or by autoSplits when it gives 0, adding a reduce pass.
+// splits, or by autoSplits when it gives 0, adding a reduce pass; with
+// fwd=1 it plans the forward form (planBwdFilterForward).
 func (d *Device) planBwdFilter(q backend.Conv2DBwdFilter, binds []binding) ([]*pass, error) {
 	k, cols := int(q.K), int(q.C*q.R*q.S)+1
 	c := d.tileFor(k, cols)
+	if c.fwd != 0 {
+		return d.planBwdFilterForward(q, c, binds)
+	}
 	splits := int(c.splits)
 	if splits == 0 {
 		splits = d.autoSplits(q, c)

@@ -17,8 +17,8 @@ import (
 // count, 0 for the automatic choice; tx reads the operands A and B as
 // uniform texel buffers (the <kernel>_tx module: CPU drivers fetch texels
 // with vector gathers where they load a storage buffer lane by lane); fwd
-// runs a stride-1 conv2d_bwd_data as conv2d_fwd's product with this tiling
-// (bwd_data_fwd.go). It is the one source of every tiling number: the
+// runs a stride-1 conv2d_bwd_data or conv2d_bwd_filter as conv2d_fwd's
+// product with this tiling (bwd_data_fwd.go, bwd_filter_fwd.go). It is the one source of every tiling number: the
 // specialization constants come from spec.
 type tileCfg struct {
 	wx, wy, tm, tn, tk uint32
@@ -260,9 +260,12 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		return err
 	}
 	if c.fwd != 0 {
-		f, err := bwdDataForward(p)
+		f, err := forwardForm(p)
 		if err != nil {
 			return err
+		}
+		if c.splits != 0 {
+			return fmt.Errorf("splits=%d: the forward form (fwd=1) does not split its reduction (use splits=0)", c.splits)
 		}
 		c.fwd = 0
 		return d.checkFor(f, c)

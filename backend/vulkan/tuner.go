@@ -20,7 +20,7 @@ var tiledModules = []string{
 	"gemm", "gemm_sg", "gemm_tx", "conv2d_fwd", "conv2d_fwd_sg", "conv2d_fwd_tx",
 	"conv2d_bwd_data", "conv2d_bwd_data_sg", "conv2d_bwd_data_tx",
 	"conv2d_bwd_filter", "conv2d_bwd_filter_sg", "conv2d_bwd_filter_tx", "conv2d_bwd_filter_reduce",
-	"conv2d_filter_flip",
+	"conv2d_filter_flip", "swap_leading", "swap_leading_tx", "conv2d_bwd_filter_unswap",
 }
 
 // maxCandidates caps TileCandidates.
@@ -133,7 +133,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 				out = append(out, directCfg(lanes, b[0], b[1], b[2], 1, sgFor(b[0])))
 			}
 			out = append(out, texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1), texelCfg(lanes, 32, 8, 4, 4))
-			if k == backend.KConv2DBwdData {
+			if k == backend.KConv2DBwdData || k == backend.KConv2DBwdFilter {
 				for _, c := range []tileCfg{texelCfg(lanes, 32, 8, 4, 4), texelCfg(lanes, 24, 8, 4, 4), texelCfg(lanes, 32, 8, 4, 1), texelCfg(lanes, 24, 8, 4, 1)} {
 					c.fwd = 1
 					out = append(out, c)
@@ -160,7 +160,7 @@ func (d *Device) tileSpace(k backend.Kernel) []tileCfg {
 	for _, rm := range []uint32{4, 8} {
 		out = append(out, directCfg(lanes, rm, 4, 4, 1, 0), directCfg(lanes, rm, 4, 4, 4, 0), directCfg(lanes, rm, 4, 4, 1, sgFor(rm)))
 	}
-	if k == backend.KConv2DBwdData {
+	if k == backend.KConv2DBwdData || k == backend.KConv2DBwdFilter {
 		for _, c := range []tileCfg{staged(16, 16, 64, 64, 16), staged(16, 16, 128, 128, 8)} {
 			c.fwd = 1
 			out = append(out, c)

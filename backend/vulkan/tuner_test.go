@@ -237,7 +237,7 @@ func TestTileErrors(t *testing.T) {
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=2 vw=1 sg=0 splits=0":        "direct, sg, tx and fwd must be 0 or 1",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 tx=2":     "direct, sg, tx and fwd must be 0 or 1",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 fwd=3":    "direct, sg, tx and fwd must be 0 or 1",
-		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 fwd=1":    "only conv2d_bwd_data has a forward form",
+		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=0 splits=0 fwd=1":    "only conv2d_bwd_data and conv2d_bwd_filter have a forward form",
 		"wx=8 wy=1 tm=8 tn=32 tk=4 direct=1 vw=1 sg=1 splits=0 tx=1":     "tx=1 (texel loads) has no subgroup variant",
 		"wx=8 wy=8 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=70000":    "out of range",
 		"mwg=64 nwg=64 kwg=32 mdimc=8 ndimc=2 vw=16 lvw=16":              `unknown name "mwg"`,
