@@ -12,14 +12,63 @@ import (
 
 // fwdConfigs are the forward-form configurations (fwd=1) of
 // conv2d_bwd_data's tile space on d.
-func fwdConfigs(d *Device) []backend.TileConfig {
+func fwdConfigs(d *Device) []backend.TileConfig { return forwardForms(d, backend.KConv2DBwdData) }
+
+// forwardForms are the forward-form configurations (fwd=1) of kernel k's
+// tile space on d.
+func forwardForms(d *Device, k backend.Kernel) []backend.TileConfig {
 	var out []backend.TileConfig
-	for _, c := range d.tileSpace(backend.KConv2DBwdData) {
+	for _, c := range d.tileSpace(k) {
 		if c.fwd == 1 {
 			out = append(out, c.config())
 		}
 	}
 	return out
+}
+
+// planForward plans p on d with texel configuration cfg in its forward
+// form (fwd=1), over buffers of p's sizes allocated on d (released at the
+// end of the test).
+func planForward(t *testing.T, d *Device, p backend.Params, cfg tileCfg) ([]*pass, []*Buffer) {
+	t.Helper()
+	cfg.fwd = 1
+	require.NoError(t, d.SetTile(p, cfg.config()))
+	var bufs []*Buffer
+	for _, n := range p.BufferSizes() {
+		b, err := d.Alloc(n)
+		require.NoError(t, err)
+		t.Cleanup(b.Release)
+		bufs = append(bufs, b.(*Buffer))
+	}
+	passes, err := d.plan(p, bufs)
+	require.NoError(t, err)
+	return passes, bufs
+}
+
+// runForwardForms runs kernel k's conformance cases on d with every
+// forward-form configuration of the CPU and the GPU spaces (the cases a
+// configuration refuses are skipped; at least three must run for each).
+func runForwardForms(t *testing.T, d *Device, k backend.Kernel, want int) {
+	t.Helper()
+	cpu, gpu := planDevice(128<<20), planDevice(128<<20)
+	cpu.info.Type, gpu.info.Type = backend.CPUDevice, backend.DiscreteGPU
+	var vs []backendtest.TileVariant
+	for _, c := range append(forwardForms(cpu, k), forwardForms(gpu, k)...) {
+		vs = append(vs, backendtest.TileVariant{Kernel: k, Config: c})
+		runs := 0
+		for _, cs := range backendtest.CasesOf(k) {
+			if !cs.Large && d.CheckTile(cs.Params, c) == nil {
+				runs++
+			}
+		}
+		assert.GreaterOrEqual(t, runs, 3, "%s runs too few cases", c)
+	}
+	require.Len(t, vs, want)
+	rep := backendtest.RunTileVariants([]backend.Device{d}, vs)
+	for _, msg := range rep.Failures {
+		t.Error(msg)
+	}
+	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
 }
 
 // TestBwdDataForwardRefusals: the forward form takes stride-1, unmasked
@@ -71,18 +120,7 @@ func TestBwdDataForwardPlan(t *testing.T) {
 	q.PadW = 2
 	q.OW = 8
 	require.NoError(t, q.Validate())
-	cfg := texelCfg(8, 32, 8, 4, 4)
-	cfg.fwd = 1
-	require.NoError(t, d.SetTile(q, cfg.config()))
-	bufs := make([]*Buffer, 3)
-	for i, n := range q.BufferSizes() {
-		b, err := d.Alloc(n)
-		require.NoError(t, err)
-		bufs[i] = b.(*Buffer)
-		defer b.Release()
-	}
-	passes, err := d.plan(q, bufs)
-	require.NoError(t, err)
+	passes, bufs := planForward(t, d, q, texelCfg(8, 32, 8, 4, 4))
 	require.Len(t, passes, 2)
 	flip, product := passes[0], passes[1]
 	assert.Equal(t, "conv2d_filter_flip", flip.module)
@@ -117,25 +155,7 @@ func TestBwdDataForwardPlan(t *testing.T) {
 func TestBwdDataForwardConformance(t *testing.T) {
 	d := openOrSkip(t, Options{})
 	defer func() { require.NoError(t, d.Close()) }()
-	cpu, gpu := planDevice(128<<20), planDevice(128<<20)
-	cpu.info.Type, gpu.info.Type = backend.CPUDevice, backend.DiscreteGPU
-	var vs []backendtest.TileVariant
-	for _, c := range append(fwdConfigs(cpu), fwdConfigs(gpu)...) {
-		vs = append(vs, backendtest.TileVariant{Kernel: backend.KConv2DBwdData, Config: c})
-		runs := 0
-		for _, cs := range backendtest.CasesOf(backend.KConv2DBwdData) {
-			if !cs.Large && d.CheckTile(cs.Params, c) == nil {
-				runs++
-			}
-		}
-		assert.GreaterOrEqual(t, runs, 3, "%s runs too few cases", c)
-	}
-	require.NotEmpty(t, vs)
-	rep := backendtest.RunTileVariants([]backend.Device{d}, vs)
-	for _, msg := range rep.Failures {
-		t.Error(msg)
-	}
-	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
+	runForwardForms(t, d, backend.KConv2DBwdData, 6)
 }
 
 // TestBwdFilterForwardRefusals: the filter gradient's forward form takes
@@ -144,12 +164,7 @@ func TestBwdDataForwardConformance(t *testing.T) {
 func TestBwdFilterForwardRefusals(t *testing.T) {
 	d := planDevice(128 << 20)
 	d.info.Type = backend.CPUDevice
-	var cfgs []backend.TileConfig
-	for _, c := range d.tileSpace(backend.KConv2DBwdFilter) {
-		if c.fwd == 1 {
-			cfgs = append(cfgs, c.config())
-		}
-	}
+	cfgs := forwardForms(d, backend.KConv2DBwdFilter)
 	require.Len(t, cfgs, 4)
 	c := cfgs[2] // single loads
 	ok := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 1), MaskRelu: 1}
@@ -175,18 +190,7 @@ func TestBwdFilterForwardPlan(t *testing.T) {
 	d := openOrSkip(t, Options{})
 	defer func() { require.NoError(t, d.Close()) }()
 	q := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(4, 6, 5, 7, 10, 3, 3, 1, 1), MaskRelu: 1}
-	cfg := texelCfg(8, 24, 8, 4, 4)
-	cfg.fwd = 1
-	require.NoError(t, d.SetTile(q, cfg.config()))
-	bufs := make([]*Buffer, 5)
-	for i, n := range q.BufferSizes() {
-		b, err := d.Alloc(n)
-		require.NoError(t, err)
-		bufs[i] = b.(*Buffer)
-		defer b.Release()
-	}
-	passes, err := d.plan(q, bufs)
-	require.NoError(t, err)
+	passes, bufs := planForward(t, d, q, texelCfg(8, 24, 8, 4, 4))
 	var modules []string
 	for _, p := range passes {
 		modules = append(modules, p.module)
@@ -213,28 +217,5 @@ func TestBwdFilterForwardPlan(t *testing.T) {
 func TestBwdFilterForwardConformance(t *testing.T) {
 	d := openOrSkip(t, Options{})
 	defer func() { require.NoError(t, d.Close()) }()
-	cpu, gpu := planDevice(128<<20), planDevice(128<<20)
-	cpu.info.Type, gpu.info.Type = backend.CPUDevice, backend.DiscreteGPU
-	var vs []backendtest.TileVariant
-	for _, s := range [][]tileCfg{cpu.tileSpace(backend.KConv2DBwdFilter), gpu.tileSpace(backend.KConv2DBwdFilter)} {
-		for _, c := range s {
-			if c.fwd == 0 {
-				continue
-			}
-			vs = append(vs, backendtest.TileVariant{Kernel: backend.KConv2DBwdFilter, Config: c.config()})
-			runs := 0
-			for _, cs := range backendtest.CasesOf(backend.KConv2DBwdFilter) {
-				if !cs.Large && d.CheckTile(cs.Params, c.config()) == nil {
-					runs++
-				}
-			}
-			assert.GreaterOrEqual(t, runs, 3, "%s runs too few cases", c)
-		}
-	}
-	require.Len(t, vs, 6)
-	rep := backendtest.RunTileVariants([]backend.Device{d}, vs)
-	for _, msg := range rep.Failures {
-		t.Error(msg)
-	}
-	t.Logf("%d case runs of %d configurations", rep.Runs, len(vs))
+	runForwardForms(t, d, backend.KConv2DBwdFilter, 6)
 }
