@@ -88,6 +88,10 @@ func TestBwdDataForwardRefusals(t *testing.T) {
 	assert.ErrorContains(t, d.CheckTile(masked, c), "reads dy unmasked")
 	wide := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 3)}
 	assert.ErrorContains(t, d.CheckTile(wide, c), "padding 3x3 over the 3x3 kernel's 2x2")
+	small := planDevice(uint32(4 * ok.XLen() / 2))
+	small.info.Type = backend.CPUDevice
+	staged := fwdConfigs(gpu(t))[0]
+	assert.ErrorContains(t, small.CheckTile(ok, staged), "split into windows", "dx past maxStorageBufferRange")
 	odd := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 7, 3, 3, 1, 1)}
 	for _, c := range cfgs {
 		cfg, err := parseTile(c)
@@ -98,15 +102,22 @@ func TestBwdDataForwardRefusals(t *testing.T) {
 			assert.NoError(t, d.CheckTile(odd, c))
 		}
 	}
-	gpu := planDevice(128 << 20)
-	gpu.info.Type = backend.DiscreteGPU
-	for _, c := range fwdConfigs(gpu) {
+	g := gpu(t)
+	for _, c := range fwdConfigs(g) {
 		cfg, err := parseTile(c)
 		require.NoError(t, err)
 		assert.Zero(t, cfg.direct, "GPUs try the forward form with staged tiles: %s", c)
-		assert.NoError(t, gpu.CheckTile(ok, c))
+		assert.NoError(t, g.CheckTile(ok, c))
 	}
-	assert.Len(t, fwdConfigs(gpu), 2)
+	assert.Len(t, fwdConfigs(g), 2)
+}
+
+// gpu is a planning device of GPU type.
+func gpu(t *testing.T) *Device {
+	t.Helper()
+	d := planDevice(128 << 20)
+	d.info.Type = backend.DiscreteGPU
+	return d
 }
 
 // TestBwdDataForwardPlan: the forward form is the flip of w into scratch

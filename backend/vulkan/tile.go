@@ -267,6 +267,9 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		if c.splits != 0 {
 			return fmt.Errorf("splits=%d: the forward form (fwd=1) does not split its reduction (use splits=0)", c.splits)
 		}
+		if _, _, windows := d.tileDims(p); windows {
+			return fmt.Errorf("fwd=1: %s %s is split into windows (a buffer past maxStorageBufferRange), which run the gather form", p.Kernel(), p.Shape())
+		}
 		c.fwd = 0
 		return d.checkFor(f, c)
 	}
