@@ -12,12 +12,12 @@ import (
 // degrees and its K and C swapped, wf[c][k][r][s] = w[k][c][R-1-r][S-1-s].
 // conv2d_filter_flip writes wf and a zero bias into a scratch buffer, then
 // conv2d_fwd's tile engine runs the product, with its 4-wide filter loads
-// where K*R*S is a multiple of 4. On lavapipe (a 5-minute tune of
-// cpu-quick at batch 128) it ran conv.3's 5x5 input gradient in 98.8 ms
-// against 178.1 for the best gather-form configuration (which reads dy
-// twice per element and its filter one element at a time) and 135.7 for
-// Winograd, and conv.6/8/10's in 19.4/29.3/20.0 ms against Winograd's
-// 37.1/56.2/40.3: the tuner chose it for all four.
+// where K*R*S is a multiple of 4, where the gather form reads dy twice per
+// element and its filter one element at a time. On lavapipe (a 5-minute
+// tune of cpu-quick at batch 128) it ran conv.3's 5x5 input gradient in
+// 91.8 ms against 134.2 for Winograd (the gather form's best was 218.2 in
+// an earlier tune), and conv.6/8/10's in 32.1/45.2/29.2 ms against
+// Winograd's 46.2/62.4/40.1: the tuner chose it for all four.
 
 // forwardForm is the forward convolution that p's forward form (fwd=1)
 // runs: bwdDataForward's or bwdFilterForward's.
