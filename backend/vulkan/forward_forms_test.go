@@ -91,7 +91,7 @@ func TestBwdDataForwardRefusals(t *testing.T) {
 	small := planDevice(uint32(4 * ok.XLen() / 2))
 	small.info.Type = backend.CPUDevice
 	staged := fwdConfigs(gpu(t))[0]
-	assert.ErrorContains(t, small.CheckTile(ok, staged), "split into windows", "dx past maxStorageBufferRange")
+	assert.ErrorContains(t, small.CheckTile(ok, staged), "past maxStorageBufferRange", "dx past maxStorageBufferRange")
 	odd := backend.Conv2DBwdData{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 7, 3, 3, 1, 1)}
 	for _, c := range cfgs {
 		cfg, err := parseTile(c)
@@ -184,11 +184,22 @@ func TestBwdFilterForwardRefusals(t *testing.T) {
 	assert.ErrorContains(t, d.CheckTile(strided, c), "needs stride 1, not 2x2")
 	wide := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 5, 7, 9, 8, 3, 3, 1, 2)}
 	assert.ErrorContains(t, d.CheckTile(wide, c), "padding 2x2 over half the 3x3 kernel")
+	// The swapped x has C+1 = 10 planes per image where x has 9: a device
+	// whose storage range holds x, dy and dw but not it.
+	wideC := backend.Conv2DBwdFilter{Conv2DShape: backend.NewConv2DShape(2, 9, 7, 9, 2, 3, 3, 1, 1)}
+	f, err := bwdFilterForward(wideC)
+	require.NoError(t, err)
+	largest := max(wideC.XLen(), wideC.YLen(), wideC.WLen())
+	require.Greater(t, f.XLen(), largest)
+	tight := planDevice(uint32(4 * largest))
+	tight.info.Type = backend.DiscreteGPU
+	assert.NoError(t, tight.CheckTile(wideC, "wx=16 wy=16 tm=64 tn=64 tk=16 direct=0 vw=1 sg=0 splits=0"))
+	assert.ErrorContains(t, tight.CheckTile(wideC, forwardForms(tight, backend.KConv2DBwdFilter)[0]), "its forward form")
 	cfg, err := parseTile(c)
 	require.NoError(t, err)
 	cfg.splits = 4
 	assert.ErrorContains(t, d.CheckTile(ok, cfg.config()), "does not split its reduction")
-	f, err := bwdFilterForward(ok)
+	f, err = bwdFilterForward(ok)
 	require.NoError(t, err)
 	assert.Equal(t, backend.Conv2DShape{N: 6, C: 2, H: 7, W: 9, K: 8, R: 7, S: 9, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, OH: 3, OW: 3},
 		f.Conv2DShape, "C+1 images of N channels, dy's planes as the kernel, the layer's kernel as the output")

@@ -267,8 +267,10 @@ func (d *Device) checkFor(p backend.Params, c tileCfg) error {
 		if c.splits != 0 {
 			return fmt.Errorf("splits=%d: the forward form (fwd=1) does not split its reduction (use splits=0)", c.splits)
 		}
-		if _, _, windows := d.tileDims(p); windows {
-			return fmt.Errorf("fwd=1: %s %s is split into windows (a buffer past maxStorageBufferRange), which run the gather form", p.Kernel(), p.Shape())
+		_, _, windows := d.tileDims(p)
+		_, _, fwdWindows := d.tileDims(f)
+		if windows || fwdWindows {
+			return fmt.Errorf("fwd=1: %s %s or its forward form %s needs a buffer past maxStorageBufferRange (the gather form splits it into windows)", p.Kernel(), p.Shape(), f.Shape())
 		}
 		c.fwd = 0
 		return d.checkFor(f, c)
