@@ -152,16 +152,30 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, shar
 			return s.result(tg, def, pre), false, nil
 		}
 		pre.defMs = ms
-		s.best, s.bestMs, s.haveBest = def, ms, true
+		s.place(def, ms)
 		log.Debug("tune: default timed", "kernel", s.what, "config", string(def), "ms", ms)
 	}
 	s.restartShare()
-	run := func() error { return s.run(cands) }
 	if q, ok := proxyOf(tg.P, pre.defMs); ok && s.haveBest {
-		run = func() error { return s.searchProxy(q, b, def, pre.defMs, cands) }
+		if err := s.searchProxy(q, b, def, pre.defMs, cands); err != nil {
+			return Result{}, false, err
+		}
+		return s.result(tg, def, pre), s.others > 0, nil
 	}
-	if err := run(); err != nil {
+	if err := s.run(cands); err != nil {
 		return Result{}, false, err
+	}
+	from := s.best
+	rounds, err := s.recheck()
+	if errors.Is(err, backend.ErrDeviceLost) {
+		return Result{}, false, fmt.Errorf("tune: %s: timing the two fastest configurations again: %w", s.what, err)
+	}
+	if err != nil {
+		log.Warn("tune: cannot time the two fastest configurations again; keeping the first timings", "kernel", s.what, "reason", err.Error())
+	}
+	if rounds > 0 {
+		log.Info("tune: the two fastest configurations timed again", "kernel", s.what, "rounds", rounds,
+			"best", string(s.best), "ms", s.bestMs, "runner_up", string(s.second), "runner_up_ms", s.secondMs, "changed", s.best != from)
 	}
 	return s.result(tg, def, pre), s.others > 0, nil
 }
