@@ -9,6 +9,7 @@
 // With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; main5).
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd_tiles.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradDyParams p; };
@@ -18,6 +19,19 @@ READ_BUFFER(2, Ym, ym);
 
 #define MASKED_SRC dy
 #include "relu_masked.glsl"
+
+// dyTile is the 2x2 tile of dy[n][k] of tile t (masked; zero past OH, OW).
+void dyTile(WgTiles g, uint t, uint k, out float e[2][2]) {
+    uint n, oy, ox;
+    wgTileOrigin(g, t, n, oy, ox);
+    uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+    for (uint a = 0u; a < 2u; a++) {
+        for (uint b = 0u; b < 2u; b++) {
+            bool inside = oy + a < p.OH && ox + b < p.OW;
+            e[a][b] = masked(inside, base + a * p.OW + b);
+        }
+    }
+}
 
 // o = G' (e0, e1) of F(5x5,2x2), G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]].
 void wgGd5(float e0, float e1, out float o[6]) {
@@ -31,23 +45,11 @@ void wgGd5(float e0, float e1, out float o[6]) {
 
 // F(5x5,2x2): E[xi][t][k] = (G' e G'^T)[xi].
 void main5() {
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
-    uint total = tiles * p.K;
-    uint plane = tiles * p.K;
-    for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint k = o % p.K, t = o / p.K;
-        uint n = t / (th * tw), r = t % (th * tw);
-        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
-        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint plane = g.count * p.K;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
         float e[2][2];
-        for (uint a = 0u; a < 2u; a++) {
-            for (uint b = 0u; b < 2u; b++) {
-                uint i = base + a * p.OW + b;
-                bool inside = oy + a < p.OH && ox + b < p.OW;
-                e[a][b] = masked(inside, i);
-            }
-        }
+        dyTile(g, o / p.K, o % p.K, e);
         float u0[6], u1[6]; // columns 0 and 1 of G' e
         wgGd5(e[0][0], e[1][0], u0);
         wgGd5(e[0][1], e[1][1], u1);
@@ -66,23 +68,11 @@ void main() {
         main5();
         return;
     }
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
-    uint total = tiles * p.K;
-    uint plane = tiles * p.K;
-    for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint k = o % p.K, t = o / p.K;
-        uint n = t / (th * tw), r = t % (th * tw);
-        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
-        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint plane = g.count * p.K;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
         float e[2][2];
-        for (uint a = 0u; a < 2u; a++) {
-            for (uint b = 0u; b < 2u; b++) {
-                uint i = base + a * p.OW + b;
-                bool inside = oy + a < p.OH && ox + b < p.OW;
-                e[a][b] = masked(inside, i);
-            }
-        }
+        dyTile(g, o / p.K, o % p.K, e);
         float u[4][2]; // G' e
         for (int b = 0; b < 2; b++) {
             u[0][b] = 2.0 * e[0][b];

@@ -9,6 +9,7 @@
 // With K5 it is F(2x2,5x5)'s transform of 6x6 windows instead (main5).
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd_tiles.glsl"
 #include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -23,14 +24,15 @@ READ_BUFFER(2, Ym, ym);
 // F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
 // at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c).
 void main5() {
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint tiles = g.count;
     uint total = tiles * p.C;
     int H = int(p.H), W = int(p.W);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
         uint t = o % tiles, c = o / tiles;
-        uint n = t / (th * tw), r = t % (th * tw);
-        int y0 = int(2u * (r / tw)) - int(p.PadH), x0 = int(2u * (r % tw)) - int(p.PadW);
+        uint n, oy, ox;
+        wgTileOrigin(g, t, n, oy, ox);
+        int y0 = int(oy) - int(p.PadH), x0 = int(ox) - int(p.PadW);
         uint base = (n * p.C + c) * p.H * p.W;
         float e[6][6]; // B^T d
         for (int b = 0; b < 6; b++) {
@@ -63,17 +65,18 @@ void main() {
         main5();
         return;
     }
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint tiles = g.count;
     uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
     uint total = tiles * rows;
     int H = int(p.H), W = int(p.W);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
         uint t = o % tiles, row = o / tiles;
         uint q = row / p.C, c = row % p.C;
-        uint n = t / (th * tw), r = t % (th * tw);
-        int y0 = int(2u * (r / tw) + 3u * (q / bs)) - int(p.PadH);
-        int x0 = int(2u * (r % tw) + 3u * (q % bs)) - int(p.PadW);
+        uint n, oy, ox;
+        wgTileOrigin(g, t, n, oy, ox);
+        int y0 = int(oy + 3u * (q / bs)) - int(p.PadH);
+        int x0 = int(ox + 3u * (q % bs)) - int(p.PadW);
         uint base = (n * p.C + c) * p.H * p.W;
         float d[4][4];
         for (int a = 0; a < 4; a++) {

@@ -8,6 +8,7 @@
 // With K5 m has F(2x2,5x5)'s 36 points and A^T is its 2x6 matrix (main5).
 #include "params.glsl"
 #include "common.glsl"
+#include "winograd_tiles.glsl"
 #include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -21,40 +22,40 @@ float store(float v) {
     return (p.Relu != 0u && !(v > 0.0)) ? 0.0 : v;
 }
 
+// storeTile stores bias + v, the 2x2 output tile t of channel k, the rows
+// and columns past OH, OW left out.
+void storeTile(WgTiles g, uint t, uint k, float bias, float v[2][2]) {
+    uint n, oy, ox;
+    wgTileOrigin(g, t, n, oy, ox);
+    uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+    for (uint i = 0u; i < 2u && oy + i < p.OH; i++) {
+        y[yo + i * p.OW] = store(bias + v[i][0]);
+        if (ox + 1u < p.OW) {
+            y[yo + i * p.OW + 1u] = store(bias + v[i][1]);
+        }
+    }
+}
+
 // F(2x2,5x5): the 2x2 tile A^T m A of m = M[.][k][t], xi = 6*i+j.
 void main5() {
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
-    uint total = tiles * p.K;
-    uint plane = p.K * tiles;
-    for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint t = o % tiles, k = o / tiles;
-        uint mo = k * tiles + t;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint plane = p.K * g.count;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
+        uint t = o % g.count, k = o / g.count;
         float e[2][6]; // A^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[2];
             for (uint i = 0u; i < 6u; i++) {
-                col[i] = LOAD(m, mo + (6u * i + j) * plane);
+                col[i] = LOAD(m, o + (6u * i + j) * plane);
             }
             wgAt6(col, tr);
             e[0][j] = tr[0];
             e[1][j] = tr[1];
         }
-        float bias = p.Bias != 0u ? LOAD(b, k) : 0.0;
-        uint n = t / (th * tw), r = t % (th * tw);
-        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
-        uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
-        for (uint i = 0u; i < 2u; i++) { // (A^T m) A
-            if (oy + i >= p.OH) {
-                break;
-            }
-            float row[2];
-            wgAt6(e[i], row);
-            y[yo + i * p.OW] = store(bias + row[0]);
-            if (ox + 1u < p.OW) {
-                y[yo + i * p.OW + 1u] = store(bias + row[1]);
-            }
-        }
+        float v[2][2]; // (A^T m) A
+        wgAt6(e[0], v[0]);
+        wgAt6(e[1], v[1]);
+        storeTile(g, t, k, p.Bias != 0u ? LOAD(b, k) : 0.0, v);
     }
 }
 
@@ -63,32 +64,22 @@ void main() {
         main5();
         return;
     }
-    uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u;
-    uint tiles = p.N * th * tw;
-    uint total = tiles * p.K;
-    uint plane = p.K * tiles;
-    for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint t = o % tiles, k = o / tiles;
-        uint mo = k * tiles + t;
+    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    uint plane = p.K * g.count;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
+        uint t = o % g.count, k = o / g.count;
         float e[2][4]; // A^T m
         for (uint j = 0u; j < 4u; j++) {
-            float m0 = LOAD(m, mo + j * plane), m1 = LOAD(m, mo + (4u + j) * plane);
-            float m2 = LOAD(m, mo + (8u + j) * plane), m3 = LOAD(m, mo + (12u + j) * plane);
+            float m0 = LOAD(m, o + j * plane), m1 = LOAD(m, o + (4u + j) * plane);
+            float m2 = LOAD(m, o + (8u + j) * plane), m3 = LOAD(m, o + (12u + j) * plane);
             e[0][j] = m0 + m1 + m2;
             e[1][j] = m1 - m2 - m3;
         }
-        float bias = p.Bias != 0u ? LOAD(b, k) : 0.0;
-        uint n = t / (th * tw), r = t % (th * tw);
-        uint oy = 2u * (r / tw), ox = 2u * (r % tw);
-        uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
-        for (uint i = 0u; i < 2u; i++) { // (A^T m) A
-            if (oy + i >= p.OH) {
-                break;
-            }
-            y[yo + i * p.OW] = store(bias + (e[i][0] + e[i][1] + e[i][2]));
-            if (ox + 1u < p.OW) {
-                y[yo + i * p.OW + 1u] = store(bias + (e[i][1] - e[i][2] - e[i][3]));
-            }
+        float v[2][2]; // (A^T m) A
+        for (uint i = 0u; i < 2u; i++) {
+            v[i][0] = e[i][0] + e[i][1] + e[i][2];
+            v[i][1] = e[i][1] - e[i][2] - e[i][3];
         }
+        storeTile(g, t, k, p.Bias != 0u ? LOAD(b, k) : 0.0, v);
     }
 }
