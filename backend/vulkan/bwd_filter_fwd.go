@@ -42,17 +42,12 @@ type swapPush struct {
 	Ones, Mask uint32
 }
 
-// swapPass is swap_leading from in (A x B x P) to out, its texel-read form
-// on CPU devices when in and ym fit texel buffers.
+// swapPass is swap_leading from in (A x B x P) to out (planOne takes its
+// texel-read form where the device runs it).
 func (d *Device) swapPass(sp swapPush, in, out, ym binding) *pass {
 	in.write, ym.write = false, false
-	ps := &pass{module: "swap_leading", spec: []uint32{d.wg1()}, groups: d.groups1D(int((sp.B + sp.Ones) * sp.A * sp.P)),
+	return &pass{module: "swap_leading", spec: []uint32{d.wg1()}, groups: d.groups1D(int((sp.B + sp.Ones) * sp.A * sp.P)),
 		push: pushBytes(sp), binds: []binding{in, out, ym}}
-	if d.cpuForms() && d.fitTexels(ps.binds, []int{0, 2}) {
-		ps.module = "swap_leading_tx"
-		ps.binds[0].texel, ps.binds[2].texel = 1, 1
-	}
-	return ps
 }
 
 // planBwdFilterForward plans q (binds x, dy, dw, db and with MaskRelu y) in

@@ -235,9 +235,12 @@ func TestBwdFilterForwardPlan(t *testing.T) {
 // TestBwdFilterForwardConformance runs conv2d_bwd_filter's conformance
 // cases with every forward-form configuration of the CPU and GPU spaces on
 // device 0 (the cases a configuration refuses are skipped; at least three
-// run for each).
+// run for each), with its swaps in their texel-read and their
+// storage-buffer forms.
 func TestBwdFilterForwardConformance(t *testing.T) {
-	d := openOrSkip(t, Options{})
-	defer func() { require.NoError(t, d.Close()) }()
-	runForwardForms(t, d, backend.KConv2DBwdFilter, 6)
+	for _, opts := range []Options{{}, {storageReads: true}} {
+		d := openOrSkip(t, opts)
+		runForwardForms(t, d, backend.KConv2DBwdFilter, 6)
+		require.NoError(t, d.Close())
+	}
 }

@@ -188,7 +188,7 @@ func (d *Device) planOne(p backend.Params, binds []binding) ([]*pass, error) {
 	}
 	passes, err := pl(d, p, binds)
 	if err == nil {
-		d.texelReads(p.Kernel(), passes)
+		d.texelReads(passes)
 	}
 	return passes, err
 }

@@ -34,7 +34,7 @@ func modulesHash(read func(name string) ([]byte, error)) string {
 	modules := slices.Clone(tiledModules)
 	for _, k := range backend.WinogradTransforms() {
 		modules = append(modules, string(k))
-		if _, ok := texelReadKernels[k]; ok {
+		if _, ok := texelReadModules[string(k)]; ok {
 			modules = append(modules, string(k)+"_tx")
 		}
 	}
