@@ -23,6 +23,9 @@ func winogradShapes() []winogradShape {
 		{"odd_6x7_p2", 2, 3, 6, 7, 2, 2, 0, 0},
 		{"rect_8x7_p1x0", 1, 2, 8, 7, 1, 0, 0, 0},
 		{"batch1_c17_11x13_p1", 1, 17, 11, 13, 1, 1, 0, 0},
+		// Six tiles per image, two images: the four-tile forms' groups
+		// straddle the images.
+		{"straddle_3x5_batch2_p1", 2, 3, 3, 5, 1, 1, 0, 0},
 		// AlexNet's 3x3 layers (conv.6, conv.8, conv.10) with their real
 		// channels, planes scaled down from 12x12, and conv.8 at full size;
 		// the input gradients' inputs (dy, padding 2-1 = 1) likewise.
@@ -41,6 +44,7 @@ func winogradShapes() []winogradShape {
 		{"k4x6_odd_7x8_p1x2", 2, 3, 7, 8, 1, 2, 4, 6},
 		{"k6x4_odd_9x6_p3x0", 1, 4, 9, 6, 3, 0, 6, 4},
 		{"k5_alexnet_conv3", 1, 96, 7, 7, 2, 2, 5, 5},
+		{"k5_straddle_5x3_batch2_p2", 2, 3, 5, 3, 2, 2, 5, 5},
 	}
 }
 
@@ -56,7 +60,7 @@ func winogradCases() []Case {
 	var out []Case
 	for _, s := range winogradShapes() {
 		out = append(out, Case{Name: s.name, Params: winogradInputOf(s), Init: []Gen{Symmetric(1), nil}})
-		if s.name == "odd_7x9_p1" || s.name == "odd_6x7_p2" || s.name == "k5_odd_7x9_p2" {
+		if s.name == "odd_7x9_p1" || s.name == "odd_6x7_p2" || s.name == "k5_odd_7x9_p2" || s.name == "straddle_3x5_batch2_p1" {
 			p := winogradInputOf(s)
 			p.MaskRelu = 1
 			out = append(out, Case{Name: s.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
@@ -65,7 +69,7 @@ func winogradCases() []Case {
 			p := winogradInputOf(s)
 			p.K5 = 1
 			out = append(out, Case{Name: s.name + "_f25", Params: p, Init: []Gen{Symmetric(1), nil}})
-			if s.name == "k5_odd_7x9_p2" {
+			if s.name == "k5_odd_7x9_p2" || s.name == "k5_straddle_5x3_batch2_p2" {
 				p.MaskRelu = 1
 				out = append(out, Case{Name: s.name + "_f25_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 			}
@@ -133,8 +137,9 @@ func winogradCases() []Case {
 
 // winogradGradCases are the cases of F(3x3,2x2)'s two transforms: dy's
 // on odd and even planes (partial tiles), batch 1 and 3, channel counts of
-// every remainder mod 4 and AlexNet's channels, with and without the ReLU
-// mask; and the filter transform over up to 4099 tiles (db's sum) with
+// every remainder mod 4 and AlexNet's channels (multiples of 4 at odd
+// planes, with and without the mask, for the four-channel forms), with and
+// without the ReLU mask; and the filter transform over up to 4099 tiles (db's sum) with
 // channels not multiples of 4. E's values are scaled by 1/sqrt(P), as a
 // network's dy, so that db is of order 1.
 func winogradGradCases() []Case {
@@ -149,13 +154,15 @@ func winogradGradCases() []Case {
 		{"even_8x10", 1, 17, 8, 10},
 		{"batch1_k33_5x5", 1, 33, 5, 5},
 		{"k6_odd_3x7", 2, 6, 3, 7},
+		{"k8_odd_7x5", 2, 8, 7, 5},
+		{"k12_odd_3x3_batch3", 3, 12, 3, 3},
 		{"alexnet_conv6", 2, 384, 6, 6},
 		{"alexnet_conv8_full_12", 1, 384, 12, 12},
 	}
 	for _, d := range dys {
 		p := backend.WinogradDy{N: uint32(d.n), K: uint32(d.k), OH: uint32(d.oh), OW: uint32(d.ow)}
 		out = append(out, Case{Name: d.name, Params: p, Init: []Gen{Symmetric(1), nil}})
-		if d.name == "odd_7x9" || d.name == "odd_5x3_batch3" || d.name == "k6_odd_3x7" {
+		if d.name == "odd_7x9" || d.name == "odd_5x3_batch3" || d.name == "k6_odd_3x7" || d.name == "k8_odd_7x5" {
 			p.MaskRelu = 1
 			out = append(out, Case{Name: d.name + "_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}

@@ -280,16 +280,27 @@ func (d *Device) planConvBwdData(q backend.Conv2DBwdData, binds []binding) ([]*p
 	return gemmPass("conv2d_bwd_data", c, int(q.C), cols, phases, pushBytes(q), ops)
 }
 
-// planWinogradInput is one 1-D pass over the tiles, blocks and channels; the
-// shader's ym binding is x (unread) without MaskRelu.
+// planWinogradInput is one 1-D pass over the tiles, blocks and channels
+// (its vec4 form where winogradInputVec4 admits it); the shader's ym
+// binding is x (unread) without MaskRelu.
 func (d *Device) planWinogradInput(q backend.WinogradInput, binds []binding) ([]*pass, error) {
-	return d.onePass("winograd_input", q.Tiles()*int(q.Blocks()*q.C), pushBytes(q), withMask(binds, 2, 0)), nil
+	binds = withMask(binds, 2, 0)
+	n := q.Tiles() * int(q.Blocks()*q.C)
+	if d.winogradInputVec4(q, binds) {
+		return d.onePass("winograd_input_vec4", n/4, pushBytes(q), binds), nil
+	}
+	return d.onePass("winograd_input", n, pushBytes(q), binds), nil
 }
 
-// planWinogradDy is one 1-D pass over the tiles and channels; the
-// shader's ym binding is dy (unread) without MaskRelu.
+// planWinogradDy is one 1-D pass over the tiles and channels (its vec4
+// form where winogradDyVec4 admits it); the shader's ym binding is dy
+// (unread) without MaskRelu.
 func (d *Device) planWinogradDy(q backend.WinogradDy, binds []binding) ([]*pass, error) {
-	return d.onePass("winograd_dy", q.Tiles()*int(q.K), pushBytes(q), withMask(binds, 2, 0)), nil
+	binds = withMask(binds, 2, 0)
+	if d.winogradDyVec4(q, binds) {
+		return d.onePass("winograd_dy_vec4", q.Tiles()*int(q.K)/4, pushBytes(q), binds), nil
+	}
+	return d.onePass("winograd_dy", q.Tiles()*int(q.K), pushBytes(q), binds), nil
 }
 
 // withMask is binds with the ReLU output y of a kernel's MaskRelu at index

@@ -14,7 +14,9 @@ import "github.com/crossgrad/crossgrad/backend"
 // at once.
 var texelReadModules = map[string][]int{
 	string(backend.KWinogradInput):  {0, 2},
+	"winograd_input_vec4":           {0, 2}, // vec4_forms.go
 	string(backend.KWinogradDy):     {0, 2},
+	"winograd_dy_vec4":              {0, 2}, // vec4_forms.go
 	string(backend.KWinogradOutput): {0, 1},
 	string(backend.KWinogradFilter): {0},
 	string(backend.KWinogradDw):     {0, 1},

@@ -292,3 +292,83 @@ func TestVec4Plans(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "relu_bwd", passes[0].module, "a window at element 2 is not vec4-aligned")
 }
+
+// TestWinogradDyVec4Plan: winograd_dy runs as winograd_dy_vec4_tx (a
+// quarter of the invocations, dy and ym as texel buffers) on a CPU device
+// for K % 4 == 0, in both transforms and with the mask; as winograd_dy_tx
+// for other K or an E window off a multiple of four elements; as
+// winograd_dy on a GPU.
+func TestWinogradDyVec4Plan(t *testing.T) {
+	cpu := planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	for _, k := range []uint32{4, 8, 128, 1, 6, 33} {
+		for _, k5 := range []uint32{0, 1} {
+			for _, mask := range []uint32{0, 1} {
+				p := backend.WinogradDy{N: 3, K: k, OH: 7, OW: 5, K5: k5, MaskRelu: mask}
+				passes, err := cpu.plan(p, planBuffers(p.BufferSizes()))
+				require.NoError(t, err)
+				require.Len(t, passes, 1)
+				if k%4 == 0 {
+					assert.Equal(t, "winograd_dy_vec4_tx", passes[0].module, "%s", p.Shape())
+					assert.Equal(t, cpu.groups1D(p.Tiles()*int(k)/4), passes[0].groups, "%s", p.Shape())
+					assert.Equal(t, uint8(1), passes[0].binds[0].texel, "dy")
+					assert.Equal(t, uint8(1), passes[0].binds[2].texel, "ym")
+					assert.Equal(t, uint8(0), passes[0].binds[1].texel, "E")
+				} else {
+					assert.Equal(t, "winograd_dy_tx", passes[0].module, "%s", p.Shape())
+				}
+				passes, err = gpu.plan(p, planBuffers(p.BufferSizes()))
+				require.NoError(t, err)
+				assert.Equal(t, "winograd_dy", passes[0].module)
+			}
+		}
+	}
+	p := backend.WinogradDy{N: 2, K: 8, OH: 3, OW: 3}
+	binds := make([]binding, 2)
+	for i, b := range planBuffers(p.BufferSizes()) {
+		binds[i] = binding{b: b, elems: int(p.BufferSizes()[i]), off: 2 * i, write: i == 1}
+	}
+	passes, err := cpu.planWinogradDy(p, binds)
+	require.NoError(t, err)
+	assert.Equal(t, "winograd_dy", passes[0].module, "E at element 2 is not vec4-aligned")
+}
+
+// TestWinogradInputVec4Plan: winograd_input runs as
+// winograd_input_vec4_tx (a quarter of the invocations) on a CPU device
+// when the tiles P are a multiple of 4, for 3x3 and 5x5 blocks and
+// F(2x2,5x5), with the mask too; as winograd_input_tx for other P; as
+// winograd_input on a GPU.
+func TestWinogradInputVec4Plan(t *testing.T) {
+	cpu := planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	gpu := planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	for _, n := range []uint32{1, 2, 4} {
+		for _, r := range []uint32{3, 5} {
+			for _, k5 := range []uint32{0, 1} {
+				if k5 == 1 && r != 5 {
+					continue
+				}
+				for _, mask := range []uint32{0, 1} {
+					p := backend.WinogradInput{N: n, C: 3, H: 5, W: 3, PadH: r / 2, PadW: r / 2, R: r, S: r,
+						OH: 5, OW: 3, K5: k5, MaskRelu: mask}
+					passes, err := cpu.plan(p, planBuffers(p.BufferSizes()))
+					require.NoError(t, err)
+					require.Len(t, passes, 1)
+					if p.Tiles()%4 == 0 {
+						assert.Equal(t, "winograd_input_vec4_tx", passes[0].module, "%s", p.Shape())
+						assert.Equal(t, cpu.groups1D(p.Tiles()*int(p.Blocks()*p.C)/4), passes[0].groups, "%s", p.Shape())
+						assert.Equal(t, uint8(0), passes[0].binds[1].texel, "V")
+					} else {
+						assert.Equal(t, "winograd_input_tx", passes[0].module, "%s", p.Shape())
+					}
+					passes, err = gpu.plan(p, planBuffers(p.BufferSizes()))
+					require.NoError(t, err)
+					assert.Equal(t, "winograd_input", passes[0].module)
+				}
+			}
+		}
+	}
+}

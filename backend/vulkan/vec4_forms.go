@@ -39,3 +39,24 @@ func (d *Device) planReluBwd(q backend.ReluBwd, binds []binding) ([]*pass, error
 	}
 	return d.onePass("relu_bwd", q.Elements(), pushBytes(q), binds), nil
 }
+
+// winogradDyVec4 reports whether winograd_dy runs as winograd_dy_vec4
+// (planned under that name; texelReads turns it into winograd_dy_vec4_tx,
+// the only module of the form): on CPU devices, for K % 4 == 0 (four
+// channels of one tile per invocation), E at a multiple of four elements,
+// and dy and ym fitting texel buffers (lavapipe, cpu-quick at batch 128:
+// conv.3's F(5x5,2x2) dy transform, 36 stores per tile and channel,
+// see README).
+func (d *Device) winogradDyVec4(q backend.WinogradDy, binds []binding) bool {
+	return d.cpuForms() && q.K%4 == 0 && binds[1].off%4 == 0 && d.fitTexels(binds, texelReadModules["winograd_dy_vec4"])
+}
+
+// winogradInputVec4 reports whether winograd_input runs as
+// winograd_input_vec4 (planned under that name; texelReads turns it into
+// winograd_input_vec4_tx, the only module of the form): on CPU devices, for
+// P % 4 == 0 (four tiles of one block and channel per invocation), V at a
+// multiple of four elements, and x and ym fitting texel buffers.
+func (d *Device) winogradInputVec4(q backend.WinogradInput, binds []binding) bool {
+	return d.cpuForms() && q.Tiles()%4 == 0 && binds[1].off%4 == 0 &&
+		d.fitTexels(binds, texelReadModules["winograd_input_vec4"])
+}

@@ -3,14 +3,19 @@
 // of six values (wgBt6), the filter row o = G g of five (wgG5) and the
 // output row o = A^T m, two of six (wgAt6).
 
-void wgBt6(in float d[6], out float o[6]) {
-    o[0] = 4.0 * d[0] - 5.0 * d[2] + d[4];
-    o[1] = d[3] + d[4] - 4.0 * (d[1] + d[2]);
-    o[2] = 4.0 * (d[1] - d[2]) - d[3] + d[4];
-    o[3] = 2.0 * (d[3] - d[1]) - d[2] + d[4];
-    o[4] = 2.0 * (d[1] - d[3]) - d[2] + d[4];
-    o[5] = 4.0 * d[1] - 5.0 * d[3] + d[5];
-}
+// wgBt6 is defined for float and, for the vec4 forms' four tiles at a
+// time, vec4 values.
+#define WG_BT6(T) \
+    void wgBt6(in T d[6], out T o[6]) { \
+        o[0] = 4.0 * d[0] - 5.0 * d[2] + d[4]; \
+        o[1] = d[3] + d[4] - 4.0 * (d[1] + d[2]); \
+        o[2] = 4.0 * (d[1] - d[2]) - d[3] + d[4]; \
+        o[3] = 2.0 * (d[3] - d[1]) - d[2] + d[4]; \
+        o[4] = 2.0 * (d[1] - d[3]) - d[2] + d[4]; \
+        o[5] = 4.0 * d[1] - 5.0 * d[3] + d[5]; \
+    }
+WG_BT6(float)
+WG_BT6(vec4)
 
 void wgG5(in float g[5], out float o[6]) {
     o[0] = 0.25 * g[0];

@@ -7,6 +7,10 @@
 // ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
 // masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
 // With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; main5).
+// With WG_VEC4 (winograd_dy_vec4_tx, on CPU devices for K % 4 == 0 and E
+// at a multiple of four elements) one invocation transforms four channels
+// k..k+3 of a tile as a vec4 and stores each element of E as one vec4:
+// llvmpipe stores a vec4 for about the cost of one float.
 #include "params.glsl"
 #include "common.glsl"
 #include "winograd_tiles.glsl"
@@ -14,27 +18,47 @@
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradDyParams p; };
 READ_BUFFER(0, Dy, dy);
+#ifdef WG_VEC4
+#define WG_T vec4
+#define WG_LANES 4u
+layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { vec4 e_out[]; };
+#else
+#define WG_T float
+#define WG_LANES 1u
 layout(std430, set = 0, binding = 1) writeonly restrict buffer Et { float e_out[]; };
+#endif
 READ_BUFFER(2, Ym, ym);
 
 #define MASKED_SRC dy
 #include "relu_masked.glsl"
 
+// dyAt is element i of dy (masked), with WG_VEC4 that of channel k and
+// those of the three channels after it.
+WG_T dyAt(bool inside, uint i) {
+#ifdef WG_VEC4
+    uint s = p.OH * p.OW;
+    return vec4(masked(inside, i), masked(inside, i + s), masked(inside, i + 2u * s),
+                masked(inside, i + 3u * s));
+#else
+    return masked(inside, i);
+#endif
+}
+
 // dyTile is the 2x2 tile of dy[n][k] of tile t (masked; zero past OH, OW).
-void dyTile(WgTiles g, uint t, uint k, out float e[2][2]) {
+void dyTile(WgTiles g, uint t, uint k, out WG_T e[2][2]) {
     uint n, oy, ox;
     wgTileOrigin(g, t, n, oy, ox);
     uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
     for (uint a = 0u; a < 2u; a++) {
         for (uint b = 0u; b < 2u; b++) {
             bool inside = oy + a < p.OH && ox + b < p.OW;
-            e[a][b] = masked(inside, base + a * p.OW + b);
+            e[a][b] = dyAt(inside, base + a * p.OW + b);
         }
     }
 }
 
 // o = G' (e0, e1) of F(5x5,2x2), G' = [[6,0],[-4,-4],[-4,4],[1,2],[1,-2],[0,24]].
-void wgGd5(float e0, float e1, out float o[6]) {
+void wgGd5(WG_T e0, WG_T e1, out WG_T o[6]) {
     o[0] = 6.0 * e0;
     o[1] = -4.0 * (e0 + e1);
     o[2] = 4.0 * (e1 - e0);
@@ -46,15 +70,16 @@ void wgGd5(float e0, float e1, out float o[6]) {
 // F(5x5,2x2): E[xi][t][k] = (G' e G'^T)[xi].
 void main5() {
     WgTiles g = wgTiles(p.N, p.OH, p.OW);
-    uint plane = g.count * p.K;
+    uint plane = g.count * p.K / WG_LANES;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
-        float e[2][2];
-        dyTile(g, o / p.K, o % p.K, e);
-        float u0[6], u1[6]; // columns 0 and 1 of G' e
+        WG_T e[2][2];
+        uint ok = o * WG_LANES;
+        dyTile(g, ok / p.K, ok % p.K, e);
+        WG_T u0[6], u1[6]; // columns 0 and 1 of G' e
         wgGd5(e[0][0], e[1][0], u0);
         wgGd5(e[0][1], e[1][1], u1);
         for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
-            float row[6];
+            WG_T row[6];
             wgGd5(u0[i], u1[i], row);
             for (uint j = 0u; j < 6u; j++) {
                 e_out[o + (6u * i + j) * plane] = row[j];
@@ -69,11 +94,12 @@ void main() {
         return;
     }
     WgTiles g = wgTiles(p.N, p.OH, p.OW);
-    uint plane = g.count * p.K;
+    uint plane = g.count * p.K / WG_LANES;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
-        float e[2][2];
-        dyTile(g, o / p.K, o % p.K, e);
-        float u[4][2]; // G' e
+        WG_T e[2][2];
+        uint ok = o * WG_LANES;
+        dyTile(g, ok / p.K, ok % p.K, e);
+        WG_T u[4][2]; // G' e
         for (int b = 0; b < 2; b++) {
             u[0][b] = 2.0 * e[0][b];
             u[1][b] = e[0][b] + e[1][b];

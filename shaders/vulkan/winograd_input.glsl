@@ -7,51 +7,95 @@
 // x[N*C*H*W], V[16*Q*C*P], ym[N*C*H*W] (x when MaskRelu == 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
 // ym (ym > 0 ? x : 0).
 // With K5 it is F(2x2,5x5)'s transform of 6x6 windows instead (main5).
+// With WG_VEC4 (winograd_input_vec4_tx, on CPU devices for P % 4 == 0 and
+// V at a multiple of four elements) one invocation transforms four tiles
+// t..t+3 of one block and channel as a vec4 and stores each element of V
+// as one vec4: llvmpipe stores a vec4 for about the cost of one float.
 #include "params.glsl"
 #include "common.glsl"
 #include "winograd_tiles.glsl"
-#include "winograd5.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform PC { WinogradInputParams p; };
 READ_BUFFER(0, X, x);
+#ifdef WG_VEC4
+#define WG_T vec4
+#define WG_LANES 4u
+layout(std430, set = 0, binding = 1) writeonly restrict buffer V { vec4 v[]; };
+#else
+#define WG_T float
+#define WG_LANES 1u
 layout(std430, set = 0, binding = 1) writeonly restrict buffer V { float v[]; };
+#endif
 READ_BUFFER(2, Ym, ym);
 
 #define MASKED_SRC x
 #include "relu_masked.glsl"
+
+#include "winograd5.glsl"
+
+// WgWindow is where the windows of an invocation's WG_LANES tiles start
+// (component l for tile t+l; only component 0 without WG_VEC4): row y0,
+// column x0 and the plane x[n][c] at base.
+struct WgWindow {
+    ivec4 y0, x0;
+    uvec4 base;
+};
+
+// wgWindow is the windows of tiles t.. of channel c, offset by (dy, dx)
+// from the tiles' origins (a kernel block's) and by the padding.
+WgWindow wgWindow(WgTiles g, uint t, uint c, uint dy, uint dx) {
+    WgWindow w;
+    for (uint l = 0u; l < WG_LANES; l++) {
+        uint n, oy, ox;
+        wgTileOrigin(g, t + l, n, oy, ox);
+        w.y0[l] = int(oy + dy) - int(p.PadH);
+        w.x0[l] = int(ox + dx) - int(p.PadW);
+        w.base[l] = (n * p.C + c) * p.H * p.W;
+    }
+    return w;
+}
+
+// windowAt is element (a, b) of the windows of w (masked; zero outside
+// the image).
+WG_T windowAt(WgWindow w, int a, int b) {
+    WG_T o;
+    for (uint l = 0u; l < WG_LANES; l++) {
+        int y = w.y0[l] + a, xx = w.x0[l] + b;
+        bool inside = y >= 0 && y < int(p.H) && xx >= 0 && xx < int(p.W);
+#ifdef WG_VEC4
+        o[l] = masked(inside, w.base[l] + uint(y * int(p.W) + xx));
+#else
+        o = masked(inside, w.base[l] + uint(y * int(p.W) + xx));
+#endif
+    }
+    return o;
+}
 
 // F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
 // at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c).
 void main5() {
     WgTiles g = wgTiles(p.N, p.OH, p.OW);
     uint tiles = g.count;
-    uint total = tiles * p.C;
-    int H = int(p.H), W = int(p.W);
+    uint total = tiles * p.C / WG_LANES;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint t = o % tiles, c = o / tiles;
-        uint n, oy, ox;
-        wgTileOrigin(g, t, n, oy, ox);
-        int y0 = int(oy) - int(p.PadH), x0 = int(ox) - int(p.PadW);
-        uint base = (n * p.C + c) * p.H * p.W;
-        float e[6][6]; // B^T d
+        uint ot = o * WG_LANES;
+        uint t = ot % tiles, c = ot / tiles;
+        WgWindow w = wgWindow(g, t, c, 0u, 0u);
+        WG_T e[6][6]; // B^T d
         for (int b = 0; b < 6; b++) {
-            float col[6], tr[6];
-            int xx = x0 + b;
+            WG_T col[6], tr[6];
             for (int a = 0; a < 6; a++) {
-                int y = y0 + a;
-                bool inside = y >= 0 && y < H && xx >= 0 && xx < W;
-                uint i = base + uint(y * W + xx);
-                col[a] = masked(inside, i);
+                col[a] = windowAt(w, a, b);
             }
             wgBt6(col, tr);
             for (int i = 0; i < 6; i++) {
                 e[i][b] = tr[i];
             }
         }
-        uint plane = p.C * tiles;
+        uint plane = p.C * tiles / WG_LANES;
         for (uint i = 0u; i < 6u; i++) { // (B^T d) B
-            float row[6];
+            WG_T row[6];
             wgBt6(e[i], row);
             for (uint j = 0u; j < 6u; j++) {
                 v[o + (6u * i + j) * plane] = row[j];
@@ -68,34 +112,26 @@ void main() {
     WgTiles g = wgTiles(p.N, p.OH, p.OW);
     uint tiles = g.count;
     uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
-    uint total = tiles * rows;
-    int H = int(p.H), W = int(p.W);
+    uint total = tiles * rows / WG_LANES;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint t = o % tiles, row = o / tiles;
+        uint ot = o * WG_LANES;
+        uint t = ot % tiles, row = ot / tiles;
         uint q = row / p.C, c = row % p.C;
-        uint n, oy, ox;
-        wgTileOrigin(g, t, n, oy, ox);
-        int y0 = int(oy + 3u * (q / bs)) - int(p.PadH);
-        int x0 = int(ox + 3u * (q % bs)) - int(p.PadW);
-        uint base = (n * p.C + c) * p.H * p.W;
-        float d[4][4];
+        WgWindow w = wgWindow(g, t, c, 3u * (q / bs), 3u * (q % bs));
+        WG_T d[4][4];
         for (int a = 0; a < 4; a++) {
-            int y = y0 + a;
             for (int b = 0; b < 4; b++) {
-                int xx = x0 + b;
-                bool inside = y >= 0 && y < H && xx >= 0 && xx < W;
-                uint i = base + uint(y * W + xx);
-                d[a][b] = masked(inside, i);
+                d[a][b] = windowAt(w, a, b);
             }
         }
-        float e[4][4]; // B^T d
+        WG_T e[4][4]; // B^T d
         for (int b = 0; b < 4; b++) {
             e[0][b] = d[0][b] - d[2][b];
             e[1][b] = d[1][b] + d[2][b];
             e[2][b] = d[2][b] - d[1][b];
             e[3][b] = d[1][b] - d[3][b];
         }
-        uint plane = rows * tiles;
+        uint plane = rows * tiles / WG_LANES;
         uint vo = o;
         for (uint i = 0u; i < 4u; i++) { // (B^T d) B
             v[vo + (4u * i) * plane] = e[i][0] - e[i][2];
