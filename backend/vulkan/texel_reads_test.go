@@ -258,10 +258,7 @@ func TestTexelReadKernelsHaveModules(t *testing.T) {
 // binding starts at a multiple of four elements (relu_bwd in place too),
 // else as adam and relu_bwd.
 func TestVec4Plans(t *testing.T) {
-	cpu := planDevice(128 << 20)
-	cpu.info.Type = backend.CPUDevice
-	gpu := planDevice(128 << 20)
-	gpu.info.Type = backend.DiscreteGPU
+	cpu, gpu := cpuAndGPUPlanDevices()
 	for _, n := range []uint32{1, 7, 4096, 4099} {
 		for _, p := range []backend.Params{backend.NewAdam(int(n), 1e-3, 0.9, 0.999, 1e-8, 1), backend.ReluBwd{N: n}} {
 			k := string(p.Kernel())
@@ -294,35 +291,39 @@ func TestVec4Plans(t *testing.T) {
 	assert.Equal(t, "relu_bwd", passes[0].module, "a window at element 2 is not vec4-aligned")
 }
 
+// checkWinogradVec4Plan checks the plans of transform p on cpu and gpu:
+// module+"_vec4_tx" over invocations/4 on cpu when vec4 (the reads of
+// bindings 0 and 2 as texel buffers, the transformed tiles at 1 a storage
+// buffer), else module+"_tx"; module on gpu.
+func checkWinogradVec4Plan(t *testing.T, cpu, gpu *Device, p backend.Params, module string, vec4 bool, invocations int) {
+	t.Helper()
+	passes, err := cpu.plan(p, planBuffers(p.BufferSizes()))
+	require.NoError(t, err)
+	require.Len(t, passes, 1)
+	if vec4 {
+		assert.Equal(t, module+"_vec4_tx", passes[0].module, "%s", p.Shape())
+		assert.Equal(t, cpu.groups1D(invocations/4), passes[0].groups, "%s", p.Shape())
+		assert.Equal(t, []uint8{1, 0, 1}, texelsOf(passes[0]), "%s", p.Shape())
+	} else {
+		assert.Equal(t, module+"_tx", passes[0].module, "%s", p.Shape())
+	}
+	passes, err = gpu.plan(p, planBuffers(p.BufferSizes()))
+	require.NoError(t, err)
+	assert.Equal(t, module, passes[0].module)
+}
+
 // TestWinogradDyVec4Plan: winograd_dy runs as winograd_dy_vec4_tx (a
 // quarter of the invocations, dy and ym as texel buffers) on a CPU device
 // for K % 4 == 0, in both transforms and with the mask; as winograd_dy_tx
 // for other K or an E window off a multiple of four elements; as
 // winograd_dy on a GPU.
 func TestWinogradDyVec4Plan(t *testing.T) {
-	cpu := planDevice(128 << 20)
-	cpu.info.Type = backend.CPUDevice
-	gpu := planDevice(128 << 20)
-	gpu.info.Type = backend.DiscreteGPU
+	cpu, gpu := cpuAndGPUPlanDevices()
 	for _, k := range []uint32{4, 8, 128, 1, 6, 33} {
 		for _, k5 := range []uint32{0, 1} {
 			for _, mask := range []uint32{0, 1} {
 				p := backend.WinogradDy{N: 3, K: k, OH: 7, OW: 5, K5: k5, MaskRelu: mask}
-				passes, err := cpu.plan(p, planBuffers(p.BufferSizes()))
-				require.NoError(t, err)
-				require.Len(t, passes, 1)
-				if k%4 == 0 {
-					assert.Equal(t, "winograd_dy_vec4_tx", passes[0].module, "%s", p.Shape())
-					assert.Equal(t, cpu.groups1D(p.Tiles()*int(k)/4), passes[0].groups, "%s", p.Shape())
-					assert.Equal(t, uint8(1), passes[0].binds[0].texel, "dy")
-					assert.Equal(t, uint8(1), passes[0].binds[2].texel, "ym")
-					assert.Equal(t, uint8(0), passes[0].binds[1].texel, "E")
-				} else {
-					assert.Equal(t, "winograd_dy_tx", passes[0].module, "%s", p.Shape())
-				}
-				passes, err = gpu.plan(p, planBuffers(p.BufferSizes()))
-				require.NoError(t, err)
-				assert.Equal(t, "winograd_dy", passes[0].module)
+				checkWinogradVec4Plan(t, cpu, gpu, p, "winograd_dy", k%4 == 0, p.Tiles()*int(k))
 			}
 		}
 	}
@@ -342,10 +343,7 @@ func TestWinogradDyVec4Plan(t *testing.T) {
 // F(2x2,5x5), with the mask too; as winograd_input_tx for other P; as
 // winograd_input on a GPU.
 func TestWinogradInputVec4Plan(t *testing.T) {
-	cpu := planDevice(128 << 20)
-	cpu.info.Type = backend.CPUDevice
-	gpu := planDevice(128 << 20)
-	gpu.info.Type = backend.DiscreteGPU
+	cpu, gpu := cpuAndGPUPlanDevices()
 	for _, n := range []uint32{1, 2, 4} {
 		for _, r := range []uint32{3, 5} {
 			for _, k5 := range []uint32{0, 1} {
@@ -355,21 +353,19 @@ func TestWinogradInputVec4Plan(t *testing.T) {
 				for _, mask := range []uint32{0, 1} {
 					p := backend.WinogradInput{N: n, C: 3, H: 5, W: 3, PadH: r / 2, PadW: r / 2, R: r, S: r,
 						OH: 5, OW: 3, K5: k5, MaskRelu: mask}
-					passes, err := cpu.plan(p, planBuffers(p.BufferSizes()))
-					require.NoError(t, err)
-					require.Len(t, passes, 1)
-					if p.Tiles()%4 == 0 {
-						assert.Equal(t, "winograd_input_vec4_tx", passes[0].module, "%s", p.Shape())
-						assert.Equal(t, cpu.groups1D(p.Tiles()*int(p.Blocks()*p.C)/4), passes[0].groups, "%s", p.Shape())
-						assert.Equal(t, uint8(0), passes[0].binds[1].texel, "V")
-					} else {
-						assert.Equal(t, "winograd_input_tx", passes[0].module, "%s", p.Shape())
-					}
-					passes, err = gpu.plan(p, planBuffers(p.BufferSizes()))
-					require.NoError(t, err)
-					assert.Equal(t, "winograd_input", passes[0].module)
+					checkWinogradVec4Plan(t, cpu, gpu, p, "winograd_input", p.Tiles()%4 == 0, p.Tiles()*int(p.Blocks()*p.C))
 				}
 			}
 		}
 	}
+}
+
+// cpuAndGPUPlanDevices are two plan devices of 128 MiB buffers, a CPU's
+// and a discrete GPU's.
+func cpuAndGPUPlanDevices() (cpu, gpu *Device) {
+	cpu = planDevice(128 << 20)
+	cpu.info.Type = backend.CPUDevice
+	gpu = planDevice(128 << 20)
+	gpu.info.Type = backend.DiscreteGPU
+	return cpu, gpu
 }
