@@ -6,7 +6,7 @@
 // tile and channel, channels fastest. Buffers: dy[N*K*OH*OW], E[16*P*K],
 // ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
 // masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
-// With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; main5).
+// With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; storeE5).
 // With WG_VEC4 (winograd_dy_vec4_tx, on CPU devices for K % 4 == 0 and E
 // at a multiple of four elements) one invocation transforms four channels
 // k..k+3 of a tile as a vec4 and stores each element of E as one vec4:
@@ -67,50 +67,48 @@ void wgGd5(WG_T e0, WG_T e1, out WG_T o[6]) {
     o[5] = 24.0 * e1;
 }
 
-// F(5x5,2x2): E[xi][t][k] = (G' e G'^T)[xi].
-void main5() {
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
-    uint plane = g.count * p.K / WG_LANES;
-    for (uint o = gridIndex(); o < plane; o += gridStride()) {
-        WG_T e[2][2];
-        uint ok = o * WG_LANES;
-        dyTile(g, ok / p.K, ok % p.K, e);
-        WG_T u0[6], u1[6]; // columns 0 and 1 of G' e
-        wgGd5(e[0][0], e[1][0], u0);
-        wgGd5(e[0][1], e[1][1], u1);
-        for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
-            WG_T row[6];
-            wgGd5(u0[i], u1[i], row);
-            for (uint j = 0u; j < 6u; j++) {
-                e_out[o + (6u * i + j) * plane] = row[j];
-            }
+// storeE5 stores F(5x5,2x2)'s E[xi] = (G' e G'^T)[xi] of tile element o.
+void storeE5(uint o, uint plane, WG_T e[2][2]) {
+    WG_T u0[6], u1[6]; // columns 0 and 1 of G' e
+    wgGd5(e[0][0], e[1][0], u0);
+    wgGd5(e[0][1], e[1][1], u1);
+    for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
+        WG_T row[6];
+        wgGd5(u0[i], u1[i], row);
+        for (uint j = 0u; j < 6u; j++) {
+            e_out[o + (6u * i + j) * plane] = row[j];
         }
     }
 }
 
-void main() {
-    if (p.K5 != 0u) {
-        main5();
-        return;
+// storeE3 stores F(3x3,2x2)'s E[xi] = (G' e G'^T)[xi] of tile element o.
+void storeE3(uint o, uint plane, WG_T e[2][2]) {
+    WG_T u[4][2]; // G' e
+    for (int b = 0; b < 2; b++) {
+        u[0][b] = 2.0 * e[0][b];
+        u[1][b] = e[0][b] + e[1][b];
+        u[2][b] = e[0][b] - e[1][b];
+        u[3][b] = 2.0 * e[1][b];
     }
+    for (uint i = 0u; i < 4u; i++) { // (G' e) G'^T
+        e_out[o + (4u * i) * plane] = 2.0 * u[i][0];
+        e_out[o + (4u * i + 1u) * plane] = u[i][0] + u[i][1];
+        e_out[o + (4u * i + 2u) * plane] = u[i][0] - u[i][1];
+        e_out[o + (4u * i + 3u) * plane] = 2.0 * u[i][1];
+    }
+}
+
+void main() {
     WgTiles g = wgTiles(p.N, p.OH, p.OW);
     uint plane = g.count * p.K / WG_LANES;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
         WG_T e[2][2];
         uint ok = o * WG_LANES;
         dyTile(g, ok / p.K, ok % p.K, e);
-        WG_T u[4][2]; // G' e
-        for (int b = 0; b < 2; b++) {
-            u[0][b] = 2.0 * e[0][b];
-            u[1][b] = e[0][b] + e[1][b];
-            u[2][b] = e[0][b] - e[1][b];
-            u[3][b] = 2.0 * e[1][b];
-        }
-        for (uint i = 0u; i < 4u; i++) { // (G' e) G'^T
-            e_out[o + (4u * i) * plane] = 2.0 * u[i][0];
-            e_out[o + (4u * i + 1u) * plane] = u[i][0] + u[i][1];
-            e_out[o + (4u * i + 2u) * plane] = u[i][0] - u[i][1];
-            e_out[o + (4u * i + 3u) * plane] = 2.0 * u[i][1];
+        if (p.K5 != 0u) {
+            storeE5(o, plane, e);
+        } else {
+            storeE3(o, plane, e);
         }
     }
 }
