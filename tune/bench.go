@@ -108,15 +108,21 @@ func (b *bench) run(c backend.TileConfig) ([][]float32, float64, error) {
 
 // timeAfter is time for c whose warm-up run took warmMs: when that run
 // alone reaches longTotalMs, the faster of it and one more run (the only
-// one when the deadline has passed), else time's median. The warm-up at
-// the real shape may include a driver's build: lavapipe builds a variant
-// of a texel-buffer kernel for each class of buffer sizes at its first
+// one when the budget's end, hard, has passed), else time's median, which
+// stops at deadline (the target's share). The warm-up at the real shape
+// may include a driver's build: lavapipe builds a variant of a
+// texel-buffer kernel for each class of buffer sizes at its first
 // dispatch, so fc.3's A^T product with 4-wide texels read 5028 ms at its
 // warm-up and 50-70 ms after it (BenchmarkTransposedGemmTiles). A kernel
-// that really takes seconds costs the search one run more.
-func (b *bench) timeAfter(c backend.TileConfig, warmMs float64, deadline time.Time, bestMs float64) (float64, error) {
+// that really takes seconds costs the search one run more. That run may
+// pass the share: a target of little arithmetic (cpu-quick's fc.0
+// forward, a share of about a second) spends it on one candidate's build,
+// and taking the build for the kernel's time (1275 ms where the default
+// ran 35 and the candidate 5) would throw away the one candidate it paid
+// for.
+func (b *bench) timeAfter(c backend.TileConfig, warmMs float64, deadline, hard time.Time, bestMs float64) (float64, error) {
 	if warmUpIsTiming(warmMs) {
-		if !time.Now().Before(deadline) {
+		if !time.Now().Before(hard) {
 			return warmMs, nil
 		}
 		ms, err := b.once(c)

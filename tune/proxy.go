@@ -87,7 +87,7 @@ func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConf
 	var ms float64
 	if err == nil {
 		pb.want = out
-		ms, err = pb.timeAfter(def, warm, s.deadline, 0)
+		ms, err = pb.timeAfter(def, warm, s.deadline, s.hard, 0)
 	}
 	if errors.Is(err, backend.ErrDeviceLost) {
 		return fmt.Errorf("tune: %s: default configuration %q at %s: %w", s.what, def, q.Shape(), err)
@@ -112,7 +112,7 @@ func (s *search) searchProxy(q backend.Params, real *bench, def backend.TileConf
 		err = real.compare(got)
 	}
 	if err == nil {
-		ms, err = real.timeAfter(winner, warm, s.deadline, realMs)
+		ms, err = real.timeAfter(winner, warm, s.deadline, s.hard, realMs)
 	}
 	if errors.Is(err, backend.ErrDeviceLost) {
 		return fmt.Errorf("tune: %s: configuration %q at the real shape: %w", s.what, winner, err)

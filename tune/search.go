@@ -152,7 +152,7 @@ func (s *search) measure(c backend.TileConfig) (float64, error) {
 	}
 	if err == nil {
 		var ms float64
-		ms, err = s.b.timeAfter(c, warm, s.deadline, s.bestMs)
+		ms, err = s.b.timeAfter(c, warm, s.deadline, s.hard, s.bestMs)
 		if err == nil {
 			return ms, nil
 		}

@@ -142,7 +142,7 @@ func tuneTarget(dev backend.Device, t backend.Tuner, tg Target, pre prelim, shar
 			return s.result(tg, def, pre), false, nil
 		}
 		b.want = out
-		ms, err := b.timeAfter(def, warm, deadline, 0)
+		ms, err := b.timeAfter(def, warm, deadline, deadline, 0)
 		if errors.Is(err, backend.ErrDeviceLost) {
 			return Result{}, false, fmt.Errorf("tune: %s: default configuration %q at the real shape: %w", s.what, def, err)
 		}

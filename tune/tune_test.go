@@ -307,3 +307,24 @@ func TestTuneLongWarmUpRunsAgain(t *testing.T) {
 	assert.InDelta(t, 50.0, res[0].ChosenMs, 1e-9)
 	assert.InDelta(t, 200.0, res[0].DefaultMs, 1e-9)
 }
+
+// TestTuneLongWarmUpPastShareRunsAgain: a target of little arithmetic
+// whose share ends during its one candidate's build still times that
+// candidate after the build (the budget has not ended), instead of taking
+// the build for its time and keeping the slower default.
+func TestTuneLongWarmUpPastShareRunsAgain(t *testing.T) {
+	small := tune.Target{Layer: "fc.0", Phase: "forward", P: backend.Gemm{M: 4, N: 4, K: 4, TransB: 1, Alpha: 1}}
+	big := tune.Target{Layer: "fc.3", Phase: "forward", P: backend.Gemm{M: 64, N: 64, K: 64, TransB: 1, Alpha: 1}}
+	f := newFake(
+		fakeConfig{"v=0", fakeTile{ns: 200e6, sleep: 10 * time.Millisecond}},
+		fakeConfig{"v=1", fakeTile{ns: 5e6, sleep: 60 * time.Millisecond, coldAt: backend.KeyOf(small.P), coldNs: 1e9}},
+	)
+	defer f.Close()
+	log, logs := newLog()
+	res, err := tune.Tune(f, []tune.Target{small, big}, tune.Options{Budget: 20 * time.Second, Log: log})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	assert.Equal(t, backend.TileConfig("v=1"), res[0].Chosen, logs.String())
+	assert.InDelta(t, 5.0, res[0].ChosenMs, 1e-9)
+	assert.Equal(t, tune.FromTuning, res[0].Source)
+}

@@ -151,6 +151,7 @@ func BenchmarkTransposedGemmTiles(b *testing.B) {
 	}{
 		{"fc3_fwd_BT", backend.Gemm{M: 128, N: 2048, K: 2048, TransB: 1, Alpha: 1}},
 		{"fc3_dW_AT", backend.Gemm{M: 2048, N: 2048, K: 128, TransA: 1, Alpha: 1}},
+		{"fc0_fwd_BT", backend.Gemm{M: 128, N: 2048, K: 128, TransB: 1, Alpha: 1}},
 	} {
 		sizes := s.p.BufferSizes()
 		a, bb, c := randomBuffer(b, d, r, sizes[0]), randomBuffer(b, d, r, sizes[1]), allocT(b, d, sizes[2])
