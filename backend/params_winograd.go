@@ -69,8 +69,10 @@ const KWinogradInput Kernel = "winograd_input"
 // output is y, y > 0 ? x : 0 (ReluBwd's select), leaving x as it is.
 // With K5 1 (R = S = 5) it transforms the 6x6 windows of F(2x2,5x5)
 // instead, at rows 2*th-PadH.. and columns 2*tw-PadW.., into
-// V[ξ][c][t], ξ = 6*i+j < 36. Buffers: x[N*C*H*W], V[Points()*Q*C*P] (Q
-// = Blocks()), and with MaskRelu y[N*C*H*W].
+// V[ξ][c][t], ξ = 6*i+j < 36. With F4 1 (R = S = 3) it is F(4x4,3x3)'s
+// transform of the same 6x6 windows at rows 4*th-PadH.. and columns
+// 4*tw-PadW.. of its 4x4 tiles (WinogradConv4). Buffers: x[N*C*H*W],
+// V[Points()*Q*C*P] (Q = Blocks()), and with MaskRelu y[N*C*H*W].
 type WinogradInput struct {
 	N, C, H, W uint32
 	PadH, PadW uint32
@@ -78,20 +80,21 @@ type WinogradInput struct {
 	OH, OW     uint32
 	MaskRelu   uint32
 	K5         uint32
+	F4         uint32
 }
 
-// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5 or F4).
 func (p WinogradInput) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
 
 // Points is the number of elements of a transformed tile: 16, or 36 with
-// K5.
-func (p WinogradInput) Points() int { return winogradPoints(p.K5) }
+// K5 or F4.
+func (p WinogradInput) Points() int { return winogradPoints(p.K5 | p.F4) }
 
 // Kernel implements Params.
 func (WinogradInput) Kernel() Kernel { return KWinogradInput }
 
 // Tiles is P, the number of output tiles.
-func (p WinogradInput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+func (p WinogradInput) Tiles() int { return WinogradTilesOf(p.N, p.OH, p.OW, p.F4) }
 
 // BufferSizes implements Params.
 func (p WinogradInput) BufferSizes() []int {
@@ -114,11 +117,12 @@ func (p WinogradInput) Buffers() []Buf {
 // held to the copy ceiling, as the other streaming kernels.
 func (p WinogradInput) Work() Work { return streamed(p) }
 
-// Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles" or "N8
-// C96 26x26 k5 p2 -> 13x13 tiles".
+// Shape implements Params, e.g. "N8 C384 12x12 p1 -> 6x6 tiles", "N8
+// C96 26x26 k5 F(2,5) p2 -> 13x13 tiles" or "N8 C384 12x12 F(4,3) p1 ->
+// 3x3 tiles".
 func (p WinogradInput) Shape() string {
-	return fmt.Sprintf("N%d C%d %dx%d%s%s p%s -> %dx%d tiles", p.N, p.C, p.H, p.W, kernelTag(p.R, p.S), k5Tag(p.K5), pair(p.PadH, p.PadW),
-		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
+	return fmt.Sprintf("N%d C%d %dx%d%s%s%s p%s -> %s", p.N, p.C, p.H, p.W, kernelTag(p.R, p.S), k5Tag(p.K5), f4Tag(p.F4), pair(p.PadH, p.PadW),
+		tilesTag(p.OH, p.OW, p.F4))
 }
 
 // Validate implements Params.
@@ -133,6 +137,9 @@ func (p WinogradInput) Validate() error {
 		return err
 	}
 	if err := winogradK5("winograd_input", p.K5, p.R, p.S); err != nil {
+		return err
+	}
+	if err := winogradF4("winograd_input", p.F4, p.K5, p.R, p.S); err != nil {
 		return err
 	}
 	if p.H+2*p.PadH < p.R || p.W+2*p.PadW < p.S {
@@ -155,21 +162,23 @@ const KWinogradFilter Kernel = "winograd_filter"
 // with K and C swapped: U'[ξ][c][q*K+k] = (G g' G^T)[ξ], g'[r][s] =
 // w[k][c][R-1-3*a-r][S-1-3*b-s] (zero where that is below 0).
 // With K5 1 (R = S = 5) it transforms the whole 5x5 filter by
-// F(2x2,5x5)'s G (6x5) into U[ξ][k][c] (U'[ξ][c][k]), ξ < 36.
+// F(2x2,5x5)'s G (6x5) into U[ξ][k][c] (U'[ξ][c][k]), ξ < 36; with F4
+// 1 (R = S = 3) the 3x3 filter by F(4x4,3x3)'s G (6x3), likewise.
 // Buffers: w[K*C*R*S], U[Points()*Q*K*C] (Q = Blocks()).
 type WinogradFilter struct {
 	K, C    uint32
 	R, S    uint32
 	BwdData uint32
 	K5      uint32
+	F4      uint32
 }
 
-// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5 or F4).
 func (p WinogradFilter) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
 
 // Points is the number of elements of a transformed tile: 16, or 36 with
-// K5.
-func (p WinogradFilter) Points() int { return winogradPoints(p.K5) }
+// K5 or F4.
+func (p WinogradFilter) Points() int { return winogradPoints(p.K5 | p.F4) }
 
 // Kernel implements Params.
 func (WinogradFilter) Kernel() Kernel { return KWinogradFilter }
@@ -189,7 +198,7 @@ func (p WinogradFilter) Work() Work { return streamed(p) }
 // Shape implements Params, e.g. "K384 C256", "K256 C96 k5" or "K384 C256
 // bwd_data".
 func (p WinogradFilter) Shape() string {
-	s := fmt.Sprintf("K%d C%d%s%s", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5))
+	s := fmt.Sprintf("K%d C%d%s%s%s", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5), f4Tag(p.F4))
 	if p.BwdData != 0 {
 		s += " bwd_data"
 	}
@@ -207,7 +216,10 @@ func (p WinogradFilter) Validate() error {
 	if err := winogradKernel("winograd_filter", p.R, p.S); err != nil {
 		return err
 	}
-	return winogradK5("winograd_filter", p.K5, p.R, p.S)
+	if err := winogradK5("winograd_filter", p.K5, p.R, p.S); err != nil {
+		return err
+	}
+	return winogradF4("winograd_filter", p.F4, p.K5, p.R, p.S)
 }
 
 // KWinogradOutput names WinogradOutput.
@@ -219,24 +231,27 @@ const KWinogradOutput Kernel = "winograd_output"
 // (partial tiles at the edges), plus b[k] when Bias != 0; with Relu 1 the
 // store clamps as ReluFwd (o > 0 ? o : 0), so a fused Winograd Conv2d+ReLU
 // equals the two passes bit for bit. With K5 1 M holds F(2x2,5x5)'s 36
-// points and A^T is its 2x6 matrix. Buffers: M[Points()*K*P], b[K] (b[1],
-// unread, when Bias == 0), y[N*K*OH*OW].
+// points and A^T is its 2x6 matrix; with F4 1 it holds F(4x4,3x3)'s 36,
+// A^T is its 4x6 matrix and the tiles are 4x4 (rows 4*th.., columns
+// 4*tw..). Buffers: M[Points()*K*P], b[K] (b[1], unread, when Bias == 0),
+// y[N*K*OH*OW].
 type WinogradOutput struct {
 	N, K, OH, OW uint32
 	Bias         uint32
 	Relu         uint32
 	K5           uint32
+	F4           uint32
 }
 
 // Points is the number of elements of a transformed tile: 16, or 36 with
-// K5.
-func (p WinogradOutput) Points() int { return winogradPoints(p.K5) }
+// K5 or F4.
+func (p WinogradOutput) Points() int { return winogradPoints(p.K5 | p.F4) }
 
 // Kernel implements Params.
 func (WinogradOutput) Kernel() Kernel { return KWinogradOutput }
 
 // Tiles is P, the number of output tiles.
-func (p WinogradOutput) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+func (p WinogradOutput) Tiles() int { return WinogradTilesOf(p.N, p.OH, p.OW, p.F4) }
 
 // BufferSizes implements Params.
 func (p WinogradOutput) BufferSizes() []int {
@@ -256,7 +271,7 @@ func (p WinogradOutput) Work() Work { return streamed(p) }
 
 // Shape implements Params, e.g. "N8 K384 -> 12x12 bias".
 func (p WinogradOutput) Shape() string {
-	s := fmt.Sprintf("N%d K%d%s -> %dx%d", p.N, p.K, k5Tag(p.K5), p.OH, p.OW)
+	s := fmt.Sprintf("N%d K%d%s%s -> %dx%d", p.N, p.K, k5Tag(p.K5), f4Tag(p.F4), p.OH, p.OW)
 	if p.Bias != 0 {
 		s += " bias"
 	}
@@ -271,7 +286,10 @@ func (p WinogradOutput) Validate() error {
 	if p.Bias > 1 || p.Relu > 1 {
 		return fmt.Errorf("winograd_output: Bias and Relu must be 0 or 1, got %d, %d", p.Bias, p.Relu)
 	}
-	return winogradK5("winograd_output", p.K5, 0, 0)
+	if err := winogradK5("winograd_output", p.K5, 0, 0); err != nil {
+		return err
+	}
+	return winogradF4("winograd_output", p.F4, p.K5, 0, 0)
 }
 
 // WinogradPlan is a 3x3 stride-1 convolution pass as Winograd's four
@@ -296,18 +314,23 @@ type WinogradPlan struct {
 // to WinogradMaxKernel, a stride other than 1, for backwardData a padding
 // over R-1 or S-1, or a buffer over MaxElements.
 func WinogradConv(g Conv2DShape, backwardData bool) (WinogradPlan, bool) {
+	return winogradConv(g, backwardData, 0)
+}
+
+// winogradConv is WinogradConv, or with f4 1 WinogradConv4.
+func winogradConv(g Conv2DShape, backwardData bool, f4 uint32) (WinogradPlan, bool) {
 	if WinogradRefusal(g, backwardData) != nil {
 		return WinogradPlan{}, false
 	}
 	k5 := WinogradK5(g.R, g.S)
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5}
-	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S, K5: k5}
-	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1, K5: k5}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
+	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S, K5: k5, F4: f4}
+	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1, K5: k5, F4: f4}
 	if backwardData {
 		in = WinogradInput{N: g.N, C: g.K, H: g.OH, W: g.OW, PadH: g.R - 1 - g.PadH, PadW: g.S - 1 - g.PadW,
-			R: g.R, S: g.S, OH: g.H, OW: g.W, K5: k5}
+			R: g.R, S: g.S, OH: g.H, OW: g.W, K5: k5, F4: f4}
 		filter.BwdData = 1
-		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W, K5: k5}
+		outp = WinogradOutput{N: g.N, K: g.C, OH: g.H, OW: g.W, K5: k5, F4: f4}
 	}
 	p := u32(in.Tiles())
 	rows, red := outp.K, in.C*in.Blocks()

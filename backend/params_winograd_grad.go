@@ -28,23 +28,27 @@ const KWinogradDy Kernel = "winograd_dy"
 // backward of the ReLU whose output is y, y > 0 ? dy : 0, leaving dy as it
 // is. With K5 1 it is F(5x5,2x2)'s transform instead, E[ξ][t][k], ξ <
 // 36, by the 6x2 G' of backend/ref (winograd5.go), whose E[7] is 16 times
-// the sum of the tile. Buffers: dy[N*K*OH*OW], E[Points()*P*K], and with
-// MaskRelu y[N*K*OH*OW].
+// the sum of the tile. With F4 1 it is F(3x3,4x4)'s (the filter gradient
+// over F(4x4,3x3)'s tiles, WinogradGrad4): the 4x4 tile e at rows 4*th..
+// and columns 4*tw.. by the 6x4 G' of backend/ref (winograd4.go), E[7]
+// again 16 times the sum of the tile. Buffers: dy[N*K*OH*OW],
+// E[Points()*P*K], and with MaskRelu y[N*K*OH*OW].
 type WinogradDy struct {
 	N, K, OH, OW uint32
 	MaskRelu     uint32
 	K5           uint32
+	F4           uint32
 }
 
 // Points is the number of elements of a transformed tile: 16, or 36 with
-// K5.
-func (p WinogradDy) Points() int { return winogradPoints(p.K5) }
+// K5 or F4.
+func (p WinogradDy) Points() int { return winogradPoints(p.K5 | p.F4) }
 
 // Kernel implements Params.
 func (WinogradDy) Kernel() Kernel { return KWinogradDy }
 
 // Tiles is P, the number of output tiles.
-func (p WinogradDy) Tiles() int { return WinogradTiles(p.N, p.OH, p.OW) }
+func (p WinogradDy) Tiles() int { return WinogradTilesOf(p.N, p.OH, p.OW, p.F4) }
 
 // BufferSizes implements Params.
 func (p WinogradDy) BufferSizes() []int {
@@ -69,8 +73,7 @@ func (p WinogradDy) Work() Work { return streamed(p) }
 
 // Shape implements Params, e.g. "N8 K384 12x12 -> 6x6 tiles".
 func (p WinogradDy) Shape() string {
-	return fmt.Sprintf("N%d K%d %dx%d%s -> %dx%d tiles", p.N, p.K, p.OH, p.OW, k5Tag(p.K5),
-		(p.OH+1)/WinogradTileSize, (p.OW+1)/WinogradTileSize)
+	return fmt.Sprintf("N%d K%d %dx%d%s%s -> %s", p.N, p.K, p.OH, p.OW, k5Tag(p.K5), f4Tag(p.F4), tilesTag(p.OH, p.OW, p.F4))
 }
 
 // Validate implements Params.
@@ -81,7 +84,10 @@ func (p WinogradDy) Validate() error {
 	if p.MaskRelu > 1 {
 		return fmt.Errorf("winograd_dy: MaskRelu must be 0 or 1, got %d", p.MaskRelu)
 	}
-	return winogradK5("winograd_dy", p.K5, 0, 0)
+	if err := winogradK5("winograd_dy", p.K5, 0, 0); err != nil {
+		return err
+	}
+	return winogradF4("winograd_dy", p.F4, p.K5, 0, 0)
 }
 
 // KWinogradDw names WinogradDw.
@@ -99,18 +105,21 @@ const KWinogradDw Kernel = "winograd_dw"
 // E[16*P*K], dw[K*C*R*S], db[K]. With K5 1 (R = S = 5) M and E hold
 // F(5x5,2x2)'s 36 points: dw[k][c] = A'^T m A' (5x5) by its 5x6 A'^T
 // (backend/ref, winograd5.go) and db[k] = the sum of E[7][t][k] / 16.
+// With F4 1 (R = S = 3) they hold F(3x3,4x4)'s: dw[k][c] = A'^T m A' by
+// its 3x6 A'^T (backend/ref, winograd4.go), db[k] likewise from E[7] / 16.
 type WinogradDw struct {
 	K, C, P uint32
 	R, S    uint32
 	K5      uint32
+	F4      uint32
 }
 
-// Blocks is Q, the number of blocks of the R x S kernel (1 with K5).
+// Blocks is Q, the number of blocks of the R x S kernel (1 with K5 or F4).
 func (p WinogradDw) Blocks() uint32 { return winogradBlocksOf(p.R, p.S, p.K5) }
 
 // Points is the number of elements of a transformed tile: 16, or 36 with
-// K5.
-func (p WinogradDw) Points() int { return winogradPoints(p.K5) }
+// K5 or F4.
+func (p WinogradDw) Points() int { return winogradPoints(p.K5 | p.F4) }
 
 // Kernel implements Params.
 func (WinogradDw) Kernel() Kernel { return KWinogradDw }
@@ -134,7 +143,7 @@ func (p WinogradDw) Work() Work {
 // Shape implements Params, e.g. "K384 C256 from 4608 tiles" or "K256 C96
 // k5 from 21632 tiles".
 func (p WinogradDw) Shape() string {
-	return fmt.Sprintf("K%d C%d%s%s from %d tiles", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5), p.P)
+	return fmt.Sprintf("K%d C%d%s%s%s from %d tiles", p.K, p.C, kernelTag(p.R, p.S), k5Tag(p.K5), f4Tag(p.F4), p.P)
 }
 
 // Validate implements Params.
@@ -145,7 +154,10 @@ func (p WinogradDw) Validate() error {
 	if err := winogradKernel("winograd_dw", p.R, p.S); err != nil {
 		return err
 	}
-	return winogradK5("winograd_dw", p.K5, p.R, p.S)
+	if err := winogradK5("winograd_dw", p.K5, p.R, p.S); err != nil {
+		return err
+	}
+	return winogradF4("winograd_dw", p.F4, p.K5, p.R, p.S)
 }
 
 // WinogradGradPlan is the filter gradient of a 3x3 stride-1 convolution as
@@ -168,16 +180,33 @@ type WinogradGradPlan struct {
 // to WinogradMaxKernel, a stride other than 1, or a buffer over
 // MaxElements.
 func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
+	return winogradGrad(g, 0)
+}
+
+// WinogradGrad4 plans layer g's filter and bias gradients as F(3x3,4x4)
+// over F(4x4,3x3)'s tiles (its input transform, the F4 params of
+// WinogradDy and WinogradDw): a Gemm of Batch 36 over a quarter of
+// F(3x3,2x2)'s tiles. It reports false where WinogradGrad does and for a
+// kernel other than 3x3.
+func WinogradGrad4(g Conv2DShape) (WinogradGradPlan, bool) {
+	if g.R != 3 || g.S != 3 {
+		return WinogradGradPlan{}, false
+	}
+	return winogradGrad(g, 1)
+}
+
+// winogradGrad is WinogradGrad, or with f4 1 WinogradGrad4.
+func winogradGrad(g Conv2DShape, f4 uint32) (WinogradGradPlan, bool) {
 	if WinogradRefusal(g, false) != nil {
 		return WinogradGradPlan{}, false
 	}
 	k5 := WinogradK5(g.R, g.S)
-	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5}
-	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW, K5: k5}
+	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
+	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
 	p := u32(in.Tiles())
 	pl := WinogradGradPlan{Input: in, Dy: dy,
 		Gemm:   Gemm{M: g.C * in.Blocks(), N: g.K, K: p, Alpha: 1, Batch: u32(in.Points())},
-		Output: WinogradDw{K: g.K, C: g.C, P: p, R: g.R, S: g.S, K5: k5}}
+		Output: WinogradDw{K: g.K, C: g.C, P: p, R: g.R, S: g.S, K5: k5, F4: f4}}
 	s := pl.Gemm.BufferSizes()
 	pl.VLen, pl.ELen, pl.MLen = s[0], s[1], s[2]
 	for _, q := range pl.Dispatches() {

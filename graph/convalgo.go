@@ -26,6 +26,12 @@ const (
 	// output and the input gradient, F(3x3,2x2) (F(5x5,2x2)) for the filter
 	// gradient; the others use implicit GEMM (ConvNote).
 	ConvWinograd = "winograd"
+	// ConvWinograd4 is an Algo of a ConvPass, not a conv_algo value: the
+	// pass runs as Winograd F(4x4,3x3) (backend.WinogradConv4; the filter
+	// gradient F(3x3,4x4), backend.WinogradGrad4), which only the tuner
+	// chooses (conv_algo auto with tuning on), where it timed it faster
+	// than F(2x2,3x3) and implicit GEMM.
+	ConvWinograd4 = "winograd4"
 )
 
 // The passes of a ConvPass.
@@ -53,13 +59,18 @@ type ConvPass struct {
 	Layer int    // index of the layer in the model
 	Name  string // the layer's name, e.g. "conv.6"
 	Pass  string // PassForward, PassBackwardData or PassBackwardFilter
-	Algo  string // ConvGemm or ConvWinograd
+	Algo  string // ConvGemm, ConvWinograd or ConvWinograd4
 	// Reason says why Algo: the conv_algo value, the rule, the tuner's
 	// timings, or why the layer does not admit Winograd.
 	Reason string
 	// Winograd reports whether the pass can run as Winograd in this plan
 	// (the layer admits it, its buffers fit the device, scratch is planned).
 	Winograd bool
+	// Winograd4 reports whether it can also run as F(4x4,3x3) (the filter
+	// gradient as F(3x3,4x4)): a pass of a 3x3 layer that admits Winograd,
+	// under conv_algo auto with tuning on (Config.TunedAlgos), whose
+	// buffers fit the device; its scratch is planned with the others'.
+	Winograd4 bool
 
 	refused bool // the layer or the device does not admit Winograd
 	bound   bool // refused by the device's binding limit
@@ -186,6 +197,14 @@ func (lo *Layout) planConvs(ls []layers.Layer, needGrad []bool, dev *backend.Inf
 				for j := range scratch {
 					scratch[j] = max(scratch[j], sizes[j])
 				}
+				if algo == ConvAuto && lo.cfg.TunedAlgos {
+					if ds4, sizes4, err := winograd4Pass(w, lo.Shapes[i], pass); err == nil && overBinding(ds4, dev) == "" {
+						c.Winograd4 = true
+						for j := range scratch {
+							scratch[j] = max(scratch[j], sizes4[j])
+						}
+					}
+				}
 			}
 			lo.convs = append(lo.convs, c)
 		}
@@ -203,6 +222,17 @@ func winogradPass(w layers.Winograder, in layers.Shape, pass string) ([]backend.
 		return pl.Dispatches(), [3]int{pl.MLen, pl.VLen, pl.ELen}, err
 	}
 	pl, err := w.WinogradPlan(in, pass == PassBackwardData)
+	return pl.Dispatches(), [3]int{pl.ULen, pl.VLen, pl.MLen}, err
+}
+
+// winograd4Pass is winogradPass for F(4x4,3x3) (F(3x3,4x4) for the
+// filter gradient).
+func winograd4Pass(w layers.Winograder, in layers.Shape, pass string) ([]backend.Params, [3]int, error) {
+	if pass == PassBackwardFilter {
+		pl, err := w.WinogradGradPlan4(in)
+		return pl.Dispatches(), [3]int{pl.MLen, pl.VLen, pl.ELen}, err
+	}
+	pl, err := w.WinogradPlan4(in, pass == PassBackwardData)
 	return pl.Dispatches(), [3]int{pl.ULen, pl.VLen, pl.MLen}, err
 }
 
@@ -231,20 +261,30 @@ func overBinding(ds []backend.Params, dev *backend.Info) string {
 }
 
 // SetConvAlgo makes pass k of ConvAlgos run with algo (ConvGemm, or
-// ConvWinograd where the pass admits it), for the reason given (the
-// tuner's). The plan's later steps follow it.
+// ConvWinograd or ConvWinograd4 where the pass admits it), for the reason
+// given (the tuner's). The plan's later steps follow it.
 func (p *Plan) SetConvAlgo(k int, algo, reason string) error {
 	if k < 0 || k >= len(p.convs) {
 		return fmt.Errorf("graph: no convolution pass %d (the plan has %d)", k, len(p.convs))
 	}
 	c := &p.convs[k]
+	if err := c.admits(algo); err != nil {
+		return err
+	}
+	c.Algo, c.Reason = algo, reason
+	return nil
+}
+
+// admits says why c cannot run with algo in its plan, or is nil.
+func (c ConvPass) admits(algo string) error {
 	switch {
 	case algo == ConvWinograd && !c.Winograd:
 		return fmt.Errorf("graph: %s %s cannot run as Winograd in this plan (%s)", c.Name, c.Pass, c.Reason)
-	case algo != ConvWinograd && algo != ConvGemm:
-		return fmt.Errorf("graph: %s %s: unknown algorithm %q (want %s or %s)", c.Name, c.Pass, algo, ConvGemm, ConvWinograd)
+	case algo == ConvWinograd4 && !c.Winograd4:
+		return fmt.Errorf("graph: %s %s cannot run as Winograd F(4x4,3x3) in this plan (a pass of a 3x3 layer under conv_algo auto with tuning on; %s)", c.Name, c.Pass, c.Reason)
+	case algo != ConvWinograd && algo != ConvWinograd4 && algo != ConvGemm:
+		return fmt.Errorf("graph: %s %s: unknown algorithm %q (want %s, %s or %s)", c.Name, c.Pass, algo, ConvGemm, ConvWinograd, ConvWinograd4)
 	}
-	c.Algo, c.Reason = algo, reason
 	return nil
 }
 
@@ -264,28 +304,39 @@ func (p *Plan) ConvDispatches(k int, algo string) ([]layers.Dispatch, error) {
 		return nil, fmt.Errorf("graph: no convolution pass %d (the plan has %d)", k, len(p.convs))
 	}
 	c := p.convs[k]
-	if algo == ConvWinograd && !c.Winograd {
-		return nil, fmt.Errorf("graph: %s %s cannot run as Winograd in this plan (%s)", c.Name, c.Pass, c.Reason)
+	if err := c.admits(algo); err != nil {
+		return nil, err
 	}
 	ctx := p.ctx(c.Layer, p.lo.Batch, true, 1)
 	w := p.layers[c.Layer].(layers.Winograder)
 	if c.Pass == PassBackwardFilter {
-		ctx.WinogradGrad = algo == ConvWinograd
+		ctx.WinogradGrad, ctx.WinogradGrad4 = algo == ConvWinograd || algo == ConvWinograd4, algo == ConvWinograd4
 		return w.FilterGrad(ctx), nil
 	}
-	ctx.Winograd = algo == ConvWinograd
+	ctx.Winograd, ctx.Winograd4 = algo == ConvWinograd || algo == ConvWinograd4, algo == ConvWinograd4
 	return w.Product(ctx, c.Pass == PassBackwardData), nil
 }
 
-// winograd reports whether layer i's pass runs as Winograd now.
-func (p *Plan) winograd(i int, pass string) bool {
+// algoOf is the algorithm layer i's pass runs with now (ConvGemm for a
+// layer without convolution passes).
+func (p *Plan) algoOf(i int, pass string) string {
 	for _, c := range p.convs {
 		if c.Layer == i && c.Pass == pass {
-			return c.Algo == ConvWinograd
+			return c.Algo
 		}
 	}
-	return false
+	return ConvGemm
 }
+
+// winograd reports whether layer i's pass runs as Winograd now (either
+// tile size).
+func (p *Plan) winograd(i int, pass string) bool {
+	a := p.algoOf(i, pass)
+	return a == ConvWinograd || a == ConvWinograd4
+}
+
+// winograd4 reports whether layer i's pass runs as F(4x4,3x3) now.
+func (p *Plan) winograd4(i int, pass string) bool { return p.algoOf(i, pass) == ConvWinograd4 }
 
 // ConvAlgoLine lists cs (from ConvAlgos) layer by layer as "name
 // forward[/backward-data][/backward-filter]", e.g. "conv.0 gemm/gemm, conv.6

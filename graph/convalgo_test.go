@@ -249,9 +249,38 @@ func TestConvAlgoScratch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, r.ScratchBytes())
 	assert.Equal(t, "conv.6 forward gemm (rule: implicit GEMM on the reference device)", r.ConvAlgos()[5].String())
-	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{TunedAlgos: true}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
+	cpu, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
 	require.NoError(t, err)
-	assert.Equal(t, w.ScratchBytes(), cpu.ScratchBytes())
+	assert.Equal(t, w.ScratchBytes(), cpu.ScratchBytes(), "tune off plans no F(4x4,3x3) scratch")
+	for _, c := range cpu.ConvAlgos() {
+		assert.False(t, c.Winograd4, c.String())
+	}
+	tuned, err := graph.NewLayoutFor(m.Sequential, in, graph.Config{TunedAlgos: true}, backend.Info{Name: "cpu0", Type: backend.CPUDevice})
+	require.NoError(t, err)
+	want4 := want
+	for i, l := range m.Layers() {
+		if wl, ok := l.(layers.Winograder); ok {
+			for _, bwd := range []bool{false, true} {
+				if pl, err := wl.WinogradPlan4(w.Shapes[i], bwd); err == nil {
+					want4 = [3]int{max(want4[0], pl.ULen), max(want4[1], pl.VLen), max(want4[2], pl.MLen)}
+				}
+			}
+			if pl, err := wl.WinogradGradPlan4(w.Shapes[i]); err == nil {
+				want4 = [3]int{max(want4[0], pl.MLen), max(want4[1], pl.VLen), max(want4[2], pl.ELen)}
+			}
+		}
+	}
+	assert.Equal(t, uint64(4*(want4[0]+want4[1]+want4[2])), tuned.ScratchBytes())
+	n4 := 0
+	for _, c := range tuned.ConvAlgos() {
+		g, _ := m.Layers()[c.Layer].(*layers.Conv2d)
+		three := g != nil && g.K == 3 && g.Stride == 1
+		assert.Equal(t, three, c.Winograd4, c.String())
+		if c.Winograd4 {
+			n4++
+		}
+	}
+	assert.Positive(t, n4, "the 3x3 layers' passes admit F(4x4,3x3) (F(3x3,4x4))")
 }
 
 // TestConvAlgoBindingLimit: a pass whose Winograd buffers exceed what one

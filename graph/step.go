@@ -79,7 +79,7 @@ func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 			continue
 		}
 		x := ctx(i)
-		x.Winograd = p.winograd(i, PassForward)
+		x.Winograd, x.Winograd4 = p.winograd(i, PassForward), p.winograd4(i, PassForward)
 		x.FuseRelu = p.FusesRelu(i)
 		if ds := l.Forward(x); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseForward, Dispatches: ds})
@@ -100,8 +100,8 @@ func (p *Plan) passes(n int, train bool, step int, imageOffset uint32) []Part {
 		}
 		l := p.layers[i]
 		x := ctx(i)
-		x.Winograd = p.winograd(i, PassBackwardData)
-		x.WinogradGrad = p.winograd(i, PassBackwardFilter)
+		x.Winograd, x.Winograd4 = p.winograd(i, PassBackwardData), p.winograd4(i, PassBackwardData)
+		x.WinogradGrad, x.WinogradGrad4 = p.winograd(i, PassBackwardFilter), p.winograd4(i, PassBackwardFilter)
 		x.MaskRelu = p.MasksRelu(i)
 		if ds := l.Backward(x); len(ds) > 0 {
 			parts = append(parts, Part{Layer: l.Name(), Type: l.Type(), Phase: PhaseBackward, Dispatches: ds})

@@ -19,14 +19,20 @@ type Winograder interface {
 	// gradient, at input shape in as Winograd F(2x2,3x3), or says why the
 	// layer does not admit it.
 	WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error)
+	// WinogradPlan4 is WinogradPlan as F(4x4,3x3) (3x3 kernels only).
+	WinogradPlan4(in Shape, backwardData bool) (backend.WinogradPlan, error)
 	// Product lists the dispatches of the forward output (bias included)
-	// or, with backwardData, of c.DX alone, by Winograd when c.Winograd.
+	// or, with backwardData, of c.DX alone, by Winograd when c.Winograd
+	// (F(4x4,3x3) when c.Winograd4 too).
 	Product(c *Ctx, backwardData bool) []Dispatch
 	// WinogradGradPlan plans the filter and bias gradients at input shape
 	// in as Winograd F(3x3,2x2), or says why the layer does not admit it.
 	WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error)
+	// WinogradGradPlan4 is WinogradGradPlan as F(3x3,4x4) (3x3 kernels
+	// only).
+	WinogradGradPlan4(in Shape) (backend.WinogradGradPlan, error)
 	// FilterGrad lists the dispatches of the parameter gradients c.G, by
-	// Winograd when c.WinogradGrad.
+	// Winograd when c.WinogradGrad (F(3x3,4x4) when c.WinogradGrad4 too).
 	FilterGrad(c *Ctx) []Dispatch
 }
 
@@ -45,12 +51,34 @@ func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan
 	return pl, nil
 }
 
+// WinogradPlan4 implements Winograder: the 3x3 layers WinogradPlan
+// admits.
+func (l *Conv2d) WinogradPlan4(in Shape, backwardData bool) (backend.WinogradPlan, error) {
+	g := l.shape(in)
+	if err := backend.WinogradRefusal(g, backwardData); err != nil {
+		return backend.WinogradPlan{}, err
+	}
+	if g.R != 3 || g.S != 3 {
+		return backend.WinogradPlan{}, fmt.Errorf("kernel %dx%d: Winograd F(4x4,3x3) takes 3x3 kernels only", g.R, g.S)
+	}
+	pl, ok := backend.WinogradConv4(g, backwardData)
+	if !ok {
+		return backend.WinogradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
+	}
+	return pl, nil
+}
+
 // Product implements Winograder: Winograd's four dispatches over the
-// scratch c.Scratch (U, V, M) when c.Winograd and the pass admits it, else
-// conv2d_fwd(x, w, b, y) or conv2d_bwd_data(dy, w, dx).
+// scratch c.Scratch (U, V, M) when c.Winograd and the pass admits it
+// (F(4x4,3x3)'s with c.Winograd4), else conv2d_fwd(x, w, b, y) or
+// conv2d_bwd_data(dy, w, dx).
 func (l *Conv2d) Product(c *Ctx, backwardData bool) []Dispatch {
+	plan := l.WinogradPlan
+	if c.Winograd4 {
+		plan = l.WinogradPlan4
+	}
 	if c.Winograd && len(c.Scratch) == 3 {
-		if pl, err := l.WinogradPlan(c.In, backwardData); err == nil {
+		if pl, err := plan(c.In, backwardData); err == nil {
 			u, v, m := c.Scratch[0], c.Scratch[1], c.Scratch[2]
 			x, y := c.X, c.Y
 			if backwardData {
@@ -80,13 +108,34 @@ func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
 	return pl, nil
 }
 
+// WinogradGradPlan4 implements Winograder: the 3x3 layers
+// WinogradGradPlan admits.
+func (l *Conv2d) WinogradGradPlan4(in Shape) (backend.WinogradGradPlan, error) {
+	g := l.shape(in)
+	if err := backend.WinogradRefusal(g, false); err != nil {
+		return backend.WinogradGradPlan{}, err
+	}
+	if g.R != 3 || g.S != 3 {
+		return backend.WinogradGradPlan{}, fmt.Errorf("kernel %dx%d: Winograd F(3x3,4x4) takes 3x3 kernels only", g.R, g.S)
+	}
+	pl, ok := backend.WinogradGrad4(g)
+	if !ok {
+		return backend.WinogradGradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
+	}
+	return pl, nil
+}
+
 // FilterGrad implements Winograder: Winograd F(3x3,2x2)'s four dispatches
-// over the scratch c.Scratch (V in Scratch[1], E in Scratch[2], M in
-// Scratch[0]) when c.WinogradGrad and the layer admits it, else
-// conv2d_bwd_filter(x, dy, dw, db).
+// (F(3x3,4x4)'s with c.WinogradGrad4) over the scratch c.Scratch (V in
+// Scratch[1], E in Scratch[2], M in Scratch[0]) when c.WinogradGrad and
+// the layer admits it, else conv2d_bwd_filter(x, dy, dw, db).
 func (l *Conv2d) FilterGrad(c *Ctx) []Dispatch {
+	plan := l.WinogradGradPlan
+	if c.WinogradGrad4 {
+		plan = l.WinogradGradPlan4
+	}
 	if c.WinogradGrad && len(c.Scratch) == 3 {
-		if pl, err := l.WinogradGradPlan(c.In); err == nil {
+		if pl, err := plan(c.In); err == nil {
 			m, v, e := c.Scratch[0], c.Scratch[1], c.Scratch[2]
 			return []Dispatch{op(pl.Input, c.X, v), maskRelu(c, op(pl.Dy, c.DY, e)), op(pl.Gemm, v, e, m),
 				op(pl.Output, m, e, c.G[0], c.G[1])}

@@ -95,10 +95,16 @@ type Ctx struct {
 	// a Winograder as Winograd F(2x2,3x3) over Scratch (U, V, M, sized for
 	// the planned batch; see backend.WinogradPlan); other layers ignore both.
 	Winograd bool
+	// Winograd4 makes that Winograd product F(4x4,3x3) instead (see
+	// backend.WinogradConv4), where the pass admits it.
+	Winograd4 bool
 	// WinogradGrad runs a Winograder's parameter gradients as Winograd
 	// F(3x3,2x2) over Scratch (see backend.WinogradGradPlan).
 	WinogradGrad bool
-	Scratch      []backend.Buffer
+	// WinogradGrad4 makes them F(3x3,4x4) instead (backend.WinogradGrad4),
+	// where the layer admits it.
+	WinogradGrad4 bool
+	Scratch       []backend.Buffer
 	// FuseRelu asks a Conv2d or Linear forward to apply the ReLU that
 	// follows it in its own store (Conv2DFwd.Relu, WinogradOutput.Relu,
 	// BiasAdd.Relu): the planner then leaves out that ReLU's forward pass.

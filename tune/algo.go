@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,8 +40,9 @@ func (e Entry) decodeAlgo() (backend.Params, error) {
 		return nil, fmt.Errorf("tune cache entry %s: the algorithm choice is for %s, %s and %s only", e.Kernel,
 			backend.KConv2DFwd, backend.KConv2DBwdData, backend.KConv2DBwdFilter)
 	}
-	if e.Algo != graph.ConvGemm && e.Algo != graph.ConvWinograd {
-		return nil, fmt.Errorf("tune cache entry %s %q: algorithm %q (want %s or %s)", e.Kernel, e.Shape, e.Algo, graph.ConvGemm, graph.ConvWinograd)
+	if e.Algo != graph.ConvGemm && e.Algo != graph.ConvWinograd && e.Algo != graph.ConvWinograd4 {
+		return nil, fmt.Errorf("tune cache entry %s %q: algorithm %q (want %s, %s or %s)", e.Kernel, e.Shape, e.Algo,
+			graph.ConvGemm, graph.ConvWinograd, graph.ConvWinograd4)
 	}
 	return inner.decode()
 }
@@ -69,11 +71,20 @@ const (
 const algoShare = 0.125
 
 // AlgoChoice is the algorithm chosen for one convolution pass by timing
-// both on the device: the pass's device time in ms by each.
+// each it admits on the device: the pass's device time in ms by each
+// (Winograd4Ms 0 where the pass cannot run as F(4x4,3x3)).
 type AlgoChoice struct {
 	Layer, Pass        string // e.g. "conv.3", graph.PassForward
-	Algo               string // graph.ConvGemm or graph.ConvWinograd
+	Algo               string // graph.ConvGemm, graph.ConvWinograd or graph.ConvWinograd4
 	WinogradMs, GemmMs float64
+	Winograd4Ms        float64
+}
+
+// algoTiming is one algorithm of a pass: its dispatches and time in ms.
+type algoTiming struct {
+	algo string
+	ds   []layers.Dispatch
+	ms   float64
 }
 
 // chooseAlgos sets, when plan's conv_algo is auto, the algorithm of every
@@ -106,50 +117,68 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 		if e, ok := entries[key]; ok {
 			reason := fmt.Sprintf("cached: %s %.3g ms, gemm %.3g ms", e.Algo, e.Ms, e.DefaultMs)
 			if err := plan.SetConvAlgo(k, e.Algo, reason); err != nil {
-				return nil, err
+				log.Warn("tune: the cached convolution algorithm does not fit this plan; the rule's is kept", "layer", c.Name+" "+c.Pass,
+					"algo", e.Algo, "reason", err.Error())
 			}
 			continue
 		}
 		if mode != Auto {
 			continue
 		}
-		win, err := plan.ConvDispatches(k, graph.ConvWinograd)
+		cands, err := algoCandidates(plan, k, c, gemm)
 		if err != nil {
 			return nil, err
 		}
-		gms, err := 0.0, finiteInput(dev, gemm[0])
-		if err == nil {
-			err = touchOutputs(dev, append(slices.Clone(gemm), win...), touched)
+		err = finiteInput(dev, gemm[0])
+		for i := range cands {
+			if err == nil {
+				err = touchOutputs(dev, cands[i].ds, touched)
+			}
 		}
-		if ms, ok := known[backend.KeyOf(gemm[0].P)]; ok && len(gemm) == 1 && err == nil {
-			gms = ms
-		} else if err == nil {
-			gms, err = timeDispatches(dev, gemm, ran)
-		}
-		if err == nil {
-			var wms float64
-			if wms, err = timeDispatches(dev, win, ran); err == nil {
-				var rounds int
-				gms, wms, rounds, err = recheck(dev, gemm, win, gms, wms, recheckUntil)
-				if err != nil {
-					return nil, fmt.Errorf("tune: timing the algorithms of %s %s again: %w", c.Name, c.Pass, err)
-				}
-				algo, ms := graph.ConvGemm, gms
-				if wms < gms {
-					algo, ms = graph.ConvWinograd, wms
-				}
-				reason := fmt.Sprintf("tuned: winograd %.3g ms, gemm %.3g ms", wms, gms)
-				if rounds > 0 {
-					reason += fmt.Sprintf(", the fastest with %d more runs each", rounds)
-				}
-				if err := plan.SetConvAlgo(k, algo, reason); err != nil {
-					return nil, err
-				}
-				store = append(store, algoEntry(gemm[0].P, c, algo, ms, gms))
-				chosen = append(chosen, AlgoChoice{Layer: c.Name, Pass: c.Pass, Algo: algo, WinogradMs: wms, GemmMs: gms})
-				log.Info("tune: convolution algorithm", "layer", c.Name+" "+c.Pass, "algo", algo, "winograd_ms", wms, "gemm_ms", gms)
+		for i := range cands {
+			if err != nil {
+				break
+			}
+			if ms, ok := known[backend.KeyOf(gemm[0].P)]; ok && i == 0 && len(gemm) == 1 {
+				cands[i].ms = ms
 				continue
 			}
+			cands[i].ms, err = timeDispatches(dev, cands[i].ds, ran)
+		}
+		if err == nil {
+			slices.SortStableFunc(cands, func(a, b algoTiming) int { return cmp.Compare(a.ms, b.ms) })
+			var rounds int
+			cands[0].ms, cands[1].ms, rounds, err = recheck(dev, cands[0].ds, cands[1].ds, cands[0].ms, cands[1].ms, recheckUntil)
+			if err != nil {
+				return nil, fmt.Errorf("tune: timing the algorithms of %s %s again: %w", c.Name, c.Pass, err)
+			}
+			best := slices.MinFunc(cands, func(a, b algoTiming) int { return cmp.Compare(a.ms, b.ms) })
+			ch := AlgoChoice{Layer: c.Name, Pass: c.Pass, Algo: best.algo}
+			for _, a := range cands {
+				switch a.algo {
+				case graph.ConvGemm:
+					ch.GemmMs = a.ms
+				case graph.ConvWinograd:
+					ch.WinogradMs = a.ms
+				case graph.ConvWinograd4:
+					ch.Winograd4Ms = a.ms
+				}
+			}
+			reason := fmt.Sprintf("tuned: winograd %.3g ms, gemm %.3g ms", ch.WinogradMs, ch.GemmMs)
+			if ch.Winograd4Ms > 0 {
+				reason += fmt.Sprintf(", winograd4 %.3g ms", ch.Winograd4Ms)
+			}
+			if rounds > 0 {
+				reason += fmt.Sprintf(", the fastest with %d more runs each", rounds)
+			}
+			if err := plan.SetConvAlgo(k, best.algo, reason); err != nil {
+				return nil, err
+			}
+			store = append(store, algoEntry(gemm[0].P, c, best.algo, best.ms, ch.GemmMs))
+			chosen = append(chosen, ch)
+			log.Info("tune: convolution algorithm", "layer", c.Name+" "+c.Pass, "algo", best.algo, "winograd_ms", ch.WinogradMs,
+				"gemm_ms", ch.GemmMs, "winograd4_ms", ch.Winograd4Ms)
+			continue
 		}
 		if errors.Is(err, backend.ErrDeviceLost) {
 			return nil, fmt.Errorf("tune: timing the algorithms of %s %s: %w", c.Name, c.Pass, err)
@@ -162,6 +191,25 @@ func chooseAlgos(dev backend.Device, t backend.Tuner, plan *graph.Plan, mode Mod
 		}
 	}
 	return chosen, nil
+}
+
+// algoCandidates are the algorithms pass k (c) of plan admits, with
+// their dispatches: implicit GEMM (gemm) first, Winograd, and F(4x4,3x3)
+// where c.Winograd4.
+func algoCandidates(plan *graph.Plan, k int, c graph.ConvPass, gemm []layers.Dispatch) ([]algoTiming, error) {
+	out := []algoTiming{{algo: graph.ConvGemm, ds: gemm}}
+	algos := []string{graph.ConvWinograd}
+	if c.Winograd4 {
+		algos = append(algos, graph.ConvWinograd4)
+	}
+	for _, a := range algos {
+		ds, err := plan.ConvDispatches(k, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, algoTiming{algo: a, ds: ds})
+	}
+	return out, nil
 }
 
 // algoEntry is the cache entry of an algorithm choice.
@@ -315,9 +363,10 @@ func runTimed(dev backend.Device, kt backend.KernelTimer, ds []layers.Dispatch) 
 	return ms, nil
 }
 
-// altTargets are the tiled dispatches of the algorithm each convolution
+// altTargets are the tiled dispatches of the algorithms each convolution
 // pass does not run now, when plan's conv_algo is auto and the pass can
-// run both ways (the tuner times both), with the first layer naming each.
+// run more than one way (the tuner times each), with the first layer
+// naming each.
 func altTargets(plan *graph.Plan) ([]Target, error) {
 	if plan.Layout().Config().ConvAlgo != graph.ConvAuto {
 		return nil, nil
@@ -327,21 +376,26 @@ func altTargets(plan *graph.Plan) ([]Target, error) {
 		if !c.Winograd {
 			continue
 		}
-		other := graph.ConvGemm
-		if c.Algo == graph.ConvGemm {
-			other = graph.ConvWinograd
-		}
-		ds, err := plan.ConvDispatches(k, other)
-		if err != nil {
-			return nil, err
+		others := []string{graph.ConvGemm, graph.ConvWinograd}
+		if c.Winograd4 {
+			others = append(others, graph.ConvWinograd4)
 		}
 		phase := graph.PhaseForward
 		if c.Pass != graph.PassForward {
 			phase = graph.PhaseBackward
 		}
-		for _, d := range ds {
-			if backend.IsTiled(d.P.Kernel()) {
-				out = append(out, Target{Layer: c.Name, Phase: phase, P: d.P, Alternative: true})
+		for _, other := range others {
+			if other == c.Algo {
+				continue
+			}
+			ds, err := plan.ConvDispatches(k, other)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range ds {
+				if backend.IsTiled(d.P.Kernel()) {
+					out = append(out, Target{Layer: c.Name, Phase: phase, P: d.P, Alternative: true})
+				}
 			}
 		}
 	}

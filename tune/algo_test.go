@@ -114,7 +114,7 @@ func TestAlgoEntryErrors(t *testing.T) {
 	_, err := tune.Entry{Kernel: "conv_algo:gemm", Shape: "x", Params: []byte(raw), Algo: "winograd"}.Dispatch()
 	assert.ErrorContains(t, err, "the algorithm choice is for conv2d_fwd, conv2d_bwd_data and conv2d_bwd_filter only")
 	_, err = tune.Entry{Kernel: tune.AlgoKey(p).Kernel, Shape: p.Shape(), Params: []byte(raw), Algo: "fft"}.Dispatch()
-	assert.ErrorContains(t, err, `algorithm "fft" (want gemm or winograd)`)
+	assert.ErrorContains(t, err, `algorithm "fft" (want gemm, winograd or winograd4)`)
 	assert.Equal(t, backend.TuneKey{Kernel: "conv_algo:conv2d_fwd", Shape: p.Shape()}, tune.AlgoKey(p))
 }
 
@@ -124,4 +124,78 @@ func algoNames(p *graph.Plan) []string {
 		out = append(out, c.Name+" "+c.Pass+" "+c.Algo)
 	}
 	return out
+}
+
+// TestChooseAlgosWinograd4: where F(4x4,3x3)'s batched gemm (36 products)
+// beats F(2x2,3x3)'s (16) and implicit GEMM, the tuner times all three
+// algorithms of the 3x3 passes, chooses winograd4 (F(3x3,4x4) for the
+// filter gradients), caches it, and a cached plan runs F(4x4,3x3)'s
+// dispatches; tune off keeps the rule.
+func TestChooseAlgosWinograd4(t *testing.T) {
+	fake := func() *fakeTuner {
+		f := newFake(fakeConfig{"v=0", fakeTile{byN: map[uint32]int64{16: 4e6, 36: 5e5}, byKernel: map[backend.Kernel]int64{
+			backend.KConv2DFwd: 10e6, backend.KConv2DBwdData: 2e6, backend.KConv2DBwdFilter: 1e6}}})
+		info := f.Device.Info()
+		info.Type, info.Name = backend.CPUDevice, "fake cpu"
+		f.info = &info
+		return f
+	}
+	cache := &tune.Cache{Dir: t.TempDir()}
+	tuning := graph.Config{Seed: 1, TunedAlgos: true} // as train plans with tune auto or cached
+	f := fake()
+	defer f.Close()
+	plan := algoPlanWith(t, f, tuning)
+	tgs, err := tune.Targets(plan)
+	require.NoError(t, err)
+	assert.Contains(t, describeTargets(tgs), "conv.0 forward gemm M3 N8 K1 b=36", "F(4x4,3x3)'s gemm is tuned as an alternative")
+	_, err = tune.Prepare(f, plan, tune.Auto, tune.Options{Cache: cache, Budget: 20 * time.Second})
+	require.NoError(t, err)
+	want := []string{"conv.0 forward winograd4", "conv.0 backward-filter winograd4", "conv.2 forward winograd4",
+		"conv.2 backward-data winograd4", "conv.2 backward-filter winograd4"}
+	assert.Equal(t, want, algoNames(plan))
+	assert.Equal(t, "conv.2 backward-data winograd4 (tuned: winograd 4 ms, gemm 2 ms, winograd4 0.5 ms)", plan.ConvAlgos()[3].String())
+	entries, err := cache.Load(f)
+	require.NoError(t, err)
+	e, ok := entries[backend.TuneKey{Kernel: "conv_algo:conv2d_bwd_data", Shape: "N2 C3 8x8 -> K4 8x8 k3x3 s1 p1"}]
+	require.True(t, ok)
+	assert.Equal(t, graph.ConvWinograd4, e.Algo)
+	assert.InDelta(t, 0.5, e.Ms, 1e-9)
+
+	g := fake()
+	defer g.Close()
+	again := algoPlanWith(t, g, tuning)
+	_, err = tune.Prepare(g, again, tune.Cached, tune.Options{Cache: cache})
+	require.NoError(t, err)
+	assert.Equal(t, want, algoNames(again))
+	parts, err := again.TrainStepParts(1, 2)
+	require.NoError(t, err)
+	f4 := 0
+	for _, part := range parts {
+		for _, d := range part.Dispatches {
+			if in, ok := d.P.(backend.WinogradInput); ok {
+				assert.Equal(t, uint32(1), in.F4, "%s %s", part.Layer, d.P.Shape())
+				f4++
+			}
+		}
+	}
+	assert.Equal(t, 5, f4, "the five winograd4 passes transform their inputs as F(4x4,3x3)")
+	dy := 0
+	for _, part := range parts {
+		for _, d := range part.Dispatches {
+			if q, ok := d.P.(backend.WinogradDy); ok {
+				assert.Equal(t, uint32(1), q.F4, "%s %s", part.Layer, d.P.Shape())
+				dy++
+			}
+		}
+	}
+	assert.Equal(t, 2, dy, "the filter gradients transform dy as F(3x3,4x4)")
+
+	h := fake()
+	defer h.Close()
+	off := algoPlanWith(t, h, graph.Config{Seed: 1})
+	_, err = tune.Prepare(h, off, tune.Off, tune.Options{Cache: cache})
+	require.NoError(t, err)
+	for _, c := range off.ConvAlgos() {
+		assert.NotEqual(t, graph.ConvWinograd4, c.Algo, c.String())
+	}
 }

@@ -80,6 +80,7 @@ func winogradCases() []Case {
 		p.K5 = 1
 		out = append(out, Case{Name: s.name + "_f25", Params: p, Init: []Gen{Symmetric(1), nil}})
 	}
+	out = append(out, winograd4Cases()...)
 	filters := []struct {
 		name       string
 		k, c, r, s int
@@ -133,6 +134,95 @@ func winogradCases() []Case {
 	p := backend.WinogradOutput{N: 2, K: 256, OH: 7, OW: 7, Bias: 1, K5: 1} // AlexNet's conv.3, plane scaled down
 	out = append(out, Case{Name: "alexnet_conv3_bias_f25", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
 	return append(out, winogradGradCases()...)
+}
+
+// winograd4Cases are the F(4x4,3x3) (F4) cases of the three transforms:
+// every 3x3 input shape of winogradShapes (partial 4x4 tiles, windows past
+// every edge, batch 1, AlexNet's channels) and cpu-quick's 3x3 planes (one
+// tile per image), with and without the ReLU mask; filters of odd counts
+// and AlexNet's, forward and rotated; outputs of odd and even planes with
+// and without bias and the ReLU clamp.
+func winograd4Cases() []Case {
+	var out []Case
+	shapes := append(winogradShapes(), winogradShape{"cpu_quick_conv8_3x3", 3, 192, 3, 3, 1, 1, 0, 0},
+		winogradShape{"odd_13x11_p1", 2, 5, 13, 11, 1, 1, 0, 0}, winogradShape{"tiles4_straddle_5x9_batch3_p0", 3, 2, 5, 9, 0, 0, 0, 0})
+	for _, s := range shapes {
+		if s.r != 0 {
+			continue
+		}
+		p := winogradInputOf(s)
+		p.F4 = 1
+		out = append(out, Case{Name: s.name + "_f43", Params: p, Init: []Gen{Symmetric(1), nil}})
+		if s.name == "odd_7x9_p1" || s.name == "cpu_quick_conv8_3x3" || s.name == "straddle_3x5_batch2_p1" {
+			p.MaskRelu = 1
+			out = append(out, Case{Name: s.name + "_f43_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
+		}
+	}
+	for _, f := range []struct {
+		name string
+		k, c int
+	}{{"1x1", 1, 1}, {"k3_c5", 3, 5}, {"k17_c33", 17, 33}, {"cpu_quick_conv8", 192, 192}, {"alexnet_conv6", 384, 256}} {
+		for bwd := range uint32(2) {
+			name := f.name + "_f43"
+			if bwd != 0 {
+				name += "_bwd_data"
+			}
+			p := backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), R: 3, S: 3, BwdData: bwd, F4: 1}
+			out = append(out, Case{Name: name, Params: p, Init: []Gen{FanIn(9 * f.c), nil}})
+		}
+	}
+	for _, o := range []struct {
+		name                  string
+		n, k, oh, ow, b, relu int
+	}{
+		{"tiny_1x1", 1, 1, 1, 1, 1, 0}, {"odd_7x9", 2, 3, 7, 9, 1, 0}, {"odd_7x9", 2, 3, 7, 9, 1, 1},
+		{"odd_13x5", 3, 5, 13, 5, 0, 1}, {"even_8x12", 1, 17, 8, 12, 0, 0}, {"cpu_quick_conv8_3x3", 3, 192, 3, 3, 1, 0},
+		{"alexnet_conv8_full_12", 1, 384, 12, 12, 1, 1},
+	} {
+		p := backend.WinogradOutput{N: uint32(o.n), K: uint32(o.k), OH: uint32(o.oh), OW: uint32(o.ow), Bias: uint32(o.b), Relu: uint32(o.relu), F4: 1}
+		name := o.name
+		if o.b != 0 {
+			name += "_bias"
+		}
+		if o.relu != 0 {
+			name += "_relu"
+		}
+		out = append(out, Case{Name: name + "_f43", Params: p, Init: []Gen{Symmetric(1), Symmetric(0.5), nil}})
+	}
+	return append(out, winograd4GradCases()...)
+}
+
+// winograd4GradCases are the F(3x3,4x4) (F4) cases of winograd_dy (odd
+// planes, partial 4x4 tiles, batch 1 and 3, channels of every remainder
+// mod 4 and cpu-quick's, with and without the ReLU mask) and winograd_dw
+// (up to 4099 tiles, channels not multiples of 4).
+func winograd4GradCases() []Case {
+	var out []Case
+	for _, d := range []struct {
+		name         string
+		n, k, oh, ow int
+		mask         bool
+	}{
+		{"tiny_1x1", 1, 1, 1, 1, false}, {"odd_7x9", 2, 3, 7, 9, true}, {"odd_5x3_batch3", 3, 5, 5, 3, false},
+		{"even_8x12", 1, 17, 8, 12, false}, {"k6_odd_13x7", 2, 6, 13, 7, true}, {"k8_odd_7x5", 2, 8, 7, 5, true},
+		{"k12_odd_3x3_batch3", 3, 12, 3, 3, false}, {"cpu_quick_conv8_3x3", 3, 192, 3, 3, true},
+	} {
+		p := backend.WinogradDy{N: uint32(d.n), K: uint32(d.k), OH: uint32(d.oh), OW: uint32(d.ow), F4: 1}
+		out = append(out, Case{Name: d.name + "_f43", Params: p, Init: []Gen{Symmetric(1), nil}})
+		if d.mask {
+			p.MaskRelu = 1
+			out = append(out, Case{Name: d.name + "_f43_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
+		}
+	}
+	for _, d := range []struct {
+		name    string
+		k, c, p int
+	}{{"1x1_p1", 1, 1, 1}, {"k3_c5_p7", 3, 5, 7}, {"k2_c3_p4099", 2, 3, 4099}, {"k17_c33_p257", 17, 33, 257},
+		{"cpu_quick_conv8", 192, 192, 12}} {
+		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: 3, S: 3, F4: 1}
+		out = append(out, Case{Name: d.name + "_f43", Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
+	}
+	return out
 }
 
 // winogradGradCases are the cases of F(3x3,2x2)'s two transforms: dy's

@@ -1,9 +1,9 @@
 package backendtest
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,19 +79,37 @@ func RunWinograd(dev backend.Device, pl backend.WinogradPlan, w, b, in []float32
 // the convolution kernel, its case "winograd_fwd_..." or
 // "winograd_bwd_data_...".
 func CheckWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool) (res Result) {
+	pl, ok := backend.WinogradConv(g, backwardData)
+	return checkWinograd(dev, g, backwardData, winogradName(g, backwardData), pl, ok, "F(2x2,3x3)")
+}
+
+// CheckWinograd4 is CheckWinograd for F(4x4,3x3) (backend.WinogradConv4,
+// 3x3 kernels only), its case "winograd4_fwd_..." or
+// "winograd4_bwd_data_...".
+func CheckWinograd4(dev backend.Device, g backend.Conv2DShape, backwardData bool) (res Result) {
+	pl, ok := backend.WinogradConv4(g, backwardData)
+	return checkWinograd(dev, g, backwardData, winograd4Name(winogradName(g, backwardData)), pl, ok, "F(4x4,3x3)")
+}
+
+// winograd4Name is the F(4x4,3x3) check's name of the F(2x2,3x3) check
+// named name: "winograd4_..." for "winograd_...".
+func winograd4Name(name string) string { return "winograd4" + strings.TrimPrefix(name, "winograd") }
+
+// checkWinograd checks plan pl (ok false: the layer does not admit
+// algorithm alg) of layer g as CheckWinograd says, as case name.
+func checkWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool, name string, pl backend.WinogradPlan, ok bool, alg string) (res Result) {
 	var p backend.Params = backend.Conv2DFwd{Conv2DShape: g}
 	if backwardData {
 		p = backend.Conv2DBwdData{Conv2DShape: g}
 	}
-	c, err := TiledCase(winogradName(g, backwardData), p)
+	c, err := TiledCase(name, p)
 	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: scaledTolerance(WinogradTolerance, p)}
 	if err != nil {
 		res.Err = err
 		return res
 	}
-	pl, ok := backend.WinogradConv(g, backwardData)
 	if !ok {
-		res.Err = errors.New("the layer does not admit Winograd F(2x2,3x3)")
+		res.Err = fmt.Errorf("the layer does not admit Winograd %s", alg)
 		return res
 	}
 	in := c.Inputs()
@@ -148,6 +166,10 @@ func WinogradGeometries() []backend.Conv2DShape {
 		backend.NewConv2DShape(1, 17, 11, 13, 9, 3, 3, 1, 1),
 		backend.NewConv2DShape(2, 256, 6, 6, 384, 3, 3, 1, 1),
 		backend.NewConv2DShape(1, 384, 5, 5, 256, 3, 3, 1, 1),
+		// cpu-quick's conv.8 (3x3 planes: one F(4x4,3x3) tile per image)
+		// and a 13x13 plane (partial 4x4 tiles).
+		backend.NewConv2DShape(3, 192, 3, 3, 96, 3, 3, 1, 1),
+		backend.NewConv2DShape(1, 7, 13, 13, 5, 3, 3, 1, 1),
 	}, largeKernelGeometries()...)
 }
 
@@ -183,27 +205,47 @@ func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
 	}()
 	for _, g := range WinogradGeometries() {
 		for _, bwd := range []bool{false, true} {
-			t.Run(winogradName(g, bwd), func(t *testing.T) {
-				res := CheckWinograd(dev, g, bwd)
-				if res.Err != nil {
-					t.Fatal(res.Err)
+			checks := []func(backend.Device, backend.Conv2DShape, bool) Result{CheckWinograd}
+			if g.R == 3 && g.S == 3 {
+				checks = append(checks, CheckWinograd4)
+			}
+			for i, check := range checks {
+				name := winogradName(g, bwd)
+				if i == 1 {
+					name = winograd4Name(name)
 				}
-				if !res.Pass {
-					t.Fatal(res.Detail())
-				}
-				t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
-			})
+				t.Run(name, func(t *testing.T) {
+					res := check(dev, g, bwd)
+					if res.Err != nil {
+						t.Fatal(res.Err)
+					}
+					if !res.Pass {
+						t.Fatal(res.Detail())
+					}
+					t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
+				})
+			}
 		}
 	}
 	for _, g := range WinogradGradGeometries() {
-		t.Run(winogradGradName(g), func(t *testing.T) {
-			if testing.Short() && WinogradGradLarge(g) {
-				t.Skip("AlexNet-width layer skipped in -short mode")
+		checks := []func(backend.Device, backend.Conv2DShape) Result{CheckWinogradGrad}
+		if g.R == 3 && g.S == 3 {
+			checks = append(checks, CheckWinogradGrad4)
+		}
+		for i, check := range checks {
+			name := winogradGradName(g)
+			if i == 1 {
+				name = winograd4Name(name)
 			}
-			res := CheckWinogradGrad(dev, g)
-			require.NoError(t, res.Err)
-			require.True(t, res.Pass, res.Detail())
-			t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
-		})
+			t.Run(name, func(t *testing.T) {
+				if testing.Short() && WinogradGradLarge(g) {
+					t.Skip("AlexNet-width layer skipped in -short mode")
+				}
+				res := check(dev, g)
+				require.NoError(t, res.Err)
+				require.True(t, res.Pass, res.Detail())
+				t.Logf("max |err| %.3g, worst at %.2f of the tolerance", res.MaxAbsErr, res.Ratio)
+			})
+		}
 	}
 }

@@ -77,16 +77,30 @@ func RunWinogradGrad(dev backend.Device, pl backend.WinogradGradPlan, x, dy []fl
 // conv2d_bwd_filter within WinogradGradTolerance. The result is named
 // after conv2d_bwd_filter, its case "winograd_bwd_filter_...".
 func CheckWinogradGrad(dev backend.Device, g backend.Conv2DShape) (res Result) {
+	pl, ok := backend.WinogradGrad(g)
+	return checkWinogradGrad(dev, g, winogradGradName(g), pl, ok, "F(3x3,2x2)")
+}
+
+// CheckWinogradGrad4 is CheckWinogradGrad for F(3x3,4x4)
+// (backend.WinogradGrad4, 3x3 kernels only), its case
+// "winograd4_bwd_filter_...".
+func CheckWinogradGrad4(dev backend.Device, g backend.Conv2DShape) (res Result) {
+	pl, ok := backend.WinogradGrad4(g)
+	return checkWinogradGrad(dev, g, winograd4Name(winogradGradName(g)), pl, ok, "F(3x3,4x4)")
+}
+
+// checkWinogradGrad checks plan pl (ok false: the layer does not admit
+// algorithm alg) of layer g as CheckWinogradGrad says, as case name.
+func checkWinogradGrad(dev backend.Device, g backend.Conv2DShape, name string, pl backend.WinogradGradPlan, ok bool, alg string) (res Result) {
 	p := backend.Conv2DBwdFilter{Conv2DShape: g}
-	c, err := TiledCase(winogradGradName(g), p)
+	c, err := TiledCase(name, p)
 	res = Result{Kernel: p.Kernel(), Case: c.Name, Tol: scaledTolerance(WinogradGradTolerance, p)}
 	if err != nil {
 		res.Err = err
 		return res
 	}
-	pl, ok := backend.WinogradGrad(g)
 	if !ok {
-		res.Err = errors.New("the layer does not admit Winograd F(3x3,2x2)")
+		res.Err = fmt.Errorf("the layer does not admit Winograd %s", alg)
 		return res
 	}
 	in := c.Inputs()
@@ -129,6 +143,7 @@ func WinogradGradGeometries() []backend.Conv2DShape {
 		rect,
 		backend.NewConv2DShape(1, 17, 11, 13, 9, 3, 3, 1, 1),
 		backend.NewConv2DShape(3, 6, 19, 19, 10, 3, 3, 1, 1),
+		backend.NewConv2DShape(3, 24, 3, 3, 20, 3, 3, 1, 1), // cpu-quick's 3x3 planes: one F(4x4,3x3) tile per image
 	}
 	gs = append(gs, largeKernelGeometries()...)
 	return append(gs, backend.NewConv2DShape(2, 384, 5, 5, 384, 3, 3, 1, 1))

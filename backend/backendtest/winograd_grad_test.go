@@ -147,6 +147,12 @@ func TestWinogradGradAcceptsFloat32(t *testing.T) {
 		require.NoError(t, res.Err, g.Shape())
 		assert.True(t, res.Pass, "%s: %s", g.Shape(), res.Detail())
 		t.Logf("%s: max |err| %.3g, %.4f of the tolerance", g.Shape(), res.MaxAbsErr, res.Ratio)
+		if g.R == 3 && g.S == 3 {
+			res = CheckWinogradGrad4(f, g)
+			require.NoError(t, res.Err, g.Shape())
+			assert.True(t, res.Pass, "F(3x3,4x4) %s: %s", g.Shape(), res.Detail())
+			t.Logf("F(3x3,4x4) %s: max |err| %.3g, %.4f of the tolerance", g.Shape(), res.MaxAbsErr, res.Ratio)
+		}
 	}
 }
 
@@ -163,36 +169,42 @@ func hostKernels(fs map[backend.Kernel]func(backend.Params, [][]float32)) func(*
 	}
 }
 
-// gradMatrices are the filter gradient's G' (a x 2) and A'^T (r x a) as
-// the backends scale them, a the tile side and r the block side, with the
-// element ξ of E that holds scale times the sum of a tile: F(3x3,2x2), or
-// F(5x5,2x2) with k5 (backend/ref states both).
-func gradMatrices(k5 uint32) (gp, at [][]float32, a, r, sum int, scale float32) {
-	if k5 != 0 {
-		const s = 1.0 / 24
+// gradMatrices are the filter gradient's G' (a x m) and A'^T (r x a) as
+// the backends scale them, a the tile side, r the block side and m the
+// side of dy's tile, with the element ξ of E that holds scale times the
+// sum of a tile: F(3x3,2x2), F(5x5,2x2) with k5 or F(3x3,4x4) with f4
+// (backend/ref states them).
+func gradMatrices(k5, f4 uint32) (gp, at [][]float32, a, r, m, sum int, scale float32) {
+	const s = 1.0 / 24
+	switch {
+	case f4 != 0:
+		return [][]float32{{6, 0, 0, 0}, {-4, -4, -4, -4}, {-4, 4, -4, 4}, {1, 2, 4, 8}, {1, -2, 4, -8}, {0, 0, 0, 24}},
+			[][]float32{{s, s, s, s, s, 0}, {0, s, -s, 2 * s, -2 * s, 0}, {0, s, s, 4 * s, 4 * s, s}}, 6, 3, 4, 7, 16
+	case k5 != 0:
 		return [][]float32{{6, 0}, {-4, -4}, {-4, 4}, {1, 2}, {1, -2}, {0, 24}},
 			[][]float32{{s, s, s, s, s, 0}, {0, s, -s, 2 * s, -2 * s, 0}, {0, s, s, 4 * s, 4 * s, 0},
-				{0, s, -s, 8 * s, -8 * s, 0}, {0, s, s, 16 * s, 16 * s, s}}, 6, 5, 7, 16
+				{0, s, -s, 8 * s, -8 * s, 0}, {0, s, s, 16 * s, 16 * s, s}}, 6, 5, 2, 7, 16
 	}
 	return [][]float32{{2, 0}, {1, 1}, {1, -1}, {0, 2}},
-		[][]float32{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}, 4, 3, 5, 1
+		[][]float32{{0.5, 0.5, 0.5, 0}, {0, 0.5, -0.5, 0}, {0, 0.5, 0.5, -0.5}}, 4, 3, 2, 5, 1
 }
 
 // winogradDy32 is winograd_dy in float32: the rows of G' e first, then
 // the columns, each summed in order (dy masked by y with MaskRelu).
 func winogradDy32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDy)
-	gp, _, pa, _, _, _ := gradMatrices(q.K5)
+	gp, _, pa, _, m, _, _ := gradMatrices(q.K5, q.F4)
 	kk, oh, ow := int(q.K), int(q.OH), int(q.OW)
-	th, tw := (oh+1)/2, (ow+1)/2
+	th, tw := (oh+m-1)/m, (ow+m-1)/m
 	tiles := int(q.N) * th * tw
 	for t := range tiles {
 		img, r := t/(th*tw), t%(th*tw)
-		y0, x0 := 2*(r/tw), 2*(r%tw)
+		y0, x0 := m*(r/tw), m*(r%tw)
 		for k := range kk {
-			var e [2][2]float32
-			for a := range 2 {
-				for b := range 2 {
+			e := make([][]float32, m)
+			for a := range m {
+				e[a] = make([]float32, m)
+				for b := range m {
 					if y, x := y0+a, x0+b; y < oh && x < ow {
 						i := ((img*kk+k)*oh+y)*ow + x
 						if e[a][b] = v[0][i]; q.MaskRelu != 0 && !(v[2][i] > 0) {
@@ -202,9 +214,18 @@ func winogradDy32(p backend.Params, v [][]float32) {
 				}
 			}
 			for i := range pa {
-				row := [2]float32{gp[i][0]*e[0][0] + gp[i][1]*e[1][0], gp[i][0]*e[0][1] + gp[i][1]*e[1][1]}
+				row := make([]float32, m) // row i of G' e
+				for b := range m {
+					for a := range m {
+						row[b] += gp[i][a] * e[a][b]
+					}
+				}
 				for j := range pa {
-					v[1][((pa*i+j)*tiles+t)*kk+k] = row[0]*gp[j][0] + row[1]*gp[j][1]
+					var o float32
+					for b := range m {
+						o += row[b] * gp[j][b]
+					}
+					v[1][((pa*i+j)*tiles+t)*kk+k] = o
 				}
 			}
 		}
@@ -215,7 +236,7 @@ func winogradDy32(p backend.Params, v [][]float32) {
 // summed over the tiles in order.
 func winogradDw32(p backend.Params, v [][]float32) {
 	q := p.(backend.WinogradDw)
-	_, at, pa, rb, sum, scale := gradMatrices(q.K5)
+	_, at, pa, rb, _, sum, scale := gradMatrices(q.K5, q.F4)
 	kk, cc, tiles, rr, ss := int(q.K), int(q.C), int(q.P), int(q.R), int(q.S)
 	rows, bs := int(q.Blocks())*cc, int(backend.WinogradBlocksAlong(q.S, q.K5))
 	for k := range kk {

@@ -11,7 +11,7 @@ import "github.com/crossgrad/crossgrad/backend"
 func init() {
 	n := func(v uint32) int { return int(v) }
 	input := perGrid(func(p backend.WinogradInput) [3]int {
-		return [3]int{tileRowRuns(p.N, p.OH, p.OW), n(p.Blocks() * p.C), 1}
+		return [3]int{tileRowRuns(p.N, p.OH, p.OW, p.F4), n(p.Blocks() * p.C), 1}
 	})
 	registerLauncher(backend.KWinogradInput, func(d *Device, p backend.Params, bufs []*Buffer) error {
 		return input(d, p, withMask(bufs, 2, 0))
@@ -20,7 +20,7 @@ func init() {
 		return [3]int{n(p.Blocks() * p.C), n(p.K), 1}
 	}))
 	registerLauncher(backend.KWinogradOutput, perGrid(func(p backend.WinogradOutput) [3]int {
-		return [3]int{tileRowRuns(p.N, p.OH, p.OW), n(p.K), 1}
+		return [3]int{tileRowRuns(p.N, p.OH, p.OW, p.F4), n(p.K), 1}
 	}))
 	dy := perGrid(func(p backend.WinogradDy) [3]int { return [3]int{lanesOver(p.K), p.Tiles(), 1} })
 	registerLauncher(backend.KWinogradDy, func(d *Device, p backend.Params, bufs []*Buffer) error {
@@ -53,5 +53,12 @@ func lanesOver(n uint32) int { return int((n + winogradLanes - 1) / winogradLane
 
 // tileRowRuns is the number of work-items of winograd_input and
 // winograd_output over the tiles of an OH x OW output of n images: every
-// tile row of ceil(OW/2) tiles in runs of winogradLanes.
-func tileRowRuns(n, oh, ow uint32) int { return int(n*((oh+1)/2)) * lanesOver((ow+1)/2) }
+// tile row of ceil(OW/m) tiles in runs of winogradLanes, m the tile side
+// (4 with F4, else 2).
+func tileRowRuns(n, oh, ow, f4 uint32) int {
+	m := uint32(backend.WinogradTileSize)
+	if f4 != 0 {
+		m = backend.WinogradTileSize4
+	}
+	return int(n*((oh+m-1)/m)) * lanesOver((ow+m-1)/m)
+}

@@ -29,19 +29,20 @@ var (
 // rows 2*th-PadH+r*a.. and columns 2*tw-PadW+r*b.. (q = a*BS+b, BS the
 // blocks along S; zero outside the image), a x a and r the tile and block
 // sides of p's algorithm (4 and 3, or 6 and 5 with K5), in float64 rounded
-// once. x[N*C*H*W] is read; V[Points()*Q*C*P] is overwritten. p.MaskRelu
+// once; with F4 the 6x6 windows of F(4x4,3x3) at rows 4*th-PadH.. and
+// columns 4*tw-PadW.. x[N*C*H*W] is read; V[Points()*Q*C*P] is overwritten. p.MaskRelu
 // is applied by Run, which passes the masked x.
 func WinogradInput(p backend.WinogradInput, x, v []float32) {
-	alg := winogradAlgs[p.K5]
+	alg := algOf(p.K5, p.F4)
 	n, c, h, w := int(p.N), int(p.C), int(p.H), int(p.W)
-	th, tw := (int(p.OH)+1)/2, (int(p.OW)+1)/2
+	th, tw := tilesOf(p.OH, p.OW, p.F4)
 	tiles, bs, rows := n*th*tw, int(backend.WinogradBlocksAlong(p.S, p.K5)), int(p.Blocks())*c
 	parallelFor(rows, func(row int) {
 		q, ch := row/c, row%c
 		d, out := square(alg.a), square(alg.a)
 		for t := range tiles {
 			img, r := t/(th*tw), t%(th*tw)
-			y0, x0 := 2*(r/tw)-int(p.PadH)+alg.r*(q/bs), 2*(r%tw)-int(p.PadW)+alg.r*(q%bs)
+			y0, x0 := alg.m*(r/tw)-int(p.PadH)+alg.r*(q/bs), alg.m*(r%tw)-int(p.PadW)+alg.r*(q%bs)
 			for a := range alg.a {
 				for b := range alg.a {
 					d[a][b] = 0
@@ -62,11 +63,11 @@ func WinogradInput(p backend.WinogradInput, x, v []float32) {
 
 // WinogradFilter computes U[ξ][k][q*C+c] = (G g G^T)[ξ] of block q =
 // a*BS+b, g[r][s] = w[k][c][rb*a+r][rb*b+s] (rb the block side: 3, or 5
-// with K5), or with BwdData U[ξ][c][q*K+k] of g[r][s] =
+// with K5; F4's G for 3x3), or with BwdData U[ξ][c][q*K+k] of g[r][s] =
 // w[k][c][R-1-rb*a-r][S-1-rb*b-s] (zero past the kernel), in float64
 // rounded once. w[K*C*R*S] is read; U[Points()*Q*K*C] is overwritten.
 func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
-	alg := winogradAlgs[p.K5]
+	alg := algOf(p.K5, p.F4)
 	kk, cc, rr, ss := int(p.K), int(p.C), int(p.R), int(p.S)
 	qq, bs := int(p.Blocks()), int(backend.WinogradBlocksAlong(p.S, p.K5))
 	parallelFor(kk*cc, func(kc int) {
@@ -101,32 +102,33 @@ func WinogradFilter(p backend.WinogradFilter, w, u []float32) {
 }
 
 // WinogradOutput computes, for every channel k and tile t, the 2x2 tile
-// A^T m A of m = M[.][k][t] plus b[k] when Bias != 0, in float64 rounded
-// once (then clamped as ReluFwd when Relu != 0), into y[n][k] at rows
-// 2*th.. and columns 2*tw.. inside OH x OW.
+// (4x4 with F4) A^T m A of m = M[.][k][t] plus b[k] when Bias != 0, in
+// float64 rounded once (then clamped as ReluFwd when Relu != 0), into
+// y[n][k] at rows 2*th.. and columns 2*tw.. (4*th.., 4*tw..) inside OH x
+// OW.
 // M[Points()*K*P] and b are read; y[N*K*OH*OW] is overwritten.
 func WinogradOutput(p backend.WinogradOutput, m, b, y []float32) {
-	alg := winogradAlgs[p.K5]
+	alg := algOf(p.K5, p.F4)
 	kk, oh, ow := int(p.K), int(p.OH), int(p.OW)
-	th, tw := (oh+1)/2, (ow+1)/2
+	th, tw := tilesOf(p.OH, p.OW, p.F4)
 	tiles := int(p.N) * th * tw
 	parallelFor(kk, func(k int) {
 		var bias float64
 		if p.Bias != 0 {
 			bias = float64(b[k])
 		}
-		mt, out := square(alg.a), square(2)
+		mt, out := square(alg.a), square(alg.m)
 		for t := range tiles {
 			img, r := t/(th*tw), t%(th*tw)
-			y0, x0 := 2*(r/tw), 2*(r%tw)
+			y0, x0 := alg.m*(r/tw), alg.m*(r%tw)
 			for a := range alg.a {
 				for c := range alg.a {
 					mt[a][c] = float64(m[((alg.a*a+c)*kk+k)*tiles+t])
 				}
 			}
 			sandwich(out, alg.at, mt, alg.at)
-			for i := range 2 {
-				for j := range 2 {
+			for i := range alg.m {
+				for j := range alg.m {
 					if y0+i >= oh || x0+j >= ow {
 						continue
 					}

@@ -54,11 +54,12 @@ var (
 )
 
 // winogradAlg is one Winograd algorithm by its matrices: a is the side of
-// a transformed tile, r the kernel side of a block; bt is a x a, g a x r,
-// at 2 x a; gradG (a x 2) and gradAT (r x a) are the filter gradient's;
+// a transformed tile, r the kernel side of a block, m the output tile side
+// (2, or 4 for F(4x4,3x3)); bt is a x a, g a x r, at m x a; gradG (a x m)
+// and gradAT (r x a) are the filter gradient's;
 // sum is the element ξ of E that holds sumScale times the sum of a tile.
 type winogradAlg struct {
-	a, r          int
+	a, r, m       int
 	bt, g, at     [][]float64
 	gradG, gradAT [][]float64
 	sum           int
@@ -68,9 +69,9 @@ type winogradAlg struct {
 // winogradAlgs are F(2x2,3x3) (with F(3x3,2x2)) and F(2x2,5x5) (with
 // F(5x5,2x2)), by the K5 flag of the params.
 var winogradAlgs = [2]winogradAlg{
-	{a: 4, r: 3, bt: winogradBT, g: winogradG, at: winogradAT,
+	{a: 4, r: 3, m: 2, bt: winogradBT, g: winogradG, at: winogradAT,
 		gradG: winogradGradG, gradAT: winogradGradAT, sum: 5, sumScale: 1},
-	{a: 6, r: 5, bt: winograd5BT, g: winograd5G, at: winograd5AT,
+	{a: 6, r: 5, m: 2, bt: winograd5BT, g: winograd5G, at: winograd5AT,
 		gradG: winograd5GradG, gradAT: winograd5GradAT, sum: 7, sumScale: 16},
 }
 

@@ -246,7 +246,7 @@ func TestWinogradAccuracy(t *testing.T) {
 		measure("direct float32", conv32(l, x, w))
 		for i, f := range c.algs {
 			share := measure(f.name, winograd32(f, l, x, w))
-			if i == 0 {
+			if i == 0 || f.name == f4x4.name {
 				assert.LessOrEqual(t, share, 1.0, "%s: %s beyond backendtest.WinogradTolerance", l.name, f.name)
 			}
 		}

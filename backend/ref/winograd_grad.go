@@ -30,21 +30,22 @@ var (
 // WinogradDy computes E[ξ][t][k] = (G' e G'^T)[ξ] for every tile t and
 // channel k of p, e the 2x2 tile of dy[n][k] at rows 2*th.. and columns
 // 2*tw.. (zero past OH, OW), G' that of p's algorithm (F(3x3,2x2), or
-// F(5x5,2x2) with K5), in float64 rounded once. dy[N*K*OH*OW] is read;
+// F(5x5,2x2) with K5; with F4 F(3x3,4x4)'s of the 4x4 tile at rows 4*th..
+// and columns 4*tw..), in float64 rounded once. dy[N*K*OH*OW] is read;
 // E[Points()*P*K] is overwritten. p.MaskRelu is applied by Run, which
 // passes the masked dy.
 func WinogradDy(p backend.WinogradDy, dy, e []float32) {
-	alg := winogradAlgs[p.K5]
+	alg := algOf(p.K5, p.F4)
 	kk, oh, ow := int(p.K), int(p.OH), int(p.OW)
-	th, tw := (oh+1)/2, (ow+1)/2
+	th, tw := tilesOf(p.OH, p.OW, p.F4)
 	tiles := int(p.N) * th * tw
 	parallelFor(tiles, func(t int) {
 		img, r := t/(th*tw), t%(th*tw)
-		y0, x0 := 2*(r/tw), 2*(r%tw)
-		d, out := square(2), square(alg.a)
+		y0, x0 := alg.m*(r/tw), alg.m*(r%tw)
+		d, out := square(alg.m), square(alg.a)
 		for k := range kk {
-			for a := range 2 {
-				for b := range 2 {
+			for a := range alg.m {
+				for b := range alg.m {
 					d[a][b] = 0
 					if y, x := y0+a, x0+b; y < oh && x < ow {
 						d[a][b] = float64(dy[((img*kk+k)*oh+y)*ow+x])
@@ -66,10 +67,10 @@ func WinogradDy(p backend.WinogradDy, dy, e []float32) {
 // of p's algorithm) of m[ξ] = M[ξ][q*C+c][k] into dw[k][c][r*a+i][r*b+j]
 // inside R x S, and db[k], the sum over the tiles t (in t order) of
 // E[ξs][t][k] divided by the algorithm's scale (ξs = 5 and 1, or 7 and 16
-// with K5), each in float64 rounded once. M[Points()*Q*C*K] and
+// with K5 or F4), each in float64 rounded once. M[Points()*Q*C*K] and
 // E[Points()*P*K] are read; dw[K*C*R*S] and db[K] are overwritten.
 func WinogradDw(p backend.WinogradDw, m, e, dw, db []float32) {
-	alg := winogradAlgs[p.K5]
+	alg := algOf(p.K5, p.F4)
 	kk, cc, tiles, rr, ss := int(p.K), int(p.C), int(p.P), int(p.R), int(p.S)
 	rows, bs := int(p.Blocks())*cc, int(backend.WinogradBlocksAlong(p.S, p.K5))
 	parallelFor(kk, func(k int) {

@@ -173,10 +173,10 @@ var planners = map[backend.Kernel]planner{
 	backend.KResizeBilinear:  typed((*Device).planResize),
 	backend.KCountNonfinite:  typed((*Device).planCountNonfinite),
 	backend.KWinogradInput:   typed((*Device).planWinogradInput),
-	backend.KWinogradFilter:  oneD(func(q backend.WinogradFilter) int { return int(q.K * q.Blocks() * q.C) }),
-	backend.KWinogradOutput:  oneD(func(q backend.WinogradOutput) int { return q.Tiles() * int(q.K) }),
+	backend.KWinogradFilter:  typed((*Device).planWinogradFilter),
+	backend.KWinogradOutput:  typed((*Device).planWinogradOutput),
 	backend.KWinogradDy:      typed((*Device).planWinogradDy),
-	backend.KWinogradDw:      oneD(func(q backend.WinogradDw) int { return int(q.K * q.Blocks() * q.C) }),
+	backend.KWinogradDw:      typed((*Device).planWinogradDw),
 }
 
 // planOne plans a dispatch whose bindings fit maxStorageBufferRange, in
@@ -292,15 +292,47 @@ func (d *Device) planWinogradInput(q backend.WinogradInput, binds []binding) ([]
 	return d.onePass("winograd_input", n, pushBytes(q), binds), nil
 }
 
+// planWinogradFilter is one 1-D pass over the blocks of the filters, of
+// module winograd_filter4 for F(4x4,3x3) (F4).
+func (d *Device) planWinogradFilter(q backend.WinogradFilter, binds []binding) ([]*pass, error) {
+	return d.onePass(f4Module(string(q.Kernel()), q.F4), int(q.K*q.Blocks()*q.C), pushBytes(q), binds), nil
+}
+
+// planWinogradOutput is one 1-D pass over the tiles and channels, of
+// module winograd_output4 for F(4x4,3x3) (F4).
+func (d *Device) planWinogradOutput(q backend.WinogradOutput, binds []binding) ([]*pass, error) {
+	return d.onePass(f4Module(string(q.Kernel()), q.F4), q.Tiles()*int(q.K), pushBytes(q), binds), nil
+}
+
+// f4Module is module, or its F(4x4,3x3) (F(3x3,4x4)) module module+"4"
+// when f4 != 0:
+// the transforms whose F(4x4,3x3) code is a module of its own, so that
+// the other algorithms' module keeps its code (on lavapipe the filter and
+// output transforms of F(2x2,3x3) ran up to 2x slower with F(4x4,3x3)'s
+// code beside theirs in one module).
+func f4Module(module string, f4 uint32) string {
+	if f4 != 0 {
+		return module + "4"
+	}
+	return module
+}
+
 // planWinogradDy is one 1-D pass over the tiles and channels (its vec4
-// form where winogradDyVec4 admits it); the shader's ym binding is dy
-// (unread) without MaskRelu.
+// form where winogradDyVec4 admits it; the winograd_dy4 modules for
+// F(3x3,4x4)); the shader's ym binding is dy (unread) without MaskRelu.
 func (d *Device) planWinogradDy(q backend.WinogradDy, binds []binding) ([]*pass, error) {
 	binds = withMask(binds, 2, 0)
+	module := f4Module("winograd_dy", q.F4)
 	if d.winogradDyVec4(q, binds) {
-		return d.onePass("winograd_dy_vec4", q.Tiles()*int(q.K)/4, pushBytes(q), binds), nil
+		return d.onePass(module+"_vec4", q.Tiles()*int(q.K)/4, pushBytes(q), binds), nil
 	}
-	return d.onePass("winograd_dy", q.Tiles()*int(q.K), pushBytes(q), binds), nil
+	return d.onePass(module, q.Tiles()*int(q.K), pushBytes(q), binds), nil
+}
+
+// planWinogradDw is one 1-D pass over the blocks of the channel pairs, of
+// module winograd_dw4 for F(3x3,4x4) (F4).
+func (d *Device) planWinogradDw(q backend.WinogradDw, binds []binding) ([]*pass, error) {
+	return d.onePass(f4Module(string(q.Kernel()), q.F4), int(q.K*q.Blocks()*q.C), pushBytes(q), binds), nil
 }
 
 // withMask is binds with the ReLU output y of a kernel's MaskRelu at index

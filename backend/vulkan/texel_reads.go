@@ -17,9 +17,14 @@ var texelReadModules = map[string][]int{
 	"winograd_input_vec4":           {0, 2}, // vec4_forms.go
 	string(backend.KWinogradDy):     {0, 2},
 	"winograd_dy_vec4":              {0, 2}, // vec4_forms.go
+	"winograd_dy4":                  {0, 2}, // F(3x3,4x4), plan.go
+	"winograd_dy4_vec4":             {0, 2},
 	string(backend.KWinogradOutput): {0, 1},
+	"winograd_output4":              {0, 1}, // F(4x4,3x3), plan.go
 	string(backend.KWinogradFilter): {0},
+	"winograd_filter4":              {0}, // F(4x4,3x3), plan.go
 	string(backend.KWinogradDw):     {0, 1},
+	"winograd_dw4":                  {0, 1}, // F(3x3,4x4), plan.go
 	string(backend.KMaxPoolFwd):     {0},
 	string(backend.KReluFwd):        {0},
 	string(backend.KDropoutFwd):     {0},

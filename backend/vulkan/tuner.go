@@ -27,15 +27,19 @@ var tiledModules = []string{
 const maxCandidates = 48
 
 // modulesHash is the sha256 (hex) of the SPIR-V that read returns for the
-// tiled modules and the Winograd transforms (a module read cannot return
-// is hashed as missing).
+// tiled modules and the Winograd transforms in every form (texel reads,
+// vec4, F(4x4,3x3); a module read cannot return is hashed as missing).
 func modulesHash(read func(name string) ([]byte, error)) string {
 	h := sha256.New()
 	modules := slices.Clone(tiledModules)
 	for _, k := range backend.WinogradTransforms() {
-		modules = append(modules, string(k))
-		if _, ok := texelReadModules[string(k)]; ok {
-			modules = append(modules, string(k)+"_tx")
+		for _, form := range []string{string(k), string(k) + "_vec4", string(k) + "4", string(k) + "4_vec4"} {
+			if form == string(k) || (form == string(k)+"4" && texelReadModules[form] != nil) {
+				modules = append(modules, form)
+			}
+			if _, ok := texelReadModules[form]; ok {
+				modules = append(modules, form+"_tx")
+			}
 		}
 	}
 	for _, m := range modules {

@@ -380,6 +380,7 @@ func TestModulesHashCoversAlgoChoice(t *testing.T) {
 	want := modulesHash(shaders.Vulkan.ReadFile)
 	for name, changes := range map[string]bool{
 		"vulkan/gemm.spv": true, "vulkan/winograd_input.spv": true, "vulkan/winograd_dw.spv": true, "vulkan/relu_fwd.spv": false,
+		"vulkan/winograd_output4_tx.spv": true, "vulkan/winograd_filter4.spv": true, "vulkan/winograd_input_vec4_tx.spv": true,
 	} {
 		got := modulesHash(func(n string) ([]byte, error) {
 			b, err := shaders.Vulkan.ReadFile(n)

@@ -71,6 +71,9 @@ type algoRow struct {
 	Algo       string  `json:"algo"`
 	WinogradMs float64 `json:"winograd_ms"`
 	GemmMs     float64 `json:"gemm_ms"`
+	// Winograd4Ms is F(4x4,3x3)'s time, absent where the pass cannot run
+	// as it.
+	Winograd4Ms float64 `json:"winograd4_ms,omitempty"`
 }
 
 // tuneRow is one tuned target.
@@ -145,7 +148,8 @@ func runTune(cmd *cobra.Command, budgetText string, asJSON bool) error {
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	for _, a := range algos {
-		rep.Algorithms = append(rep.Algorithms, algoRow{Layer: a.Layer, Pass: a.Pass, Algo: a.Algo, WinogradMs: a.WinogradMs, GemmMs: a.GemmMs})
+		rep.Algorithms = append(rep.Algorithms, algoRow{Layer: a.Layer, Pass: a.Pass, Algo: a.Algo, WinogradMs: a.WinogradMs, GemmMs: a.GemmMs,
+			Winograd4Ms: a.Winograd4Ms})
 	}
 	for _, r := range results {
 		rep.Results = append(rep.Results, tuneRow{Kernel: r.P.Kernel(), Layer: r.Layer, Phase: r.Phase, Shape: r.P.Shape(),
@@ -200,9 +204,9 @@ func writeTune(w io.Writer, rep tuneReport, asJSON bool) error {
 	}
 	if len(rep.Algorithms) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CONVOLUTION\tPASS\tALGORITHM\tWINOGRAD MS\tGEMM MS")
+		fmt.Fprintln(tw, "CONVOLUTION\tPASS\tALGORITHM\tWINOGRAD MS\tGEMM MS\tWINOGRAD4 MS")
 		for _, a := range rep.Algorithms {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Layer, a.Pass, a.Algo, fmtMs(a.WinogradMs), fmtMs(a.GemmMs))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Layer, a.Pass, a.Algo, fmtMs(a.WinogradMs), fmtMs(a.GemmMs), fmtMs(a.Winograd4Ms))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -211,6 +211,7 @@ typedef struct {
     uint OW;
     uint MaskRelu;
     uint K5;
+    uint F4;
 } WinogradInputParams;
 
 // winograd_filter
@@ -221,6 +222,7 @@ typedef struct {
     uint S;
     uint BwdData;
     uint K5;
+    uint F4;
 } WinogradFilterParams;
 
 // winograd_output
@@ -232,6 +234,7 @@ typedef struct {
     uint Bias;
     uint Relu;
     uint K5;
+    uint F4;
 } WinogradOutputParams;
 
 // winograd_dy
@@ -242,6 +245,7 @@ typedef struct {
     uint OW;
     uint MaskRelu;
     uint K5;
+    uint F4;
 } WinogradDyParams;
 
 // winograd_dw
@@ -252,6 +256,7 @@ typedef struct {
     uint R;
     uint S;
     uint K5;
+    uint F4;
 } WinogradDwParams;
 
 #endif

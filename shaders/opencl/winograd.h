@@ -51,4 +51,24 @@ CG_INLINE void wg_at6(const float4* m, float4* o) {
     o[1] = m[1] - m[2] + 2.0f * (m[3] - m[4]) + m[5];
 }
 
+// The F(4x4,3x3) transforms (the matrices in backend/ref/winograd4.go; its
+// B^T is wg_bt6): the filter row o = G g (wg_g3 of three floats) and the
+// output row o = A^T m (wg_at4, four of six).
+CG_INLINE void wg_g3(const float* g, float* o) {
+    o[0] = 0.25f * g[0];
+    o[1] = -(g[0] + g[1] + g[2]) / 6.0f;
+    o[2] = -(g[0] - g[1] + g[2]) / 6.0f;
+    o[3] = (g[0] + 2.0f * g[1] + 4.0f * g[2]) / 24.0f;
+    o[4] = (g[0] - 2.0f * g[1] + 4.0f * g[2]) / 24.0f;
+    o[5] = g[2];
+}
+
+CG_INLINE void wg_at4(const float4* m, float4* o) {
+    const float4 p1 = m[1] + m[2], m1 = m[1] - m[2], p2 = m[3] + m[4], m2 = m[3] - m[4];
+    o[0] = m[0] + p1 + p2;
+    o[1] = m1 + 2.0f * m2;
+    o[2] = p1 + 4.0f * p2;
+    o[3] = (m1 + m[5]) + 8.0f * m2;
+}
+
 #endif

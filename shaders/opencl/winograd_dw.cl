@@ -6,7 +6,10 @@
 // overwritten (see backend.WinogradDw, the matrices in backend/ref). 2-D
 // launch (k, q*C+c), one work-item per block of a channel pair:
 // neighbouring work-items read neighbouring elements of M; the work-items
-// of row 0 also sum db[k]. With p.K5 it is F(5x5,2x2)'s (winograd_dw5).
+// of row 0 also sum db[k]. With p.K5 it is F(5x5,2x2)'s 5x6 A'^T, with
+// p.F4 F(3x3,4x4)'s 3x6 A'^T = [[1,1,1,1,1,0],[0,1,-1,2,-2,0],
+// [0,1,1,4,4,1]] / 24 of the one 3x3 block, both of 36 points (xi = 6*i+j)
+// with db[k] = sum over t of E[7][t][k] / 16 (winograd_dw6).
 #include "params.h"
 #include "common.h"
 
@@ -19,10 +22,28 @@ CG_INLINE void wg_atd5(const float* m, float* o) {
     o[4] = m[1] + m[2] + 16.0f * (m[3] + m[4]) + m[5];
 }
 
-// F(5x5,2x2): dw[k][c] = A'^T m A' (5x5, 1/576 = 1/24 from each side) of
-// m[xi] = M[xi][c][k], and db[k] = sum over t of E[7][t][k] / 16.
-CG_INLINE void winograd_dw5(const WinogradDwParams p, __global const float* restrict M, __global const float* restrict E,
-                            __global float* restrict dw, __global float* restrict db, const uint k, const uint c) {
+// Row o = A'^T m of F(3x3,4x4), without its 1/24.
+CG_INLINE void wg_atd3(const float* m, float* o) {
+    o[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+    o[1] = m[1] - m[2] + 2.0f * (m[3] - m[4]);
+    o[2] = m[1] + m[2] + 4.0f * (m[3] + m[4]) + m[5];
+}
+
+// A'^T m of n (5 or 3) rows: wg_atd5 or wg_atd3.
+CG_INLINE void wg_atdn(const float* m, float* o, const int n) {
+    if (n == 5) {
+        wg_atd5(m, o);
+    } else {
+        wg_atd3(m, o);
+    }
+}
+
+// F(5x5,2x2) (n 5) and F(3x3,4x4) (n 3): dw[k][c] = A'^T m A' (n x n,
+// 1/576 = 1/24 from each side) of m[xi] = M[xi][c][k], and db[k] = sum
+// over t of E[7][t][k] / 16.
+CG_INLINE void winograd_dw6(const WinogradDwParams p, __global const float* restrict M,
+                            __global const float* restrict E, __global float* restrict dw, __global float* restrict db,
+                            const uint k, const uint c, const int n) {
     const size_t plane = (size_t)p.C * p.K;
     __global const float* mp = M + (size_t)c * p.K + k;
     float f[5][6]; // A'^T m, by columns
@@ -31,17 +52,17 @@ CG_INLINE void winograd_dw5(const WinogradDwParams p, __global const float* rest
         float col[6], o[5];
 #pragma unroll
         for (int i = 0; i < 6; i++) col[i] = mp[(6 * i + j) * plane];
-        wg_atd5(col, o);
+        wg_atdn(col, o, n);
 #pragma unroll
-        for (int r = 0; r < 5; r++) f[r][j] = o[r];
+        for (int r = 0; r < n; r++) f[r][j] = o[r];
     }
-    __global float* wp = dw + ((size_t)k * p.C + c) * 25u;
+    __global float* wp = dw + ((size_t)k * p.C + c) * (uint)(n * n);
 #pragma unroll
-    for (int r = 0; r < 5; r++) { // (A'^T m) A'
+    for (int r = 0; r < n; r++) { // (A'^T m) A'
         float o[5];
-        wg_atd5(f[r], o);
+        wg_atdn(f[r], o, n);
 #pragma unroll
-        for (int s = 0; s < 5; s++) wp[r * 5 + s] = o[s] * (1.0f / 576.0f);
+        for (int s = 0; s < n; s++) wp[r * n + s] = o[s] * (1.0f / 576.0f);
     }
     if (c != 0u) return;
     __global const float* ep = E + (size_t)7u * p.P * p.K + k;
@@ -53,8 +74,13 @@ CG_INLINE void winograd_dw5(const WinogradDwParams p, __global const float* rest
 __kernel void winograd_dw(const WinogradDwParams p, __global const float* restrict M, __global const float* restrict E,
                           __global float* restrict dw, __global float* restrict db) {
     const uint k = GID0, row = (uint)get_global_id(1);
-    if (p.K5) {
-        if (k < p.K && row < p.C) winograd_dw5(p, M, E, dw, db, k, row);
+    if (p.K5 || p.F4) {
+        if (k >= p.K || row >= p.C) return;
+        if (p.F4) {
+            winograd_dw6(p, M, E, dw, db, k, row, 3);
+        } else {
+            winograd_dw6(p, M, E, dw, db, k, row, 5);
+        }
         return;
     }
     const uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;

@@ -4,22 +4,33 @@
 // zero past the kernel (see backend.WinogradFilter, the matrices in
 // backend/ref/winograd.go). 2-D launch (q*C+c, k), one work-item per block
 // of a filter. With p.K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5
-// filter (winograd_filter5), xi = 6*i+j.
+// filter, with p.F4 F(4x4,3x3)'s G (6x3) of the 3x3 filter
+// (winograd_filter6), xi = 6*i+j.
 #include "params.h"
 #include "common.h"
 #include "winograd.h"
 
-// F(2x2,5x5): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
-CG_INLINE void winograd_filter5(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U,
-                                const uint c, const uint k) {
-    __global const float* gp = w + ((size_t)k * p.C + c) * 25u;
+// G g of a column of n (5 or 3) taps: wg_g5 or wg_g3.
+CG_INLINE void wg_gn(const float* g, float* o, const int n) {
+    if (n == 5) {
+        wg_g5(g, o);
+    } else {
+        wg_g3(g, o);
+    }
+}
+
+// F(2x2,5x5) (n 5) and F(4x4,3x3) (n 3): U[xi][k][c] (BwdData: U[xi][c][k])
+// = (G g G^T)[xi] of the n x n filter.
+CG_INLINE void winograd_filter6(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U,
+                                const uint c, const uint k, const int n) {
+    __global const float* gp = w + ((size_t)k * p.C + c) * (uint)(n * n);
     float e[6][5]; // G g, by columns
 #pragma unroll
-    for (int s = 0; s < 5; s++) {
+    for (int s = 0; s < n; s++) {
         float col[5], o[6];
 #pragma unroll
-        for (int r = 0; r < 5; r++) col[r] = p.BwdData ? gp[(4 - r) * 5 + (4 - s)] : gp[r * 5 + s];
-        wg_g5(col, o);
+        for (int r = 0; r < n; r++) col[r] = p.BwdData ? gp[(n - 1 - r) * n + (n - 1 - s)] : gp[r * n + s];
+        wg_gn(col, o, n);
 #pragma unroll
         for (int i = 0; i < 6; i++) e[i][s] = o[i];
     }
@@ -28,7 +39,7 @@ CG_INLINE void winograd_filter5(const WinogradFilterParams p, __global const flo
 #pragma unroll
     for (int i = 0; i < 6; i++) { // (G g) G^T
         float o[6];
-        wg_g5(e[i], o);
+        wg_gn(e[i], o, n);
 #pragma unroll
         for (int j = 0; j < 6; j++) up[(6 * i + j) * plane] = o[j];
     }
@@ -36,8 +47,13 @@ CG_INLINE void winograd_filter5(const WinogradFilterParams p, __global const flo
 
 __kernel void winograd_filter(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U) {
     const uint row = GID0, k = (uint)get_global_id(1);
-    if (p.K5) {
-        if (row < p.C && k < p.K) winograd_filter5(p, w, U, row, k);
+    if (p.K5 || p.F4) {
+        if (row >= p.C || k >= p.K) return;
+        if (p.F4) {
+            winograd_filter6(p, w, U, row, k, 3);
+        } else {
+            winograd_filter6(p, w, U, row, k, 5);
+        }
         return;
     }
     const uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;

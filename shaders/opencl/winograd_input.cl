@@ -11,21 +11,25 @@
 // kernel scalar (the tile's loads are gathers to its vectoriser) and cost
 // a branch per element. With p.MaskRelu x is read masked as relu_bwd by
 // the ReLU output ym (ym > 0 ? x : 0); without it ym is x, unread. With
-// p.K5 it is F(2x2,5x5)'s transform instead (winograd_input5).
+// p.K5 it is F(2x2,5x5)'s transform instead, with p.F4 F(4x4,3x3)'s: the
+// same B^T of 6x6 windows (winograd_input6), at tile stride 4 over TH =
+// ceil(OH/4), TW = ceil(OW/4) tiles for F4.
 #include "params.h"
 #include "common.h"
 #include "winograd.h"
 
-// F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
-// at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c), the
-// run's four windows read once, as one 6x12 window.
-CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
-                               __global const float* restrict ym, const uint g, const uint c) {
-    const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
+// F(2x2,5x5) (side 2) and F(4x4,3x3) (side 4): V[xi][c][t] = (B^T d B)[xi],
+// xi = 6*i+j, of the 6x6 window d at rows side*th-PadH.. and columns
+// side*tw-PadW.. (one block, row = c), the run's four windows read once, as
+// one 6x(3*side+6) window.
+CG_INLINE void winograd_input6(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
+                               __global const float* restrict ym, const uint g, const uint c, const uint side) {
+    const uint th = (p.OH + side - 1u) / side, tw = (p.OW + side - 1u) / side;
+    const uint rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
     const uint tiles = p.N * th * tw;
     const uint u = g % rw, tr = g / rw;
     const uint n = tr / th, tw0 = u * WINOGRAD_LANES, m = min((uint)WINOGRAD_LANES, tw - tw0);
-    const int y0 = (int)(2u * (tr % th)) - (int)p.PadH, x0 = (int)(2u * tw0) - (int)p.PadW;
+    const int y0 = (int)(side * (tr % th)) - (int)p.PadH, x0 = (int)(side * tw0) - (int)p.PadW;
     const int H = (int)p.H, W = (int)p.W;
     __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
     __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
@@ -33,15 +37,15 @@ CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float
 #pragma unroll
     for (int a = 0; a < 6; a++) {
         const int y = y0 + a, yc = clamp(y, 0, H - 1);
-        float w[12];
+        float w[18];
 #pragma unroll
-        for (int j = 0; j < 12; j++) {
+        for (int j = 0; j < 3 * (int)side + 6; j++) {
             const int xx = x0 + j, o = yc * W + clamp(xx, 0, W - 1);
             const bool in = y >= 0 && y < H && xx >= 0 && xx < W && (!p.MaskRelu || yp[o] > 0.0f);
             w[j] = in ? xp[o] : 0.0f;
         }
 #pragma unroll
-        for (int b = 0; b < 6; b++) d[a][b] = (float4)(w[b], w[b + 2], w[b + 4], w[b + 6]);
+        for (int b = 0; b < 6; b++) d[a][b] = (float4)(w[b], w[b + side], w[b + 2 * side], w[b + 3 * side]);
     }
     float4 e[6][6]; // e[i][b] = (B^T d)[i][b]
 #pragma unroll
@@ -67,9 +71,15 @@ CG_INLINE void winograd_input5(const WinogradInputParams p, __global const float
 __kernel void winograd_input(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
                              __global const float* restrict ym) {
     const uint g = GID0, row = (uint)get_global_id(1);
-    if (p.K5) {
-        const uint th = (p.OH + 1u) / 2u, rw = ((p.OW + 1u) / 2u + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
-        if (g < p.N * th * rw && row < p.C) winograd_input5(p, x, V, ym, g, row);
+    if (p.K5 || p.F4) {
+        const uint side = p.F4 ? 4u : 2u;
+        const uint th = (p.OH + side - 1u) / side, rw = ((p.OW + side - 1u) / side + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
+        if (g >= p.N * th * rw || row >= p.C) return;
+        if (p.F4) {
+            winograd_input6(p, x, V, ym, g, row, 4u);
+        } else {
+            winograd_input6(p, x, V, ym, g, row, 2u);
+        }
         return;
     }
     const uint th = (p.OH + 1u) / 2u, tw = (p.OW + 1u) / 2u, rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;

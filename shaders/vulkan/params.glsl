@@ -211,6 +211,7 @@ struct WinogradInputParams {
     uint OW;
     uint MaskRelu;
     uint K5;
+    uint F4;
 };
 
 // winograd_filter
@@ -221,6 +222,7 @@ struct WinogradFilterParams {
     uint S;
     uint BwdData;
     uint K5;
+    uint F4;
 };
 
 // winograd_output
@@ -232,6 +234,7 @@ struct WinogradOutputParams {
     uint Bias;
     uint Relu;
     uint K5;
+    uint F4;
 };
 
 // winograd_dy
@@ -242,6 +245,7 @@ struct WinogradDyParams {
     uint OW;
     uint MaskRelu;
     uint K5;
+    uint F4;
 };
 
 // winograd_dw
@@ -252,6 +256,7 @@ struct WinogradDwParams {
     uint R;
     uint S;
     uint K5;
+    uint F4;
 };
 
 #endif

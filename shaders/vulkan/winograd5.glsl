@@ -1,7 +1,9 @@
 // The F(2x2,5x5) transforms (the matrices in backend/ref/winograd5.go),
 // shared by winograd_input, winograd_filter and winograd_output: o = B^T d
 // of six values (wgBt6), the filter row o = G g of five (wgG5) and the
-// output row o = A^T m, two of six (wgAt6).
+// output row o = A^T m, two of six (wgAt6); and F(4x4,3x3)'s
+// (backend/ref/winograd4.go), which shares B^T: the filter row of three
+// (wgG3) and the output row, four of six (wgAt4).
 
 // wgBt6 is defined for float and, for the vec4 forms' four tiles at a
 // time, vec4 values.
@@ -29,4 +31,22 @@ void wgG5(in float g[5], out float o[6]) {
 void wgAt6(in float m[6], out float o[2]) {
     o[0] = m[0] + m[1] + m[2] + m[3] + m[4];
     o[1] = m[1] - m[2] + 2.0 * (m[3] - m[4]) + m[5];
+}
+
+void wgG3(in float g[3], out float o[6]) {
+    o[0] = 0.25 * g[0];
+    o[1] = -(g[0] + g[1] + g[2]) / 6.0;
+    o[2] = -(g[0] - g[1] + g[2]) / 6.0;
+    o[3] = (g[0] + 2.0 * g[1] + 4.0 * g[2]) / 24.0;
+    o[4] = (g[0] - 2.0 * g[1] + 4.0 * g[2]) / 24.0;
+    o[5] = g[2];
+}
+
+void wgAt4(in float m[6], out float o[4]) {
+    float s12 = m[1] + m[2], d12 = m[1] - m[2];
+    float s34 = m[3] + m[4], d34 = m[3] - m[4];
+    o[0] = m[0] + s12 + s34;
+    o[1] = d12 + 2.0 * d34;
+    o[2] = s12 + 4.0 * s34;
+    o[3] = d12 + 8.0 * d34 + m[5];
 }

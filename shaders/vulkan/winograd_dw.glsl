@@ -7,7 +7,9 @@
 // invocation per block of a channel pair, k fastest; the invocations of
 // row 0 also sum db[k]. Buffers: M[16*Q*C*K], E[16*P*K], dw[K*C*R*S],
 // db[K].
-// With K5 it is F(5x5,2x2)'s 5x6 A'^T and db from E[7] / 16 instead (main5).
+// With K5 it is F(5x5,2x2)'s 5x6 A'^T and db from E[7] / 16 instead (main5);
+// with WG_F4 (the winograd_dw4 modules, which the host runs for F4 = 1)
+// F(3x3,4x4)'s 3x6 A'^T, db from E[7] / 16 (main4).
 #include "params.glsl"
 #include "common.glsl"
 
@@ -64,7 +66,57 @@ void main5() {
     }
 }
 
+#ifdef WG_F4
+// o = A'^T m of F(3x3,4x4), without its 1/24.
+void wgAtd4(in float v[6], out float o[3]) {
+    float s12 = v[1] + v[2], s34 = v[3] + v[4];
+    o[0] = v[0] + s12 + s34;
+    o[1] = v[1] - v[2] + 2.0 * (v[3] - v[4]);
+    o[2] = s12 + 4.0 * s34 + v[5];
+}
+
+// F(3x3,4x4): dw[k][c] = A'^T m A' / 576 of m[xi] = M[xi][c][k], db[k] = sum
+// over t of E[7][t][k] / 16.
+void main4() {
+    uint total = p.K * p.C;
+    uint plane = total;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint k = o % p.K, c = o / p.K;
+        float f[3][6]; // A'^T m
+        for (uint j = 0u; j < 6u; j++) {
+            float col[6], tr[3];
+            for (uint i = 0u; i < 6u; i++) {
+                col[i] = LOAD(m, o + (6u * i + j) * plane);
+            }
+            wgAtd4(col, tr);
+            for (uint r = 0u; r < 3u; r++) {
+                f[r][j] = tr[r];
+            }
+        }
+        uint wo = (k * p.C + c) * 9u;
+        for (uint r = 0u; r < 3u; r++) { // (A'^T m) A'
+            float row[3];
+            wgAtd4(f[r], row);
+            for (uint s = 0u; s < 3u; s++) {
+                dw[wo + r * 3u + s] = row[s] * (1.0 / 576.0);
+            }
+        }
+        if (c == 0u) {
+            uint eo = 7u * p.P * p.K + k;
+            float s = 0.0;
+            for (uint t = 0u; t < p.P; t++) {
+                s += LOAD(e, eo + t * p.K);
+            }
+            db[k] = s * 0.0625;
+        }
+    }
+}
+#endif
+
 void main() {
+#ifdef WG_F4
+    main4();
+#else
     if (p.K5 != 0u) {
         main5();
         return;
@@ -101,4 +153,5 @@ void main() {
             db[k] = s;
         }
     }
+#endif
 }

@@ -7,6 +7,9 @@
 // ym[N*K*OH*OW] (dy when MaskRelu == 0, unread). With MaskRelu dy is read
 // masked as relu_bwd by the ReLU output ym (ym > 0 ? dy : 0).
 // With K5 it is F(5x5,2x2)'s 6x2 G' instead (36 planes, xi = 6*i+j; storeE5).
+// With WG_F4 (the winograd_dy4 modules, which the host runs for F4 = 1) it
+// is F(3x3,4x4)'s 6x4 G' of the 4x4 tiles at rows 4*th.. and columns
+// 4*tw.. (TH = ceil(OH/4), TW = ceil(OW/4); 36 planes; main4).
 // With WG_VEC4 (winograd_dy_vec4_tx, on CPU devices for K % 4 == 0 and E
 // at a multiple of four elements) one invocation transforms four channels
 // k..k+3 of a tile as a vec4 and stores each element of E as one vec4:
@@ -98,8 +101,57 @@ void storeE3(uint o, uint plane, WG_T e[2][2]) {
     }
 }
 
+#ifdef WG_F4
+// o = G' (e0..e3) of F(3x3,4x4), G' = [[6,0,0,0],[-4,-4,-4,-4],[-4,4,-4,4],
+// [1,2,4,8],[1,-2,4,-8],[0,0,0,24]].
+void wgGd4(WG_T e0, WG_T e1, WG_T e2, WG_T e3, out WG_T o[6]) {
+    WG_T s02 = e0 + e2, s13 = e1 + e3;
+    o[0] = 6.0 * e0;
+    o[1] = -4.0 * (s02 + s13);
+    o[2] = 4.0 * (s13 - s02);
+    o[3] = e0 + 4.0 * e2 + 2.0 * (e1 + 4.0 * e3);
+    o[4] = e0 + 4.0 * e2 - 2.0 * (e1 + 4.0 * e3);
+    o[5] = 24.0 * e3;
+}
+
+// F(3x3,4x4): E[xi][t][k] = (G' e G'^T)[xi] of the 4x4 tile e of dy[n][k]
+// at rows 4*th.. and columns 4*tw.. (masked; zero past OH, OW).
+void main4() {
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 4u);
+    uint plane = g.count * p.K / WG_LANES;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
+        uint ok = o * WG_LANES, k = ok % p.K;
+        uint n, oy, ox;
+        wgTileOrigin(g, ok / p.K, n, oy, ox);
+        uint base = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        WG_T u[6][4]; // G' e
+        for (uint b = 0u; b < 4u; b++) {
+            WG_T c[4];
+            for (uint a = 0u; a < 4u; a++) {
+                c[a] = dyAt(oy + a < p.OH && ox + b < p.OW, base + a * p.OW + b);
+            }
+            WG_T tr[6];
+            wgGd4(c[0], c[1], c[2], c[3], tr);
+            for (uint i = 0u; i < 6u; i++) {
+                u[i][b] = tr[i];
+            }
+        }
+        for (uint i = 0u; i < 6u; i++) { // (G' e) G'^T
+            WG_T row[6];
+            wgGd4(u[i][0], u[i][1], u[i][2], u[i][3], row);
+            for (uint j = 0u; j < 6u; j++) {
+                e_out[o + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+#endif
+
 void main() {
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+#ifdef WG_F4
+    main4();
+#else
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 2u);
     uint plane = g.count * p.K / WG_LANES;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
         WG_T e[2][2];
@@ -111,4 +163,5 @@ void main() {
             storeE3(o, plane, e);
         }
     }
+#endif
 }

@@ -4,7 +4,9 @@
 // zero past the kernel (see backend.WinogradFilter, the matrices in
 // backend/ref/winograd.go). One invocation per block of a filter, c
 // fastest, then q. Buffers: w[K*C*R*S], U[16*Q*K*C].
-// With K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5 filter (main5).
+// With K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5 filter (main5), with
+// F4 F(4x4,3x3)'s G (6x3) of the 3x3 filter into 36 planes (main4, the
+// whole of the winograd_filter4 modules, built with WG_F4).
 #include "params.glsl"
 #include "common.glsl"
 #include "winograd5.glsl"
@@ -43,7 +45,41 @@ void main5() {
     }
 }
 
+#ifdef WG_F4
+// F(4x4,3x3): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
+void main4() {
+    uint total = p.K * p.C;
+    for (uint o = gridIndex(); o < total; o += gridStride()) {
+        uint c = o % p.C, k = o / p.C;
+        uint base = (k * p.C + c) * 9u;
+        float e[6][3]; // G g
+        for (uint s = 0u; s < 3u; s++) {
+            float col[3], tr[6];
+            for (uint r = 0u; r < 3u; r++) {
+                col[r] = p.BwdData != 0u ? LOAD(w, base + (2u - r) * 3u + (2u - s)) : LOAD(w, base + r * 3u + s);
+            }
+            wgG3(col, tr);
+            for (int i = 0; i < 6; i++) {
+                e[i][s] = tr[i];
+            }
+        }
+        uint plane = p.K * p.C;
+        uint uo = p.BwdData != 0u ? c * p.K + k : o;
+        for (uint i = 0u; i < 6u; i++) { // (G g) G^T
+            float row[6];
+            wgG3(e[i], row);
+            for (uint j = 0u; j < 6u; j++) {
+                u[uo + (6u * i + j) * plane] = row[j];
+            }
+        }
+    }
+}
+#endif
+
 void main() {
+#ifdef WG_F4
+    main4();
+#else
     if (p.K5 != 0u) {
         main5();
         return;
@@ -82,4 +118,5 @@ void main() {
             u[uo + (4u * i + 3u) * plane] = e[i][2];
         }
     }
+#endif
 }

@@ -6,7 +6,9 @@
 // invocation per block, channel and tile, tiles fastest. Buffers:
 // x[N*C*H*W], V[16*Q*C*P], ym[N*C*H*W] (x when MaskRelu == 0, unread). With MaskRelu x is read masked as relu_bwd by the ReLU output
 // ym (ym > 0 ? x : 0).
-// With K5 it is F(2x2,5x5)'s transform of 6x6 windows instead (main5).
+// With K5 it is F(2x2,5x5)'s transform of 6x6 windows instead (main5), with
+// F4 F(4x4,3x3)'s: the same transform of the 6x6 windows at rows
+// 4*th-PadH.. and columns 4*tw-PadW.. of 4x4 tiles.
 // With WG_VEC4 (winograd_input_vec4_tx, on CPU devices for P % 4 == 0 and
 // V at a multiple of four elements) one invocation transforms four tiles
 // t..t+3 of one block and channel as a vec4 and stores each element of V
@@ -72,10 +74,11 @@ WG_T windowAt(WgWindow w, int a, int b) {
     return o;
 }
 
-// F(2x2,5x5): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d
-// at rows 2*th-PadH.. and columns 2*tw-PadW.. (one block, row = c).
-void main5() {
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+// F(2x2,5x5) and F(4x4,3x3): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of
+// the 6x6 window d at rows m*th-PadH.. and columns m*tw-PadW.. (one
+// block, row = c; tile side m = 2, or 4 with F4).
+void main6() {
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, p.F4 != 0u ? 4u : 2u);
     uint tiles = g.count;
     uint total = tiles * p.C / WG_LANES;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
@@ -105,11 +108,11 @@ void main5() {
 }
 
 void main() {
-    if (p.K5 != 0u) {
-        main5();
+    if (p.K5 != 0u || p.F4 != 0u) {
+        main6();
         return;
     }
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 2u);
     uint tiles = g.count;
     uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
     uint total = tiles * rows / WG_LANES;

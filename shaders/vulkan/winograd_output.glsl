@@ -5,7 +5,9 @@
 // backend/ref/winograd.go). One invocation per channel and
 // tile, tiles fastest. Buffers: M[16*K*P], b[K] (unread without Bias),
 // y[N*K*OH*OW].
-// With K5 m has F(2x2,5x5)'s 36 points and A^T is its 2x6 matrix (main5).
+// With K5 m has F(2x2,5x5)'s 36 points and A^T is its 2x6 matrix (main5);
+// with F4 F(4x4,3x3)'s 36 points, A^T its 4x6 matrix and the tiles 4x4
+// (main4, the whole of the winograd_output4 modules, built with WG_F4).
 #include "params.glsl"
 #include "common.glsl"
 #include "winograd_tiles.glsl"
@@ -38,7 +40,7 @@ void storeTile(WgTiles g, uint t, uint k, float bias, float v[2][2]) {
 
 // F(2x2,5x5): the 2x2 tile A^T m A of m = M[.][k][t], xi = 6*i+j.
 void main5() {
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 2u);
     uint plane = p.K * g.count;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
         uint t = o % g.count, k = o / g.count;
@@ -59,12 +61,49 @@ void main5() {
     }
 }
 
+#ifdef WG_F4
+// F(4x4,3x3): the 4x4 tile A^T m A of m = M[.][k][t], xi = 6*i+j, plus
+// the bias, the rows and columns past OH, OW left out.
+void main4() {
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 4u);
+    uint plane = p.K * g.count;
+    for (uint o = gridIndex(); o < plane; o += gridStride()) {
+        uint t = o % g.count, k = o / g.count;
+        float e[4][6]; // A^T m
+        for (uint j = 0u; j < 6u; j++) {
+            float col[6], tr[4];
+            for (uint i = 0u; i < 6u; i++) {
+                col[i] = LOAD(m, o + (6u * i + j) * plane);
+            }
+            wgAt4(col, tr);
+            for (uint i = 0u; i < 4u; i++) {
+                e[i][j] = tr[i];
+            }
+        }
+        float bias = p.Bias != 0u ? LOAD(b, k) : 0.0;
+        uint n, oy, ox;
+        wgTileOrigin(g, t, n, oy, ox);
+        uint yo = ((n * p.K + k) * p.OH + oy) * p.OW + ox;
+        for (uint i = 0u; i < 4u && oy + i < p.OH; i++) { // (A^T m) A
+            float v[4];
+            wgAt4(e[i], v);
+            for (uint j = 0u; j < 4u && ox + j < p.OW; j++) {
+                y[yo + i * p.OW + j] = store(bias + v[j]);
+            }
+        }
+    }
+}
+#endif
+
 void main() {
+#ifdef WG_F4
+    main4();
+#else
     if (p.K5 != 0u) {
         main5();
         return;
     }
-    WgTiles g = wgTiles(p.N, p.OH, p.OW);
+    WgTiles g = wgTiles(p.N, p.OH, p.OW, 2u);
     uint plane = p.K * g.count;
     for (uint o = gridIndex(); o < plane; o += gridStride()) {
         uint t = o % g.count, k = o / g.count;
@@ -82,4 +121,5 @@ void main() {
         }
         storeTile(g, t, k, p.Bias != 0u ? LOAD(b, k) : 0.0, v);
     }
+#endif
 }

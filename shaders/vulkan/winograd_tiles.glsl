@@ -1,21 +1,24 @@
 // The output tiles of the Winograd transforms (winograd_input, winograd_dy,
-// winograd_output): 2x2 output pixels each, TH = ceil(OH/2) by TW =
-// ceil(OW/2) per image, tile t = (n*TH+th)*TW+tw covering output rows
-// 2*th, 2*th+1 and columns 2*tw, 2*tw+1 of image n (see
-// backend.WinogradTiles).
+// winograd_output): m x m output pixels each (m = 2, or 4 for F(4x4,3x3)),
+// TH = ceil(OH/m) by TW = ceil(OW/m) per image, tile t = (n*TH+th)*TW+tw
+// covering output rows m*th.. and columns m*tw.. of image n (see
+// backend.WinogradTilesOf).
 #ifndef CROSSGRAD_WINOGRAD_TILES_GLSL
 #define CROSSGRAD_WINOGRAD_TILES_GLSL
 
 struct WgTiles {
+    uint m;      // the tile side
     uint th, tw; // tile rows and columns per image
     uint count;  // P, the tiles of all n images
 };
 
-// wgTiles is the tiling of n images of an oh x ow output.
-WgTiles wgTiles(uint n, uint oh, uint ow) {
+// wgTiles is the tiling of n images of an oh x ow output by tiles of side
+// m.
+WgTiles wgTiles(uint n, uint oh, uint ow, uint m) {
     WgTiles g;
-    g.th = (oh + 1u) / 2u;
-    g.tw = (ow + 1u) / 2u;
+    g.m = m;
+    g.th = (oh + m - 1u) / m;
+    g.tw = (ow + m - 1u) / m;
     g.count = n * g.th * g.tw;
     return g;
 }
@@ -25,8 +28,8 @@ WgTiles wgTiles(uint n, uint oh, uint ow) {
 void wgTileOrigin(WgTiles g, uint t, out uint n, out uint oy, out uint ox) {
     uint r = t % (g.th * g.tw);
     n = t / (g.th * g.tw);
-    oy = 2u * (r / g.tw);
-    ox = 2u * (r % g.tw);
+    oy = g.m * (r / g.tw);
+    ox = g.m * (r % g.tw);
 }
 
 #endif

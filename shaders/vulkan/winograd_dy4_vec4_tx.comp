@@ -1,0 +1,10 @@
+// winograd_dy as F(3x3,4x4) (WG_F4: the module the host runs for F4 = 1, so
+// that the other algorithms' module keeps its code), four channels at a time
+// with vec4 stores of E and texel reads (WG_VEC4 and TEXEL_READS, on CPU
+// devices for K % 4 == 0); the kernel is winograd_dy.glsl.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#define TEXEL_READS 1
+#define WG_VEC4 1
+#define WG_F4 1
+#include "winograd_dy.glsl"

@@ -1,0 +1,7 @@
+// winograd_filter as F(4x4,3x3) (WG_F4: the module the host runs for F4 = 1,
+// so that the other algorithms' module keeps its code); the kernel is
+// winograd_filter.glsl.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#define WG_F4 1
+#include "winograd_filter.glsl"
