@@ -71,7 +71,8 @@ const KWinogradInput Kernel = "winograd_input"
 // instead, at rows 2*th-PadH.. and columns 2*tw-PadW.., into
 // V[ξ][c][t], ξ = 6*i+j < 36. With F4 1 (R = S = 3) it is F(4x4,3x3)'s
 // transform of the same 6x6 windows at rows 4*th-PadH.. and columns
-// 4*tw-PadW.. of its 4x4 tiles (WinogradConv4). Buffers: x[N*C*H*W],
+// 4*tw-PadW.. of its 4x4 tiles (WinogradConv4), for a kernel over 3x3
+// those of its 3x3 blocks as above. Buffers: x[N*C*H*W],
 // V[Points()*Q*C*P] (Q = Blocks()), and with MaskRelu y[N*C*H*W].
 type WinogradInput struct {
 	N, C, H, W uint32
@@ -163,7 +164,8 @@ const KWinogradFilter Kernel = "winograd_filter"
 // w[k][c][R-1-3*a-r][S-1-3*b-s] (zero where that is below 0).
 // With K5 1 (R = S = 5) it transforms the whole 5x5 filter by
 // F(2x2,5x5)'s G (6x5) into U[ξ][k][c] (U'[ξ][c][k]), ξ < 36; with F4
-// 1 (R = S = 3) the 3x3 filter by F(4x4,3x3)'s G (6x3), likewise.
+// 1 each 3x3 block by F(4x4,3x3)'s G (6x3) into U[ξ][k][q*C+c]
+// (U'[ξ][c][q*K+k]), ξ < 36.
 // Buffers: w[K*C*R*S], U[Points()*Q*K*C] (Q = Blocks()).
 type WinogradFilter struct {
 	K, C    uint32
@@ -322,7 +324,7 @@ func winogradConv(g Conv2DShape, backwardData bool, f4 uint32) (WinogradPlan, bo
 	if WinogradRefusal(g, backwardData) != nil {
 		return WinogradPlan{}, false
 	}
-	k5 := WinogradK5(g.R, g.S)
+	k5 := WinogradK5(g.R, g.S) * (1 - f4)
 	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
 	filter := WinogradFilter{K: g.K, C: g.C, R: g.R, S: g.S, K5: k5, F4: f4}
 	outp := WinogradOutput{N: g.N, K: g.K, OH: g.OH, OW: g.OW, Bias: 1, K5: k5, F4: f4}

@@ -105,8 +105,8 @@ const KWinogradDw Kernel = "winograd_dw"
 // E[16*P*K], dw[K*C*R*S], db[K]. With K5 1 (R = S = 5) M and E hold
 // F(5x5,2x2)'s 36 points: dw[k][c] = A'^T m A' (5x5) by its 5x6 A'^T
 // (backend/ref, winograd5.go) and db[k] = the sum of E[7][t][k] / 16.
-// With F4 1 (R = S = 3) they hold F(3x3,4x4)'s: dw[k][c] = A'^T m A' by
-// its 3x6 A'^T (backend/ref, winograd4.go), db[k] likewise from E[7] / 16.
+// With F4 1 they hold F(3x3,4x4)'s: block q of dw[k][c] = A'^T m A' by its
+// 3x6 A'^T (backend/ref, winograd4.go), db[k] likewise from E[7] / 16.
 type WinogradDw struct {
 	K, C, P uint32
 	R, S    uint32
@@ -185,13 +185,10 @@ func WinogradGrad(g Conv2DShape) (WinogradGradPlan, bool) {
 
 // WinogradGrad4 plans layer g's filter and bias gradients as F(3x3,4x4)
 // over F(4x4,3x3)'s tiles (its input transform, the F4 params of
-// WinogradDy and WinogradDw): a Gemm of Batch 36 over a quarter of
-// F(3x3,2x2)'s tiles. It reports false where WinogradGrad does and for a
-// kernel other than 3x3.
+// WinogradDy and WinogradDw), a kernel over 3x3 as 3x3 blocks (the rows of
+// the Gemm): a Gemm of Batch 36 over a quarter of F(3x3,2x2)'s tiles. It
+// reports false where WinogradGrad does.
 func WinogradGrad4(g Conv2DShape) (WinogradGradPlan, bool) {
-	if g.R != 3 || g.S != 3 {
-		return WinogradGradPlan{}, false
-	}
 	return winogradGrad(g, 1)
 }
 
@@ -200,7 +197,7 @@ func winogradGrad(g Conv2DShape, f4 uint32) (WinogradGradPlan, bool) {
 	if WinogradRefusal(g, false) != nil {
 		return WinogradGradPlan{}, false
 	}
-	k5 := WinogradK5(g.R, g.S)
+	k5 := WinogradK5(g.R, g.S) * (1 - f4)
 	in := WinogradInput{N: g.N, C: g.C, H: g.H, W: g.W, PadH: g.PadH, PadW: g.PadW, R: g.R, S: g.S, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
 	dy := WinogradDy{N: g.N, K: g.K, OH: g.OH, OW: g.OW, K5: k5, F4: f4}
 	p := u32(in.Tiles())

@@ -19,7 +19,8 @@ type Winograder interface {
 	// gradient, at input shape in as Winograd F(2x2,3x3), or says why the
 	// layer does not admit it.
 	WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error)
-	// WinogradPlan4 is WinogradPlan as F(4x4,3x3) (3x3 kernels only).
+	// WinogradPlan4 is WinogradPlan as F(4x4,3x3) (kernels over 3x3 as
+	// its 3x3 blocks).
 	WinogradPlan4(in Shape, backwardData bool) (backend.WinogradPlan, error)
 	// Product lists the dispatches of the forward output (bias included)
 	// or, with backwardData, of c.DX alone, by Winograd when c.Winograd
@@ -28,8 +29,7 @@ type Winograder interface {
 	// WinogradGradPlan plans the filter and bias gradients at input shape
 	// in as Winograd F(3x3,2x2), or says why the layer does not admit it.
 	WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error)
-	// WinogradGradPlan4 is WinogradGradPlan as F(3x3,4x4) (3x3 kernels
-	// only).
+	// WinogradGradPlan4 is WinogradGradPlan as F(3x3,4x4).
 	WinogradGradPlan4(in Shape) (backend.WinogradGradPlan, error)
 	// FilterGrad lists the dispatches of the parameter gradients c.G, by
 	// Winograd when c.WinogradGrad (F(3x3,4x4) when c.WinogradGrad4 too).
@@ -51,15 +51,12 @@ func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan
 	return pl, nil
 }
 
-// WinogradPlan4 implements Winograder: the 3x3 layers WinogradPlan
-// admits.
+// WinogradPlan4 implements Winograder: the layers WinogradPlan admits,
+// kernels over 3x3 (5x5 too) as F(4x4,3x3) 3x3 blocks.
 func (l *Conv2d) WinogradPlan4(in Shape, backwardData bool) (backend.WinogradPlan, error) {
 	g := l.shape(in)
 	if err := backend.WinogradRefusal(g, backwardData); err != nil {
 		return backend.WinogradPlan{}, err
-	}
-	if g.R != 3 || g.S != 3 {
-		return backend.WinogradPlan{}, fmt.Errorf("kernel %dx%d: Winograd F(4x4,3x3) takes 3x3 kernels only", g.R, g.S)
 	}
 	pl, ok := backend.WinogradConv4(g, backwardData)
 	if !ok {
@@ -108,15 +105,12 @@ func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
 	return pl, nil
 }
 
-// WinogradGradPlan4 implements Winograder: the 3x3 layers
-// WinogradGradPlan admits.
+// WinogradGradPlan4 implements Winograder: the layers WinogradGradPlan
+// admits.
 func (l *Conv2d) WinogradGradPlan4(in Shape) (backend.WinogradGradPlan, error) {
 	g := l.shape(in)
 	if err := backend.WinogradRefusal(g, false); err != nil {
 		return backend.WinogradGradPlan{}, err
-	}
-	if g.R != 3 || g.S != 3 {
-		return backend.WinogradGradPlan{}, fmt.Errorf("kernel %dx%d: Winograd F(3x3,4x4) takes 3x3 kernels only", g.R, g.S)
 	}
 	pl, ok := backend.WinogradGrad4(g)
 	if !ok {

@@ -146,29 +146,28 @@ func winograd4Cases() []Case {
 	var out []Case
 	shapes := append(winogradShapes(), winogradShape{"cpu_quick_conv8_3x3", 3, 192, 3, 3, 1, 1, 0, 0},
 		winogradShape{"odd_13x11_p1", 2, 5, 13, 11, 1, 1, 0, 0}, winogradShape{"tiles4_straddle_5x9_batch3_p0", 3, 2, 5, 9, 0, 0, 0, 0})
-	for _, s := range shapes {
-		if s.r != 0 {
-			continue
-		}
+	for _, s := range shapes { // the kernels over 3x3 as F(4x4,3x3) blocks too
 		p := winogradInputOf(s)
 		p.F4 = 1
 		out = append(out, Case{Name: s.name + "_f43", Params: p, Init: []Gen{Symmetric(1), nil}})
-		if s.name == "odd_7x9_p1" || s.name == "cpu_quick_conv8_3x3" || s.name == "straddle_3x5_batch2_p1" {
+		if s.name == "odd_7x9_p1" || s.name == "cpu_quick_conv8_3x3" || s.name == "straddle_3x5_batch2_p1" || s.name == "k5_odd_7x9_p2" {
 			p.MaskRelu = 1
 			out = append(out, Case{Name: s.name + "_f43_mask_relu", Params: p, Init: []Gen{Symmetric(1), nil, Symmetric(1)}})
 		}
 	}
 	for _, f := range []struct {
-		name string
-		k, c int
-	}{{"1x1", 1, 1}, {"k3_c5", 3, 5}, {"k17_c33", 17, 33}, {"cpu_quick_conv8", 192, 192}, {"alexnet_conv6", 384, 256}} {
+		name       string
+		k, c, r, s int
+	}{{"1x1", 1, 1, 3, 3}, {"k3_c5", 3, 5, 3, 3}, {"k17_c33", 17, 33, 3, 3}, {"cpu_quick_conv8", 192, 192, 3, 3},
+		{"alexnet_conv6", 384, 256, 3, 3}, {"r5_k7_c5", 7, 5, 5, 5}, {"r4x6_k3_c2", 3, 2, 4, 6}, {"r6x4_k2_c3", 2, 3, 6, 4},
+		{"r5_cpu_quick_conv3", 128, 48, 5, 5}} {
 		for bwd := range uint32(2) {
 			name := f.name + "_f43"
 			if bwd != 0 {
 				name += "_bwd_data"
 			}
-			p := backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), R: 3, S: 3, BwdData: bwd, F4: 1}
-			out = append(out, Case{Name: name, Params: p, Init: []Gen{FanIn(9 * f.c), nil}})
+			p := backend.WinogradFilter{K: uint32(f.k), C: uint32(f.c), R: uint32(f.r), S: uint32(f.s), BwdData: bwd, F4: 1}
+			out = append(out, Case{Name: name, Params: p, Init: []Gen{FanIn(f.r * f.s * f.c), nil}})
 		}
 	}
 	for _, o := range []struct {
@@ -215,11 +214,12 @@ func winograd4GradCases() []Case {
 		}
 	}
 	for _, d := range []struct {
-		name    string
-		k, c, p int
-	}{{"1x1_p1", 1, 1, 1}, {"k3_c5_p7", 3, 5, 7}, {"k2_c3_p4099", 2, 3, 4099}, {"k17_c33_p257", 17, 33, 257},
-		{"cpu_quick_conv8", 192, 192, 12}} {
-		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: 3, S: 3, F4: 1}
+		name          string
+		k, c, p, r, s int
+	}{{"1x1_p1", 1, 1, 1, 3, 3}, {"k3_c5_p7", 3, 5, 7, 3, 3}, {"k2_c3_p4099", 2, 3, 4099, 3, 3}, {"k17_c33_p257", 17, 33, 257, 3, 3},
+		{"cpu_quick_conv8", 192, 192, 12, 3, 3}, {"r5_k3_c5_p7", 3, 5, 7, 5, 5}, {"r4x6_k5_c3_p63", 5, 3, 63, 4, 6},
+		{"r6x4_k2_c3_p9", 2, 3, 9, 6, 4}, {"r5_cpu_quick_conv3", 128, 48, 8, 5, 5}} {
+		p := backend.WinogradDw{K: uint32(d.k), C: uint32(d.c), P: uint32(d.p), R: uint32(d.r), S: uint32(d.s), F4: 1}
 		out = append(out, Case{Name: d.name + "_f43", Params: p, Init: []Gen{Symmetric(1), FanIn(d.p), nil, nil}})
 	}
 	return out

@@ -83,8 +83,8 @@ func CheckWinograd(dev backend.Device, g backend.Conv2DShape, backwardData bool)
 	return checkWinograd(dev, g, backwardData, winogradName(g, backwardData), pl, ok, "F(2x2,3x3)")
 }
 
-// CheckWinograd4 is CheckWinograd for F(4x4,3x3) (backend.WinogradConv4,
-// 3x3 kernels only), its case "winograd4_fwd_..." or
+// CheckWinograd4 is CheckWinograd for F(4x4,3x3) (backend.WinogradConv4;
+// kernels over 3x3 as its 3x3 blocks), its case "winograd4_fwd_..." or
 // "winograd4_bwd_data_...".
 func CheckWinograd4(dev backend.Device, g backend.Conv2DShape, backwardData bool) (res Result) {
 	pl, ok := backend.WinogradConv4(g, backwardData)
@@ -205,10 +205,7 @@ func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
 	}()
 	for _, g := range WinogradGeometries() {
 		for _, bwd := range []bool{false, true} {
-			checks := []func(backend.Device, backend.Conv2DShape, bool) Result{CheckWinograd}
-			if g.R == 3 && g.S == 3 {
-				checks = append(checks, CheckWinograd4)
-			}
+			checks := []func(backend.Device, backend.Conv2DShape, bool) Result{CheckWinograd, CheckWinograd4}
 			for i, check := range checks {
 				name := winogradName(g, bwd)
 				if i == 1 {
@@ -228,10 +225,7 @@ func RunWinogradTest(t *testing.T, open func() (backend.Device, error)) {
 		}
 	}
 	for _, g := range WinogradGradGeometries() {
-		checks := []func(backend.Device, backend.Conv2DShape) Result{CheckWinogradGrad}
-		if g.R == 3 && g.S == 3 {
-			checks = append(checks, CheckWinogradGrad4)
-		}
+		checks := []func(backend.Device, backend.Conv2DShape) Result{CheckWinogradGrad, CheckWinogradGrad4}
 		for i, check := range checks {
 			name := winogradGradName(g)
 			if i == 1 {

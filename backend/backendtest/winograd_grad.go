@@ -82,7 +82,7 @@ func CheckWinogradGrad(dev backend.Device, g backend.Conv2DShape) (res Result) {
 }
 
 // CheckWinogradGrad4 is CheckWinogradGrad for F(3x3,4x4)
-// (backend.WinogradGrad4, 3x3 kernels only), its case
+// (backend.WinogradGrad4; kernels over 3x3 as its 3x3 blocks), its case
 // "winograd4_bwd_filter_...".
 func CheckWinogradGrad4(dev backend.Device, g backend.Conv2DShape) (res Result) {
 	pl, ok := backend.WinogradGrad4(g)

@@ -25,6 +25,13 @@ CG_INLINE void wg_store_lanes(const float4 v, const uint n, __global float* o) {
     if (n > 2u) o[2] = v.s2;
 }
 
+// The kernel blocks of the Winograd transforms: wg_bs is BS, the blocks
+// along a row of an S-wide kernel (ceil(S/3), 1 with K5: F(2x2,5x5) takes
+// the whole 5x5 filter), wg_blocks Q = ceil(R/3)*BS (1 with K5).
+CG_INLINE uint wg_bs(const uint S, const uint k5) { return k5 ? 1u : (S + 2u) / 3u; }
+
+CG_INLINE uint wg_blocks(const uint R, const uint S, const uint k5) { return k5 ? 1u : (R + 2u) / 3u * ((S + 2u) / 3u); }
+
 // The F(2x2,5x5) transforms (the matrices in backend/ref/winograd5.go) of
 // six float4 lanes: o = B^T d (wg_bt6), the filter row o = G g (wg_g5 of
 // five floats) and the output row o = A^T m (wg_at6, two of six).

@@ -8,8 +8,8 @@
 // neighbouring work-items read neighbouring elements of M; the work-items
 // of row 0 also sum db[k]. With p.K5 it is F(5x5,2x2)'s 5x6 A'^T, with
 // p.F4 F(3x3,4x4)'s 3x6 A'^T = [[1,1,1,1,1,0],[0,1,-1,2,-2,0],
-// [0,1,1,4,4,1]] / 24 of the one 3x3 block, both of 36 points (xi = 6*i+j)
-// with db[k] = sum over t of E[7][t][k] / 16 (winograd_dw6).
+// [0,1,1,4,4,1]] / 24 of each 3x3 block q as above, both of 36 points
+// (xi = 6*i+j) with db[k] = sum over t of E[7][t][k] / 16 (winograd_dw6).
 #include "params.h"
 #include "common.h"
 
@@ -38,14 +38,17 @@ CG_INLINE void wg_atdn(const float* m, float* o, const int n) {
     }
 }
 
-// F(5x5,2x2) (n 5) and F(3x3,4x4) (n 3): dw[k][c] = A'^T m A' (n x n,
-// 1/576 = 1/24 from each side) of m[xi] = M[xi][c][k], and db[k] = sum
-// over t of E[7][t][k] / 16.
+// F(5x5,2x2) (n 5, the whole 5x5 dw[k][c] as one block) and F(3x3,4x4)
+// (n 3, block q = a*BS+b of dw[k][c], rows 3a.. and columns 3b.. inside
+// R x S): A'^T m A' (n x n, 1/576 = 1/24 from each side) of m[xi] =
+// M[xi][q*C+c][k], and (row 0 only) db[k] = sum over t of E[7][t][k] / 16.
 CG_INLINE void winograd_dw6(const WinogradDwParams p, __global const float* restrict M,
                             __global const float* restrict E, __global float* restrict dw, __global float* restrict db,
-                            const uint k, const uint c, const int n) {
-    const size_t plane = (size_t)p.C * p.K;
-    __global const float* mp = M + (size_t)c * p.K + k;
+                            const uint k, const uint row, const int n) {
+    const uint bs = p.K5 ? 1u : (p.S + 2u) / 3u, rows = (p.K5 ? 1u : (p.R + 2u) / 3u * bs) * p.C;
+    const uint q = row / p.C, c = row % p.C;
+    const size_t plane = (size_t)rows * p.K;
+    __global const float* mp = M + (size_t)row * p.K + k;
     float f[5][6]; // A'^T m, by columns
 #pragma unroll
     for (int j = 0; j < 6; j++) {
@@ -56,15 +59,19 @@ CG_INLINE void winograd_dw6(const WinogradDwParams p, __global const float* rest
 #pragma unroll
         for (int r = 0; r < n; r++) f[r][j] = o[r];
     }
-    __global float* wp = dw + ((size_t)k * p.C + c) * (uint)(n * n);
+    const uint r0 = 3u * (q / bs), s0 = 3u * (q % bs);
+    __global float* wp = dw + ((size_t)k * p.C + c) * p.R * p.S + r0 * p.S + s0;
 #pragma unroll
     for (int r = 0; r < n; r++) { // (A'^T m) A'
+        if (r0 + (uint)r >= p.R) break;
         float o[5];
         wg_atdn(f[r], o, n);
 #pragma unroll
-        for (int s = 0; s < n; s++) wp[r * n + s] = o[s] * (1.0f / 576.0f);
+        for (int s = 0; s < n; s++) {
+            if (s0 + (uint)s < p.S) wp[(uint)r * p.S + (uint)s] = o[s] * (1.0f / 576.0f);
+        }
     }
-    if (c != 0u) return;
+    if (row != 0u) return;
     __global const float* ep = E + (size_t)7u * p.P * p.K + k;
     float s = 0.0f;
     for (uint t = 0; t < p.P; t++) s += ep[(size_t)t * p.K];
@@ -75,7 +82,7 @@ __kernel void winograd_dw(const WinogradDwParams p, __global const float* restri
                           __global float* restrict dw, __global float* restrict db) {
     const uint k = GID0, row = (uint)get_global_id(1);
     if (p.K5 || p.F4) {
-        if (k >= p.K || row >= p.C) return;
+        if (k >= p.K || row >= (p.K5 ? 1u : (p.R + 2u) / 3u * ((p.S + 2u) / 3u)) * p.C) return;
         if (p.F4) {
             winograd_dw6(p, M, E, dw, db, k, row, 3);
         } else {

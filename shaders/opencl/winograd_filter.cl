@@ -4,7 +4,7 @@
 // zero past the kernel (see backend.WinogradFilter, the matrices in
 // backend/ref/winograd.go). 2-D launch (q*C+c, k), one work-item per block
 // of a filter. With p.K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5
-// filter, with p.F4 F(4x4,3x3)'s G (6x3) of the 3x3 filter
+// filter, with p.F4 F(4x4,3x3)'s G (6x3) of each 3x3 block as above
 // (winograd_filter6), xi = 6*i+j.
 #include "params.h"
 #include "common.h"
@@ -19,23 +19,32 @@ CG_INLINE void wg_gn(const float* g, float* o, const int n) {
     }
 }
 
-// F(2x2,5x5) (n 5) and F(4x4,3x3) (n 3): U[xi][k][c] (BwdData: U[xi][c][k])
-// = (G g G^T)[xi] of the n x n filter.
+// F(2x2,5x5) (n 5, the whole 5x5 filter as one block) and F(4x4,3x3)
+// (n 3, each 3x3 block q = a*BS+b): U[xi][k][q*C+c] (BwdData:
+// U[xi][c][q*K+k]) = (G g G^T)[xi] of the n x n block g[r][s] =
+// w[k][c][3a+r][3b+s] (BwdData: w[k][c][R-1-3a-r][S-1-3b-s]), zero past
+// the kernel.
 CG_INLINE void winograd_filter6(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U,
-                                const uint c, const uint k, const int n) {
-    __global const float* gp = w + ((size_t)k * p.C + c) * (uint)(n * n);
+                                const uint row, const uint k, const int n) {
+    const uint bs = wg_bs(p.S, p.K5), blocks = wg_blocks(p.R, p.S, p.K5);
+    const uint q = row / p.C, c = row % p.C;
+    const int R = (int)p.R, S = (int)p.S, r0 = 3 * (int)(q / bs), s0 = 3 * (int)(q % bs);
+    __global const float* gp = w + ((size_t)k * p.C + c) * p.R * p.S;
     float e[6][5]; // G g, by columns
 #pragma unroll
     for (int s = 0; s < n; s++) {
         float col[5], o[6];
 #pragma unroll
-        for (int r = 0; r < n; r++) col[r] = p.BwdData ? gp[(n - 1 - r) * n + (n - 1 - s)] : gp[r * n + s];
+        for (int r = 0; r < n; r++) {
+            const int kr = r0 + r, ks = s0 + s;
+            col[r] = (kr < R && ks < S) ? (p.BwdData ? gp[(R - 1 - kr) * S + (S - 1 - ks)] : gp[kr * S + ks]) : 0.0f;
+        }
         wg_gn(col, o, n);
 #pragma unroll
         for (int i = 0; i < 6; i++) e[i][s] = o[i];
     }
-    const size_t plane = (size_t)p.K * p.C;
-    __global float* up = U + (p.BwdData ? (size_t)c * p.K + k : (size_t)k * p.C + c);
+    const size_t plane = (size_t)blocks * p.K * p.C;
+    __global float* up = U + (p.BwdData ? ((size_t)c * blocks + q) * p.K + k : (size_t)k * blocks * p.C + row);
 #pragma unroll
     for (int i = 0; i < 6; i++) { // (G g) G^T
         float o[6];
@@ -48,7 +57,7 @@ CG_INLINE void winograd_filter6(const WinogradFilterParams p, __global const flo
 __kernel void winograd_filter(const WinogradFilterParams p, __global const float* restrict w, __global float* restrict U) {
     const uint row = GID0, k = (uint)get_global_id(1);
     if (p.K5 || p.F4) {
-        if (row >= p.C || k >= p.K) return;
+        if (row >= wg_blocks(p.R, p.S, p.K5) * p.C || k >= p.K) return;
         if (p.F4) {
             winograd_filter6(p, w, U, row, k, 3);
         } else {

@@ -11,25 +11,29 @@
 // kernel scalar (the tile's loads are gathers to its vectoriser) and cost
 // a branch per element. With p.MaskRelu x is read masked as relu_bwd by
 // the ReLU output ym (ym > 0 ? x : 0); without it ym is x, unread. With
-// p.K5 it is F(2x2,5x5)'s transform instead, with p.F4 F(4x4,3x3)'s: the
-// same B^T of 6x6 windows (winograd_input6), at tile stride 4 over TH =
-// ceil(OH/4), TW = ceil(OW/4) tiles for F4.
+// p.K5 it is F(2x2,5x5)'s transform instead (one block), with p.F4
+// F(4x4,3x3)'s: the same B^T of 6x6 windows (winograd_input6), at tile
+// stride 4 over TH = ceil(OH/4), TW = ceil(OW/4) tiles for F4, of each 3x3
+// block q as above.
 #include "params.h"
 #include "common.h"
 #include "winograd.h"
 
-// F(2x2,5x5) (side 2) and F(4x4,3x3) (side 4): V[xi][c][t] = (B^T d B)[xi],
-// xi = 6*i+j, of the 6x6 window d at rows side*th-PadH.. and columns
-// side*tw-PadW.. (one block, row = c), the run's four windows read once, as
-// one 6x(3*side+6) window.
+// F(2x2,5x5) (side 2) and F(4x4,3x3) (side 4): V[xi][q*C+c][t] =
+// (B^T d B)[xi], xi = 6*i+j, of the 6x6 window d at rows
+// side*th-PadH+3*a.. and columns side*tw-PadW+3*b.. (row = q*C+c, block q =
+// a*BS+b; with K5 the one block, row = c), the run's four windows read
+// once, as one 6x(3*side+6) window.
 CG_INLINE void winograd_input6(const WinogradInputParams p, __global const float* restrict x, __global float* restrict V,
-                               __global const float* restrict ym, const uint g, const uint c, const uint side) {
+                               __global const float* restrict ym, const uint g, const uint row, const uint side) {
     const uint th = (p.OH + side - 1u) / side, tw = (p.OW + side - 1u) / side;
     const uint rw = (tw + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
-    const uint tiles = p.N * th * tw;
+    const uint tiles = p.N * th * tw, bs = wg_bs(p.S, p.K5), rows = wg_blocks(p.R, p.S, p.K5) * p.C;
+    const uint q = row / p.C, c = row % p.C;
     const uint u = g % rw, tr = g / rw;
     const uint n = tr / th, tw0 = u * WINOGRAD_LANES, m = min((uint)WINOGRAD_LANES, tw - tw0);
-    const int y0 = (int)(side * (tr % th)) - (int)p.PadH, x0 = (int)(side * tw0) - (int)p.PadW;
+    const int y0 = (int)(side * (tr % th) + 3u * (q / bs)) - (int)p.PadH;
+    const int x0 = (int)(side * tw0 + 3u * (q % bs)) - (int)p.PadW;
     const int H = (int)p.H, W = (int)p.W;
     __global const float* xp = x + (size_t)(n * p.C + c) * p.H * p.W;
     __global const float* yp = ym + (size_t)(n * p.C + c) * p.H * p.W;
@@ -57,8 +61,8 @@ CG_INLINE void winograd_input6(const WinogradInputParams p, __global const float
 #pragma unroll
         for (int i = 0; i < 6; i++) e[i][b] = t[i];
     }
-    const size_t plane = (size_t)p.C * tiles;
-    __global float* vp = V + (size_t)c * tiles + (size_t)tr * tw + tw0;
+    const size_t plane = (size_t)rows * tiles;
+    __global float* vp = V + (size_t)row * tiles + (size_t)tr * tw + tw0;
 #pragma unroll
     for (int i = 0; i < 6; i++) { // (B^T d) B
         float4 v[6];
@@ -74,7 +78,7 @@ __kernel void winograd_input(const WinogradInputParams p, __global const float* 
     if (p.K5 || p.F4) {
         const uint side = p.F4 ? 4u : 2u;
         const uint th = (p.OH + side - 1u) / side, rw = ((p.OW + side - 1u) / side + WINOGRAD_LANES - 1u) / WINOGRAD_LANES;
-        if (g >= p.N * th * rw || row >= p.C) return;
+        if (g >= p.N * th * rw || row >= wg_blocks(p.R, p.S, p.K5) * p.C) return;
         if (p.F4) {
             winograd_input6(p, x, V, ym, g, row, 4u);
         } else {

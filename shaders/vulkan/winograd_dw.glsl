@@ -9,7 +9,7 @@
 // db[K].
 // With K5 it is F(5x5,2x2)'s 5x6 A'^T and db from E[7] / 16 instead (main5);
 // with WG_F4 (the winograd_dw4 modules, which the host runs for F4 = 1)
-// F(3x3,4x4)'s 3x6 A'^T, db from E[7] / 16 (main4).
+// F(3x3,4x4)'s 3x6 A'^T of each 3x3 block, db from E[7] / 16 (main4).
 #include "params.glsl"
 #include "common.glsl"
 
@@ -75,13 +75,16 @@ void wgAtd4(in float v[6], out float o[3]) {
     o[2] = s12 + 4.0 * s34 + v[5];
 }
 
-// F(3x3,4x4): dw[k][c] = A'^T m A' / 576 of m[xi] = M[xi][c][k], db[k] = sum
+// F(3x3,4x4): block q = a*BS+b of dw[k][c] (rows 3a.., columns 3b..
+// inside R x S) = A'^T m A' / 576 of m[xi] = M[xi][q*C+c][k], db[k] = sum
 // over t of E[7][t][k] / 16.
 void main4() {
-    uint total = p.K * p.C;
+    uint bs = (p.S + 2u) / 3u, rows = (p.R + 2u) / 3u * bs * p.C;
+    uint total = p.K * rows;
     uint plane = total;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint k = o % p.K, c = o / p.K;
+        uint k = o % p.K, row = o / p.K;
+        uint q = row / p.C, c = row % p.C;
         float f[3][6]; // A'^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[3];
@@ -93,15 +96,16 @@ void main4() {
                 f[r][j] = tr[r];
             }
         }
-        uint wo = (k * p.C + c) * 9u;
-        for (uint r = 0u; r < 3u; r++) { // (A'^T m) A'
-            float row[3];
-            wgAtd4(f[r], row);
-            for (uint s = 0u; s < 3u; s++) {
-                dw[wo + r * 3u + s] = row[s] * (1.0 / 576.0);
+        uint r0 = 3u * (q / bs), s0 = 3u * (q % bs);
+        uint wo = (k * p.C + c) * p.R * p.S + r0 * p.S + s0;
+        for (uint r = 0u; r < 3u && r0 + r < p.R; r++) { // (A'^T m) A'
+            float o3[3];
+            wgAtd4(f[r], o3);
+            for (uint s = 0u; s < 3u && s0 + s < p.S; s++) {
+                dw[wo + r * p.S + s] = o3[s] * (1.0 / 576.0);
             }
         }
-        if (c == 0u) {
+        if (row == 0u) {
             uint eo = 7u * p.P * p.K + k;
             float s = 0.0;
             for (uint t = 0u; t < p.P; t++) {

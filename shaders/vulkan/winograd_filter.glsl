@@ -5,7 +5,7 @@
 // backend/ref/winograd.go). One invocation per block of a filter, c
 // fastest, then q. Buffers: w[K*C*R*S], U[16*Q*K*C].
 // With K5 it is F(2x2,5x5)'s G (6x5) of the whole 5x5 filter (main5), with
-// F4 F(4x4,3x3)'s G (6x3) of the 3x3 filter into 36 planes (main4, the
+// F4 F(4x4,3x3)'s G (6x3) of each 3x3 block into 36 planes (main4, the
 // whole of the winograd_filter4 modules, built with WG_F4).
 #include "params.glsl"
 #include "common.glsl"
@@ -46,30 +46,40 @@ void main5() {
 }
 
 #ifdef WG_F4
-// F(4x4,3x3): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
+// F(4x4,3x3): U[xi][k][q*C+c] (BwdData: U[xi][c][q*K+k]) = (G g G^T)[xi]
+// of kernel block q = a*BS+b (g the 3x3 block at rows 3a.., columns 3b..,
+// rotated with BwdData, zero past the kernel; one block for 3x3).
 void main4() {
-    uint total = p.K * p.C;
+    uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
+    uint total = p.K * blocks * p.C;
+    int R = int(p.R), S = int(p.S);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint c = o % p.C, k = o / p.C;
-        uint base = (k * p.C + c) * 9u;
+        uint row = o % (blocks * p.C), k = o / (blocks * p.C);
+        uint q = row / p.C, c = row % p.C;
+        int r0 = 3 * int(q / bs), s0 = 3 * int(q % bs);
+        uint base = (k * p.C + c) * p.R * p.S;
         float e[6][3]; // G g
-        for (uint s = 0u; s < 3u; s++) {
+        for (int s = 0; s < 3; s++) {
             float col[3], tr[6];
-            for (uint r = 0u; r < 3u; r++) {
-                col[r] = p.BwdData != 0u ? LOAD(w, base + (2u - r) * 3u + (2u - s)) : LOAD(w, base + r * 3u + s);
+            for (int r = 0; r < 3; r++) {
+                int kr = r0 + r, ks = s0 + s;
+                col[r] = 0.0;
+                if (kr < R && ks < S) {
+                    col[r] = p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
+                }
             }
             wgG3(col, tr);
             for (int i = 0; i < 6; i++) {
                 e[i][s] = tr[i];
             }
         }
-        uint plane = p.K * p.C;
-        uint uo = p.BwdData != 0u ? c * p.K + k : o;
+        uint plane = blocks * p.K * p.C;
+        uint uo = p.BwdData != 0u ? (c * blocks + q) * p.K + k : o;
         for (uint i = 0u; i < 6u; i++) { // (G g) G^T
-            float row[6];
-            wgG3(e[i], row);
+            float row6[6];
+            wgG3(e[i], row6);
             for (uint j = 0u; j < 6u; j++) {
-                u[uo + (6u * i + j) * plane] = row[j];
+                u[uo + (6u * i + j) * plane] = row6[j];
             }
         }
     }

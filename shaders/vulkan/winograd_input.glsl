@@ -74,17 +74,21 @@ WG_T windowAt(WgWindow w, int a, int b) {
     return o;
 }
 
-// F(2x2,5x5) and F(4x4,3x3): V[xi][c][t] = (B^T d B)[xi], xi = 6*i+j, of
-// the 6x6 window d at rows m*th-PadH.. and columns m*tw-PadW.. (one
-// block, row = c; tile side m = 2, or 4 with F4).
+// F(2x2,5x5) and F(4x4,3x3): V[xi][q*C+c][t] = (B^T d B)[xi], xi = 6*i+j,
+// of the 6x6 window d at rows m*th-PadH+3*a.. and columns m*tw-PadW+3*b..
+// (tile side m = 2, one block, row = c; or with F4 m = 4 and the 3x3
+// blocks q = a*BS+b of a kernel over 3x3).
 void main6() {
     WgTiles g = wgTiles(p.N, p.OH, p.OW, p.F4 != 0u ? 4u : 2u);
     uint tiles = g.count;
-    uint total = tiles * p.C / WG_LANES;
+    uint bs = p.F4 != 0u ? (p.S + 2u) / 3u : 1u;
+    uint rows = (p.F4 != 0u ? (p.R + 2u) / 3u : 1u) * bs * p.C;
+    uint total = tiles * rows / WG_LANES;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
         uint ot = o * WG_LANES;
-        uint t = ot % tiles, c = ot / tiles;
-        WgWindow w = wgWindow(g, t, c, 0u, 0u);
+        uint t = ot % tiles, row = ot / tiles;
+        uint q = row / p.C, c = row % p.C;
+        WgWindow w = wgWindow(g, t, c, 3u * (q / bs), 3u * (q % bs));
         WG_T e[6][6]; // B^T d
         for (int b = 0; b < 6; b++) {
             WG_T col[6], tr[6];
@@ -96,7 +100,7 @@ void main6() {
                 e[i][b] = tr[i];
             }
         }
-        uint plane = p.C * tiles / WG_LANES;
+        uint plane = rows * tiles / WG_LANES;
         for (uint i = 0u; i < 6u; i++) { // (B^T d) B
             WG_T row[6];
             wgBt6(e[i], row);
