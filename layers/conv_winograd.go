@@ -40,29 +40,32 @@ type Winograder interface {
 // admits (stride 1, kernels 3x3 to 6x6: 5x5 as F(2x2,5x5), the others over
 // 3x3 as 3x3 blocks).
 func (l *Conv2d) WinogradPlan(in Shape, backwardData bool) (backend.WinogradPlan, error) {
-	g := l.shape(in)
-	if err := backend.WinogradRefusal(g, backwardData); err != nil {
-		return backend.WinogradPlan{}, err
-	}
-	pl, ok := backend.WinogradConv(g, backwardData)
-	if !ok {
-		return backend.WinogradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
-	}
-	return pl, nil
+	return winogradPlanOf(l.shape(in), in, backwardData, backend.WinogradConv)
 }
 
 // WinogradPlan4 implements Winograder: the layers WinogradPlan admits,
 // kernels over 3x3 (5x5 too) as F(4x4,3x3) 3x3 blocks.
 func (l *Conv2d) WinogradPlan4(in Shape, backwardData bool) (backend.WinogradPlan, error) {
-	g := l.shape(in)
+	return winogradPlanOf(l.shape(in), in, backwardData, backend.WinogradConv4)
+}
+
+// winogradPlanOf is plan's Winograd plan of layer g (at input shape in) or
+// why the layer does not admit it.
+func winogradPlanOf(g backend.Conv2DShape, in Shape, backwardData bool, plan func(backend.Conv2DShape, bool) (backend.WinogradPlan, bool)) (backend.WinogradPlan, error) {
 	if err := backend.WinogradRefusal(g, backwardData); err != nil {
 		return backend.WinogradPlan{}, err
 	}
-	pl, ok := backend.WinogradConv4(g, backwardData)
+	pl, ok := plan(g, backwardData)
 	if !ok {
-		return backend.WinogradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
+		return backend.WinogradPlan{}, overElements(in)
 	}
 	return pl, nil
+}
+
+// overElements is the error of a layer at input shape in whose Winograd
+// buffer would exceed backend.MaxElements.
+func overElements(in Shape) error {
+	return fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
 }
 
 // Product implements Winograder: Winograd's four dispatches over the
@@ -94,27 +97,24 @@ func (l *Conv2d) Product(c *Ctx, backwardData bool) []Dispatch {
 
 // WinogradGradPlan implements Winograder: the layers WinogradPlan admits.
 func (l *Conv2d) WinogradGradPlan(in Shape) (backend.WinogradGradPlan, error) {
-	g := l.shape(in)
-	if err := backend.WinogradRefusal(g, false); err != nil {
-		return backend.WinogradGradPlan{}, err
-	}
-	pl, ok := backend.WinogradGrad(g)
-	if !ok {
-		return backend.WinogradGradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
-	}
-	return pl, nil
+	return winogradGradPlanOf(l.shape(in), in, backend.WinogradGrad)
 }
 
 // WinogradGradPlan4 implements Winograder: the layers WinogradGradPlan
 // admits.
 func (l *Conv2d) WinogradGradPlan4(in Shape) (backend.WinogradGradPlan, error) {
-	g := l.shape(in)
+	return winogradGradPlanOf(l.shape(in), in, backend.WinogradGrad4)
+}
+
+// winogradGradPlanOf is plan's filter-gradient plan of layer g (at input
+// shape in) or why the layer does not admit it.
+func winogradGradPlanOf(g backend.Conv2DShape, in Shape, plan func(backend.Conv2DShape) (backend.WinogradGradPlan, bool)) (backend.WinogradGradPlan, error) {
 	if err := backend.WinogradRefusal(g, false); err != nil {
 		return backend.WinogradGradPlan{}, err
 	}
-	pl, ok := backend.WinogradGrad4(g)
+	pl, ok := plan(g)
 	if !ok {
-		return backend.WinogradGradPlan{}, fmt.Errorf("input %v: a Winograd buffer would exceed %d elements", []int(in), backend.MaxElements)
+		return backend.WinogradGradPlan{}, overElements(in)
 	}
 	return pl, nil
 }

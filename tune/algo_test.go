@@ -169,26 +169,23 @@ func TestChooseAlgosWinograd4(t *testing.T) {
 	assert.Equal(t, want, algoNames(again))
 	parts, err := again.TrainStepParts(1, 2)
 	require.NoError(t, err)
-	f4 := 0
+	inputs, dys := 0, 0
 	for _, part := range parts {
 		for _, d := range part.Dispatches {
-			if in, ok := d.P.(backend.WinogradInput); ok {
-				assert.Equal(t, uint32(1), in.F4, "%s %s", part.Layer, d.P.Shape())
-				f4++
+			var f4 uint32
+			switch q := d.P.(type) {
+			case backend.WinogradInput:
+				f4, inputs = q.F4, inputs+1
+			case backend.WinogradDy:
+				f4, dys = q.F4, dys+1
+			default:
+				continue
 			}
+			assert.Equal(t, uint32(1), f4, "%s %s", part.Layer, d.P.Shape())
 		}
 	}
-	assert.Equal(t, 5, f4, "the five winograd4 passes transform their inputs as F(4x4,3x3)")
-	dy := 0
-	for _, part := range parts {
-		for _, d := range part.Dispatches {
-			if q, ok := d.P.(backend.WinogradDy); ok {
-				assert.Equal(t, uint32(1), q.F4, "%s %s", part.Layer, d.P.Shape())
-				dy++
-			}
-		}
-	}
-	assert.Equal(t, 2, dy, "the filter gradients transform dy as F(3x3,4x4)")
+	assert.Equal(t, 5, inputs, "the five winograd4 passes transform their inputs as F(4x4,3x3)")
+	assert.Equal(t, 2, dys, "the filter gradients transform dy as F(3x3,4x4)")
 
 	h := fake()
 	defer h.Close()

@@ -29,6 +29,17 @@ void wgAtd5(in float v[6], out float o[5]) {
     o[4] = v[1] + v[2] + 16.0 * (v[3] + v[4]) + v[5];
 }
 
+// sumE7 is db[k] of F(5x5,2x2) and F(3x3,4x4): the sum over the tiles t
+// (in t order) of E[7][t][k] / 16.
+float sumE7(uint k) {
+    uint eo = 7u * p.P * p.K + k;
+    float s = 0.0;
+    for (uint t = 0u; t < p.P; t++) {
+        s += LOAD(e, eo + t * p.K);
+    }
+    return s * 0.0625;
+}
+
 // F(5x5,2x2): dw[k][c] = A'^T m A' / 576 of m[xi] = M[xi][c][k], db[k] = sum
 // over t of E[7][t][k] / 16.
 void main5() {
@@ -56,12 +67,7 @@ void main5() {
             }
         }
         if (c == 0u) {
-            uint eo = 7u * p.P * p.K + k;
-            float s = 0.0;
-            for (uint t = 0u; t < p.P; t++) {
-                s += LOAD(e, eo + t * p.K);
-            }
-            db[k] = s * 0.0625;
+            db[k] = sumE7(k);
         }
     }
 }
@@ -106,12 +112,7 @@ void main4() {
             }
         }
         if (row == 0u) {
-            uint eo = 7u * p.P * p.K + k;
-            float s = 0.0;
-            for (uint t = 0u; t < p.P; t++) {
-                s += LOAD(e, eo + t * p.K);
-            }
-            db[k] = s * 0.0625;
+            db[k] = sumE7(k);
         }
     }
 }

@@ -16,6 +16,17 @@ layout(push_constant) uniform PC { WinogradFilterParams p; };
 READ_BUFFER(0, Wt, w);
 layout(std430, set = 0, binding = 1) writeonly restrict buffer U { float u[]; };
 
+// blockAt is the element at kernel row kr, column ks of the filter at
+// base (rotated by 180 degrees with BwdData), zero past R, S: an element
+// of a 3x3 block.
+float blockAt(uint base, int kr, int ks) {
+    int R = int(p.R), S = int(p.S);
+    if (kr >= R || ks >= S) {
+        return 0.0;
+    }
+    return p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
+}
+
 // F(2x2,5x5): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
 void main5() {
     uint total = p.K * p.C;
@@ -52,7 +63,6 @@ void main5() {
 void main4() {
     uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     uint total = p.K * blocks * p.C;
-    int R = int(p.R), S = int(p.S);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
         uint row = o % (blocks * p.C), k = o / (blocks * p.C);
         uint q = row / p.C, c = row % p.C;
@@ -62,11 +72,7 @@ void main4() {
         for (int s = 0; s < 3; s++) {
             float col[3], tr[6];
             for (int r = 0; r < 3; r++) {
-                int kr = r0 + r, ks = s0 + s;
-                col[r] = 0.0;
-                if (kr < R && ks < S) {
-                    col[r] = p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
-                }
+                col[r] = blockAt(base, r0 + r, s0 + s);
             }
             wgG3(col, tr);
             for (int i = 0; i < 6; i++) {
@@ -96,7 +102,6 @@ void main() {
     }
     uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     uint total = p.K * blocks * p.C;
-    int R = int(p.R), S = int(p.S);
     for (uint o = gridIndex(); o < total; o += gridStride()) {
         uint row = o % (blocks * p.C), k = o / (blocks * p.C);
         uint q = row / p.C, c = row % p.C;
@@ -105,11 +110,7 @@ void main() {
         float g[3][3];
         for (int r = 0; r < 3; r++) {
             for (int s = 0; s < 3; s++) {
-                int kr = r0 + r, ks = s0 + s;
-                g[r][s] = 0.0;
-                if (kr < R && ks < S) {
-                    g[r][s] = p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
-                }
+                g[r][s] = blockAt(base, r0 + r, s0 + s);
             }
         }
         float e[4][3]; // G g
