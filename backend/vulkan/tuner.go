@@ -33,10 +33,11 @@ func modulesHash(read func(name string) ([]byte, error)) string {
 	h := sha256.New()
 	modules := slices.Clone(tiledModules)
 	for _, k := range backend.WinogradTransforms() {
+		modules = append(modules, string(k))
+		if _, ok := texelReadModules[string(k)+"4"]; ok { // its F(4x4,3x3) module
+			modules = append(modules, string(k)+"4")
+		}
 		for _, form := range []string{string(k), string(k) + "_vec4", string(k) + "4", string(k) + "4_vec4"} {
-			if form == string(k) || (form == string(k)+"4" && texelReadModules[form] != nil) {
-				modules = append(modules, form)
-			}
 			if _, ok := texelReadModules[form]; ok {
 				modules = append(modules, form+"_tx")
 			}

@@ -29,6 +29,14 @@ void wgAtd5(in float v[6], out float o[5]) {
     o[4] = v[1] + v[2] + 16.0 * (v[3] + v[4]) + v[5];
 }
 
+// mColumn is column j of the 6x6 product tile of element o: col[i] =
+// M[6*i+j] at o, the planes plane elements apart.
+void mColumn(uint o, uint j, uint plane, out float col[6]) {
+    for (uint i = 0u; i < 6u; i++) {
+        col[i] = LOAD(m, o + (6u * i + j) * plane);
+    }
+}
+
 // sumE7 is db[k] of F(5x5,2x2) and F(3x3,4x4): the sum over the tiles t
 // (in t order) of E[7][t][k] / 16.
 float sumE7(uint k) {
@@ -50,9 +58,7 @@ void main5() {
         float f[5][6]; // A'^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[5];
-            for (uint i = 0u; i < 6u; i++) {
-                col[i] = LOAD(m, o + (6u * i + j) * plane);
-            }
+            mColumn(o, j, plane, col);
             wgAtd5(col, tr);
             for (uint r = 0u; r < 5u; r++) {
                 f[r][j] = tr[r];
@@ -94,9 +100,7 @@ void main4() {
         float f[3][6]; // A'^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[3];
-            for (uint i = 0u; i < 6u; i++) {
-                col[i] = LOAD(m, o + (6u * i + j) * plane);
-            }
+            mColumn(o, j, plane, col);
             wgAtd4(col, tr);
             for (uint r = 0u; r < 3u; r++) {
                 f[r][j] = tr[r];

@@ -16,15 +16,27 @@ layout(push_constant) uniform PC { WinogradFilterParams p; };
 READ_BUFFER(0, Wt, w);
 layout(std430, set = 0, binding = 1) writeonly restrict buffer U { float u[]; };
 
-// blockAt is the element at kernel row kr, column ks of the filter at
-// base (rotated by 180 degrees with BwdData), zero past R, S: an element
-// of a 3x3 block.
-float blockAt(uint base, int kr, int ks) {
+// loadBlock sets the filter k, block q and channel c of invocation o
+// (blocks blocks of which bs along S, c fastest, then q) and g, its 3x3
+// block: w[k][c] at rows 3a.., columns 3b.. of q = a*BS+b (rotated by 180
+// degrees with BwdData), zero past R, S.
+void loadBlock(uint o, uint bs, uint blocks, out uint k, out uint q, out uint c, out float g[3][3]) {
+    uint row = o % (blocks * p.C);
+    k = o / (blocks * p.C);
+    q = row / p.C;
+    c = row % p.C;
     int R = int(p.R), S = int(p.S);
-    if (kr >= R || ks >= S) {
-        return 0.0;
+    int r0 = 3 * int(q / bs), s0 = 3 * int(q % bs);
+    uint base = (k * p.C + c) * p.R * p.S;
+    for (int r = 0; r < 3; r++) {
+        for (int s = 0; s < 3; s++) {
+            int kr = r0 + r, ks = s0 + s;
+            g[r][s] = 0.0;
+            if (kr < R && ks < S) {
+                g[r][s] = p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
+            }
+        }
     }
-    return p.BwdData != 0u ? LOAD(w, base + uint((R - 1 - kr) * S + (S - 1 - ks))) : LOAD(w, base + uint(kr * S + ks));
 }
 
 // F(2x2,5x5): U[xi][k][c] (BwdData: U[xi][c][k]) = (G g G^T)[xi].
@@ -64,15 +76,14 @@ void main4() {
     uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     uint total = p.K * blocks * p.C;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint row = o % (blocks * p.C), k = o / (blocks * p.C);
-        uint q = row / p.C, c = row % p.C;
-        int r0 = 3 * int(q / bs), s0 = 3 * int(q % bs);
-        uint base = (k * p.C + c) * p.R * p.S;
+        uint k, q, c;
+        float g[3][3];
+        loadBlock(o, bs, blocks, k, q, c, g);
         float e[6][3]; // G g
         for (int s = 0; s < 3; s++) {
             float col[3], tr[6];
             for (int r = 0; r < 3; r++) {
-                col[r] = blockAt(base, r0 + r, s0 + s);
+                col[r] = g[r][s];
             }
             wgG3(col, tr);
             for (int i = 0; i < 6; i++) {
@@ -103,16 +114,9 @@ void main() {
     uint bs = (p.S + 2u) / 3u, blocks = (p.R + 2u) / 3u * bs;
     uint total = p.K * blocks * p.C;
     for (uint o = gridIndex(); o < total; o += gridStride()) {
-        uint row = o % (blocks * p.C), k = o / (blocks * p.C);
-        uint q = row / p.C, c = row % p.C;
-        int r0 = 3 * int(q / bs), s0 = 3 * int(q % bs);
-        uint base = (k * p.C + c) * p.R * p.S;
+        uint k, q, c;
         float g[3][3];
-        for (int r = 0; r < 3; r++) {
-            for (int s = 0; s < 3; s++) {
-                g[r][s] = blockAt(base, r0 + r, s0 + s);
-            }
-        }
+        loadBlock(o, bs, blocks, k, q, c, g);
         float e[4][3]; // G g
         for (uint s = 0u; s < 3u; s++) {
             e[0][s] = g[0][s];

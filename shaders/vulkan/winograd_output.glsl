@@ -24,6 +24,14 @@ float store(float v) {
     return (p.Relu != 0u && !(v > 0.0)) ? 0.0 : v;
 }
 
+// mColumn is column j of the 6x6 product tile of element o: col[i] =
+// M[6*i+j] at o, the planes plane elements apart.
+void mColumn(uint o, uint j, uint plane, out float col[6]) {
+    for (uint i = 0u; i < 6u; i++) {
+        col[i] = LOAD(m, o + (6u * i + j) * plane);
+    }
+}
+
 // storeTile stores bias + v, the 2x2 output tile t of channel k, the rows
 // and columns past OH, OW left out.
 void storeTile(WgTiles g, uint t, uint k, float bias, float v[2][2]) {
@@ -47,9 +55,7 @@ void main5() {
         float e[2][6]; // A^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[2];
-            for (uint i = 0u; i < 6u; i++) {
-                col[i] = LOAD(m, o + (6u * i + j) * plane);
-            }
+            mColumn(o, j, plane, col);
             wgAt6(col, tr);
             e[0][j] = tr[0];
             e[1][j] = tr[1];
@@ -72,9 +78,7 @@ void main4() {
         float e[4][6]; // A^T m
         for (uint j = 0u; j < 6u; j++) {
             float col[6], tr[4];
-            for (uint i = 0u; i < 6u; i++) {
-                col[i] = LOAD(m, o + (6u * i + j) * plane);
-            }
+            mColumn(o, j, plane, col);
             wgAt4(col, tr);
             for (uint i = 0u; i < 4u; i++) {
                 e[i][j] = tr[i];
